@@ -1,0 +1,46 @@
+#include "keys/identity.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "keys/key_file.h"
+
+namespace peerstore {
+namespace {
+
+Status make_dirs(const std::string& dir) {
+  for (size_t pos = 1; pos != std::string::npos;) {
+    pos = dir.find('/', pos + 1);
+    std::string part = dir.substr(0, pos);
+    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
+      return fail(Errc::io, "cannot create " + part + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
+Result<SigningKey> load_or_create_key(const std::string& path, const std::string& kind) {
+  auto seed = read_key_file(path, kind);
+  if (seed) return SigningKey::from_seed(*seed);
+  if (seed.code() != Errc::not_found) return seed.error();
+  SigningKey k = SigningKey::generate();
+  auto st = write_key_file(path, kind, k.seed());
+  if (st.code() == Errc::exists) {  // another process created it first: use theirs
+    PS_ASSIGN(auto theirs, read_key_file(path, kind));
+    return SigningKey::from_seed(theirs);
+  }
+  if (!st) return st.error();
+  return k;
+}
+
+}  // namespace
+
+Result<Identity> Identity::load_or_create(const std::string& config_dir) {
+  PS_TRY(make_dirs(config_dir));
+  PS_ASSIGN(auto user, load_or_create_key(config_dir + "/user.key", "user"));
+  PS_ASSIGN(auto device, load_or_create_key(config_dir + "/device.key", "device"));
+  return Identity{std::move(user), std::move(device)};
+}
+
+}  // namespace peerstore

@@ -1,0 +1,36 @@
+// BlockStore: immutable, content-addressed, encrypted blocks keyed by BlockId
+// (BLAKE2b-256 of the ciphertext). Implementations are thread-safe.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/result.h"
+
+namespace peerstore {
+
+using BlockId = Id256;
+
+inline constexpr size_t kMaxBlockSize = (1 << 20) + 64;  // 1 MiB plaintext + AEAD overhead
+
+struct BlockRecord {
+  BlockId id;
+  Bytes data;
+};
+
+class BlockStore {
+ public:
+  virtual ~BlockStore() = default;
+
+  // The block's bytes, or Errc::not_found. Callers verify content (hash or AEAD).
+  virtual Result<Bytes> get(const BlockId& id) = 0;
+  virtual Result<bool> contains(const BlockId& id) = 0;
+  // Stores all blocks or none, durably. Storing a block that exists is a no-op.
+  virtual Status put(std::span<const BlockRecord> blocks) = 0;
+  // Visits every stored block id (order unspecified); stops early when fn returns false.
+  virtual Status for_each_id(const std::function<bool(const BlockId&, size_t size)>& fn) = 0;
+};
+
+}  // namespace peerstore

@@ -1,0 +1,170 @@
+#include "store/lmdb_store.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/msgpack_codec.h"
+
+namespace peerstore {
+namespace {
+
+// Address space, not disk: LMDB maps the file sparsely and grows it as blocks arrive.
+constexpr size_t kMapSize = size_t(1) << 40;
+constexpr size_t kMaxHeadsPerVolume = 1024;
+
+Error lmdb_error(int rc, const std::string& what) {
+  Errc code = rc == MDB_MAP_FULL || rc == ENOSPC ? Errc::no_space
+              : rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH
+                  ? Errc::corrupt
+              : rc == EACCES ? Errc::permission
+                             : Errc::io;
+  return fail(code, what + " (" + mdb_strerror(rc) + ")");
+}
+
+MDB_val val(ByteView b) { return MDB_val{b.size(), const_cast<uint8_t*>(b.data())}; }
+ByteView view(const MDB_val& v) { return {static_cast<const uint8_t*>(v.mv_data), v.mv_size}; }
+
+// Aborts a transaction unless it was committed.
+struct Txn {
+  MDB_txn* t = nullptr;
+  ~Txn() {
+    if (t) mdb_txn_abort(t);
+  }
+  int commit() {
+    int rc = mdb_txn_commit(t);
+    t = nullptr;
+    return rc;
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return fail(Errc::io, "cannot create store directory " + dir + ": " + std::strerror(errno));
+  std::unique_ptr<LmdbStore> s(new LmdbStore);
+  int rc = mdb_env_create(&s->env_);
+  if (rc) return lmdb_error(rc, "lmdb env");
+  mdb_env_set_mapsize(s->env_, kMapSize);
+  mdb_env_set_maxdbs(s->env_, 4);
+  mdb_env_set_maxreaders(s->env_, 256);
+  rc = mdb_env_open(s->env_, dir.c_str(), MDB_NOTLS | MDB_NORDAHEAD, 0600);
+  if (rc) return lmdb_error(rc, "cannot open store in " + dir);
+  Txn txn;
+  if ((rc = mdb_txn_begin(s->env_, nullptr, 0, &txn.t))) return lmdb_error(rc, "store txn");
+  if ((rc = mdb_dbi_open(txn.t, "blocks", MDB_CREATE, &s->blocks_)))
+    return lmdb_error(rc, "blocks db");
+  if ((rc = mdb_dbi_open(txn.t, "heads", MDB_CREATE, &s->heads_)))
+    return lmdb_error(rc, "heads db");
+  if ((rc = txn.commit())) return lmdb_error(rc, "store init");
+  return s;
+}
+
+LmdbStore::~LmdbStore() {
+  if (env_) mdb_env_close(env_);
+}
+
+Result<Bytes> LmdbStore::get(const BlockId& id) {
+  Txn txn;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
+  if (rc) return lmdb_error(rc, "read txn");
+  MDB_val k = val(id.view()), v;
+  rc = mdb_get(txn.t, blocks_, &k, &v);
+  if (rc == MDB_NOTFOUND) return fail(Errc::not_found, "block " + id.short_hex());
+  if (rc) return lmdb_error(rc, "read block " + id.short_hex());
+  auto b = view(v);
+  return Bytes(b.begin(), b.end());
+}
+
+Result<bool> LmdbStore::contains(const BlockId& id) {
+  Txn txn;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
+  if (rc) return lmdb_error(rc, "read txn");
+  MDB_val k = val(id.view()), v;
+  rc = mdb_get(txn.t, blocks_, &k, &v);
+  if (rc == MDB_NOTFOUND) return false;
+  if (rc) return lmdb_error(rc, "read block " + id.short_hex());
+  return true;
+}
+
+Status LmdbStore::for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) {
+  Txn txn;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
+  if (rc) return lmdb_error(rc, "read txn");
+  MDB_cursor* cur;
+  if ((rc = mdb_cursor_open(txn.t, blocks_, &cur))) return lmdb_error(rc, "cursor");
+  MDB_val k, v;
+  Status st;
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    auto id = Id256::from(view(k));
+    if (!id) {
+      st = fail(Errc::corrupt, "store holds a key of " + std::to_string(k.mv_size) + " bytes");
+      break;
+    }
+    if (!fn(*id, v.mv_size)) break;
+  }
+  mdb_cursor_close(cur);
+  return st;
+}
+
+Result<std::vector<Bytes>> LmdbStore::heads(const VolumeId& volume) {
+  Txn txn;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
+  if (rc) return lmdb_error(rc, "read txn");
+  MDB_val k = val(volume.view()), v;
+  rc = mdb_get(txn.t, heads_, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::vector<Bytes>{};
+  if (rc) return lmdb_error(rc, "read heads");
+  PS_ASSIGN(auto oh, mp::unpack(view(v)));
+  PS_ASSIGN(auto arr, mp::get_array(oh.get(), 0, kMaxHeadsPerVolume));
+  std::vector<Bytes> out;
+  for (auto& o : arr) {
+    PS_ASSIGN(auto b, mp::get_bin(o));
+    out.emplace_back(b.begin(), b.end());
+  }
+  return out;
+}
+
+Status LmdbStore::write(const WriteBatch& batch) {
+  Txn txn;
+  int rc = mdb_txn_begin(env_, nullptr, 0, &txn.t);
+  if (rc) return lmdb_error(rc, "write txn");
+  for (auto& b : batch.blocks) {
+    if (b.data.size() > kMaxBlockSize) return fail(Errc::too_big, "block " + b.id.short_hex());
+    MDB_val k = val(b.id.view()), v = val(b.data);
+    rc = mdb_put(txn.t, blocks_, &k, &v, MDB_NOOVERWRITE);
+    if (rc && rc != MDB_KEYEXIST) return lmdb_error(rc, "write block " + b.id.short_hex());
+  }
+  for (auto& [vol, hs] : batch.heads) {
+    MDB_val k = val(vol.view());
+    if (hs.empty()) {
+      rc = mdb_del(txn.t, heads_, &k, nullptr);
+      if (rc && rc != MDB_NOTFOUND) return lmdb_error(rc, "delete heads");
+      continue;
+    }
+    if (hs.size() > kMaxHeadsPerVolume) return fail(Errc::too_big, "head set");
+    mp::Buffer buf;
+    mp::Packer pk(buf);
+    pk.pack_array(uint32_t(hs.size()));
+    for (auto& h : hs) mp::pack_bin(pk, h);
+    MDB_val v{buf.size(), buf.data()};
+    if ((rc = mdb_put(txn.t, heads_, &k, &v, 0))) return lmdb_error(rc, "write heads");
+  }
+  if ((rc = txn.commit())) return lmdb_error(rc, "commit");
+  return {};
+}
+
+Result<StoreStats> LmdbStore::stats() {
+  StoreStats s;
+  PS_TRY(for_each_id([&](const BlockId&, size_t n) {
+    ++s.blocks;
+    s.block_bytes += n;
+    return true;
+  }));
+  return s;
+}
+
+}  // namespace peerstore

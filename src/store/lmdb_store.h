@@ -1,0 +1,36 @@
+// LmdbStore: the durable LocalStore, an LMDB environment in one directory with two databases,
+// "blocks" (BlockId -> ciphertext) and "heads" (VolumeId -> msgpack array of encoded heads).
+// Every write() is one synchronous LMDB transaction. Thread-safe (MDB_NOTLS read transactions;
+// LMDB serializes writers).
+#pragma once
+
+#include <lmdb.h>
+
+#include <string>
+
+#include "store/local_store.h"
+
+namespace peerstore {
+
+class LmdbStore final : public LocalStore {
+ public:
+  // Creates the directory's database if needed. Errc::busy if another process holds it
+  // exclusively is the caller's job (see DataDirLock); LMDB itself allows shared use.
+  static Result<std::unique_ptr<LmdbStore>> open(const std::string& dir);
+  ~LmdbStore() override;
+
+  Result<Bytes> get(const BlockId& id) override;
+  Result<bool> contains(const BlockId& id) override;
+  Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override;
+  Result<std::vector<Bytes>> heads(const VolumeId& volume) override;
+  Status write(const WriteBatch& batch) override;
+  Result<StoreStats> stats() override;
+
+ private:
+  LmdbStore() = default;
+  MDB_env* env_ = nullptr;
+  MDB_dbi blocks_ = 0;
+  MDB_dbi heads_ = 0;
+};
+
+}  // namespace peerstore

@@ -1,0 +1,46 @@
+// LocalStore: a BlockStore and HeadStore on one machine that can write blocks and heads in one
+// atomic, durable transaction (a commit). Implementations are thread-safe.
+#pragma once
+
+#include <optional>
+#include <utility>
+
+#include "store/block_store.h"
+#include "store/head_store.h"
+
+namespace peerstore {
+
+struct WriteBatch {
+  std::vector<BlockRecord> blocks;
+  std::vector<std::pair<VolumeId, std::vector<Bytes>>> heads;
+  size_t bytes() const {
+    size_t n = 0;
+    for (auto& b : blocks) n += b.data.size();
+    return n;
+  }
+};
+
+struct StoreStats {
+  uint64_t blocks = 0;
+  uint64_t block_bytes = 0;
+};
+
+class LocalStore : public BlockStore, public HeadStore {
+ public:
+  // All of the batch or nothing, durable when it returns.
+  virtual Status write(const WriteBatch& batch) = 0;
+  virtual Result<StoreStats> stats() = 0;
+
+  Status put(std::span<const BlockRecord> blocks) override {
+    WriteBatch b;
+    b.blocks.assign(blocks.begin(), blocks.end());
+    return write(b);
+  }
+  Status set_heads(const VolumeId& volume, const std::vector<Bytes>& heads) override {
+    WriteBatch b;
+    b.heads.emplace_back(volume, heads);
+    return write(b);
+  }
+};
+
+}  // namespace peerstore
