@@ -4,11 +4,11 @@
 # answers. Identity and config go to ~/.config/peerstore, data to ~/.local/share/peerstore
 # (of the user running this; with sudo, root's).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 MNT=${1:-/mnt/peerstore}
-case $MNT in /*) ;; *) MNT=$PWD/$MNT ;; esac
+case $MNT in /*) ;; *) MNT=$PWD/$MNT ;; esac   # before the cd below
 [ "$MNT" = / ] || MNT=${MNT%/}
+cd "$(dirname "$0")/.."
 
 # fstype of whatever is mounted exactly at MNT, empty if nothing.
 mounted_type() { findmnt -rn -M "$MNT" -o FSTYPE 2>/dev/null | tail -n 1 || true; }

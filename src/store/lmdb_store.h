@@ -6,6 +6,7 @@
 
 #include <lmdb.h>
 
+#include <memory>
 #include <string>
 
 #include "store/local_store.h"

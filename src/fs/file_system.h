@@ -1,0 +1,137 @@
+// FileSystem: POSIX semantics over one volume: lookups with kernel reference counts, the
+// namespace (create, link, rename, unlink), attributes, xattrs, file content, and commits.
+// Operations take inode numbers as the FUSE low-level API does and return 0 or an errno: POSIX
+// errors are this layer's vocabulary, and to_errno() is the one place lower-layer Errc values
+// become errnos. Thread-safe: one mutex guards the tree; sealing and opening file chunks run
+// outside it, so reads and writes of different files proceed in parallel.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "fs/directory.h"
+#include "fs/node_table.h"
+#include "fs/volume.h"
+
+namespace peerstore {
+
+// Who is asking: from the FUSE request context.
+struct Caller {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+struct EntryOut {
+  uint64_t ino = 0;
+  struct stat attr {};
+};
+
+class FileSystem {
+ public:
+  static constexpr size_t kInlineMax = 4096;
+  static constexpr uint64_t kMaxFileSize = uint64_t(1) << 50;
+  static constexpr size_t kMaxXattrValue = 64 << 10;
+  static constexpr size_t kMaxXattrTotal = 256 << 10;
+  static constexpr size_t kDirtyChunkLimit = 1024;  // 64 MiB of unsealed chunks triggers a commit
+
+  struct Options {
+    std::string statfs_path;   // the file system whose capacity statfs reports
+    int commit_interval_ms = 1000;
+  };
+
+  // Opens the volume's tree, creating the root directory for a new volume.
+  static Result<std::unique_ptr<FileSystem>> open(std::unique_ptr<Volume> volume, Options opts,
+                                                  Caller owner);
+  ~FileSystem();  // stops the committer; call commit() first to keep changes
+
+  // Starts the background committer (about every commit_interval_ms).
+  void start_committer();
+  // Commits everything changed so far, durably. Returns 0 or an errno.
+  int commit();
+
+  int lookup(uint64_t parent, std::string_view name, EntryOut* out);
+  void forget(uint64_t ino, uint64_t nlookup);
+  int getattr(uint64_t ino, struct stat* out);
+  // `to_set` uses FUSE_SET_ATTR_* bits.
+  int setattr(uint64_t ino, const struct stat& in, int to_set, struct stat* out);
+  int readlink(uint64_t ino, std::string* out);
+  int mknod(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, dev_t rdev,
+            EntryOut* out);
+  int mkdir(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, EntryOut* out);
+  int symlink(const Caller& c, std::string_view target, uint64_t parent, std::string_view name,
+              EntryOut* out);
+  int link(uint64_t ino, uint64_t newparent, std::string_view newname, EntryOut* out);
+  int unlink(uint64_t parent, std::string_view name);
+  int rmdir(uint64_t parent, std::string_view name);
+  int rename(uint64_t parent, std::string_view name, uint64_t newparent,
+             std::string_view newname, unsigned flags);
+
+  int open(uint64_t ino, int flags);
+  int create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, int flags,
+             EntryOut* out);
+  int release(uint64_t ino);
+  // Reads up to `size` bytes at `off` into `out` (resized to what was read).
+  int read(uint64_t ino, uint64_t off, size_t size, Bytes* out);
+  // Returns bytes written (>= 0) or -errno.
+  ssize_t write(uint64_t ino, uint64_t off, ByteView data);
+  int fallocate(uint64_t ino, int mode, uint64_t off, uint64_t len);
+
+  int opendir(uint64_t ino);
+  // Calls `emit(name, ino, type, next_cookie)` from `cookie` on; stops when emit returns false.
+  using DirEmit = std::function<bool(std::string_view name, const struct stat& st, uint64_t next)>;
+  int readdir(uint64_t ino, uint64_t cookie, const DirEmit& emit);
+  int statfs(struct statvfs* out);
+
+  int setxattr(uint64_t ino, std::string_view name, ByteView value, int flags);
+  // size 0 asks for the size: returns it in *out_size. Fills *out otherwise.
+  int getxattr(uint64_t ino, std::string_view name, size_t size, Bytes* out, size_t* out_size);
+  int listxattr(uint64_t ino, size_t size, Bytes* out, size_t* out_size);
+  int removexattr(uint64_t ino, std::string_view name);
+
+ private:
+  FileSystem(std::unique_ptr<Volume> volume, Options opts);
+
+  // All private helpers expect mu_ held.
+  Result<Node*> node(uint64_t ino);
+  Result<Node*> dir_node(uint64_t ino);  // Errc::invalid -> ENOTDIR
+  void fill_attr(const Node& n, struct stat* st) const;
+  int entry_reply(Node& n, EntryOut* out);
+  int new_node(const Caller& c, Node& parent, std::string_view name, mode_t mode, dev_t rdev,
+               std::string_view symlink_target, Node** out);
+  int remove_entry(Node& parent, std::string_view name, bool want_dir);
+  Status drop_link(Node& n);
+  Result<bool> is_ancestor(uint64_t maybe_ancestor, uint64_t ino);
+  Status ensure_chunks(Node& n);
+  Status truncate(Node& n, uint64_t size);
+  Status zero_range(Node& n, uint64_t off, uint64_t len);
+  Result<std::shared_ptr<Bytes>> chunk_buffer(Node& n, uint64_t idx, size_t keep_from,
+                                              size_t keep_to);
+  Status flush_content(Node& n);
+  int commit_locked();
+  void committer_loop();
+  int err(const Error& e, const char* op) const;
+
+  std::unique_ptr<Volume> volume_;
+  Options opts_;
+  std::mutex mu_;
+  NodeTable table_;
+  size_t dirty_chunks_ = 0;
+  bool changed_ = false;
+
+  std::mutex commit_mu_;  // serializes commits; taken before mu_
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool commit_requested_ = false;
+  std::thread committer_;
+};
+
+int to_errno(Errc code);
+
+}  // namespace peerstore

@@ -1,0 +1,393 @@
+// FileSystem: file content (read, write, truncate, fallocate), open files, xattrs, commits.
+#include <fuse_lowlevel.h>
+#include <linux/falloc.h>
+#include <sys/xattr.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "fs/file_system.h"
+
+namespace peerstore {
+namespace {
+
+constexpr size_t kChunk = ChunkTree::kChunkSize;
+
+timespec now() {
+  timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return t;
+}
+
+}  // namespace
+
+Status FileSystem::ensure_chunks(Node& n) {
+  PS_TRY(table_.load_content(n));
+  if (n.chunks) return {};
+  n.chunks = std::make_unique<ChunkTree>(volume_->io());
+  if (!n.rec.inline_data.empty()) {
+    auto buf = std::make_shared<Bytes>(kChunk, 0);
+    std::memcpy(buf->data(), n.rec.inline_data.data(), n.rec.inline_data.size());
+    n.chunks->at(0).buf = std::move(buf);
+    ++dirty_chunks_;
+    n.rec.inline_data.clear();
+  }
+  return {};
+}
+
+Result<std::shared_ptr<Bytes>> FileSystem::chunk_buffer(Node& n, uint64_t idx, size_t lo,
+                                                        size_t hi) {
+  ChunkTree::Slot& s = n.chunks->at(idx);
+  if (s.buf) {
+    if (s.buf.use_count() > 1) s.buf = std::make_shared<Bytes>(*s.buf);  // a sealer holds it
+    return s.buf;
+  }
+  auto buf = std::make_shared<Bytes>(kChunk, 0);
+  uint64_t start = idx * kChunk;
+  size_t valid = start >= n.rec.size ? 0 : size_t(std::min<uint64_t>(kChunk, n.rec.size - start));
+  if (s.ptr && !(lo == 0 && hi >= valid)) {
+    PS_ASSIGN(Bytes old, volume_->io().read(*s.ptr));
+    std::memcpy(buf->data(), old.data(), std::min(old.size(), std::min(valid, kChunk)));
+  }
+  s.buf = buf;
+  ++dirty_chunks_;
+  return buf;
+}
+
+int FileSystem::open(uint64_t ino, int) {
+  std::lock_guard lock(mu_);
+  auto n = node(ino);
+  if (!n) return err(n.error(), "open");
+  if ((*n)->rec.is_dir()) return EISDIR;
+  (*n)->open_count++;
+  return 0;
+}
+
+int FileSystem::create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
+                       int, EntryOut* out) {
+  std::lock_guard lock(mu_);
+  auto p = dir_node(parent);
+  if (!p) return p.code() == Errc::invalid ? ENOTDIR : err(p.error(), "create");
+  Node* n;
+  if (int e = new_node(c, **p, name, S_IFREG | (mode & 07777), 0, {}, &n)) return e;
+  n->open_count++;
+  return entry_reply(*n, out);
+}
+
+int FileSystem::release(uint64_t ino) {
+  std::lock_guard lock(mu_);
+  auto n = node(ino);
+  if (!n) return err(n.error(), "release");
+  if ((*n)->open_count > 0) (*n)->open_count--;
+  if ((*n)->unlinked && (*n)->open_count == 0) (*n)->chunks.reset();  // free its buffers now
+  return 0;
+}
+
+int FileSystem::read(uint64_t ino, uint64_t off, size_t size, Bytes* out) {
+  struct Fetch {
+    BlockPtr ptr;
+    size_t lo, hi, at;
+  };
+  std::vector<Fetch> fetches;
+  {
+    std::lock_guard lock(mu_);
+    auto np = node(ino);
+    if (!np) return err(np.error(), "read");
+    Node& n = **np;
+    if (n.rec.is_dir()) return EISDIR;
+    if (off >= n.rec.size) {
+      out->clear();
+      return 0;
+    }
+    size_t len = size_t(std::min<uint64_t>(size, n.rec.size - off));
+    out->assign(len, 0);
+    if (!n.chunked()) {
+      auto& d = n.rec.inline_data;
+      if (off < d.size()) std::memcpy(out->data(), d.data() + off, std::min<size_t>(len, d.size() - off));
+      return 0;
+    }
+    if (auto st = table_.load_content(n); !st) return err(st.error(), "read");
+    if (!n.chunks) return 0;  // all holes
+    uint64_t end = off + len;
+    for (uint64_t idx = off / kChunk; idx * kChunk < end; ++idx) {
+      const ChunkTree::Slot* s = n.chunks->find(idx);
+      if (!s) continue;
+      uint64_t start = idx * kChunk;
+      size_t lo = size_t(std::max(off, start) - start);
+      size_t hi = size_t(std::min(end, start + kChunk) - start);
+      size_t at = size_t(start + lo - off);
+      if (s->buf)
+        std::memcpy(out->data() + at, s->buf->data() + lo, hi - lo);
+      else if (s->ptr)
+        fetches.push_back({*s->ptr, lo, hi, at});
+    }
+  }
+  for (auto& f : fetches) {
+    auto plain = volume_->io().read(f.ptr);
+    if (!plain) return EIO;  // BlockIo logged which block
+    if (f.lo < plain->size())
+      std::memcpy(out->data() + f.at, plain->data() + f.lo, std::min(f.hi, plain->size()) - f.lo);
+  }
+  return 0;
+}
+
+ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
+  if (data.empty()) return 0;
+  uint64_t end = off + data.size();
+  if (end > kMaxFileSize || end < off) return -EFBIG;
+  std::vector<std::pair<uint64_t, std::shared_ptr<Bytes>>> to_seal;
+  bool over_limit = false;
+  {
+    std::lock_guard lock(mu_);
+    auto np = node(ino);
+    if (!np) return -err(np.error(), "write");
+    Node& n = **np;
+    if (!n.rec.is_file()) return n.rec.is_dir() ? -EISDIR : -EINVAL;
+    if (!n.chunked() && end <= kInlineMax) {
+      auto& d = n.rec.inline_data;
+      if (d.size() < end) d.resize(end, 0);
+      std::memcpy(d.data() + off, data.data(), data.size());
+    } else {
+      if (auto st = ensure_chunks(n); !st) return -err(st.error(), "write");
+      for (uint64_t idx = off / kChunk; idx * kChunk < end; ++idx) {
+        uint64_t start = idx * kChunk;
+        size_t lo = size_t(std::max(off, start) - start);
+        size_t hi = size_t(std::min(end, start + kChunk) - start);
+        auto buf = chunk_buffer(n, idx, lo, hi);
+        if (!buf) return -err(buf.error(), "write");
+        std::memcpy((*buf)->data() + lo, data.data() + (start + lo - off), hi - lo);
+        // A chunk written up to its end is likely complete (sequential writers): seal it now,
+        // outside the lock, so memory stays bounded and commits stay short.
+        if (hi == kChunk) to_seal.emplace_back(idx, *buf);
+      }
+    }
+    n.rec.size = std::max(n.rec.size, end);
+    n.rec.mtime = n.rec.ctime = now();
+    table_.mark_dirty(n);
+    changed_ = true;
+    over_limit = dirty_chunks_ > kDirtyChunkLimit;
+  }
+  if (over_limit) {
+    std::lock_guard lock(commit_mu_);
+    commit_requested_ = true;
+    wake_.notify_all();
+  }
+  if (to_seal.empty()) return ssize_t(data.size());
+  std::vector<BlockPtr> sealed;
+  for (auto& [idx, buf] : to_seal) {
+    auto p = volume_->io().write(*buf);
+    if (!p) return -err(p.error(), "write");
+    sealed.push_back(*p);
+  }
+  std::lock_guard lock(mu_);
+  auto np = node(ino);
+  if (np && (*np)->chunks) {
+    for (size_t i = 0; i < to_seal.size(); ++i) {
+      auto& [idx, buf] = to_seal[i];
+      const ChunkTree::Slot* s = (*np)->chunks->find(idx);
+      if (!s || s->buf != buf) continue;  // changed again meanwhile: stays dirty
+      ChunkTree::Slot& slot = (*np)->chunks->at(idx);
+      slot.ptr = sealed[i];
+      slot.buf.reset();
+      if (dirty_chunks_ > 0) --dirty_chunks_;
+    }
+  }
+  return ssize_t(data.size());
+}
+
+Status FileSystem::truncate(Node& n, uint64_t size) {
+  InodeRecord& r = n.rec;
+  if (size == r.size) return {};
+  if (!n.chunked() && size <= kInlineMax) {
+    r.inline_data.resize(size, 0);
+    r.size = size;
+    return {};
+  }
+  PS_TRY(ensure_chunks(n));
+  if (size == 0) {
+    n.chunks.reset();
+    r.root.reset();
+    r.depth = 0;
+    r.entries = 0;
+    r.size = 0;
+    return {};
+  }
+  n.chunks->erase_from((size + kChunk - 1) / kChunk);
+  if (size < r.size && size % kChunk) {
+    uint64_t idx = size / kChunk;
+    if (n.chunks->find(idx)) {
+      size_t cut = size % kChunk;
+      PS_ASSIGN(auto buf, chunk_buffer(n, idx, cut, cut));
+      std::memset(buf->data() + cut, 0, kChunk - cut);  // keeps "zeros past EOF" true
+    }
+  }
+  r.size = size;
+  return {};
+}
+
+Status FileSystem::zero_range(Node& n, uint64_t off, uint64_t len) {
+  InodeRecord& r = n.rec;
+  uint64_t end = std::min(off + len, r.size);
+  if (off >= end) return {};
+  if (!n.chunked()) {
+    std::memset(r.inline_data.data() + off, 0, size_t(std::min<uint64_t>(end, r.inline_data.size()) - off));
+    return {};
+  }
+  PS_TRY(ensure_chunks(n));
+  for (uint64_t idx = off / kChunk; idx * kChunk < end; ++idx) {
+    if (!n.chunks->find(idx)) continue;
+    uint64_t start = idx * kChunk;
+    size_t lo = size_t(std::max(off, start) - start);
+    size_t hi = size_t(std::min(end, start + kChunk) - start);
+    size_t valid = size_t(std::min<uint64_t>(kChunk, r.size - start));
+    if (lo == 0 && hi >= valid) {
+      n.chunks->erase(idx);  // a whole chunk of zeros is a hole
+      continue;
+    }
+    PS_ASSIGN(auto buf, chunk_buffer(n, idx, lo, lo));
+    std::memset(buf->data() + lo, 0, hi - lo);
+  }
+  return {};
+}
+
+int FileSystem::fallocate(uint64_t ino, int mode, uint64_t off, uint64_t len) {
+  std::lock_guard lock(mu_);
+  auto np = node(ino);
+  if (!np) return err(np.error(), "fallocate");
+  Node& n = **np;
+  if (!n.rec.is_file()) return n.rec.is_dir() ? EISDIR : ENODEV;
+  if (off + len > kMaxFileSize || off + len < off) return EFBIG;
+  bool keep = mode & FALLOC_FL_KEEP_SIZE;
+  int kind = mode & ~FALLOC_FL_KEEP_SIZE;
+  Status st;
+  if (kind == 0) {
+    // Nothing to reserve in a content-addressed store: extending the size is the whole job.
+  } else if (kind == FALLOC_FL_PUNCH_HOLE) {
+    if (!keep) return EOPNOTSUPP;
+    st = zero_range(n, off, len);
+  } else if (kind == FALLOC_FL_ZERO_RANGE) {
+    st = zero_range(n, off, len);
+  } else {
+    return EOPNOTSUPP;
+  }
+  if (st && !keep && off + len > n.rec.size) st = truncate(n, off + len);
+  if (!st) return err(st.error(), "fallocate");
+  n.rec.ctime = now();
+  if (kind != 0) n.rec.mtime = n.rec.ctime;
+  table_.mark_dirty(n);
+  changed_ = true;
+  return 0;
+}
+
+int FileSystem::setxattr(uint64_t ino, std::string_view name, ByteView value, int flags) {
+  if (name.empty()) return EINVAL;
+  if (name.size() > XATTR_NAME_MAX) return ERANGE;
+  if (name.substr(0, 7) == "system.") return EOPNOTSUPP;  // no ACLs
+  if (value.size() > kMaxXattrValue) return E2BIG;
+  std::lock_guard lock(mu_);
+  auto np = node(ino);
+  if (!np) return err(np.error(), "setxattr");
+  auto& xs = (*np)->rec.xattrs;
+  auto it = xs.find(std::string(name));
+  if ((flags & XATTR_CREATE) && it != xs.end()) return EEXIST;
+  if ((flags & XATTR_REPLACE) && it == xs.end()) return ENODATA;
+  size_t total = name.size() + value.size();
+  for (auto& [k, v] : xs)
+    if (k != name) total += k.size() + v.size();
+  if (total > kMaxXattrTotal) return ENOSPC;
+  xs[std::string(name)] = Bytes(value.begin(), value.end());
+  (*np)->rec.ctime = now();
+  table_.mark_dirty(**np);
+  changed_ = true;
+  return 0;
+}
+
+int FileSystem::getxattr(uint64_t ino, std::string_view name, size_t size, Bytes* out,
+                         size_t* out_size) {
+  std::lock_guard lock(mu_);
+  auto np = node(ino);
+  if (!np) return err(np.error(), "getxattr");
+  auto& xs = (*np)->rec.xattrs;
+  auto it = xs.find(std::string(name));
+  if (it == xs.end()) return ENODATA;
+  *out_size = it->second.size();
+  if (size == 0) return 0;
+  if (size < it->second.size()) return ERANGE;
+  *out = it->second;
+  return 0;
+}
+
+int FileSystem::listxattr(uint64_t ino, size_t size, Bytes* out, size_t* out_size) {
+  std::lock_guard lock(mu_);
+  auto np = node(ino);
+  if (!np) return err(np.error(), "listxattr");
+  Bytes list;
+  for (auto& [k, v] : (*np)->rec.xattrs) {
+    list.insert(list.end(), k.begin(), k.end());
+    list.push_back(0);
+  }
+  *out_size = list.size();
+  if (size == 0) return 0;
+  if (size < list.size()) return ERANGE;
+  *out = std::move(list);
+  return 0;
+}
+
+int FileSystem::removexattr(uint64_t ino, std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto np = node(ino);
+  if (!np) return err(np.error(), "removexattr");
+  if ((*np)->rec.xattrs.erase(std::string(name)) == 0) return ENODATA;
+  (*np)->rec.ctime = now();
+  table_.mark_dirty(**np);
+  changed_ = true;
+  return 0;
+}
+
+Status FileSystem::flush_content(Node& n) {
+  if (n.rec.is_file() && n.chunks) {
+    PS_ASSIGN(auto root, n.chunks->flush(n.rec.size));
+    n.rec.root = root.first;
+    n.rec.depth = root.second;
+    n.rec.entries = n.chunks->chunk_count();
+  } else if (n.rec.is_dir() && n.dir) {
+    PS_ASSIGN(n.rec.root, n.dir->flush());
+  }
+  return {};
+}
+
+int FileSystem::commit_locked() {
+  if (!changed_) return 0;
+  auto root = table_.flush([this](Node& n) { return flush_content(n); });
+  if (!root) return err(root.error(), "commit");
+  if (auto st = volume_->commit(*root); !st) return err(st.error(), "commit");
+  changed_ = false;
+  dirty_chunks_ = 0;
+  table_.sweep();
+  return 0;
+}
+
+int FileSystem::commit() {
+  std::lock_guard lock(mu_);
+  return commit_locked();
+}
+
+void FileSystem::start_committer() {
+  committer_ = std::thread([this] { committer_loop(); });
+}
+
+void FileSystem::committer_loop() {
+  std::unique_lock lock(commit_mu_);
+  while (!stop_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(opts_.commit_interval_ms),
+                   [this] { return stop_ || commit_requested_; });
+    if (stop_) break;
+    commit_requested_ = false;
+    lock.unlock();
+    commit();  // errors are logged where they happen; the next round retries
+    lock.lock();
+  }
+}
+
+}  // namespace peerstore

@@ -1,0 +1,272 @@
+#include "fs/fuse_adapter.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "common/log.h"
+#include "fs/file_system.h"
+
+namespace peerstore {
+namespace {
+
+FuseContext& ctx(fuse_req_t req) { return *static_cast<FuseContext*>(fuse_req_userdata(req)); }
+FileSystem& fs(fuse_req_t req) { return ctx(req).fs; }
+
+Caller caller(fuse_req_t req) {
+  const fuse_ctx* c = fuse_req_ctx(req);
+  return Caller{c->uid, c->gid};
+}
+
+void reply_entry(fuse_req_t req, int e, const EntryOut& out) {
+  if (e) {
+    fuse_reply_err(req, e);
+    return;
+  }
+  fuse_entry_param p{};
+  p.ino = out.ino;
+  p.generation = 1;
+  p.attr = out.attr;
+  p.attr_timeout = ctx(req).options.entry_timeout;
+  p.entry_timeout = ctx(req).options.entry_timeout;
+  fuse_reply_entry(req, &p);
+}
+
+void op_init(void* userdata, fuse_conn_info* conn) {
+  auto* c = static_cast<FuseContext*>(userdata);
+  if (c->options.writeback_cache && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+    conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+  if (conn->capable & FUSE_CAP_SPLICE_READ) conn->want &= ~FUSE_CAP_SPLICE_READ;
+  conn->max_write = 1 << 20;
+  conn->max_readahead = 1 << 20;
+}
+
+void op_destroy(void* userdata) {
+  auto* c = static_cast<FuseContext*>(userdata);
+  c->fs.commit();
+}
+
+void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  EntryOut out;
+  int e = fs(req).lookup(parent, name, &out);
+  if (e == ENOENT) {
+    // A negative entry with a timeout lets the kernel cache misses (make, git, compilers).
+    fuse_entry_param p{};
+    p.entry_timeout = ctx(req).options.entry_timeout;
+    fuse_reply_entry(req, &p);
+    return;
+  }
+  reply_entry(req, e, out);
+}
+
+void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  fs(req).forget(ino, nlookup);
+  fuse_reply_none(req);
+}
+
+void op_forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  for (size_t i = 0; i < count; ++i) fs(req).forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  struct stat st;
+  if (int e = fs(req).getattr(ino, &st)) return (void)fuse_reply_err(req, e);
+  fuse_reply_attr(req, &st, ctx(req).options.entry_timeout);
+}
+
+void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) {
+  struct stat st;
+  if (int e = fs(req).setattr(ino, *attr, to_set, &st)) return (void)fuse_reply_err(req, e);
+  fuse_reply_attr(req, &st, ctx(req).options.entry_timeout);
+}
+
+void op_readlink(fuse_req_t req, fuse_ino_t ino) {
+  std::string target;
+  if (int e = fs(req).readlink(ino, &target)) return (void)fuse_reply_err(req, e);
+  fuse_reply_readlink(req, target.c_str());
+}
+
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
+  EntryOut out;
+  reply_entry(req, fs(req).mknod(caller(req), parent, name, mode, rdev, &out), out);
+}
+
+void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  EntryOut out;
+  reply_entry(req, fs(req).mkdir(caller(req), parent, name, mode, &out), out);
+}
+
+void op_symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* name) {
+  EntryOut out;
+  reply_entry(req, fs(req).symlink(caller(req), link, parent, name, &out), out);
+}
+
+void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname) {
+  EntryOut out;
+  reply_entry(req, fs(req).link(ino, newparent, newname, &out), out);
+}
+
+void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  fuse_reply_err(req, fs(req).unlink(parent, name));
+}
+
+void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  fuse_reply_err(req, fs(req).rmdir(parent, name));
+}
+
+void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
+               const char* newname, unsigned int flags) {
+  fuse_reply_err(req, fs(req).rename(parent, name, newparent, newname, flags));
+}
+
+void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if (int e = fs(req).open(ino, fi->flags)) return (void)fuse_reply_err(req, e);
+  fuse_reply_open(req, fi);
+}
+
+void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+               fuse_file_info* fi) {
+  EntryOut out;
+  int e = fs(req).create(caller(req), parent, name, mode, fi->flags, &out);
+  if (e) return (void)fuse_reply_err(req, e);
+  fuse_entry_param p{};
+  p.ino = out.ino;
+  p.generation = 1;
+  p.attr = out.attr;
+  p.attr_timeout = p.entry_timeout = ctx(req).options.entry_timeout;
+  fuse_reply_create(req, &p, fi);
+}
+
+void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  Bytes buf;
+  if (int e = fs(req).read(ino, uint64_t(off), size, &buf)) return (void)fuse_reply_err(req, e);
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), buf.size());
+}
+
+void op_write(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t off,
+              fuse_file_info*) {
+  ssize_t n = fs(req).write(ino, uint64_t(off), ByteView(reinterpret_cast<const uint8_t*>(data), size));
+  if (n < 0) return (void)fuse_reply_err(req, int(-n));
+  fuse_reply_write(req, size_t(n));
+}
+
+void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
+
+void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  fuse_reply_err(req, fs(req).release(ino));
+}
+
+void op_fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
+  // A commit covers the whole volume: one transaction is the unit of durability.
+  fuse_reply_err(req, fs(req).commit());
+}
+
+void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if (int e = fs(req).opendir(ino)) return (void)fuse_reply_err(req, e);
+  fuse_reply_open(req, fi);
+}
+
+void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  std::string buf(size, '\0');
+  size_t used = 0;
+  int e = fs(req).readdir(ino, uint64_t(off), [&](std::string_view name, const struct stat& st, uint64_t next) {
+    std::string n(name);
+    size_t need = fuse_add_direntry(req, nullptr, 0, n.c_str(), nullptr, 0);
+    if (used + need > size) return false;
+    fuse_add_direntry(req, buf.data() + used, size - used, n.c_str(), &st, off_t(next));
+    used += need;
+    return true;
+  });
+  if (e) return (void)fuse_reply_err(req, e);
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
+
+void op_fsyncdir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
+  fuse_reply_err(req, fs(req).commit());
+}
+
+void op_statfs(fuse_req_t req, fuse_ino_t) {
+  struct statvfs st;
+  if (int e = fs(req).statfs(&st)) return (void)fuse_reply_err(req, e);
+  fuse_reply_statfs(req, &st);
+}
+
+void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value,
+                 size_t size, int flags) {
+  fuse_reply_err(req, fs(req).setxattr(ino, name, ByteView(reinterpret_cast<const uint8_t*>(value), size), flags));
+}
+
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  Bytes value;
+  size_t n = 0;
+  if (int e = fs(req).getxattr(ino, name, size, &value, &n)) return (void)fuse_reply_err(req, e);
+  if (size == 0) return (void)fuse_reply_xattr(req, n);
+  fuse_reply_buf(req, reinterpret_cast<const char*>(value.data()), value.size());
+}
+
+void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  Bytes list;
+  size_t n = 0;
+  if (int e = fs(req).listxattr(ino, size, &list, &n)) return (void)fuse_reply_err(req, e);
+  if (size == 0) return (void)fuse_reply_xattr(req, n);
+  fuse_reply_buf(req, reinterpret_cast<const char*>(list.data()), list.size());
+}
+
+void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
+  fuse_reply_err(req, fs(req).removexattr(ino, name));
+}
+
+void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+                  fuse_file_info*) {
+  if (off < 0 || len <= 0) return (void)fuse_reply_err(req, EINVAL);
+  fuse_reply_err(req, fs(req).fallocate(ino, mode, uint64_t(off), uint64_t(len)));
+}
+
+fuse_lowlevel_ops make_ops() {
+  fuse_lowlevel_ops o{};
+  o.init = op_init;
+  o.destroy = op_destroy;
+  o.lookup = op_lookup;
+  o.forget = op_forget;
+  o.forget_multi = op_forget_multi;
+  o.getattr = op_getattr;
+  o.setattr = op_setattr;
+  o.readlink = op_readlink;
+  o.mknod = op_mknod;
+  o.mkdir = op_mkdir;
+  o.symlink = op_symlink;
+  o.link = op_link;
+  o.unlink = op_unlink;
+  o.rmdir = op_rmdir;
+  o.rename = op_rename;
+  o.open = op_open;
+  o.create = op_create;
+  o.read = op_read;
+  o.write = op_write;
+  o.flush = op_flush;
+  o.release = op_release;
+  o.fsync = op_fsync;
+  o.opendir = op_opendir;
+  o.readdir = op_readdir;
+  o.releasedir = op_releasedir;
+  o.fsyncdir = op_fsyncdir;
+  o.statfs = op_statfs;
+  o.setxattr = op_setxattr;
+  o.getxattr = op_getxattr;
+  o.listxattr = op_listxattr;
+  o.removexattr = op_removexattr;
+  o.fallocate = op_fallocate;
+  return o;
+}
+
+}  // namespace
+
+const fuse_lowlevel_ops& fuse_operations() {
+  static const fuse_lowlevel_ops ops = make_ops();  // immutable table, built once
+  return ops;
+}
+
+}  // namespace peerstore

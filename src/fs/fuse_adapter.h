@@ -1,0 +1,25 @@
+// FuseAdapter: the FUSE low-level operations table over a FileSystem. Each callback decodes
+// the request, calls the FileSystem and replies. Callbacks run on libfuse worker threads; the
+// FileSystem does the locking.
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+namespace peerstore {
+
+class FileSystem;
+
+struct FuseAdapterOptions {
+  double entry_timeout = 5.0;  // seconds the kernel may cache names and attributes
+  bool writeback_cache = true;
+};
+
+// The operations table; pass a FuseContext* as the session's userdata.
+const fuse_lowlevel_ops& fuse_operations();
+
+struct FuseContext {
+  FileSystem& fs;
+  FuseAdapterOptions options;
+};
+
+}  // namespace peerstore

@@ -1,0 +1,107 @@
+#include "fs/inode_record.h"
+
+#include "common/msgpack_codec.h"
+
+namespace peerstore {
+namespace {
+
+constexpr size_t kMaxXattrs = 4096;
+
+void pack_time(mp::Packer& pk, const timespec& t) {
+  pk.pack_array(2);
+  pk.pack(int64_t(t.tv_sec));
+  pk.pack(uint32_t(t.tv_nsec));
+}
+
+Result<timespec> get_time(const mp::Object& o) {
+  PS_ASSIGN(auto a, mp::get_array(o, 2, 2));
+  PS_ASSIGN(auto s, mp::get_i64(a[0]));
+  PS_ASSIGN(auto ns, mp::get_u64(a[1]));
+  if (ns >= 1000000000) return fail(Errc::corrupt, "inode time nanoseconds out of range");
+  return timespec{s, long(ns)};
+}
+
+template <typename T>
+Status get_uint(const mp::Object& o, T& out) {
+  PS_ASSIGN(auto v, mp::get_u64(o));
+  if (v > std::numeric_limits<T>::max()) return fail(Errc::corrupt, "inode field out of range");
+  out = T(v);
+  return {};
+}
+
+}  // namespace
+
+Bytes InodeRecord::encode() const {
+  mp::Buffer buf;
+  mp::Packer pk(buf);
+  pk.pack_array(18);
+  pk.pack(uint32_t(1));
+  pk.pack(ino);
+  pk.pack(mode);
+  pk.pack(uid);
+  pk.pack(gid);
+  pk.pack(rdev);
+  pk.pack(nlink);
+  pk.pack(size);
+  pack_time(pk, atime);
+  pack_time(pk, mtime);
+  pack_time(pk, ctime);
+  pack_time(pk, btime);
+  pk.pack(parent);
+  pk.pack_array(uint32_t(xattrs.size()));
+  for (auto& [name, value] : xattrs) {
+    pk.pack_array(2);
+    mp::pack_bin(pk, as_bytes(name));
+    mp::pack_bin(pk, value);
+  }
+  mp::pack_bin(pk, inline_data);
+  if (root) {
+    uint8_t enc[BlockPtr::kEncodedSize];
+    root->encode_to(enc);
+    mp::pack_bin(pk, ByteView(enc, sizeof enc));
+  } else {
+    pk.pack_nil();
+  }
+  pk.pack(depth);
+  pk.pack(entries);
+  return mp::to_bytes(buf);
+}
+
+Result<InodeRecord> InodeRecord::decode(ByteView bytes) {
+  PS_ASSIGN(auto oh, mp::unpack(bytes));
+  PS_ASSIGN(auto a, mp::get_array(oh.get(), 18, 18));
+  PS_ASSIGN(auto version, mp::get_u64(a[0]));
+  if (version != 1) return fail(Errc::corrupt, "inode record of unknown version");
+  InodeRecord r;
+  PS_TRY(get_uint(a[1], r.ino));
+  PS_TRY(get_uint(a[2], r.mode));
+  PS_TRY(get_uint(a[3], r.uid));
+  PS_TRY(get_uint(a[4], r.gid));
+  PS_TRY(get_uint(a[5], r.rdev));
+  PS_TRY(get_uint(a[6], r.nlink));
+  PS_TRY(get_uint(a[7], r.size));
+  PS_ASSIGN(r.atime, get_time(a[8]));
+  PS_ASSIGN(r.mtime, get_time(a[9]));
+  PS_ASSIGN(r.ctime, get_time(a[10]));
+  PS_ASSIGN(r.btime, get_time(a[11]));
+  PS_TRY(get_uint(a[12], r.parent));
+  PS_ASSIGN(auto xs, mp::get_array(a[13], 0, kMaxXattrs));
+  for (auto& x : xs) {
+    PS_ASSIGN(auto pair, mp::get_array(x, 2, 2));
+    PS_ASSIGN(auto name, mp::get_bin(pair[0]));
+    PS_ASSIGN(auto value, mp::get_bin(pair[1]));
+    r.xattrs.emplace(std::string(as_chars(name)), Bytes(value.begin(), value.end()));
+  }
+  PS_ASSIGN(auto inl, mp::get_bin(a[14]));
+  r.inline_data.assign(inl.begin(), inl.end());
+  if (!mp::is_nil(a[15])) {
+    PS_ASSIGN(auto rb, mp::get_bin(a[15]));
+    PS_ASSIGN(r.root, BlockPtr::decode(rb));
+  }
+  PS_TRY(get_uint(a[16], r.depth));
+  if (r.depth > 8) return fail(Errc::corrupt, "chunk tree too deep");
+  PS_TRY(get_uint(a[17], r.entries));
+  return r;
+}
+
+}  // namespace peerstore

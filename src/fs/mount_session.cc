@@ -1,0 +1,52 @@
+#include "fs/mount_session.h"
+
+#include "common/log.h"
+#include "fs/file_system.h"
+
+namespace peerstore {
+
+Result<std::unique_ptr<MountSession>> MountSession::mount(FileSystem& fs,
+                                                          const std::string& mountpoint,
+                                                          const std::vector<std::string>& options,
+                                                          bool debug) {
+  std::unique_ptr<MountSession> m(new MountSession(fs));
+  std::string opts = "fsname=peerstore,subtype=peerstorefs,default_permissions";
+  for (auto& o : options) opts += "," + o;
+  std::vector<std::string> argv_s = {"peerstorefs", "-o", opts};
+  if (debug) argv_s.push_back("-d");
+  std::vector<char*> argv;
+  for (auto& s : argv_s) argv.push_back(s.data());
+  fuse_args args = FUSE_ARGS_INIT(int(argv.size()), argv.data());
+  m->se_ = fuse_session_new(&args, &fuse_operations(), sizeof(fuse_lowlevel_ops), &m->ctx_);
+  if (!m->se_) return fail(Errc::invalid, "cannot create the FUSE session (bad -o option?)");
+  if (fuse_set_signal_handlers(m->se_) != 0) return fail(Errc::io, "cannot install signal handlers");
+  m->signals_ = true;
+  if (fuse_session_mount(m->se_, mountpoint.c_str()) != 0)
+    return fail(Errc::io, "cannot mount on " + mountpoint +
+                              " (is /dev/fuse available and fusermount3 installed?)");
+  m->mounted_ = true;
+  return m;
+}
+
+MountSession::~MountSession() {
+  if (!se_) return;
+  if (mounted_) fuse_session_unmount(se_);
+  if (signals_) fuse_remove_signal_handlers(se_);
+  fuse_session_destroy(se_);
+}
+
+Status MountSession::run() {
+  fuse_loop_config* cfg = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_max_threads(cfg, 16);
+  fuse_loop_cfg_set_idle_threads(cfg, 8);
+  int rc = fuse_session_loop_mt(se_, cfg);
+  fuse_loop_cfg_destroy(cfg);
+  int e = ctx_.fs.commit();  // after SIGTERM the kernel never sent destroy
+  fuse_session_unmount(se_);
+  mounted_ = false;
+  if (e) return fail(Errc::io, "final commit failed");
+  if (rc < 0) return fail(Errc::io, "FUSE loop failed");
+  return {};
+}
+
+}  // namespace peerstore

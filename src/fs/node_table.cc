@@ -1,0 +1,111 @@
+#include "fs/node_table.h"
+
+#include <sodium.h>
+
+namespace peerstore {
+
+NodeTable::NodeTable(BlockIo& io, std::optional<BlockPtr> table_root)
+    : io_(io), table_(table_root ? TrieMap(io, *table_root) : TrieMap(io)) {}
+
+Bytes NodeTable::key_of(uint64_t ino) {
+  Bytes k(8);
+  put_u64be(k.data(), ino);
+  return k;
+}
+
+Result<Node*> NodeTable::get(uint64_t ino) {
+  if (auto it = nodes_.find(ino); it != nodes_.end()) return it->second.get();
+  PS_ASSIGN(auto value, table_.get(ino, key_of(ino)));
+  if (!value) return fail(Errc::not_found, "inode " + std::to_string(ino));
+  PS_ASSIGN(auto rec, InodeRecord::decode(*value));
+  if (rec.ino != ino) return fail(Errc::corrupt, "inode table entry names another inode");
+  auto node = std::make_unique<Node>();
+  node->rec = std::move(rec);
+  Node* n = node.get();
+  nodes_.emplace(ino, std::move(node));
+  return n;
+}
+
+Result<Node*> NodeTable::create(InodeRecord rec) {
+  // Random 64-bit numbers: stable across mounts and computers, collisions checked anyway.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    uint64_t ino;
+    randombytes_buf(&ino, sizeof ino);
+    ino &= (uint64_t(1) << 63) - 1;  // keep it positive for tools that use signed ino_t
+    if (ino <= kRootIno || nodes_.count(ino)) continue;
+    PS_ASSIGN(auto existing, table_.get(ino, key_of(ino)));
+    if (existing) continue;
+    rec.ino = ino;
+    auto node = std::make_unique<Node>();
+    node->rec = std::move(rec);
+    node->dirty = true;
+    Node* n = node.get();
+    nodes_.emplace(ino, std::move(node));
+    dirty_.insert(ino);
+    return n;
+  }
+  return fail(Errc::no_space, "no free inode number");
+}
+
+Status NodeTable::adopt(InodeRecord rec) {
+  uint64_t ino = rec.ino;
+  if (nodes_.count(ino)) return fail(Errc::exists, "inode " + std::to_string(ino));
+  auto node = std::make_unique<Node>();
+  node->rec = std::move(rec);
+  node->dirty = true;
+  nodes_.emplace(ino, std::move(node));
+  dirty_.insert(ino);
+  return {};
+}
+
+void NodeTable::mark_dirty(Node& n) {
+  n.dirty = true;
+  dirty_.insert(n.ino());
+}
+
+Status NodeTable::unlink(Node& n) {
+  n.unlinked = true;
+  PS_TRY(table_.erase(n.ino(), key_of(n.ino())));
+  return {};
+}
+
+Status NodeTable::load_content(Node& n) {
+  if (n.rec.is_dir() && !n.dir) {
+    n.dir = n.rec.root ? std::make_unique<TrieMap>(io_, *n.rec.root) : std::make_unique<TrieMap>(io_);
+  } else if (n.rec.is_file() && !n.chunks && n.rec.root) {
+    auto t = std::make_unique<ChunkTree>(io_);
+    PS_TRY(t->load(n.rec.root, n.rec.depth));
+    n.chunks = std::move(t);
+  }
+  return {};
+}
+
+Result<std::optional<BlockPtr>> NodeTable::flush(const std::function<Status(Node&)>& flush_content) {
+  for (uint64_t ino : dirty_) {
+    auto it = nodes_.find(ino);
+    if (it == nodes_.end()) continue;
+    Node& n = *it->second;
+    if (n.unlinked) {
+      n.dirty = false;
+      continue;
+    }
+    PS_TRY(flush_content(n));
+    PS_TRY(table_.put(ino, key_of(ino), n.rec.encode()));
+    n.dirty = false;
+  }
+  dirty_.clear();
+  return table_.flush();
+}
+
+void NodeTable::sweep() {
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    Node& n = *it->second;
+    bool unused = n.ino() != kRootIno && n.nlookup == 0 && n.open_count == 0;
+    if (unused && (!n.dirty || n.unlinked))
+      it = nodes_.erase(it);
+    else
+      ++it;
+  }
+}
+
+}  // namespace peerstore

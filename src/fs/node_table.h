@@ -1,0 +1,49 @@
+// NodeTable: the inode table of a volume (a TrieMap keyed by inode number) and the nodes loaded
+// from it. Hands out Node pointers that stay valid until the node is evicted, which happens only
+// in sweep() to nodes nobody references. Not thread-safe: the FileSystem lock guards it.
+#pragma once
+
+#include <functional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "fs/node.h"
+
+namespace peerstore {
+
+class NodeTable {
+ public:
+  static constexpr uint64_t kRootIno = 1;  // FUSE's root node id
+
+  NodeTable(BlockIo& io, std::optional<BlockPtr> table_root);
+
+  // The node, loaded on first use; Errc::not_found if the table has no such inode.
+  Result<Node*> get(uint64_t ino);
+  // A new node with a fresh random inode number, not yet in the table.
+  Result<Node*> create(InodeRecord rec);
+  // Loads a node with a chosen number (the root of a new volume).
+  Status adopt(InodeRecord rec);
+  void mark_dirty(Node& n);
+  // Removes the record from the table; the node stays loaded while referenced.
+  Status unlink(Node& n);
+  // Makes sure a file's chunk tree / a directory's trie is loaded.
+  Status load_content(Node& n);
+
+  // Persists every dirty node's record (after `flush_content` sealed its content) and seals
+  // the table. Returns the new table root.
+  Result<std::optional<BlockPtr>> flush(const std::function<Status(Node&)>& flush_content);
+  // Evicts clean nodes that neither the kernel nor an open file references.
+  void sweep();
+  size_t loaded() const { return nodes_.size(); }
+  uint64_t live_inodes() const { return live_hint_; }
+
+ private:
+  static Bytes key_of(uint64_t ino);
+  BlockIo& io_;
+  TrieMap table_;
+  std::unordered_map<uint64_t, std::unique_ptr<Node>> nodes_;
+  std::unordered_set<uint64_t> dirty_;
+  uint64_t live_hint_ = 0;
+};
+
+}  // namespace peerstore
