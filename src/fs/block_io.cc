@@ -1,32 +1,68 @@
 #include "fs/block_io.h"
 
+#include <cstring>
+
 #include "common/log.h"
 
 namespace peerstore {
 
-Result<Bytes> BlockIo::fetch(const BlockId& id) {
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = pending_.find(id); it != pending_.end()) return it->second;
-    if (auto it = writing_.find(id); it != writing_.end()) return it->second;
-  }
-  return store_.get(id);
+BlockIo::Shared BlockIo::queued(const BlockId& id) const {
+  std::lock_guard lock(mu_);
+  if (auto it = pending_.find(id); it != pending_.end()) return it->second;
+  if (auto it = writing_.find(id); it != writing_.end()) return it->second;
+  return nullptr;
+}
+
+Status BlockIo::view(const BlockId& id, const std::function<Status(ByteView)>& fn) {
+  if (Shared q = queued(id)) return fn(*q);
+  return store_.view(id, fn);
 }
 
 Result<Bytes> BlockIo::read(const BlockPtr& ptr) {
-  auto data = fetch(ptr.id);
-  if (!data) {
-    log::error("block " + ptr.id.hex() + " cannot be read: " + data.error().message());
-    return data.error();
-  }
-  // The AEAD tag authenticates the content under the key from the (authenticated) parent, so a
-  // separate id hash check adds nothing for local reads.
-  auto plain = open_block(*data, ptr.key);
-  if (!plain) {
-    log::error("block " + ptr.id.hex() + " is corrupt: it does not authenticate");
-    return fail(Errc::corrupt, "block " + ptr.id.short_hex());
+  Bytes plain;
+  bool opened = false;
+  Status st = view(ptr.id, [&](ByteView data) -> Status {
+    // The AEAD tag authenticates the content under the key from the (authenticated) parent,
+    // so a separate id hash check adds nothing for local reads.
+    auto p = open_block(data, ptr.key);
+    if (!p) return p.error();
+    plain = std::move(*p);
+    opened = true;
+    return {};
+  });
+  if (!st) {
+    log::error("block " + ptr.id.hex() + (opened ? " cannot be read: " : " is unreadable: ") +
+               st.error().message());
+    return fail(st.code() == Errc::not_found ? Errc::not_found : Errc::corrupt,
+                "block " + ptr.id.short_hex());
   }
   return plain;
+}
+
+Status BlockIo::read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* out,
+                           size_t* copied) {
+  *copied = 0;
+  Status st = view(ptr.id, [&](ByteView data) -> Status {
+    if (data.size() < kSealOverhead) return fail(Errc::corrupt, "block too short");
+    size_t len = data.size() - kSealOverhead;
+    size_t end = std::min(hi, len);
+    if (lo >= end) return {};
+    if (lo == 0 && end == len) {  // the whole block: decrypt in place, no bounce buffer
+      PS_TRY(open_block_into(data, ptr.key, out));
+    } else {
+      Bytes tmp(len);
+      PS_TRY(open_block_into(data, ptr.key, tmp.data()));
+      std::memcpy(out, tmp.data() + lo, end - lo);
+    }
+    *copied = end - lo;
+    return {};
+  });
+  if (!st) {
+    log::error("block " + ptr.id.hex() + " is unreadable: " + st.error().message());
+    return fail(st.code() == Errc::not_found ? Errc::not_found : Errc::corrupt,
+                "block " + ptr.id.short_hex());
+  }
+  return {};
 }
 
 Result<BlockPtr> BlockIo::write(ByteView plaintext) {
@@ -34,8 +70,11 @@ Result<BlockPtr> BlockIo::write(ByteView plaintext) {
   bool full;
   {
     std::lock_guard lock(mu_);
-    auto [it, inserted] = pending_.try_emplace(s.ptr.id, std::move(s.ciphertext));
-    if (inserted) pending_bytes_ += it->second.size();
+    auto [it, inserted] = pending_.try_emplace(s.ptr.id, nullptr);
+    if (inserted) {
+      pending_bytes_ += s.ciphertext.size();
+      it->second = std::make_shared<const Bytes>(std::move(s.ciphertext));
+    }
     full = pending_bytes_ >= kSpillBytes;
   }
   if (full) PS_TRY(spill());
@@ -48,17 +87,24 @@ Status BlockIo::spill() {
   {
     std::lock_guard lock(mu_);
     if (pending_bytes_ < kSpillBytes) return {};  // another thread spilled first
-    for (auto& [id, data] : pending_) batch.blocks.push_back({id, data});
     writing_ = std::move(pending_);
     pending_.clear();
     pending_bytes_ = 0;
   }
+  return write_out(batch);
+}
+
+Status BlockIo::write_out(WriteBatch& batch) {
+  // writing_ is only touched under write_mu_ besides lookups, so reading it unlocked here is
+  // safe: readers take mu_ and find the same shared buffers.
+  batch.blocks.reserve(writing_.size());
+  for (auto& [id, data] : writing_) batch.blocks.push_back({id, *data});
   Status st = store_.write(batch);
   std::lock_guard lock(mu_);
   if (!st) {
     // Keep them queued: the next commit retries and reports the error to fsync.
     for (auto& [id, data] : writing_)
-      if (pending_.try_emplace(id, std::move(data)).second) pending_bytes_ += pending_[id].size();
+      if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size();
   }
   writing_.clear();
   return st;
@@ -67,24 +113,14 @@ Status BlockIo::spill() {
 Status BlockIo::commit(const VolumeId& volume, const std::vector<Bytes>& heads) {
   std::lock_guard wlock(write_mu_);
   WriteBatch batch;
-  std::unordered_map<BlockId, Bytes, Id256Hash> taken;
   {
     std::lock_guard lock(mu_);
-    for (auto& [id, data] : pending_) batch.blocks.push_back({id, data});
-    taken = std::move(pending_);
+    writing_ = std::move(pending_);
     pending_.clear();
     pending_bytes_ = 0;
-    writing_ = std::move(taken);
   }
   batch.heads.emplace_back(volume, heads);
-  Status st = store_.write(batch);
-  std::lock_guard lock(mu_);
-  if (!st) {
-    for (auto& [id, data] : writing_)
-      if (pending_.try_emplace(id, std::move(data)).second) pending_bytes_ += pending_[id].size();
-  }
-  writing_.clear();
-  return st;
+  return write_out(batch);
 }
 
 size_t BlockIo::pending_bytes() const {

@@ -5,6 +5,7 @@
 // harmless garbage. Thread-safe.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 
@@ -15,7 +16,7 @@ namespace peerstore {
 
 class BlockIo {
  public:
-  static constexpr size_t kSpillBytes = 32 << 20;
+  static constexpr size_t kSpillBytes = 8 << 20;
 
   BlockIo(LocalStore& store, const Secret& convergence)
       : store_(store), convergence_(convergence) {}
@@ -23,6 +24,9 @@ class BlockIo {
   // Fetches and opens a block; Errc::corrupt (and one log line naming the block) if it fails to
   // authenticate, Errc::not_found if missing.
   Result<Bytes> read(const BlockPtr& ptr);
+  // Copies plaintext bytes [lo, min(hi, length)) of a block to `out`; sets *copied. Opens the
+  // block straight from the store's memory where it can.
+  Status read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* out, size_t* copied);
   // Seals `plaintext` and queues the block for the next write; returns its pointer.
   Result<BlockPtr> write(ByteView plaintext);
   // Writes every queued block and the volume's new head set in one durable transaction.
@@ -31,15 +35,18 @@ class BlockIo {
 
  private:
   Status spill();
-  Result<Bytes> fetch(const BlockId& id);
+  Status write_out(WriteBatch& batch);
+  using Shared = std::shared_ptr<const Bytes>;
+  Shared queued(const BlockId& id) const;
+  Status view(const BlockId& id, const std::function<Status(ByteView)>& fn);
 
   LocalStore& store_;
   const Secret& convergence_;
   mutable std::mutex mu_;  // guards pending_, pending_bytes_, writing_
-  std::unordered_map<BlockId, Bytes, Id256Hash> pending_;
+  std::unordered_map<BlockId, Shared, Id256Hash> pending_;
   size_t pending_bytes_ = 0;
   // Blocks handed to the store but not yet committed by it, still readable.
-  std::unordered_map<BlockId, Bytes, Id256Hash> writing_;
+  std::unordered_map<BlockId, Shared, Id256Hash> writing_;
   // Orders store writes: a commit waits for an earlier spill so a head never lands before
   // the blocks it names.
   std::mutex write_mu_;

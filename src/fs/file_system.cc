@@ -24,7 +24,8 @@ uint8_t dtype_of(mode_t mode) { return uint8_t((mode & S_IFMT) >> 12); }
 
 FileSystem::FileSystem(std::unique_ptr<Volume> volume, Options opts)
     : volume_(std::move(volume)), opts_(std::move(opts)),
-      table_(volume_->io(), volume_->table_root()) {}
+      table_(volume_->io(), volume_->table_root()),
+      sealer_(std::make_unique<ChunkSealer>(volume_->io(), 2, 32)) {}
 
 Result<std::unique_ptr<FileSystem>> FileSystem::open(std::unique_ptr<Volume> volume, Options opts,
                                                      Caller owner) {
@@ -50,6 +51,7 @@ Result<std::unique_ptr<FileSystem>> FileSystem::open(std::unique_ptr<Volume> vol
 }
 
 FileSystem::~FileSystem() {
+  sealer_.reset();  // its callbacks take mu_ and touch nodes
   {
     std::lock_guard lock(commit_mu_);
     stop_ = true;

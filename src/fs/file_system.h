@@ -16,6 +16,7 @@
 #include <string_view>
 #include <thread>
 
+#include "fs/chunk_sealer.h"
 #include "fs/directory.h"
 #include "fs/node_table.h"
 #include "fs/volume.h"
@@ -114,6 +115,8 @@ class FileSystem {
   Result<std::shared_ptr<Bytes>> chunk_buffer(Node& n, uint64_t idx, size_t keep_from,
                                               size_t keep_to);
   Status flush_content(Node& n);
+  void install_sealed(uint64_t ino, uint64_t idx, const std::shared_ptr<Bytes>& buf,
+                      const Result<BlockPtr>& sealed);
   int commit_locked();
   void committer_loop();
   int err(const Error& e, const char* op) const;
@@ -130,6 +133,8 @@ class FileSystem {
   bool stop_ = false;
   bool commit_requested_ = false;
   std::thread committer_;
+  // Last: destroyed first, while the tree its callbacks update still exists.
+  std::unique_ptr<ChunkSealer> sealer_;
 };
 
 int to_errno(Errc code);

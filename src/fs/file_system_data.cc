@@ -124,10 +124,9 @@ int FileSystem::read(uint64_t ino, uint64_t off, size_t size, Bytes* out) {
     }
   }
   for (auto& f : fetches) {
-    auto plain = volume_->io().read(f.ptr);
-    if (!plain) return EIO;  // BlockIo logged which block
-    if (f.lo < plain->size())
-      std::memcpy(out->data() + f.at, plain->data() + f.lo, std::min(f.hi, plain->size()) - f.lo);
+    size_t copied;
+    if (!volume_->io().read_range(f.ptr, f.lo, f.hi, out->data() + f.at, &copied))
+      return EIO;  // BlockIo logged which block
   }
   return 0;
 }
@@ -173,27 +172,28 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
     commit_requested_ = true;
     wake_.notify_all();
   }
-  if (to_seal.empty()) return ssize_t(data.size());
-  std::vector<BlockPtr> sealed;
   for (auto& [idx, buf] : to_seal) {
-    auto p = volume_->io().write(*buf);
-    if (!p) return -err(p.error(), "write");
-    sealed.push_back(*p);
-  }
-  std::lock_guard lock(mu_);
-  auto np = node(ino);
-  if (np && (*np)->chunks) {
-    for (size_t i = 0; i < to_seal.size(); ++i) {
-      auto& [idx, buf] = to_seal[i];
-      const ChunkTree::Slot* s = (*np)->chunks->find(idx);
-      if (!s || s->buf != buf) continue;  // changed again meanwhile: stays dirty
-      ChunkTree::Slot& slot = (*np)->chunks->at(idx);
-      slot.ptr = sealed[i];
-      slot.buf.reset();
-      if (dirty_chunks_ > 0) --dirty_chunks_;
-    }
+    uint64_t i = idx;
+    auto b = buf;
+    sealer_->submit(buf, kChunk, [this, ino, i, b](Result<BlockPtr> sealed) {
+      install_sealed(ino, i, b, sealed);
+    });
   }
   return ssize_t(data.size());
+}
+
+void FileSystem::install_sealed(uint64_t ino, uint64_t idx, const std::shared_ptr<Bytes>& buf,
+                                const Result<BlockPtr>& sealed) {
+  if (!sealed) return;  // the chunk stays dirty; the next commit seals it and reports errors
+  std::lock_guard lock(mu_);
+  Node* n = table_.find_loaded(ino);
+  if (!n || !n->chunks) return;
+  const ChunkTree::Slot* s = n->chunks->find(idx);
+  if (!s || s->buf != buf) return;  // changed or truncated meanwhile: stays as it is
+  ChunkTree::Slot& slot = n->chunks->at(idx);
+  slot.ptr = *sealed;
+  slot.buf.reset();
+  if (dirty_chunks_ > 0) --dirty_chunks_;
 }
 
 Status FileSystem::truncate(Node& n, uint64_t size) {

@@ -19,6 +19,11 @@ class NodeTable {
 
   // The node, loaded on first use; Errc::not_found if the table has no such inode.
   Result<Node*> get(uint64_t ino);
+  // The node if loaded, else null; never touches the store.
+  Node* find_loaded(uint64_t ino) {
+    auto it = nodes_.find(ino);
+    return it == nodes_.end() ? nullptr : it->second.get();
+  }
   // A new node with a fresh random inode number, not yet in the table.
   Result<Node*> create(InodeRecord rec);
   // Loads a node with a chosen number (the root of a new volume).

@@ -15,9 +15,10 @@ using BlockId = Id256;
 
 inline constexpr size_t kMaxBlockSize = (1 << 20) + 64;  // 1 MiB plaintext + AEAD overhead
 
+// A block to store. Does not own its bytes: they must outlive the put()/write() call.
 struct BlockRecord {
   BlockId id;
-  Bytes data;
+  ByteView data;
 };
 
 class BlockStore {
@@ -27,6 +28,12 @@ class BlockStore {
   // The block's bytes, or Errc::not_found. Callers verify content (hash or AEAD).
   virtual Result<Bytes> get(const BlockId& id) = 0;
   virtual Result<bool> contains(const BlockId& id) = 0;
+  // Calls fn with the block's bytes, valid only during the call; avoids a copy where the
+  // implementation can (LMDB's memory map). Errc::not_found if absent.
+  virtual Status view(const BlockId& id, const std::function<Status(ByteView)>& fn) {
+    PS_ASSIGN(Bytes b, get(id));
+    return fn(b);
+  }
   // Stores all blocks or none, durably. Storing a block that exists is a no-op.
   virtual Status put(std::span<const BlockRecord> blocks) = 0;
   // Visits every stored block id (order unspecified); stops early when fn returns false.

@@ -1,8 +1,12 @@
 #include "store/lmdb_store.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <fstream>
 #include <cstring>
 
 #include "common/msgpack_codec.h"
@@ -24,7 +28,7 @@ Error lmdb_error(int rc, const std::string& what) {
 }
 
 MDB_val val(ByteView b) { return MDB_val{b.size(), const_cast<uint8_t*>(b.data())}; }
-ByteView view(const MDB_val& v) { return {static_cast<const uint8_t*>(v.mv_data), v.mv_size}; }
+ByteView bytes_of(const MDB_val& v) { return {static_cast<const uint8_t*>(v.mv_data), v.mv_size}; }
 
 // Aborts a transaction unless it was committed.
 struct Txn {
@@ -50,7 +54,7 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir) {
   mdb_env_set_mapsize(s->env_, kMapSize);
   mdb_env_set_maxdbs(s->env_, 4);
   mdb_env_set_maxreaders(s->env_, 256);
-  rc = mdb_env_open(s->env_, dir.c_str(), MDB_NOTLS | MDB_NORDAHEAD, 0600);
+  rc = mdb_env_open(s->env_, dir.c_str(), MDB_NOTLS, 0600);
   if (rc) return lmdb_error(rc, "cannot open store in " + dir);
   Txn txn;
   if ((rc = mdb_txn_begin(s->env_, nullptr, 0, &txn.t))) return lmdb_error(rc, "store txn");
@@ -59,6 +63,7 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir) {
   if ((rc = mdb_dbi_open(txn.t, "heads", MDB_CREATE, &s->heads_)))
     return lmdb_error(rc, "heads db");
   if ((rc = txn.commit())) return lmdb_error(rc, "store init");
+  s->find_map(dir);
   return s;
 }
 
@@ -74,8 +79,19 @@ Result<Bytes> LmdbStore::get(const BlockId& id) {
   rc = mdb_get(txn.t, blocks_, &k, &v);
   if (rc == MDB_NOTFOUND) return fail(Errc::not_found, "block " + id.short_hex());
   if (rc) return lmdb_error(rc, "read block " + id.short_hex());
-  auto b = view(v);
+  auto b = bytes_of(v);
   return Bytes(b.begin(), b.end());
+}
+
+Status LmdbStore::view(const BlockId& id, const std::function<Status(ByteView)>& fn) {
+  Txn txn;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
+  if (rc) return lmdb_error(rc, "read txn");
+  MDB_val k = val(id.view()), v;
+  rc = mdb_get(txn.t, blocks_, &k, &v);
+  if (rc == MDB_NOTFOUND) return fail(Errc::not_found, "block " + id.short_hex());
+  if (rc) return lmdb_error(rc, "read block " + id.short_hex());
+  return fn(bytes_of(v));  // the map stays valid while the read transaction lives
 }
 
 Result<bool> LmdbStore::contains(const BlockId& id) {
@@ -99,7 +115,7 @@ Status LmdbStore::for_each_id(const std::function<bool(const BlockId&, size_t)>&
   Status st;
   for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-    auto id = Id256::from(view(k));
+    auto id = Id256::from(bytes_of(k));
     if (!id) {
       st = fail(Errc::corrupt, "store holds a key of " + std::to_string(k.mv_size) + " bytes");
       break;
@@ -118,7 +134,7 @@ Result<std::vector<Bytes>> LmdbStore::heads(const VolumeId& volume) {
   rc = mdb_get(txn.t, heads_, &k, &v);
   if (rc == MDB_NOTFOUND) return std::vector<Bytes>{};
   if (rc) return lmdb_error(rc, "read heads");
-  PS_ASSIGN(auto oh, mp::unpack(view(v)));
+  PS_ASSIGN(auto oh, mp::unpack(bytes_of(v)));
   PS_ASSIGN(auto arr, mp::get_array(oh.get(), 0, kMaxHeadsPerVolume));
   std::vector<Bytes> out;
   for (auto& o : arr) {
@@ -154,7 +170,34 @@ Status LmdbStore::write(const WriteBatch& batch) {
     if ((rc = mdb_put(txn.t, heads_, &k, &v, 0))) return lmdb_error(rc, "write heads");
   }
   if ((rc = txn.commit())) return lmdb_error(rc, "commit");
+  release_mapped_pages();
   return {};
+}
+
+void LmdbStore::release_mapped_pages() {
+  // LMDB touches the pages it writes through its read-only map, which would leave every byte
+  // written resident in this process (and counted in its RSS) although the page cache already
+  // holds it. Dropping the mappings is safe for a read-only shared map: the next access faults
+  // the page back in from the cache.
+  if (map_addr_) madvise(map_addr_, map_len_, MADV_DONTNEED);
+}
+
+void LmdbStore::find_map(const std::string& dir) {
+  // mdb_env_info reports the map address only for MDB_FIXEDMAP, so look it up.
+  char real[PATH_MAX];
+  if (!::realpath((dir + "/data.mdb").c_str(), real)) return;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    size_t slash = line.find('/');
+    if (slash == std::string::npos || line.compare(slash, std::string::npos, real) != 0) continue;
+    uintptr_t lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx", &lo, &hi) == 2 && hi > lo) {
+      map_addr_ = reinterpret_cast<void*>(lo);
+      map_len_ = hi - lo;
+      return;
+    }
+  }
 }
 
 Result<StoreStats> LmdbStore::stats() {

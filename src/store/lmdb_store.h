@@ -22,6 +22,7 @@ class LmdbStore final : public LocalStore {
 
   Result<Bytes> get(const BlockId& id) override;
   Result<bool> contains(const BlockId& id) override;
+  Status view(const BlockId& id, const std::function<Status(ByteView)>& fn) override;
   Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override;
   Result<std::vector<Bytes>> heads(const VolumeId& volume) override;
   Status write(const WriteBatch& batch) override;
@@ -29,9 +30,13 @@ class LmdbStore final : public LocalStore {
 
  private:
   LmdbStore() = default;
+  void release_mapped_pages();
+  void find_map(const std::string& dir);
   MDB_env* env_ = nullptr;
   MDB_dbi blocks_ = 0;
   MDB_dbi heads_ = 0;
+  void* map_addr_ = nullptr;
+  size_t map_len_ = 0;
 };
 
 }  // namespace peerstore

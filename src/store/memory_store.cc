@@ -36,7 +36,7 @@ Status MemoryStore::write(const WriteBatch& batch) {
   for (auto& b : batch.blocks)
     if (b.data.size() > kMaxBlockSize) return fail(Errc::too_big, "block " + b.id.short_hex());
   std::lock_guard lock(mu_);
-  for (auto& b : batch.blocks) blocks_.try_emplace(b.id, b.data);
+  for (auto& b : batch.blocks) blocks_.try_emplace(b.id, b.data.begin(), b.data.end());
   for (auto& [vol, hs] : batch.heads) {
     if (hs.empty())
       heads_.erase(vol);

@@ -1,0 +1,41 @@
+#include "fs/chunk_sealer.h"
+
+namespace peerstore {
+
+ChunkSealer::ChunkSealer(BlockIo& io, int threads, size_t max_queued)
+    : io_(io), max_queued_(max_queued) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+}
+
+ChunkSealer::~ChunkSealer() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  has_work_.notify_all();
+  has_room_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void ChunkSealer::submit(std::shared_ptr<const Bytes> data, size_t len, Done done) {
+  std::unique_lock lock(mu_);
+  has_room_.wait(lock, [this] { return queue_.size() < max_queued_ || stop_; });
+  queue_.push_back(Job{std::move(data), len, std::move(done)});
+  has_work_.notify_one();
+}
+
+void ChunkSealer::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    has_work_.wait(lock, [this] { return !queue_.empty() || stop_; });
+    if (queue_.empty()) return;  // stopping and drained
+    Job job = std::move(queue_.front());
+    queue_.pop_front();
+    has_room_.notify_one();
+    lock.unlock();
+    job.done(io_.write(ByteView(job.data->data(), job.len)));
+    lock.lock();
+  }
+}
+
+}  // namespace peerstore

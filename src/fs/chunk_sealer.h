@@ -1,0 +1,48 @@
+// ChunkSealer: a small pool of threads that seal file chunks off the FUSE request path, so a
+// single sequential writer keeps every core busy. The queue is bounded: submit() blocks while
+// it is full, which is the back-pressure that keeps memory flat. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "fs/block_io.h"
+
+namespace peerstore {
+
+class ChunkSealer {
+ public:
+  using Done = std::function<void(Result<BlockPtr>)>;
+
+  ChunkSealer(BlockIo& io, int threads, size_t max_queued);
+  ~ChunkSealer();  // finishes queued work, then joins
+  ChunkSealer(const ChunkSealer&) = delete;
+  ChunkSealer& operator=(const ChunkSealer&) = delete;
+
+  // Seals data[0, len) and calls done(pointer) on a sealer thread. Never call with a lock that
+  // `done` takes.
+  void submit(std::shared_ptr<const Bytes> data, size_t len, Done done);
+
+ private:
+  struct Job {
+    std::shared_ptr<const Bytes> data;
+    size_t len;
+    Done done;
+  };
+  void run();
+
+  BlockIo& io_;
+  size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable has_work_, has_room_;
+  std::deque<Job> queue_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace peerstore
