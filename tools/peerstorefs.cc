@@ -22,6 +22,9 @@ using namespace peerstore;
 
 namespace {
 
+// Contexts of start-up errors are written as sentences for people.
+std::string user_message(const Error& e) { return e.context.empty() ? e.message() : e.context; }
+
 std::string default_dir(const char* xdg_var, const char* home_suffix) {
   if (const char* x = std::getenv(xdg_var); x && *x) return std::string(x) + "/peerstore";
   const char* home = std::getenv("HOME");
@@ -74,12 +77,18 @@ Result<int> serve(const Args& a, int report_fd) {
   PS_ASSIGN(auto lock, DataDirLock::acquire(a.data));
   PS_ASSIGN(auto identity, Identity::load_or_create(a.config));
   PS_ASSIGN(auto store, LmdbStore::open(a.data + "/store"));
-  PS_ASSIGN(auto volume, Volume::open(*store, VolumeKeys::derive_home(identity.user),
-                                      identity.device.public_key()));
+  auto damaged = [&](const Error& e) {
+    return fail(e.code, "cannot open the file system in " + a.data + ": " + e.message() +
+                            "; the data directory is damaged or belongs to another identity");
+  };
+  auto volume = Volume::open(*store, VolumeKeys::derive_home(identity.user),
+                             identity.device.public_key());
+  if (!volume) return damaged(volume.error());
   FileSystem::Options fo;
   fo.statfs_path = a.data;
-  PS_ASSIGN(auto fs, FileSystem::open(std::move(volume), fo, Caller{getuid(), getgid()}));
-  PS_ASSIGN(auto session, MountSession::mount(*fs, a.mountpoint, a.options, a.debug));
+  auto fs = FileSystem::open(std::move(*volume), fo, Caller{getuid(), getgid()});
+  if (!fs) return damaged(fs.error());
+  PS_ASSIGN(auto session, MountSession::mount(**fs, a.mountpoint, a.options, a.debug));
   if (report_fd >= 0) {
     (void)!::write(report_fd, "OK", 2);
     ::close(report_fd);
@@ -91,10 +100,10 @@ Result<int> serve(const Args& a, int report_fd) {
     log::use_syslog("peerstorefs");
   }
   log::info("mounted " + a.mountpoint);
-  fs->start_committer();
+  (*fs)->start_committer();
   PS_TRY(session->run());
   session.reset();
-  fs.reset();
+  fs->reset();
   return 0;
 }
 
@@ -137,7 +146,7 @@ int main(int argc, char** argv) {
   if (a.foreground) {
     auto r = serve(a, -1);
     if (!r) {
-      std::fprintf(stderr, "peerstorefs: %s\n", r.error().message().c_str());
+      std::fprintf(stderr, "peerstorefs: %s\n", user_message(r.error()).c_str());
       return 1;
     }
     return 0;
@@ -170,7 +179,7 @@ int main(int argc, char** argv) {
   }
   auto r = serve(a, fds[1]);
   if (!r) {
-    std::string msg = r.error().message();
+    std::string msg = user_message(r.error());
     (void)!::write(fds[1], msg.data(), msg.size());
     return 1;
   }

@@ -6,10 +6,23 @@
 
 namespace peerstore {
 
+BlockIo::BlockIo(LocalStore& store, const Secret& convergence)
+    : store_(store), convergence_(convergence), writer_([this] { writer_loop(); }) {}
+
+BlockIo::~BlockIo() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  writer_.join();
+}
+
 BlockIo::Shared BlockIo::queued(const BlockId& id) const {
   std::lock_guard lock(mu_);
   if (auto it = pending_.find(id); it != pending_.end()) return it->second;
-  if (auto it = writing_.find(id); it != writing_.end()) return it->second;
+  for (auto& b : in_flight_)
+    if (auto it = b.find(id); it != b.end()) return it->second;
   return nullptr;
 }
 
@@ -20,19 +33,14 @@ Status BlockIo::view(const BlockId& id, const std::function<Status(ByteView)>& f
 
 Result<Bytes> BlockIo::read(const BlockPtr& ptr) {
   Bytes plain;
-  bool opened = false;
   Status st = view(ptr.id, [&](ByteView data) -> Status {
     // The AEAD tag authenticates the content under the key from the (authenticated) parent,
     // so a separate id hash check adds nothing for local reads.
-    auto p = open_block(data, ptr.key);
-    if (!p) return p.error();
-    plain = std::move(*p);
-    opened = true;
+    PS_ASSIGN(plain, open_block(data, ptr.key));
     return {};
   });
   if (!st) {
-    log::error("block " + ptr.id.hex() + (opened ? " cannot be read: " : " is unreadable: ") +
-               st.error().message());
+    log::error("block " + ptr.id.hex() + " is unreadable: " + st.error().message());
     return fail(st.code() == Errc::not_found ? Errc::not_found : Errc::corrupt,
                 "block " + ptr.id.short_hex());
   }
@@ -67,60 +75,62 @@ Status BlockIo::read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* o
 
 Result<BlockPtr> BlockIo::write(ByteView plaintext) {
   SealedBlock s = seal_block(plaintext, convergence_);
-  bool full;
-  {
-    std::lock_guard lock(mu_);
-    auto [it, inserted] = pending_.try_emplace(s.ptr.id, nullptr);
-    if (inserted) {
-      pending_bytes_ += s.ciphertext.size();
-      it->second = std::make_shared<const Bytes>(std::move(s.ciphertext));
+  auto data = std::make_shared<const Bytes>(std::move(s.ciphertext));
+  std::unique_lock lock(mu_);
+  auto [it, inserted] = pending_.try_emplace(s.ptr.id, data);
+  if (inserted) pending_bytes_ += data->size();
+  if (pending_bytes_ >= kSpillBytes) {
+    changed_.wait(lock, [this] { return in_flight_.size() < kMaxBatchesInFlight || stop_; });
+    if (pending_bytes_ >= kSpillBytes) {  // nobody else handed it over meanwhile
+      in_flight_.push_back(std::move(pending_));
+      pending_.clear();
+      pending_bytes_ = 0;
+      changed_.notify_all();
     }
-    full = pending_bytes_ >= kSpillBytes;
   }
-  if (full) PS_TRY(spill());
   return s.ptr;
 }
 
-Status BlockIo::spill() {
-  std::lock_guard wlock(write_mu_);
+Status BlockIo::write_batch(const Batch& blocks, const VolumeId* volume,
+                            const std::vector<Bytes>* heads) {
   WriteBatch batch;
-  {
-    std::lock_guard lock(mu_);
-    if (pending_bytes_ < kSpillBytes) return {};  // another thread spilled first
-    writing_ = std::move(pending_);
-    pending_.clear();
-    pending_bytes_ = 0;
-  }
-  return write_out(batch);
+  batch.blocks.reserve(blocks.size());
+  for (auto& [id, data] : blocks) batch.blocks.push_back({id, *data});
+  if (volume) batch.heads.emplace_back(*volume, *heads);
+  return store_.write(batch);
 }
 
-Status BlockIo::write_out(WriteBatch& batch) {
-  // writing_ is only touched under write_mu_ besides lookups, so reading it unlocked here is
-  // safe: readers take mu_ and find the same shared buffers.
-  batch.blocks.reserve(writing_.size());
-  for (auto& [id, data] : writing_) batch.blocks.push_back({id, *data});
-  Status st = store_.write(batch);
-  std::lock_guard lock(mu_);
-  if (!st) {
-    // Keep them queued: the next commit retries and reports the error to fsync.
-    for (auto& [id, data] : writing_)
-      if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size();
+void BlockIo::writer_loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    changed_.wait(lock, [this] { return !in_flight_.empty() || stop_; });
+    if (in_flight_.empty()) return;
+    const Batch& front = in_flight_.front();  // deque keeps references stable at the front
+    lock.unlock();
+    Status st = write_batch(front, nullptr, nullptr);
+    lock.lock();
+    if (!st) {
+      // Keep the blocks: the next commit retries them and reports the error to fsync.
+      log::error("writing blocks: " + st.error().message());
+      for (auto& [id, data] : in_flight_.front())
+        if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size();
+    }
+    in_flight_.pop_front();
+    changed_.notify_all();
   }
-  writing_.clear();
-  return st;
 }
 
 Status BlockIo::commit(const VolumeId& volume, const std::vector<Bytes>& heads) {
-  std::lock_guard wlock(write_mu_);
-  WriteBatch batch;
-  {
-    std::lock_guard lock(mu_);
-    writing_ = std::move(pending_);
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return in_flight_.empty(); });
+  // Writing under mu_ keeps writers from queueing a batch that could overtake the head; it
+  // also keeps the tail readable (it stays in pending_ until it is in the store).
+  Status st = write_batch(pending_, &volume, &heads);
+  if (st) {
     pending_.clear();
     pending_bytes_ = 0;
   }
-  batch.heads.emplace_back(volume, heads);
-  return write_out(batch);
+  return st;
 }
 
 size_t BlockIo::pending_bytes() const {

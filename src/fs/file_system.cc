@@ -433,7 +433,7 @@ int FileSystem::opendir(uint64_t ino) {
   return 0;
 }
 
-int FileSystem::readdir(uint64_t ino, uint64_t cookie, const DirEmit& emit) {
+int FileSystem::readdir(uint64_t ino, uint64_t cookie, bool plus, const DirEmit& emit) {
   std::lock_guard lock(mu_);
   auto np = dir_node(ino);
   if (!np) return np.code() == Errc::invalid ? ENOTDIR : err(np.error(), "readdir");
@@ -456,11 +456,23 @@ int FileSystem::readdir(uint64_t ino, uint64_t cookie, const DirEmit& emit) {
   Status inner;
   auto s = dir_scan(*d.dir, cookie - 2, [&](uint64_t pos, std::string_view name, const DirEntry& e) {
     struct stat est {};
-    est.st_ino = e.ino;
-    est.st_mode = mode_t(e.type) << 12;
-    return emit(name, est, pos + 3);
+    if (!plus) {
+      est.st_ino = e.ino;
+      est.st_mode = mode_t(e.type) << 12;
+      return emit(name, est, pos + 3);
+    }
+    auto n = node(e.ino);
+    if (!n) {
+      inner = n.error();
+      return false;
+    }
+    fill_attr(**n, &est);
+    if (!emit(name, est, pos + 3)) return false;
+    ++(*n)->nlookup;
+    return true;
   });
   if (!s) return err(s.error(), "readdir");
+  if (!inner) return err(inner.error(), "readdir");
   return 0;
 }
 

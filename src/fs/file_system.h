@@ -85,9 +85,11 @@ class FileSystem {
   int fallocate(uint64_t ino, int mode, uint64_t off, uint64_t len);
 
   int opendir(uint64_t ino);
-  // Calls `emit(name, ino, type, next_cookie)` from `cookie` on; stops when emit returns false.
+  // Calls `emit(name, attr, next_cookie)` from `cookie` on; stops when emit returns false
+  // (the entry did not fit). With `plus`, attr is complete and each entry other than "." and
+  // ".." that emit accepts counts as a lookup (FUSE readdirplus).
   using DirEmit = std::function<bool(std::string_view name, const struct stat& st, uint64_t next)>;
-  int readdir(uint64_t ino, uint64_t cookie, const DirEmit& emit);
+  int readdir(uint64_t ino, uint64_t cookie, bool plus, const DirEmit& emit);
   int statfs(struct statvfs* out);
 
   int setxattr(uint64_t ino, std::string_view name, ByteView value, int flags);

@@ -168,19 +168,43 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   fuse_reply_open(req, fi);
 }
 
-void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
   std::string buf(size, '\0');
   size_t used = 0;
-  int e = fs(req).readdir(ino, uint64_t(off), [&](std::string_view name, const struct stat& st, uint64_t next) {
+  double timeout = ctx(req).options.entry_timeout;
+  int e = fs(req).readdir(ino, uint64_t(off), plus, [&](std::string_view name, const struct stat& st, uint64_t next) {
     std::string n(name);
-    size_t need = fuse_add_direntry(req, nullptr, 0, n.c_str(), nullptr, 0);
-    if (used + need > size) return false;
-    fuse_add_direntry(req, buf.data() + used, size - used, n.c_str(), &st, off_t(next));
+    size_t need;
+    if (plus) {
+      fuse_entry_param p{};
+      bool dots = n == "." || n == "..";
+      p.attr = st;
+      if (!dots) {
+        p.ino = st.st_ino;
+        p.generation = 1;
+        p.attr_timeout = p.entry_timeout = timeout;
+      }
+      need = fuse_add_direntry_plus(req, nullptr, 0, n.c_str(), nullptr, 0);
+      if (used + need > size) return false;
+      fuse_add_direntry_plus(req, buf.data() + used, size - used, n.c_str(), &p, off_t(next));
+    } else {
+      need = fuse_add_direntry(req, nullptr, 0, n.c_str(), nullptr, 0);
+      if (used + need > size) return false;
+      fuse_add_direntry(req, buf.data() + used, size - used, n.c_str(), &st, off_t(next));
+    }
     used += need;
     return true;
   });
   if (e) return (void)fuse_reply_err(req, e);
   fuse_reply_buf(req, buf.data(), used);
+}
+
+void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  readdir_common(req, ino, size, off, false);
+}
+
+void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  readdir_common(req, ino, size, off, true);
 }
 
 void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
@@ -252,6 +276,7 @@ fuse_lowlevel_ops make_ops() {
   o.fsync = op_fsync;
   o.opendir = op_opendir;
   o.readdir = op_readdir;
+  o.readdirplus = op_readdirplus;
   o.releasedir = op_releasedir;
   o.fsyncdir = op_fsyncdir;
   o.statfs = op_statfs;

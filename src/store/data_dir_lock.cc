@@ -15,7 +15,14 @@ Result<DataDirLock> DataDirLock::acquire(const std::string& dir) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return fail(Errc::io, "cannot open " + path + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // A previous instance may still be writing its last commit after its unmount returned:
+  // give it a moment before calling the directory busy.
+  bool locked = false;
+  for (int i = 0; i < 30 && !locked; ++i) {
+    locked = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (!locked) ::usleep(100 * 1000);
+  }
+  if (!locked) {
     char buf[32] = {};
     ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
     ::close(fd);
