@@ -103,8 +103,11 @@ Status BlockIo::write_batch(const Batch& blocks, const VolumeId* volume,
 void BlockIo::writer_loop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    changed_.wait(lock, [this] { return !in_flight_.empty() || stop_; });
-    if (in_flight_.empty()) return;
+    changed_.wait(lock, [this] { return (!in_flight_.empty() && !committing_) || stop_; });
+    if (in_flight_.empty() || committing_) {
+      if (stop_ && !committing_) return;
+      continue;
+    }
     const Batch& front = in_flight_.front();  // deque keeps references stable at the front
     lock.unlock();
     Status st = write_batch(front, nullptr, nullptr);
@@ -122,14 +125,24 @@ void BlockIo::writer_loop() {
 
 Status BlockIo::commit(const VolumeId& volume, const std::vector<Bytes>& heads) {
   std::unique_lock lock(mu_);
-  changed_.wait(lock, [this] { return in_flight_.empty(); });
-  // Writing under mu_ keeps writers from queueing a batch that could overtake the head; it
-  // also keeps the tail readable (it stays in pending_ until it is in the store).
-  Status st = write_batch(pending_, &volume, &heads);
-  if (st) {
-    pending_.clear();
-    pending_bytes_ = 0;
+  changed_.wait(lock, [this] { return in_flight_.empty() && !committing_; });
+  // The tail becomes the front batch, readable while this thread writes it with the head;
+  // batches spilled meanwhile queue behind it and the writer thread waits for us.
+  committing_ = true;
+  in_flight_.push_back(std::move(pending_));
+  pending_.clear();
+  pending_bytes_ = 0;
+  const Batch& tail = in_flight_.front();
+  lock.unlock();
+  Status st = write_batch(tail, &volume, &heads);
+  lock.lock();
+  if (!st) {
+    for (auto& [id, data] : in_flight_.front())
+      if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size();
   }
+  in_flight_.pop_front();
+  committing_ = false;
+  changed_.notify_all();
   return st;
 }
 

@@ -58,6 +58,7 @@ class BlockIo {
   Batch pending_;
   size_t pending_bytes_ = 0;
   std::deque<Batch> in_flight_;  // front is being written; all stay readable until written
+  bool committing_ = false;  // a commit owns the front batch of in_flight_
   bool stop_ = false;
   std::thread writer_;
 };

@@ -119,7 +119,6 @@ class FileSystem {
   Status flush_content(Node& n);
   void install_sealed(uint64_t ino, uint64_t idx, const std::shared_ptr<Bytes>& buf,
                       const Result<BlockPtr>& sealed);
-  int commit_locked();
   void committer_loop();
   int err(const Error& e, const char* op) const;
 
@@ -130,7 +129,8 @@ class FileSystem {
   size_t dirty_chunks_ = 0;
   bool changed_ = false;
 
-  std::mutex commit_mu_;  // serializes commits; taken before mu_
+  std::mutex commit_serial_;  // one commit at a time; taken before mu_
+  std::mutex commit_mu_;     // guards the committer's wake-up state
   std::condition_variable wake_;
   bool stop_ = false;
   bool commit_requested_ = false;

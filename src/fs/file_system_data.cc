@@ -357,20 +357,26 @@ Status FileSystem::flush_content(Node& n) {
   return {};
 }
 
-int FileSystem::commit_locked() {
-  if (!changed_) return 0;
-  auto root = table_.flush([this](Node& n) { return flush_content(n); });
-  if (!root) return err(root.error(), "commit");
-  if (auto st = volume_->commit(*root); !st) return err(st.error(), "commit");
-  changed_ = false;
-  dirty_chunks_ = 0;
-  table_.sweep();
-  return 0;
-}
-
 int FileSystem::commit() {
-  std::lock_guard lock(mu_);
-  return commit_locked();
+  // One commit at a time; the tree lock is held only while the new tree is built, not while
+  // the store writes and syncs it, so file operations go on during the disk flush.
+  std::lock_guard serial(commit_serial_);
+  Result<std::optional<BlockPtr>> root = std::optional<BlockPtr>();
+  {
+    std::lock_guard lock(mu_);
+    if (!changed_) return 0;
+    root = table_.flush([this](Node& n) { return flush_content(n); });
+    if (!root) return err(root.error(), "commit");
+    changed_ = false;
+    dirty_chunks_ = 0;
+    table_.sweep();
+  }
+  if (auto st = volume_->commit(*root); !st) {
+    std::lock_guard lock(mu_);
+    changed_ = true;  // the tree is sealed but not committed: the next round retries
+    return err(st.error(), "commit");
+  }
+  return 0;
 }
 
 void FileSystem::start_committer() {

@@ -22,7 +22,9 @@ int Fd::close() {
 }
 
 UmaskGuard::UmaskGuard(mode_t mask) : saved_(umask(mask)) {}
-UmaskGuard::~UmaskGuard() { umask(saved_); }
+UmaskGuard::~UmaskGuard() {
+  umask(saved_);
+}
 
 std::string errno_name(int e) {
   if (e == 0) return "0 (no error)";
@@ -33,8 +35,8 @@ std::string errno_name(int e) {
 std::string diff_summary(std::string_view actual, std::string_view expected) {
   if (actual == expected) return {};
   size_t n = std::min(actual.size(), expected.size());
-  size_t at = std::mismatch(actual.begin(), actual.begin() + n, expected.begin()).first -
-              actual.begin();
+  size_t at =
+      std::mismatch(actual.begin(), actual.begin() + n, expected.begin()).first - actual.begin();
   auto hex = [at](std::string_view s) {
     std::string out;
     char buf[4];
@@ -62,8 +64,8 @@ void write_at(int fd, std::string_view data, off_t offset) {
     ssize_t n = pwrite(fd, data.data() + done, data.size() - done, offset + done);
     if (n < 0 && errno == EINTR) continue;
     int e = errno;
-    REQUIRE_MESSAGE(n > 0, "pwrite of " << data.size() - done << " bytes at "
-                                        << offset + done << ": " << errno_name(e));
+    REQUIRE_MESSAGE(n > 0, "pwrite of " << data.size() - done << " bytes at " << offset + done
+                                        << ": " << errno_name(e));
     done += n;
   }
 }

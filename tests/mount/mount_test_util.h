@@ -5,11 +5,10 @@
 #pragma once
 
 #include <dirent.h>
+#include <doctest/doctest.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-
-#include <doctest/doctest.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -114,23 +113,24 @@ size_t count_lines(std::string_view text);
 }  // namespace peerstore::test
 
 // `expr` must fail with -1 and exactly errno `err`.
-#define CHECK_ERRNO(expr, err)                                                            \
-  do {                                                                                    \
-    errno = 0;                                                                            \
-    long long r_ = static_cast<long long>(expr);                                          \
-    int e_ = errno;                                                                       \
-    CHECK_MESSAGE((r_ == -1 && e_ == (err)),                                              \
-                  #expr << " returned " << r_ << " with errno " << ::peerstore::test::errno_name(e_) \
-                        << "; expected -1 with " << ::peerstore::test::errno_name(err));  \
+#define CHECK_ERRNO(expr, err)                                                             \
+  do {                                                                                     \
+    errno = 0;                                                                             \
+    long long r_ = static_cast<long long>(expr);                                           \
+    int e_ = errno;                                                                        \
+    CHECK_MESSAGE((r_ == -1 && e_ == (err)), #expr << " returned " << r_ << " with errno " \
+                                                   << ::peerstore::test::errno_name(e_)    \
+                                                   << "; expected -1 with "                \
+                                                   << ::peerstore::test::errno_name(err)); \
   } while (0)
 
 // `expr` must not return -1; prints errno otherwise.
-#define CHECK_OK(expr)                                                                    \
-  do {                                                                                    \
-    errno = 0;                                                                            \
-    long long r_ = static_cast<long long>(expr);                                          \
-    int e_ = errno;                                                                       \
-    CHECK_MESSAGE(r_ != -1, #expr << " failed: " << ::peerstore::test::errno_name(e_));   \
+#define CHECK_OK(expr)                                                                  \
+  do {                                                                                  \
+    errno = 0;                                                                          \
+    long long r_ = static_cast<long long>(expr);                                        \
+    int e_ = errno;                                                                     \
+    CHECK_MESSAGE(r_ != -1, #expr << " failed: " << ::peerstore::test::errno_name(e_)); \
   } while (0)
 #define REQUIRE_OK(expr)                                                                  \
   do {                                                                                    \
@@ -141,8 +141,8 @@ size_t count_lines(std::string_view text);
   } while (0)
 
 // Byte-exact comparison that reports the first difference, not both buffers.
-#define CHECK_BYTES(actual, expected)                                                      \
-  do {                                                                                     \
-    std::string d_ = ::peerstore::test::diff_summary((actual), (expected));                \
-    CHECK_MESSAGE(d_.empty(), #actual << " != " << #expected << ": " << d_);               \
+#define CHECK_BYTES(actual, expected)                                        \
+  do {                                                                       \
+    std::string d_ = ::peerstore::test::diff_summary((actual), (expected));  \
+    CHECK_MESSAGE(d_.empty(), #actual << " != " << #expected << ": " << d_); \
   } while (0)

@@ -42,7 +42,8 @@ TEST_CASE("files: create and open flags with their errnos") {
   if (!fx.usable()) return;
   std::string f = fx.path("f");
   Fd fd(open(f.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0640));
-  REQUIRE_MESSAGE(fd.valid(), errno_name(errno));
+  int e = errno;  // before doctest runs: its messages are built lazily
+  REQUIRE_MESSAGE(fd.valid(), errno_name(e));
   struct stat st = fstat_of(fd.get());
   CHECK(S_ISREG(st.st_mode));
   CHECK_EQ(st.st_mode & 07777, 0640u);
@@ -315,6 +316,14 @@ TEST_CASE("files: a sparse file with data at 1 GiB") {
   write_at(fd.get(), "middle", gib / 2);
   CHECK_BYTES(read_at(fd.get(), gib / 2 - 2, 10), std::string("\0\0middle\0\0", 10));
   CHECK_EQ(fstat_of(fd.get()).st_size, gib + 1);
+
+  // The other way round: a dense file reports blocks for its data (du, and cp's sparseness
+  // guess, read st_blocks).
+  std::string dense = fx.path("dense");
+  write_file(dense, random_bytes(300000, 35));
+  Fd dd = open_or_die(dense, O_RDONLY);
+  REQUIRE_OK(fsync(dd.get()));
+  CHECK_GE(fstat_of(dd.get()).st_blocks * 512, 300000);
 }
 
 TEST_CASE("files: an unlinked open file stays usable until closed") {
@@ -395,7 +404,7 @@ TEST_CASE("files: fallocate grows files and punches holes") {
   CHECK_ERRNO(fallocate(ro.get(), 0, 0, 10), EBADF);
 }
 
-TEST_CASE("files: fsync, fdatasync, syncfs and fsync of a directory") {
+TEST_CASE("files: fsync fdatasync syncfs and fsync of a directory") {
   MountFixture fx;
   if (!fx.usable()) return;
   REQUIRE_OK(mkdir(fx.path("d").c_str(), 0755));
@@ -496,7 +505,8 @@ TEST_CASE("files: mmap MAP_SHARED writes reach read(2)") {
     Fd fd = open_or_die(f, O_CREAT | O_RDWR, 0644);
     REQUIRE_OK(ftruncate(fd.get(), len));
     void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-    REQUIRE_MESSAGE(p != MAP_FAILED, "mmap: " << errno_name(errno));
+    int e = errno;  // before doctest runs: its messages are built lazily
+    REQUIRE_MESSAGE(p != MAP_FAILED, "mmap: " << errno_name(e));
     memcpy(p, data.data(), len);
     CHECK_OK(msync(p, len, MS_SYNC));
     CHECK_BYTES(read_at(fd.get(), 0, len), data);
@@ -509,7 +519,8 @@ TEST_CASE("files: mmap MAP_SHARED writes reach read(2)") {
   write_file(g, other);
   Fd fd = open_or_die(g, O_RDONLY);
   void* p = mmap(nullptr, other.size(), PROT_READ, MAP_SHARED, fd.get(), 0);
-  REQUIRE_MESSAGE(p != MAP_FAILED, "mmap: " << errno_name(errno));
+  int e = errno;  // before doctest runs: its messages are built lazily
+  REQUIRE_MESSAGE(p != MAP_FAILED, "mmap: " << errno_name(e));
   CHECK_BYTES(std::string_view(static_cast<const char*>(p), other.size()), other);
   munmap(p, other.size());
 }
@@ -546,7 +557,8 @@ TEST_CASE("files: a 64 MiB random file (by hash) and a 4 GiB sparse file read ba
     for (int i = 0; done < big_size; ++i) {
       size_t n = std::min(pieces[i % std::size(pieces)], big_size - done);
       ssize_t w = write(fd.get(), big.data() + done, n);
-      REQUIRE_MESSAGE(w == static_cast<ssize_t>(n), "write at " << done << ": " << errno_name(errno));
+      int e = errno;  // before doctest runs: its messages are built lazily
+      REQUIRE_MESSAGE(w == static_cast<ssize_t>(n), "write at " << done << ": " << errno_name(e));
       done += n;
     }
     REQUIRE_OK(fd.close());
@@ -582,7 +594,8 @@ TEST_CASE("files: a 64 MiB random file (by hash) and a 4 GiB sparse file read ba
     for (const auto& r : regions) {
       off_t lo = std::max(offset, r.offset);
       off_t hi = std::min<off_t>(offset + n, r.offset + r.data.size());
-      if (lo < hi) std::copy_n(r.data.data() + (lo - r.offset), hi - lo, out.data() + (lo - offset));
+      if (lo < hi)
+        std::copy_n(r.data.data() + (lo - r.offset), hi - lo, out.data() + (lo - offset));
     }
     return out;
   };
@@ -596,11 +609,11 @@ TEST_CASE("files: a 64 MiB random file (by hash) and a 4 GiB sparse file read ba
     int bad_windows = 0;
     for (;;) {
       ssize_t n = read(fd.get(), buf.data(), buf.size());
-      REQUIRE_MESSAGE(n >= 0, "read at " << off << ": " << errno_name(errno));
+      int e = errno;  // before doctest runs: its messages are built lazily
+      REQUIRE_MESSAGE(n >= 0, "read at " << off << ": " << errno_name(e));
       if (n == 0) break;
       std::string_view got(buf.data(), n);
-      if (got != expected(off, n) && ++bad_windows <= 3)
-        CHECK_BYTES(got, expected(off, n).substr(0, std::max<off_t>(0, sparse_size - off)));
+      if (got != expected(off, n) && ++bad_windows <= 3) CHECK_BYTES(got, expected(off, n));
       off += n;
     }
     CHECK_EQ(bad_windows, 0);

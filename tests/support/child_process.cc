@@ -118,12 +118,13 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, SpawnOptions options)
   if (pid == 0) {
     int e = 0;
     if (!child_setup(parent, options_.uid, options_.gid) || dup2(null_fd, 0) < 0 ||
-        dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
-        // Nothing else of ours may leak into the child: an inherited fd on the mount would keep
-        // it busy. CLOEXEC rather than close, so the report pipe works until execve.
-        syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
       e = errno;
     } else {
+      // Nothing else of ours may leak into the child: an inherited fd on the mount would keep
+      // it busy. CLOEXEC rather than close, so the report pipe works until execve. Best effort
+      // (Linux >= 5.11); our own descriptors are O_CLOEXEC anyway.
+      syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
       execve(path.c_str(), c_args.data(), c_env.data());
       e = errno;
     }
@@ -224,7 +225,9 @@ int ChildProcess::kill9() {
   return *status_;
 }
 
-std::string ChildProcess::output() const { return slurp(options_.stderr_path); }
+std::string ChildProcess::output() const {
+  return slurp(options_.stderr_path);
+}
 
 std::string ChildProcess::stdout_text() const {
   return options_.stdout_path.empty() ? output() : slurp(options_.stdout_path);

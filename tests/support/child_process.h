@@ -17,8 +17,8 @@
 namespace peerstore::test {
 
 struct SpawnOptions {
-  std::string stderr_path;  // required; created or truncated
-  std::string stdout_path;  // empty: stdout goes to stderr_path as well (one interleaved log)
+  std::string stderr_path;   // required; created or truncated
+  std::string stdout_path;   // empty: stdout goes to stderr_path as well (one interleaved log)
   std::optional<uid_t> uid;  // run as this uid/gid (setgroups({}), setresgid, setresuid)
   std::optional<gid_t> gid;
   std::vector<std::string> env;  // "NAME=VALUE" entries added to (or replacing in) our environ

@@ -2,17 +2,16 @@
 // constructor failure) goes through cleanup(): lazy unmount, end the process, remove the dirs.
 #include "support/mount_fixture.h"
 
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <doctest/doctest.h>
-
 #include <climits>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <sstream>
@@ -40,6 +39,11 @@ std::string unescape_mountinfo(const std::string& s) {
   return out;
 }
 
+// strerror as a std::string: doctest prints a char* as a pointer.
+std::string errno_text(int e) {
+  return strerror(e);
+}
+
 bool find_in_path(const std::string& name) {
   const char* path = getenv("PATH");
   std::stringstream ss(path ? path : "/usr/bin:/bin");
@@ -58,11 +62,10 @@ std::string canonical(const std::string& path) {
   return realpath(path.c_str(), buf) ? std::string(buf) : path;
 }
 
-}  // namespace
-
-bool fuse_mounted_at(const std::string& path, int* count) {
+// Mountpoints of all "fuse*" mounts, in mountinfo order (later mounts stack on earlier ones).
+std::vector<std::string> fuse_mountpoints() {
   std::ifstream in("/proc/self/mountinfo");
-  int n = 0;
+  std::vector<std::string> out;
   for (std::string line; std::getline(in, line);) {
     // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
     std::istringstream fields(line);
@@ -73,10 +76,25 @@ bool fuse_mounted_at(const std::string& path, int* count) {
     std::istringstream tail(line.substr(sep + 3));
     std::string fstype;
     tail >> fstype;
-    if (fstype.rfind("fuse", 0) == 0 && unescape_mountinfo(mountpoint) == path) ++n;
+    if (fstype.rfind("fuse", 0) == 0) out.push_back(unescape_mountinfo(mountpoint));
   }
+  return out;
+}
+
+}  // namespace
+
+bool fuse_mounted_at(const std::string& path, int* count) {
+  int n = 0;
+  for (const auto& m : fuse_mountpoints()) n += m == path;
   if (count) *count = n;
   return n > 0;
+}
+
+std::vector<std::string> fuse_mounts_under(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& m : fuse_mountpoints())
+    if (m == dir || m.rfind(dir + "/", 0) == 0) out.push_back(m);
+  return out;
 }
 
 int run_fusermount(const std::vector<std::string>& args, const std::string& mountpoint,
@@ -113,7 +131,7 @@ MountFixture::MountFixture(MountOptions options) : options_(std::move(options)) 
     int e = errno;
     umask(saved_umask_);
     usable_ = false;
-    FAIL("mkdtemp under " << parent << ": " << strerror(e));
+    FAIL("mkdtemp under " << parent << ": " << errno_text(e));
   }
   base_ = canonical(tmpl);
   // 0755 down to the mountpoint: the permission tests reach it as uid 65534.
@@ -133,7 +151,9 @@ MountFixture::MountFixture(MountOptions options) : options_(std::move(options)) 
   }
 }
 
-MountFixture::~MountFixture() { cleanup(); }
+MountFixture::~MountFixture() {
+  cleanup();
+}
 
 bool MountFixture::check_usable() {
   const char* plain = getenv("PEERSTORE_TEST_DIR");
@@ -199,9 +219,13 @@ std::vector<std::string> MountFixture::command(const std::string& mountpoint,
   return argv;
 }
 
-bool MountFixture::is_mounted() const { return real_ && fuse_mounted_at(mnt_); }
+bool MountFixture::is_mounted() const {
+  return real_ && fuse_mounted_at(mnt_);
+}
 
-std::string MountFixture::log() const { return process_ ? process_->describe() : std::string(); }
+std::string MountFixture::log() const {
+  return process_ ? process_->describe() : std::string();
+}
 
 void MountFixture::mount() {
   REQUIRE_MESSAGE(real_, "mount() needs a real mount");
@@ -211,7 +235,7 @@ void MountFixture::mount() {
   try {
     process_.emplace(command(mnt_, data_, config_), SpawnOptions{.stderr_path = log_path});
   } catch (const std::exception& e) {
-    FAIL("cannot start peerstorefs: " << e.what());
+    FAIL("cannot start peerstorefs: " << std::string(e.what()));
   }
   auto deadline = std::chrono::steady_clock::now() + kMountTimeout;
   for (;;) {
@@ -240,8 +264,8 @@ bool MountFixture::wait_for_exit(std::chrono::milliseconds timeout) {
 
 int MountFixture::unmount() {
   REQUIRE_MESSAGE(real_, "unmount() needs a real mount");
-  REQUIRE_MESSAGE((process_ && process_->running()), "unmount(): peerstorefs is not running: "
-                                                         << log());
+  REQUIRE_MESSAGE((process_ && process_->running()),
+                  "unmount(): peerstorefs is not running: " << log());
   expect_running_ = false;
   std::string out;
   int rc = run_fusermount({"-u"}, mnt_, new_log_path("fusermount"), &out);
@@ -265,8 +289,8 @@ void MountFixture::remount() {
 }
 
 void MountFixture::crash() {
-  REQUIRE_MESSAGE((process_ && process_->running()), "crash(): peerstorefs is not running: "
-                                                         << log());
+  REQUIRE_MESSAGE((process_ && process_->running()),
+                  "crash(): peerstorefs is not running: " << log());
   expect_running_ = false;
   process_->kill9();
   std::string out;
@@ -292,11 +316,21 @@ void MountFixture::cleanup() noexcept {
       if (expect_running_ && process_ && !process_->running() && std::uncaught_exceptions() == 0)
         FAIL_CHECK("peerstorefs died during the test: " << log());
       expect_running_ = false;
-      // Lazily detach whatever is mounted here (several, if a bad start-up test stacked one),
-      // so the process sees the unmount and no test leaves a dead mount behind.
-      for (int i = 0; i < 4 && fuse_mounted_at(mnt_); ++i)
-        run_fusermount({"-uz"}, mnt_, base_ + "/fusermount-cleanup.log");
-      if (process_ && process_->running() && !process_->wait_exit(10s)) process_->kill9();
+      // Lazily detach every fuse mount in our dirs, newest first (a bad start-up test may have
+      // stacked one on the mountpoint or mounted a second mountpoint), so the processes see
+      // the unmount and no test leaves a dead mount behind.
+      bool unmounted = false;
+      for (int round = 0; round < 4; ++round) {
+        auto mounts = fuse_mounts_under(base_);
+        if (mounts.empty()) break;
+        for (auto it = mounts.rbegin(); it != mounts.rend(); ++it)
+          run_fusermount({"-uz"}, *it, base_ + "/fusermount-cleanup.log");
+        unmounted = true;
+      }
+      if (process_ && process_->running()) {
+        // After an unmount it should exit by itself (and commit); if it never mounted, ask.
+        if (!unmounted || !process_->wait_exit(10s)) process_->terminate(5s);
+      }
       process_.reset();
     }
     if (saved_umask_ >= 0) umask(saved_umask_);

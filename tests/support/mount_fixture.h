@@ -109,6 +109,8 @@ int run_fusermount(const std::vector<std::string>& args, const std::string& moun
 // True if /proc/self/mountinfo lists a mount of a "fuse*" type at `path` (as written there,
 // i.e. canonical). `count` receives how many such mounts are stacked there.
 bool fuse_mounted_at(const std::string& path, int* count = nullptr);
+// Mountpoints of the fuse mounts at or below `dir`, oldest first.
+std::vector<std::string> fuse_mounts_under(const std::string& dir);
 
 // Removes a directory tree without crossing into other mounts. Best effort.
 void remove_tree(const std::string& path) noexcept;
