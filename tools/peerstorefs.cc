@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "common/dirs.h"
 #include "common/log.h"
 #include "fs/file_system.h"
 #include "fs/mount_point.h"
@@ -29,16 +30,6 @@ std::string default_dir(const char* xdg_var, const char* home_suffix) {
   if (const char* x = std::getenv(xdg_var); x && *x) return std::string(x) + "/peerstore";
   const char* home = std::getenv("HOME");
   return std::string(home && *home ? home : "/root") + home_suffix;
-}
-
-Status make_dirs(const std::string& dir) {
-  for (size_t pos = 1; pos != std::string::npos;) {
-    pos = dir.find('/', pos + 1);
-    std::string part = dir.substr(0, pos);
-    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
-      return fail(Errc::io, "cannot create " + part + ": " + std::strerror(errno));
-  }
-  return {};
 }
 
 // Splits and checks -o options: only what libfuse's mount understands goes through.

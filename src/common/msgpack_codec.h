@@ -14,12 +14,12 @@ namespace peerstore::mp {
 
 // Caps checked by the parser before it allocates. Defaults suit every PeerStore record.
 struct Limits {
-  size_t array = 1 << 20;
+  size_t array = 1 << 16;  // the parser reserves room for a whole array from its header
   size_t map = 1 << 16;
   size_t str = 1 << 16;
   size_t bin = 2 << 20;
   size_t ext = 0;
-  size_t depth = 16;
+  size_t depth = 8;
 };
 
 using Object = msgpack::object;

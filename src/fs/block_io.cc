@@ -27,7 +27,7 @@ BlockIo::Shared BlockIo::queued(const BlockId& id) const {
 }
 
 Status BlockIo::view(const BlockId& id, const std::function<Status(ByteView)>& fn) {
-  if (Shared q = queued(id)) return fn(*q);
+  if (Shared q = queued(id)) return fn(q->view());
   return store_.view(id, fn);
 }
 
@@ -74,11 +74,12 @@ Status BlockIo::read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* o
 }
 
 Result<BlockPtr> BlockIo::write(ByteView plaintext) {
-  SealedBlock s = seal_block(plaintext, convergence_);
-  auto data = std::make_shared<const Bytes>(std::move(s.ciphertext));
+  size_t n = plaintext.size() + kSealOverhead;
+  auto blob = std::make_shared<Blob>(Blob{std::make_shared_for_overwrite<uint8_t[]>(n), n});
+  BlockPtr ptr = seal_block_into(plaintext, convergence_, blob->data.get());
   std::unique_lock lock(mu_);
-  auto [it, inserted] = pending_.try_emplace(s.ptr.id, data);
-  if (inserted) pending_bytes_ += data->size();
+  auto [it, inserted] = pending_.try_emplace(ptr.id, std::move(blob));
+  if (inserted) pending_bytes_ += n;
   if (pending_bytes_ >= kSpillBytes) {
     changed_.wait(lock, [this] { return in_flight_.size() < kMaxBatchesInFlight || stop_; });
     if (pending_bytes_ >= kSpillBytes) {  // nobody else handed it over meanwhile
@@ -88,14 +89,14 @@ Result<BlockPtr> BlockIo::write(ByteView plaintext) {
       changed_.notify_all();
     }
   }
-  return s.ptr;
+  return ptr;
 }
 
 Status BlockIo::write_batch(const Batch& blocks, const VolumeId* volume,
                             const std::vector<Bytes>* heads) {
   WriteBatch batch;
   batch.blocks.reserve(blocks.size());
-  for (auto& [id, data] : blocks) batch.blocks.push_back({id, *data});
+  for (auto& [id, data] : blocks) batch.blocks.push_back({id, data->view()});
   if (volume) batch.heads.emplace_back(*volume, *heads);
   return store_.write(batch);
 }
@@ -116,7 +117,7 @@ void BlockIo::writer_loop() {
       // Keep the blocks: the next commit retries them and reports the error to fsync.
       log::error("writing blocks: " + st.error().message());
       for (auto& [id, data] : in_flight_.front())
-        if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size();
+        if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size;
     }
     in_flight_.pop_front();
     changed_.notify_all();
@@ -138,7 +139,7 @@ Status BlockIo::commit(const VolumeId& volume, const std::vector<Bytes>& heads) 
   lock.lock();
   if (!st) {
     for (auto& [id, data] : in_flight_.front())
-      if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size();
+      if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size;
   }
   in_flight_.pop_front();
   committing_ = false;

@@ -43,7 +43,13 @@ class BlockIo {
   size_t pending_bytes() const;
 
  private:
-  using Shared = std::shared_ptr<const Bytes>;
+  // Sealed bytes waiting for the store; allocated without zero-filling (sealing overwrites all).
+  struct Blob {
+    std::shared_ptr<uint8_t[]> data;
+    size_t size;
+    ByteView view() const { return {data.get(), size}; }
+  };
+  using Shared = std::shared_ptr<const Blob>;
   using Batch = std::unordered_map<BlockId, Shared, Id256Hash>;
 
   Shared queued(const BlockId& id) const;

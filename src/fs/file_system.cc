@@ -253,6 +253,7 @@ int FileSystem::link(uint64_t ino, uint64_t newparent, std::string_view newname,
   if ((*n)->unlinked) return ENOENT;
   auto p = dir_node(newparent);
   if (!p) return p.code() == Errc::invalid ? ENOTDIR : err(p.error(), "link");
+  if ((*p)->rec.nlink == 0) return ENOENT;
   auto existing = dir_lookup(*(*p)->dir, newname);
   if (!existing) return err(existing.error(), "link");
   if (*existing) return EEXIST;
@@ -344,6 +345,7 @@ int FileSystem::rename(uint64_t parent, std::string_view name, uint64_t newparen
   if (!dp) return dp.code() == Errc::invalid ? ENOTDIR : err(dp.error(), "rename");
   Node& src_dir = **sp;
   Node& dst_dir = **dp;
+  if (dst_dir.rec.nlink == 0) return ENOENT;  // removed while someone still had it open
   auto se = dir_lookup(*src_dir.dir, name);
   if (!se) return err(se.error(), "rename");
   if (!*se) return ENOENT;

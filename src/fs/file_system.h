@@ -36,7 +36,7 @@ struct EntryOut {
 
 class FileSystem {
  public:
-  static constexpr size_t kInlineMax = 4096;
+  static constexpr size_t kInlineMax = InodeRecord::kInlineMax;
   static constexpr uint64_t kMaxFileSize = uint64_t(1) << 50;
   static constexpr size_t kMaxXattrValue = 64 << 10;
   static constexpr size_t kMaxXattrTotal = 256 << 10;

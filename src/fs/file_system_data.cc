@@ -43,9 +43,9 @@ Result<std::shared_ptr<Bytes>> FileSystem::chunk_buffer(Node& n, uint64_t idx, s
     if (s.buf.use_count() > 1) s.buf = std::make_shared<Bytes>(*s.buf);  // a sealer holds it
     return s.buf;
   }
-  auto buf = std::make_shared<Bytes>(kChunk, 0);
   uint64_t start = idx * kChunk;
   size_t valid = start >= n.rec.size ? 0 : size_t(std::min<uint64_t>(kChunk, n.rec.size - start));
+  auto buf = std::make_shared<Bytes>(kChunk, 0);
   if (s.ptr && !(lo == 0 && hi >= valid)) {
     PS_ASSIGN(Bytes old, volume_->io().read(*s.ptr));
     std::memcpy(buf->data(), old.data(), std::min(old.size(), std::min(valid, kChunk)));
@@ -153,9 +153,18 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
         uint64_t start = idx * kChunk;
         size_t lo = size_t(std::max(off, start) - start);
         size_t hi = size_t(std::min(end, start + kChunk) - start);
+        const uint8_t* src = data.data() + (start + lo - off);
+        ChunkTree::Slot* whole = lo == 0 && hi == kChunk ? &n.chunks->at(idx) : nullptr;
+        if (whole && (!whole->buf || whole->buf.use_count() > 1)) {
+          // Overwritten whole: build the buffer from the data, no zero fill, no old content.
+          if (!whole->buf) ++dirty_chunks_;
+          whole->buf = std::make_shared<Bytes>(src, src + kChunk);
+          to_seal.emplace_back(idx, whole->buf);
+          continue;
+        }
         auto buf = chunk_buffer(n, idx, lo, hi);
         if (!buf) return -err(buf.error(), "write");
-        std::memcpy((*buf)->data() + lo, data.data() + (start + lo - off), hi - lo);
+        std::memcpy((*buf)->data() + lo, src, hi - lo);
         // A chunk written up to its end is likely complete (sequential writers): seal it now,
         // outside the lock, so memory stays bounded and commits stay short.
         if (hi == kChunk) to_seal.emplace_back(idx, *buf);
@@ -231,7 +240,9 @@ Status FileSystem::zero_range(Node& n, uint64_t off, uint64_t len) {
   uint64_t end = std::min(off + len, r.size);
   if (off >= end) return {};
   if (!n.chunked()) {
-    std::memset(r.inline_data.data() + off, 0, size_t(std::min<uint64_t>(end, r.inline_data.size()) - off));
+    if (off < r.inline_data.size())
+      std::memset(r.inline_data.data() + off, 0,
+                  size_t(std::min<uint64_t>(end, r.inline_data.size()) - off));
     return {};
   }
   PS_TRY(ensure_chunks(n));

@@ -17,6 +17,9 @@
 namespace peerstore {
 
 struct InodeRecord {
+  // Regular files up to this size keep their bytes in the record.
+  static constexpr size_t kInlineMax = 4096;
+
   uint64_t ino = 0;
   uint32_t mode = 0;  // st_mode, type bits included
   uint32_t uid = 0;

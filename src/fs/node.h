@@ -20,7 +20,12 @@ struct Node {
   std::unique_ptr<TrieMap> dir;       // directories, once loaded
 
   uint64_t ino() const { return rec.ino; }
-  bool chunked() const { return rec.is_file() && (rec.root.has_value() || chunks != nullptr); }
+  // Content in chunks rather than inline: once a file has a chunk tree, or grew past the
+  // inline limit (possibly as one big hole, with no tree at all).
+  bool chunked() const {
+    return rec.is_file() &&
+           (rec.root.has_value() || chunks != nullptr || rec.size > InodeRecord::kInlineMax);
+  }
 };
 
 }  // namespace peerstore

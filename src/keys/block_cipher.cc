@@ -25,17 +25,22 @@ Id256 hash_block(ByteView ciphertext) {
   return id;
 }
 
-SealedBlock seal_block(ByteView plaintext, const Secret& convergence_secret) {
-  SealedBlock s;
-  crypto_generichash(s.ptr.key.data(), s.ptr.key.size(), plaintext.data(), plaintext.size(),
+BlockPtr seal_block_into(ByteView plaintext, const Secret& convergence_secret, uint8_t* out) {
+  BlockPtr p;
+  crypto_generichash(p.key.data(), p.key.size(), plaintext.data(), plaintext.size(),
                      convergence_secret.data(), convergence_secret.size());
   static constexpr uint8_t kNonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = {};
-  s.ciphertext.resize(plaintext.size() + kSealOverhead);
   unsigned long long n = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(s.ciphertext.data(), &n, plaintext.data(),
-                                             plaintext.size(), nullptr, 0, nullptr, kNonce,
-                                             s.ptr.key.data());
-  s.ptr.id = hash_block(s.ciphertext);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out, &n, plaintext.data(), plaintext.size(), nullptr,
+                                             0, nullptr, kNonce, p.key.data());
+  p.id = hash_block(ByteView(out, plaintext.size() + kSealOverhead));
+  return p;
+}
+
+SealedBlock seal_block(ByteView plaintext, const Secret& convergence_secret) {
+  SealedBlock s;
+  s.ciphertext.resize(plaintext.size() + kSealOverhead);
+  s.ptr = seal_block_into(plaintext, convergence_secret, s.ciphertext.data());
   return s;
 }
 

@@ -32,6 +32,8 @@ struct SealedBlock {
 };
 
 SealedBlock seal_block(ByteView plaintext, const Secret& convergence_secret);
+// Seals into `out`, which has room for plaintext.size() + kSealOverhead bytes.
+BlockPtr seal_block_into(ByteView plaintext, const Secret& convergence_secret, uint8_t* out);
 // Errc::corrupt if the ciphertext does not authenticate under the key.
 Result<Bytes> open_block(ByteView ciphertext, const BlockKey& key);
 // Decrypts into `out` (ciphertext.size() - kSealOverhead bytes).

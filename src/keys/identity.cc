@@ -5,20 +5,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/dirs.h"
 #include "keys/key_file.h"
 
 namespace peerstore {
 namespace {
-
-Status make_dirs(const std::string& dir) {
-  for (size_t pos = 1; pos != std::string::npos;) {
-    pos = dir.find('/', pos + 1);
-    std::string part = dir.substr(0, pos);
-    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
-      return fail(Errc::io, "cannot create " + part + ": " + std::strerror(errno));
-  }
-  return {};
-}
 
 Result<SigningKey> load_or_create_key(const std::string& path, const std::string& kind) {
   auto seed = read_key_file(path, kind);

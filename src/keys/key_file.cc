@@ -80,9 +80,11 @@ Status write_key_file(const std::string& path, const std::string& kind, const Se
   pk.pack(uint32_t(1));
   pk.pack(kind);
   mp::pack_bin(pk, seed.view());
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return fail(Errc::io, "cannot create " + tmp + ": " + std::strerror(errno));
+  // A temporary file of our own (two first starts may race), linked into place at the end.
+  std::string tmp = path + ".XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return fail(Errc::io, "cannot create a file next to " + path + ": " + std::strerror(errno));
+  ::fchmod(fd, 0600);
   bool ok = ::write(fd, buf.data(), buf.size()) == ssize_t(buf.size()) && ::fsync(fd) == 0;
   ::close(fd);
   sodium_memzero(buf.data(), buf.size());

@@ -12,6 +12,9 @@ namespace peerstore {
 
 using VolumeId = Id256;
 
+// The most heads one volume may have at once; stores refuse larger sets.
+inline constexpr size_t kMaxHeadsPerVolume = 1024;
+
 class HeadStore {
  public:
   virtual ~HeadStore() = default;

@@ -16,7 +16,6 @@ namespace {
 
 // Address space, not disk: LMDB maps the file sparsely and grows it as blocks arrive.
 constexpr size_t kMapSize = size_t(1) << 40;
-constexpr size_t kMaxHeadsPerVolume = 1024;
 
 Error lmdb_error(int rc, const std::string& what) {
   Errc code = rc == MDB_MAP_FULL || rc == ENOSPC ? Errc::no_space

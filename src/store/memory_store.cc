@@ -35,6 +35,8 @@ Result<std::vector<Bytes>> MemoryStore::heads(const VolumeId& volume) {
 Status MemoryStore::write(const WriteBatch& batch) {
   for (auto& b : batch.blocks)
     if (b.data.size() > kMaxBlockSize) return fail(Errc::too_big, "block " + b.id.short_hex());
+  for (auto& [vol, hs] : batch.heads)
+    if (hs.size() > kMaxHeadsPerVolume) return fail(Errc::too_big, "head set");
   std::lock_guard lock(mu_);
   for (auto& b : batch.blocks) blocks_.try_emplace(b.id, b.data.begin(), b.data.end());
   for (auto& [vol, hs] : batch.heads) {

@@ -1,0 +1,57 @@
+// LmdbStore specifics: what a commit wrote survives closing and reopening the store (the
+// durability the commit protocol promises), and the directory is created private.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include "../common/must.h"
+#include "store_makers.h"
+
+namespace peerstore {
+namespace {
+
+using test::must;
+using test::make_block;
+using test::TestBlock;
+using test::volume_id;
+
+TEST_CASE("LmdbStore: blocks and heads persist across close and reopen") {
+  test::LmdbStoreMaker m;
+  TestBlock a = make_block(1, 5000), b = make_block(2, 1 << 20);
+  WriteBatch batch;
+  batch.blocks = {a.record(), b.record()};
+  batch.heads.emplace_back(volume_id(7), std::vector<Bytes>{to_bytes("h1"), to_bytes("h2")});
+  REQUIRE(m.get().write(batch).ok());
+
+  m.reopen();
+  CHECK(must(m.get().get(a.id)) == a.data);
+  CHECK(must(m.get().get(b.id)) == b.data);
+  CHECK(must(m.get().heads(volume_id(7))) == std::vector<Bytes>{to_bytes("h1"), to_bytes("h2")});
+  CHECK(must(m.get().stats()).blocks == 2);
+
+  // A failed batch before the close leaves nothing behind after it.
+  TestBlock c = make_block(3), big = make_block(4, kMaxBlockSize + 1);
+  WriteBatch bad;
+  bad.blocks = {c.record(), big.record()};
+  CHECK_FALSE(m.get().write(bad).ok());
+  m.reopen();
+  CHECK(m.get().get(c.id).code() == Errc::not_found);
+  CHECK(must(m.get().stats()).blocks == 2);
+}
+
+TEST_CASE("LmdbStore: the store directory is created with mode 0700") {
+  test::LmdbStoreMaker m;
+  struct stat st;
+  REQUIRE(::stat(m.dir.file("db").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+}
+
+TEST_CASE("LmdbStore: a path that cannot be a directory is an error, not a crash") {
+  test::TempDir dir;
+  auto s = LmdbStore::open(dir.file("missing/parent/db"));
+  CHECK_FALSE(s.ok());
+  CHECK(s.code() == Errc::io);
+}
+
+}  // namespace
+}  // namespace peerstore

@@ -1,0 +1,222 @@
+// LocalStore conformance: every implementation (in-memory for tests and simulations, LMDB on
+// disk) must behave identically, because the fs and DHT layers are tested against one and run
+// on the other. Each case runs once per implementation.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "../common/must.h"
+#include "store_makers.h"
+
+namespace peerstore {
+namespace {
+
+using test::must;
+using test::make_block;
+using test::TestBlock;
+using test::volume_id;
+
+#define STORE_MAKERS test::MemoryStoreMaker, test::LmdbStoreMaker
+
+std::map<BlockId, size_t> all_ids(LocalStore& s) {
+  std::map<BlockId, size_t> out;
+  REQUIRE(s.for_each_id([&](const BlockId& id, size_t n) {
+               CHECK(out.emplace(id, n).second);  // each id visited once
+               return true;
+             }).ok());
+  return out;
+}
+
+TEST_CASE_TEMPLATE("store: a missing block is not_found", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  TestBlock b = make_block(1);
+  CHECK(s.get(b.id).code() == Errc::not_found);
+  auto c = s.contains(b.id);
+  REQUIRE(c.ok());
+  CHECK_FALSE(*c);
+  bool called = false;
+  CHECK(s.view(b.id, [&](ByteView) -> Status { called = true; return {}; }).code() == Errc::not_found);
+  CHECK_FALSE(called);
+}
+
+TEST_CASE_TEMPLATE("store: put then get, contains and view", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  TestBlock a = make_block(1, 1), b = make_block(2, 70000), empty = make_block(3, 0);
+  BlockRecord recs[] = {a.record(), b.record(), empty.record()};
+  REQUIRE(s.put(recs).ok());
+  for (const TestBlock* t : {&a, &b, &empty}) {
+    auto got = s.get(t->id);
+    REQUIRE(got.ok());
+    CHECK(*got == t->data);
+    CHECK(must(s.contains(t->id)));
+    Bytes seen;
+    REQUIRE(s.view(t->id, [&](ByteView v) -> Status { seen.assign(v.begin(), v.end()); return {}; }).ok());
+    CHECK(seen == t->data);
+  }
+  // view passes the callback's error through.
+  CHECK(s.view(a.id, [](ByteView) -> Status { return fail(Errc::corrupt, "x"); }).code() ==
+        Errc::corrupt);
+}
+
+TEST_CASE_TEMPLATE("store: put is idempotent and never replaces a block", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  TestBlock a = make_block(1);
+  BlockRecord rec[] = {a.record()};
+  REQUIRE(s.put(rec).ok());
+  REQUIRE(s.put(rec).ok());
+  // Same id, other bytes (a lying peer): the first copy stays.
+  TestBlock impostor{a.id, Bytes(100, 0xee)};
+  BlockRecord bad[] = {impostor.record()};
+  REQUIRE(s.put(bad).ok());
+  CHECK(must(s.get(a.id)) == a.data);
+  auto st = s.stats();
+  REQUIRE(st.ok());
+  CHECK(st->blocks == 1);
+  CHECK(st->block_bytes == 100);
+  // A batch naming one block twice stores it once.
+  TestBlock b = make_block(2);
+  BlockRecord twice[] = {b.record(), b.record()};
+  REQUIRE(s.put(twice).ok());
+  CHECK(must(s.stats()).blocks == 2);
+}
+
+TEST_CASE_TEMPLATE("store: a batch with an oversize block stores nothing", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  TestBlock before = make_block(9);
+  BlockRecord first[] = {before.record()};
+  REQUIRE(s.put(first).ok());
+
+  TestBlock a = make_block(1), b = make_block(2);
+  TestBlock big = make_block(3, kMaxBlockSize + 1);
+  WriteBatch batch;
+  batch.blocks = {a.record(), big.record(), b.record()};  // the bad one in the middle
+  batch.heads.emplace_back(volume_id(1), std::vector<Bytes>{to_bytes("head")});
+  auto st = s.write(batch);
+  CHECK(st.code() == Errc::too_big);
+  CHECK(s.get(a.id).code() == Errc::not_found);
+  CHECK(s.get(b.id).code() == Errc::not_found);
+  CHECK(s.get(big.id).code() == Errc::not_found);
+  CHECK(must(s.heads(volume_id(1))).empty());
+  CHECK(must(s.stats()).blocks == 1);
+
+  // Exactly the maximum is fine.
+  TestBlock max = make_block(4, kMaxBlockSize);
+  BlockRecord ok[] = {max.record()};
+  CHECK(s.put(ok).ok());
+  CHECK(must(s.get(max.id)).size() == kMaxBlockSize);
+}
+
+TEST_CASE_TEMPLATE("store: for_each_id visits exactly the stored blocks", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  CHECK(all_ids(s).empty());
+  std::vector<TestBlock> blocks;
+  std::map<BlockId, size_t> expected;
+  WriteBatch batch;
+  for (uint32_t i = 0; i < 300; ++i) {
+    blocks.push_back(make_block(i, 1 + i * 13 % 2000));
+    expected[blocks.back().id] = blocks.back().data.size();
+  }
+  for (auto& b : blocks) batch.blocks.push_back(b.record());
+  REQUIRE(s.write(batch).ok());
+  CHECK(all_ids(s) == expected);
+
+  auto st = s.stats();
+  REQUIRE(st.ok());
+  CHECK(st->blocks == 300);
+  size_t bytes = 0;
+  for (auto& [id, n] : expected) bytes += n;
+  CHECK(st->block_bytes == bytes);
+
+  // Returning false stops the walk.
+  int visits = 0;
+  REQUIRE(s.for_each_id([&](const BlockId&, size_t) { return ++visits < 5; }).ok());
+  CHECK(visits == 5);
+}
+
+TEST_CASE_TEMPLATE("store: heads are empty by default; set, replace, clear", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  VolumeId v = volume_id(1);
+  auto none = s.heads(v);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+
+  std::vector<Bytes> two = {to_bytes("head-a"), Bytes(3000, 7)};
+  REQUIRE(s.set_heads(v, two).ok());
+  CHECK(must(s.heads(v)) == two);  // order kept
+
+  std::vector<Bytes> one = {to_bytes("head-b")};
+  REQUIRE(s.set_heads(v, one).ok());
+  CHECK(must(s.heads(v)) == one);  // replaced, not merged
+
+  REQUIRE(s.set_heads(v, {}).ok());
+  CHECK(must(s.heads(v)).empty());
+  REQUIRE(s.set_heads(v, {}).ok());  // clearing nothing is fine
+  CHECK(must(s.heads(v)).empty());
+
+  // A head may be any bytes, including empty ones.
+  std::vector<Bytes> odd = {Bytes{}, Bytes{0}};
+  REQUIRE(s.set_heads(v, odd).ok());
+  CHECK(must(s.heads(v)) == odd);
+}
+
+TEST_CASE_TEMPLATE("store: volumes' heads are independent", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  for (uint8_t i = 1; i <= 5; ++i) REQUIRE(s.set_heads(volume_id(i), {Bytes(i, i)}).ok());
+  REQUIRE(s.set_heads(volume_id(3), {}).ok());
+  REQUIRE(s.set_heads(volume_id(4), {to_bytes("four")}).ok());
+  for (uint8_t i = 1; i <= 5; ++i) {
+    CAPTURE(int(i));
+    auto h = s.heads(volume_id(i));
+    REQUIRE(h.ok());
+    if (i == 3)
+      CHECK(h->empty());
+    else if (i == 4)
+      CHECK(*h == std::vector<Bytes>{to_bytes("four")});
+    else
+      CHECK(*h == std::vector<Bytes>{Bytes(i, i)});
+  }
+}
+
+// The LMDB store refuses a head set larger than it can decode again (1024 heads); the
+// in-memory store must refuse it too, or simulations accept states production cannot hold.
+// Well past the cap, so the exact limit can still move.
+TEST_CASE_TEMPLATE("store: an oversized head set is refused and the old set kept", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  VolumeId v = volume_id(1);
+  REQUIRE(s.set_heads(v, {to_bytes("current")}).ok());
+  std::vector<Bytes> flood(5000, to_bytes("sibling"));
+  CHECK(s.set_heads(v, flood).code() == Errc::too_big);
+  CHECK(must(s.heads(v)) == std::vector<Bytes>{to_bytes("current")});
+}
+
+TEST_CASE_TEMPLATE("store: write() lands blocks and heads of several volumes together", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  REQUIRE(s.set_heads(volume_id(2), {to_bytes("old")}).ok());
+  TestBlock a = make_block(1), b = make_block(2);
+  WriteBatch batch;
+  batch.blocks = {a.record(), b.record()};
+  batch.heads.emplace_back(volume_id(1), std::vector<Bytes>{to_bytes("v1")});
+  batch.heads.emplace_back(volume_id(2), std::vector<Bytes>{});  // deletes
+  CHECK(batch.bytes() == 200);
+  REQUIRE(s.write(batch).ok());
+  CHECK(must(s.get(a.id)) == a.data);
+  CHECK(must(s.get(b.id)) == b.data);
+  CHECK(must(s.heads(volume_id(1))) == std::vector<Bytes>{to_bytes("v1")});
+  CHECK(must(s.heads(volume_id(2))).empty());
+
+  WriteBatch empty;
+  CHECK(s.write(empty).ok());
+}
+
+}  // namespace
+}  // namespace peerstore
