@@ -41,6 +41,9 @@ inline void pack_bin(Packer& p, ByteView b) {
   p.pack_bin(uint32_t(b.size()));
   p.pack_bin_body(reinterpret_cast<const char*>(b.data()), uint32_t(b.size()));
 }
+inline ByteView view(const Buffer& b) {
+  return {reinterpret_cast<const uint8_t*>(b.data()), b.size()};
+}
 inline Bytes to_bytes(const Buffer& b) {
   auto* d = reinterpret_cast<const uint8_t*>(b.data());
   return Bytes(d, d + b.size());

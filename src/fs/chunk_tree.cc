@@ -1,6 +1,6 @@
 #include "fs/chunk_tree.h"
 
-#include "common/msgpack_codec.h"
+#include "fs/ptr_codec.h"
 
 namespace peerstore {
 namespace {
@@ -32,9 +32,9 @@ Status ChunkTree::load_node(const BlockPtr& p, int level, uint64_t index) {
   if (lv != uint64_t(level)) return fail(Errc::corrupt, "chunk tree node at the wrong level");
   PS_ASSIGN(auto kids, mp::get_array(top[1], 0, kFanout));
   for (size_t i = 0; i < kids.size(); ++i) {
-    if (mp::is_nil(kids[i])) continue;
-    PS_ASSIGN(auto b, mp::get_bin(kids[i]));
-    PS_ASSIGN(auto child, BlockPtr::decode(b));
+    PS_ASSIGN(auto kid, get_ptr(kids[i]));
+    if (!kid) continue;
+    const BlockPtr& child = *kid;
     uint64_t ci = index * kFanout + i;
     if (level == 1)
       slots_[ci].ptr = child;
@@ -97,16 +97,8 @@ Result<std::optional<BlockPtr>> ChunkTree::build(int level, uint64_t index) {
   pk.pack_array(2);
   pk.pack(uint32_t(level));
   pk.pack_array(uint32_t(used));
-  uint8_t enc[BlockPtr::kEncodedSize];
-  for (size_t i = 0; i < used; ++i) {
-    if (!kids[i]) {
-      pk.pack_nil();
-      continue;
-    }
-    kids[i]->encode_to(enc);
-    mp::pack_bin(pk, ByteView(enc, sizeof enc));
-  }
-  PS_ASSIGN(BlockPtr p, io_.write(ByteView(reinterpret_cast<const uint8_t*>(buf.data()), buf.size())));
+  for (size_t i = 0; i < used; ++i) pack_ptr(pk, kids[i]);
+  PS_ASSIGN(BlockPtr p, io_.write(mp::view(buf)));
   clean_[{level, index}] = p;
   return std::optional<BlockPtr>(p);
 }

@@ -1,6 +1,6 @@
 #include "fs/inode_record.h"
 
-#include "common/msgpack_codec.h"
+#include "fs/ptr_codec.h"
 
 namespace peerstore {
 namespace {
@@ -55,13 +55,7 @@ Bytes InodeRecord::encode() const {
     mp::pack_bin(pk, value);
   }
   mp::pack_bin(pk, inline_data);
-  if (root) {
-    uint8_t enc[BlockPtr::kEncodedSize];
-    root->encode_to(enc);
-    mp::pack_bin(pk, ByteView(enc, sizeof enc));
-  } else {
-    pk.pack_nil();
-  }
+  pack_ptr(pk, root);
   pk.pack(depth);
   pk.pack(entries);
   return mp::to_bytes(buf);
@@ -94,10 +88,7 @@ Result<InodeRecord> InodeRecord::decode(ByteView bytes) {
   }
   PS_ASSIGN(auto inl, mp::get_bin(a[14]));
   r.inline_data.assign(inl.begin(), inl.end());
-  if (!mp::is_nil(a[15])) {
-    PS_ASSIGN(auto rb, mp::get_bin(a[15]));
-    PS_ASSIGN(r.root, BlockPtr::decode(rb));
-  }
+  PS_ASSIGN(r.root, get_ptr(a[15]));
   PS_TRY(get_uint(a[16], r.depth));
   if (r.depth > 8) return fail(Errc::corrupt, "chunk tree too deep");
   PS_TRY(get_uint(a[17], r.entries));

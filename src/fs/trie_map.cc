@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/msgpack_codec.h"
+#include "fs/ptr_codec.h"
 
 namespace peerstore {
 namespace {
@@ -51,9 +51,8 @@ Status TrieMap::load(Node& n) {
   } else if (kind == 1) {
     PS_ASSIGN(auto kids, mp::get_array(top[1], 256, 256));
     for (int i = 0; i < 256; ++i) {
-      if (mp::is_nil(kids[i])) continue;
-      PS_ASSIGN(auto b, mp::get_bin(kids[i]));
-      PS_ASSIGN(auto p, BlockPtr::decode(b));
+      PS_ASSIGN(auto p, get_ptr(kids[i]));
+      if (!p) continue;
       n.kids[i] = std::make_unique<Node>();
       n.kids[i]->ptr = p;
     }
@@ -205,17 +204,9 @@ Result<std::optional<BlockPtr>> TrieMap::flush_node(Node& n) {
     }
     pk.pack(uint32_t(1));
     pk.pack_array(256);
-    uint8_t enc[BlockPtr::kEncodedSize];
-    for (auto& k : kids) {
-      if (!k) {
-        pk.pack_nil();
-        continue;
-      }
-      k->encode_to(enc);
-      mp::pack_bin(pk, ByteView(enc, sizeof enc));
-    }
+    for (auto& k : kids) pack_ptr(pk, k);
   }
-  PS_ASSIGN(BlockPtr p, io_.write(ByteView(reinterpret_cast<const uint8_t*>(buf.data()), buf.size())));
+  PS_ASSIGN(BlockPtr p, io_.write(mp::view(buf)));
   n.ptr = p;
   return std::optional<BlockPtr>(p);
 }

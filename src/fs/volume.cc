@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "common/log.h"
-#include "common/msgpack_codec.h"
+#include "fs/ptr_codec.h"
 
 namespace peerstore {
 namespace {
@@ -41,10 +41,7 @@ Result<std::unique_ptr<Volume>> Volume::open(LocalStore& store, VolumeKeys keys,
   PS_ASSIGN(auto a, mp::get_array(oh.get(), 3, 3));
   PS_ASSIGN(auto version, mp::get_u64(a[0]));
   if (version != 1) return fail(Errc::corrupt, "root block of unknown version");
-  if (!mp::is_nil(a[1])) {
-    PS_ASSIGN(auto b, mp::get_bin(a[1]));
-    PS_ASSIGN(v->table_root_, BlockPtr::decode(b));
-  }
+  PS_ASSIGN(v->table_root_, get_ptr(a[1]));
   return v;
 }
 
@@ -53,16 +50,10 @@ Status Volume::commit(const std::optional<BlockPtr>& table_root) {
   mp::Packer pk(buf);
   pk.pack_array(3);
   pk.pack(uint32_t(1));
-  if (table_root) {
-    uint8_t enc[BlockPtr::kEncodedSize];
-    table_root->encode_to(enc);
-    mp::pack_bin(pk, ByteView(enc, sizeof enc));
-  } else {
-    pk.pack_nil();
-  }
+  pack_ptr(pk, table_root);
   int64_t t = now_ns();
   pk.pack(t);
-  PS_ASSIGN(BlockPtr root, io_.write(ByteView(reinterpret_cast<const uint8_t*>(buf.data()), buf.size())));
+  PS_ASSIGN(BlockPtr root, io_.write(mp::view(buf)));
 
   std::vector<std::pair<Id256, uint64_t>> clock;
   std::vector<Id256> parents;

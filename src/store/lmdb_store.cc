@@ -70,18 +70,6 @@ LmdbStore::~LmdbStore() {
   if (env_) mdb_env_close(env_);
 }
 
-Result<Bytes> LmdbStore::get(const BlockId& id) {
-  Txn txn;
-  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
-  if (rc) return lmdb_error(rc, "read txn");
-  MDB_val k = val(id.view()), v;
-  rc = mdb_get(txn.t, blocks_, &k, &v);
-  if (rc == MDB_NOTFOUND) return fail(Errc::not_found, "block " + id.short_hex());
-  if (rc) return lmdb_error(rc, "read block " + id.short_hex());
-  auto b = bytes_of(v);
-  return Bytes(b.begin(), b.end());
-}
-
 Status LmdbStore::view(const BlockId& id, const std::function<Status(ByteView)>& fn) {
   Txn txn;
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
@@ -93,14 +81,19 @@ Status LmdbStore::view(const BlockId& id, const std::function<Status(ByteView)>&
   return fn(bytes_of(v));  // the map stays valid while the read transaction lives
 }
 
+Result<Bytes> LmdbStore::get(const BlockId& id) {
+  Bytes out;
+  PS_TRY(view(id, [&](ByteView b) {
+    out.assign(b.begin(), b.end());
+    return Status();
+  }));
+  return out;
+}
+
 Result<bool> LmdbStore::contains(const BlockId& id) {
-  Txn txn;
-  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
-  if (rc) return lmdb_error(rc, "read txn");
-  MDB_val k = val(id.view()), v;
-  rc = mdb_get(txn.t, blocks_, &k, &v);
-  if (rc == MDB_NOTFOUND) return false;
-  if (rc) return lmdb_error(rc, "read block " + id.short_hex());
+  Status st = view(id, [](ByteView) { return Status(); });
+  if (st.code() == Errc::not_found) return false;
+  if (!st) return st.error();
   return true;
 }
 
