@@ -74,6 +74,10 @@ Status BlockIo::read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* o
 }
 
 Result<BlockPtr> BlockIo::write(ByteView plaintext) {
+  {
+    std::lock_guard lock(mu_);
+    if (!failed_) return failed_.error();
+  }
   size_t n = plaintext.size() + kSealOverhead;
   auto blob = std::make_shared<Blob>(Blob{std::make_shared_for_overwrite<uint8_t[]>(n), n});
   BlockPtr ptr = seal_block_into(plaintext, convergence_, blob->data.get());
@@ -116,6 +120,7 @@ void BlockIo::writer_loop() {
     if (!st) {
       // Keep the blocks: the next commit retries them and reports the error to fsync.
       log::error("writing blocks: " + st.error().message());
+      failed_ = st;
       for (auto& [id, data] : in_flight_.front())
         if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size;
     }
@@ -142,6 +147,7 @@ Status BlockIo::commit(const VolumeId& volume, const std::vector<Bytes>& heads) 
       if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size;
   }
   in_flight_.pop_front();
+  if (st) failed_ = Status();
   committing_ = false;
   changed_.notify_all();
   return st;

@@ -35,7 +35,8 @@ class BlockIo {
   // block straight from the store's memory where it can.
   Status read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* out, size_t* copied);
   // Seals `plaintext` and queues the block; returns its pointer. Blocks briefly when the writer
-  // thread is kMaxBatchesInFlight batches behind.
+  // thread is kMaxBatchesInFlight batches behind. Fails with the store's error (e.g. no_space)
+  // after a background write failed, until a commit succeeds.
   Result<BlockPtr> write(ByteView plaintext);
   // Writes every queued block and the volume's new head set in one durable transaction, after
   // every earlier batch.
@@ -64,6 +65,7 @@ class BlockIo {
   Batch pending_;
   size_t pending_bytes_ = 0;
   std::deque<Batch> in_flight_;  // front is being written; all stay readable until written
+  Status failed_;  // the last background write's error, until a commit succeeds
   bool committing_ = false;  // a commit owns the front batch of in_flight_
   bool stop_ = false;
   std::thread writer_;

@@ -128,6 +128,7 @@ class FileSystem {
   NodeTable table_;
   size_t dirty_chunks_ = 0;
   bool changed_ = false;
+  int commit_errno_ = 0;  // the last commit's failure; writes past the dirty limit fail with it
 
   std::mutex commit_serial_;  // one commit at a time; taken before mu_
   std::mutex commit_mu_;     // guards the committer's wake-up state

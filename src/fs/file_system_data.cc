@@ -143,6 +143,8 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
     if (!np) return -err(np.error(), "write");
     Node& n = **np;
     if (!n.rec.is_file()) return n.rec.is_dir() ? -EISDIR : -EINVAL;
+    // Commits are failing (disk full, I/O errors): stop taking data we could only lose.
+    if (commit_errno_ && dirty_chunks_ > kDirtyChunkLimit) return -commit_errno_;
     if (!n.chunked() && end <= kInlineMax) {
       auto& d = n.rec.inline_data;
       if (d.size() < end) d.resize(end, 0);
@@ -377,7 +379,7 @@ int FileSystem::commit() {
     std::lock_guard lock(mu_);
     if (!changed_) return 0;
     root = table_.flush([this](Node& n) { return flush_content(n); });
-    if (!root) return err(root.error(), "commit");
+    if (!root) return commit_errno_ = err(root.error(), "commit");
     changed_ = false;
     dirty_chunks_ = 0;
     table_.sweep();
@@ -385,8 +387,11 @@ int FileSystem::commit() {
   if (auto st = volume_->commit(*root); !st) {
     std::lock_guard lock(mu_);
     changed_ = true;  // the tree is sealed but not committed: the next round retries
-    return err(st.error(), "commit");
+    commit_errno_ = err(st.error(), "commit");
+    return commit_errno_;
   }
+  std::lock_guard lock(mu_);
+  commit_errno_ = 0;
   return 0;
 }
 
