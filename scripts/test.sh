@@ -4,28 +4,27 @@
 # mounts and processes the run left behind, and prints "N passed, N failed[, N skipped]".
 # Exits with meson's exit code. Extra arguments go to meson test (e.g. --suite unit).
 #
-# Cleanup is limited to what appeared during this run (mounts and peerstorefs processes
-# that were not there before it), so a PeerStore you mounted yourself, e.g. with
-# quickstart.sh, survives. PEERSTORE_TEST_CLEANUP=all removes every peerstorefs mount and
-# process instead.
+# Cleanup is limited to this run's own directory (PEERSTORE_TEST_TMPDIR), so a PeerStore you
+# mounted yourself, e.g. with quickstart.sh, and other test runs survive.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 bash scripts/build.sh || { echo "build failed; no tests were run" >&2; exit 1; }
 
-# Mount points of peerstorefs mounts, one a line, in /proc/mounts' escaped form.
-ps_mounts() { awk '$3 == "fuse.peerstorefs" || $1 == "peerstorefs" { print $2 }' /proc/mounts | sort -u; }
-# Live (not zombie) peerstorefs processes, one pid a line.
-ps_pids() { ps -C peerstorefs -o pid=,stat= | awk '$2 !~ /^Z/ { print $1 }' | sort -u; }
+# Every mount and data directory of this run lives under its own directory, so the cleanup
+# below touches only what this run started, never a PeerStore of yours or another run's.
+PEERSTORE_TEST_TMPDIR=$(mktemp -d /tmp/peerstore-test.XXXXXX)
+chmod 755 "$PEERSTORE_TEST_TMPDIR"  # tests run some steps as an unprivileged user
+export PEERSTORE_TEST_TMPDIR
 
-mounts_before=$(ps_mounts)
-pids_before=$(ps_pids)
-if [ "${PEERSTORE_TEST_CLEANUP:-}" = all ]; then mounts_before=""; pids_before=""; fi
+# Mount points under this run's directory, one a line, in /proc/mounts' escaped form.
+run_mounts() { awk -v d="$PEERSTORE_TEST_TMPDIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts; }
+# peerstorefs processes started for this run (their arguments name its directory).
+run_pids() { pgrep -f -- "peerstorefs.*$PEERSTORE_TEST_TMPDIR/" || true; }
 
 cleanup() {
   local m p
-  # Mount points come escaped as in /proc/mounts (\040 for a space ...).
-  comm -13 <(printf '%s\n' "$mounts_before") <(ps_mounts) | while read -r m; do
+  run_mounts | while read -r m; do
     [ -n "$m" ] || continue
     m=$(perl -pe 's/\\([0-7]{3})/chr(oct($1))/ge' <<<"$m")
     echo "test.sh: detaching leftover mount $m" >&2
@@ -33,14 +32,14 @@ cleanup() {
   done
   # A detached daemon normally exits by itself; give it a moment, then kill what is left.
   for _ in 1 2 3 4 5 6 7 8 9 10; do
-    [ -n "$(comm -13 <(printf '%s\n' "$pids_before") <(ps_pids))" ] || break
+    [ -n "$(run_pids)" ] || break
     sleep 0.2
   done
-  comm -13 <(printf '%s\n' "$pids_before") <(ps_pids) | while read -r p; do
-    [ -n "$p" ] || continue
+  for p in $(run_pids); do
     echo "test.sh: killing leftover peerstorefs (pid $p)" >&2
     kill -9 "$p" 2>/dev/null || true
   done
+  rm -rf "$PEERSTORE_TEST_TMPDIR" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT

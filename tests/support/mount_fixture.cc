@@ -125,7 +125,9 @@ MountFixture::MountFixture(MountOptions options) : options_(std::move(options)) 
   const char* keep = getenv("PEERSTORE_TEST_KEEP");
   keep_ = keep && *keep && std::string(keep) != "0";
   const char* plain = getenv("PEERSTORE_TEST_DIR");
-  std::string parent = real_ ? "/tmp" : canonical(plain);
+  // test.sh gives each run its own directory so its cleanup touches only this run's mounts.
+  const char* tmp_root = getenv("PEERSTORE_TEST_TMPDIR");
+  std::string parent = real_ ? (tmp_root && *tmp_root ? std::string(tmp_root) : "/tmp") : canonical(plain);
   std::string tmpl = parent + "/peerstore-mt-XXXXXX";
   if (!mkdtemp(tmpl.data())) {
     int e = errno;
