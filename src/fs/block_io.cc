@@ -102,6 +102,7 @@ Status BlockIo::write_batch(const Batch& blocks, const VolumeId* volume,
   batch.blocks.reserve(blocks.size());
   for (auto& [id, data] : blocks) batch.blocks.push_back({id, data->view()});
   if (volume) batch.heads.emplace_back(*volume, *heads);
+  batch.durable = volume != nullptr;  // only a commit must survive a power cut
   return store_.write(batch);
 }
 

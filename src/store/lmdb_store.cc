@@ -78,8 +78,16 @@ Status LmdbStore::view(const BlockId& id, const std::function<Status(ByteView)>&
   rc = mdb_get(txn.t, blocks_, &k, &v);
   if (rc == MDB_NOTFOUND) return fail(Errc::not_found, "block " + id.short_hex());
   if (rc) return lmdb_error(rc, "read block " + id.short_hex());
-  return fn(bytes_of(v));  // the map stays valid while the read transaction lives
+  Status st = fn(bytes_of(v));  // the map stays valid while the read transaction lives
+  // Reading maps file pages into this process; drop them now and then (not per block: each
+  // madvise costs a TLB shootdown) so RSS does not grow with every byte ever read.
+  if (mapped_since_release_.fetch_add(v.mv_size, std::memory_order_relaxed) > kReleaseEvery) {
+    mapped_since_release_ = 0;
+    release_mapped_pages();
+  }
+  return st;
 }
+
 
 Result<Bytes> LmdbStore::get(const BlockId& id) {
   Bytes out;
@@ -138,7 +146,10 @@ Result<std::vector<Bytes>> LmdbStore::heads(const VolumeId& volume) {
 
 Status LmdbStore::write(const WriteBatch& batch) {
   Txn txn;
-  int rc = mdb_txn_begin(env_, nullptr, 0, &txn.t);
+  // MDB_NOMETASYNC still syncs the data pages before the meta page is written, so a crash
+  // cannot corrupt the store; it only may forget this transaction. The next durable commit's
+  // meta page supersedes it anyway.
+  int rc = mdb_txn_begin(env_, nullptr, batch.durable ? 0 : MDB_NOMETASYNC, &txn.t);
   if (rc) return lmdb_error(rc, "write txn");
   for (auto& b : batch.blocks) {
     if (b.data.size() > kMaxBlockSize) return fail(Errc::too_big, "block " + b.id.short_hex());

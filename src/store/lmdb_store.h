@@ -6,6 +6,7 @@
 
 #include <lmdb.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,8 @@ class LmdbStore final : public LocalStore {
   MDB_env* env_ = nullptr;
   MDB_dbi blocks_ = 0;
   MDB_dbi heads_ = 0;
+  static constexpr size_t kReleaseEvery = 64 << 20;
+  std::atomic<size_t> mapped_since_release_{0};
   void* map_addr_ = nullptr;
   size_t map_len_ = 0;
 };

@@ -13,6 +13,9 @@ namespace peerstore {
 struct WriteBatch {
   std::vector<BlockRecord> blocks;
   std::vector<std::pair<VolumeId, std::vector<Bytes>>> heads;
+  // false: atomic and crash-consistent, but may be lost in a power cut until the next durable
+  // write. Blocks nobody points at yet need no more; heads always do.
+  bool durable = true;
   size_t bytes() const {
     size_t n = 0;
     for (auto& b : blocks) n += b.data.size();
@@ -27,7 +30,7 @@ struct StoreStats {
 
 class LocalStore : public BlockStore, public HeadStore {
  public:
-  // All of the batch or nothing, durable when it returns.
+  // All of the batch or nothing; durable when it returns unless batch.durable is false.
   virtual Status write(const WriteBatch& batch) = 0;
   virtual Result<StoreStats> stats() = 0;
 
