@@ -1,0 +1,145 @@
+// ChordNode: one member of the PeerStore DHT: Chord ring maintenance with Pamela Zave's
+// corrections (a successor list of r; join copies the successor's list; stabilize adopts the
+// successor's predecessor only after that node answers; rectify replaces a dead predecessor),
+// finger tables, iterative lookups, and replicated storage of blocks and head sets (each key on
+// its successor and the next replicas-1 nodes, quorum writes, verified reads), kept at the
+// target copy count by range-summary repair, join pulls, leave handoffs and re-probing of
+// dropped nodes after partitions. It sees the world only through a Transport, a Clock and a
+// LocalStore. Loop thread only: no threads, no blocking; every callback runs on the loop.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+
+#include "dht/chord_config.h"
+#include "dht/clock.h"
+#include "dht/lookup.h"
+#include "dht/replica_store.h"
+#include "dht/routing_table.h"
+#include "dht/rpc.h"
+#include "dht/transport.h"
+
+namespace peerstore {
+
+class ChordNode {
+ public:
+  enum class State { idle, joining, member, leaving, left };
+
+  struct Stats {
+    uint64_t lookups = 0, lookup_failures = 0, lookup_hops = 0, lookup_timeouts = 0;
+    uint64_t stabilizations = 0, successor_drops = 0, rejoins = 0, merges = 0;
+    uint64_t repair_sessions = 0, keys_pulled = 0, keys_pushed = 0, heads_merged = 0;
+    uint64_t handoff_sessions = 0, handoff_pushed = 0;
+    uint64_t rejected_blocks = 0, rejected_heads = 0, bad_copies_read = 0;
+  };
+
+  ChordNode(Transport& transport, Clock& clock, LocalStore& store, const Id256& id,
+            ChordConfig cfg = {});
+  ~ChordNode();
+  ChordNode(const ChordNode&) = delete;
+  ChordNode& operator=(const ChordNode&) = delete;
+
+  // Starts a new ring of one node.
+  void create();
+  // Joins the ring that `bootstrap` (an address) belongs to. `done` runs once the node is a
+  // member (it then copies its successor's list) or when joining failed.
+  void join(const std::string& bootstrap, std::function<void(Status)> done);
+  // Hands this node's keys to the nodes that own them once it is gone, tells its neighbours,
+  // and stops. The node answers requests until `done` runs.
+  void leave(std::function<void(Status)> done);
+
+  using LookupDone = std::function<void(Result<Lookup::Outcome>)>;
+  void lookup(const Id256& key, LookupDone done);
+  // Stores a block on the key's replicas; succeeds once write_quorum of them have it.
+  void put_block(const Id256& id, Bytes data, std::function<void(Status)> done);
+  // Reads the first copy that hashes to its id, trying the replicas in order.
+  void get_block(const Id256& id, std::function<void(Result<Bytes>)> done);
+  // Adds heads to a volume's head set on its replicas (quorum), after checking them here.
+  void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
+                 std::function<void(Status)> done);
+  // The merged, verified head set of the volume from all reachable replicas.
+  void get_heads(const VolumeId& volume, std::function<void(Result<std::vector<Bytes>>)> done);
+
+  const NodeRef& self() const { return self_; }
+  State state() const { return state_; }
+  bool is_member() const { return state_ == State::member; }
+  const RoutingTable& routing() const { return routing_; }
+  const ReplicaStore& storage() const { return store_; }
+  const ChordConfig& config() const { return cfg_; }
+  const Stats& stats() const { return stats_; }
+  const Rpc::Stats& rpc_stats() const { return rpc_.stats(); }
+
+ private:
+  enum Task { kStabilize, kCheckPred, kFixFingers, kProbe, kRepair, kHandoff, kTaskCount };
+
+  // Maintenance (chord_node.cc).
+  void become_member();
+  void arm(Task t, int64_t delay_ms);
+  void run_task(Task t);
+  int64_t jitter(int64_t period);
+  void stabilize();
+  void on_successor_answer(const NodeRef& s, const msg::Neighbors& nb);
+  void successor_failed(const NodeRef& s);
+  void adopt_successor(const NodeRef& candidate, std::function<void(bool)> then);
+  void notify(const NodeRef& n);
+  void rejoin();
+  void check_predecessor();
+  void set_predecessor(const NodeRef& p);
+  void fix_fingers();
+  void probe_dropped();
+  void consider_merge(const NodeRef& n);
+  void successors_changed();
+  void try_join(const std::string& bootstrap, unsigned attempt);
+  void finish_leave(Status st);
+  void stop_timers();
+
+  // Requests (chord_node_requests.cc).
+  void on_request(const std::string& from, Message m);
+  void on_notify(const NodeRef& c);
+  void on_leaving(const NodeRef& who, const msg::Leaving& m);
+  void respond(const std::string& to, const Message& req, Body body);
+
+  // Storage, repair and handoff (chord_node_storage.cc).
+  void repair();
+  void handoff();
+  void handoff_group(std::vector<KeyEntry> keys, size_t pos, unsigned groups_left);
+  void leave_handoff();
+  std::vector<NodeRef> replicas_of(const std::vector<NodeRef>& successors) const;
+  void quorum_write(const Id256& key, Body request, std::function<void(Status)> done);
+  void read_block_from(const Id256& id, std::vector<NodeRef> nodes, size_t i, bool any_failed,
+                       std::function<void(Result<Bytes>)> done);
+
+  Transport& transport_;
+  Clock& clock_;
+  ChordConfig cfg_;
+  NodeRef self_;
+  State state_ = State::idle;
+  std::mt19937_64 rng_;
+  RoutingTable routing_;
+  ReplicaStore store_;
+  Stats stats_;
+
+  Clock::TimerId timers_[kTaskCount] = {};
+  bool stabilizing_ = false;
+  unsigned succ_failures_ = 0;
+  unsigned pred_failures_ = 0;
+  bool checking_pred_ = false;
+  int next_finger_ = 255;
+  bool fixing_finger_ = false;
+  std::vector<Id256> last_replica_set_;
+  std::set<std::string> syncing_;  // peers with a RangeSync running
+  bool handing_off_ = false;
+  Id256 handoff_cursor_;
+  std::string bootstrap_;  // the address we joined through
+  int64_t next_bootstrap_probe_ = 0;
+  std::function<void(Status)> join_done_;
+  std::function<void(Status)> leave_done_;
+  Clock::TimerId leave_deadline_ = 0;
+
+  Rpc rpc_;  // last: destroyed first, dropping every callback into this node
+};
+
+}  // namespace peerstore

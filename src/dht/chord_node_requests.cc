@@ -1,0 +1,144 @@
+// ChordNode: answering other nodes' requests.
+#include "common/log.h"
+#include "dht/chord_node.h"
+#include "dht/ring.h"
+
+namespace peerstore {
+
+void ChordNode::respond(const std::string& to, const Message& req, Body body) {
+  if (req.request_id == 0) return;
+  rpc_.respond(to, req.request_id, std::move(body));
+}
+
+void ChordNode::on_request(const std::string& from, Message m) {
+  if (state_ == State::idle || state_ == State::left ||
+      (state_ == State::joining && !std::holds_alternative<msg::Ping>(m.body))) {
+    respond(from, m, msg::Error{Errc::unavailable, "not a ring member"});
+    return;
+  }
+  std::visit(
+      [&](auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, msg::Ping>) {
+          respond(from, m, msg::Pong{});
+        } else if constexpr (std::is_same_v<T, msg::GetNeighbors>) {
+          msg::Neighbors nb;
+          nb.pred = routing_.predecessor();
+          nb.succs = routing_.successors();
+          nb.preds = routing_.predecessors();
+          respond(from, m, std::move(nb));
+        } else if constexpr (std::is_same_v<T, msg::Notify>) {
+          if (m.sender.addr == from) on_notify(m.sender);
+          respond(from, m, msg::Ok{});
+        } else if constexpr (std::is_same_v<T, msg::Find>) {
+          msg::Found f;
+          if (auto succ = routing_.resolve(b.key, cfg_.replicas)) {
+            f.done = true;
+            f.nodes = std::move(*succ);
+          } else {
+            f.nodes = routing_.closest_preceding(b.key, 4);
+            if (f.nodes.empty()) {  // cannot happen with a successor; answer what we know
+              f.done = true;
+              f.nodes = {routing_.successor()};
+            }
+          }
+          respond(from, m, std::move(f));
+        } else if constexpr (std::is_same_v<T, msg::GetBlock>) {
+          msg::Block out;
+          if (store_.contains(KeyKind::block, b.id)) {
+            auto data = store_.get_block(b.id);
+            if (data) out.data = std::move(*data);
+          }
+          respond(from, m, std::move(out));
+        } else if constexpr (std::is_same_v<T, msg::PutBlock>) {
+          auto st = store_.put_block(b.id, b.data);
+          if (!st) {
+            ++stats_.rejected_blocks;
+            respond(from, m, msg::Error{st.code(), st.error().context});
+          } else {
+            respond(from, m, msg::Ok{});
+          }
+        } else if constexpr (std::is_same_v<T, msg::GetHeads>) {
+          msg::Heads out;
+          if (store_.contains(KeyKind::heads, HeadSet::key_for(b.volume))) {
+            auto hs = store_.get_heads(b.volume);
+            if (hs) out.heads = std::move(*hs);
+            trim_heads_to_message(out.heads);
+          }
+          respond(from, m, std::move(out));
+        } else if constexpr (std::is_same_v<T, msg::PutHeads>) {
+          auto r = store_.put_heads(b.volume, b.heads);
+          if (!r) {
+            ++stats_.rejected_heads;
+            respond(from, m, msg::Error{r.code(), r.error().context});
+          } else {
+            respond(from, m, msg::Ok{});
+          }
+        } else if constexpr (std::is_same_v<T, msg::Summarize>) {
+          respond(from, m, msg::Summary{store_.summarize(b.lo, b.hi, b.parts_log2)});
+        } else if constexpr (std::is_same_v<T, msg::ListKeys>) {
+          msg::KeyList out;
+          size_t limit =
+              std::min<size_t>(b.limit ? b.limit : kMaxEntriesPerMessage, kMaxEntriesPerMessage);
+          out.entries = store_.list(b.lo, b.hi, limit, &out.truncated);
+          respond(from, m, std::move(out));
+        } else if constexpr (std::is_same_v<T, msg::Offer>) {
+          msg::Want w;
+          for (size_t i = 0; i < b.entries.size(); ++i) {
+            auto& e = b.entries[i];
+            auto mine = store_.entry(e.kind, e.key);
+            if (!mine || mine->fp != e.fp) w.indices.push_back(uint32_t(i));
+          }
+          respond(from, m, std::move(w));
+        } else if constexpr (std::is_same_v<T, msg::Leaving>) {
+          if (m.sender.addr == from) on_leaving(m.sender, b);
+          respond(from, m, msg::Ok{});
+        } else {
+          respond(from, m,
+                  msg::Error{Errc::not_supported, std::string("not a request: ") + m.type_name()});
+        }
+      },
+      m.body);
+}
+
+void ChordNode::on_notify(const NodeRef& c) {
+  if (c.id == self_.id) return;
+  auto pred = routing_.predecessor();
+  if (!pred || ring::in_open(c.id, pred->id, self_.id)) {
+    set_predecessor(c);
+    return;
+  }
+  if (pred->id == c.id) return;
+  // Zave's rectify: a predecessor that is dead gives way to the candidate. Check it first.
+  NodeRef old = *pred;
+  rpc_.call(old.addr, msg::Ping{}, cfg_.rpc_timeout_ms, [this, old, c](Result<Message> r) {
+    if (r || routing_.heard_within(old.addr, clock_.now_ms(), cfg_.stabilize_ms)) return;
+    auto p = routing_.predecessor();
+    if (!p || p->id != old.id) return;
+    routing_.note_failed(old, clock_.now_ms());
+    set_predecessor(c);
+  });
+}
+
+void ChordNode::on_leaving(const NodeRef& who, const msg::Leaving& m) {
+  bool was_succ = !routing_.successors().empty() && routing_.successor().id == who.id;
+  bool was_pred = routing_.predecessor() && routing_.predecessor()->id == who.id;
+  routing_.forget(who.id);
+  if (was_succ) {
+    // Take the leaver's successors as ours; stabilize confirms them right away.
+    std::vector<NodeRef> rest = routing_.successors();
+    std::vector<NodeRef> merged = m.succs;
+    merged.insert(merged.end(), rest.begin(), rest.end());
+    if (!merged.empty()) {
+      bool wrapped = false;
+      std::vector<NodeRef> tail(merged.begin() + 1, merged.end());
+      auto list = routing_.successor_list(merged.front(), tail, &wrapped);
+      if (merged.front().id != self_.id) routing_.set_successors(std::move(list), wrapped);
+    }
+    successors_changed();
+    if (state_ == State::member) arm(kStabilize, 0);
+  }
+  if (was_pred && m.pred && m.pred->id != self_.id) set_predecessor(*m.pred);
+}
+
+}  // namespace peerstore

@@ -1,0 +1,372 @@
+// ChordNode: lookups, replicated reads and writes, range repair, and handoff of keys.
+#include <map>
+
+#include "common/log.h"
+#include "dht/chord_node.h"
+#include "dht/key_handoff.h"
+#include "dht/range_sync.h"
+#include "dht/ring.h"
+#include "keys/block_cipher.h"
+
+namespace peerstore {
+
+void ChordNode::lookup(const Id256& key, LookupDone done) {
+  if (state_ != State::member && state_ != State::leaving) {
+    rpc_.defer([done] { done(fail(Errc::unavailable, "this node is not a ring member")); });
+    return;
+  }
+  ++stats_.lookups;
+  Lookup::start(rpc_, routing_, clock_, cfg_, key, {}, [this, done](Result<Lookup::Outcome> r) {
+    if (r) {
+      stats_.lookup_hops += r->hops;
+      stats_.lookup_timeouts += r->timeouts;
+    } else {
+      ++stats_.lookup_failures;
+    }
+    done(std::move(r));
+  });
+}
+
+std::vector<NodeRef> ChordNode::replicas_of(const std::vector<NodeRef>& successors) const {
+  std::vector<NodeRef> out;
+  for (auto& n : successors) {
+    if (out.size() >= cfg_.replicas) break;
+    bool dup = false;
+    for (auto& o : out) dup |= o.id == n.id;
+    if (!dup) out.push_back(n);
+  }
+  return out;
+}
+
+// ---- writes ----
+
+void ChordNode::quorum_write(const Id256& key, Body request, std::function<void(Status)> done) {
+  lookup(key, [this, request = std::move(request), done](Result<Lookup::Outcome> r) {
+    if (!r) return done(r.error());
+    auto replicas = replicas_of(r->successors);
+    struct Tally {
+      size_t acks = 0, answers = 0, need = 0, total = 0;
+      bool reported = false;
+      Error last;
+    };
+    auto t = std::make_shared<Tally>();
+    t->total = replicas.size();
+    t->need = std::min<size_t>(cfg_.write_quorum, replicas.size());
+    for (auto& n : replicas) {
+      rpc_.call(
+          n.addr, request, cfg_.transfer_timeout_ms,
+          [t, done, n](Result<Message> r) {
+            ++t->answers;
+            if (r)
+              ++t->acks;
+            else
+              t->last = r.error();
+            if (t->reported) return;
+            if (t->acks >= t->need) {
+              t->reported = true;
+              done({});
+            } else if (t->answers == t->total) {
+              t->reported = true;
+              // A replica that refused the bytes themselves is reported as such.
+              Errc code = t->last.code == Errc::corrupt ? Errc::corrupt : Errc::unavailable;
+              done(fail(code, "write reached " + std::to_string(t->acks) + " of " +
+                                  std::to_string(t->need) + " replicas needed (" +
+                                  t->last.message() + ")"));
+            }
+          },
+          cfg_.store_attempts);
+    }
+  });
+}
+
+void ChordNode::put_block(const Id256& id, Bytes data, std::function<void(Status)> done) {
+  if (data.size() > kMaxBlockSize) {
+    rpc_.defer([done, id] { done(fail(Errc::too_big, "block " + id.short_hex())); });
+    return;
+  }
+  if (hash_block(data) != id) {
+    rpc_.defer([done, id] {
+      done(fail(Errc::invalid, "block " + id.short_hex() + " does not hash to its id"));
+    });
+    return;
+  }
+  quorum_write(id, msg::PutBlock{id, std::move(data)}, std::move(done));
+}
+
+void ChordNode::put_heads(const VolumeId& volume, std::vector<Bytes> heads,
+                          std::function<void(Status)> done) {
+  for (auto& h : heads) {
+    auto c = HeadSet::check(volume, h);
+    if (!c) {
+      rpc_.defer([done, e = c.error()] { done(fail(Errc::invalid, e.message())); });
+      return;
+    }
+  }
+  quorum_write(HeadSet::key_for(volume), msg::PutHeads{volume, std::move(heads)}, std::move(done));
+}
+
+// ---- reads ----
+
+void ChordNode::get_block(const Id256& id, std::function<void(Result<Bytes>)> done) {
+  if (store_.contains(KeyKind::block, id)) {
+    auto data = store_.get_block(id);
+    if (data && hash_block(*data) == id) {
+      rpc_.defer([done, d = std::move(*data)]() mutable { done(std::move(d)); });
+      return;
+    }
+  }
+  lookup(id, [this, id, done](Result<Lookup::Outcome> r) {
+    if (!r) return done(r.error());
+    // The replicas first, then the rest of the successor list (copies left there by churn).
+    read_block_from(id, std::move(r->successors), 0, false, done);
+  });
+}
+
+void ChordNode::read_block_from(const Id256& id, std::vector<NodeRef> nodes, size_t i,
+                                bool any_failed, std::function<void(Result<Bytes>)> done) {
+  if (i >= nodes.size()) {
+    done(fail(any_failed ? Errc::unavailable : Errc::not_found, "block " + id.short_hex()));
+    return;
+  }
+  NodeRef n = nodes[i];
+  rpc_.call(
+      n.addr, msg::GetBlock{id}, cfg_.transfer_timeout_ms,
+      [this, id, nodes = std::move(nodes), i, any_failed, done, n](Result<Message> r) mutable {
+        auto* b = r ? std::get_if<msg::Block>(&r->body) : nullptr;
+        if (b && b->data) {
+          if (hash_block(*b->data) == id) return done(std::move(*b->data));
+          // A lying or broken peer: ignore its copy and read another replica.
+          ++stats_.bad_copies_read;
+          log::warn("dht: " + n.str() + " returned a block that does not hash to " +
+                    id.short_hex());
+          any_failed = true;
+        } else if (!b) {
+          any_failed = true;
+        }
+        read_block_from(id, std::move(nodes), i + 1, any_failed, done);
+      },
+      cfg_.store_attempts);
+}
+
+void ChordNode::get_heads(const VolumeId& volume,
+                          std::function<void(Result<std::vector<Bytes>>)> done) {
+  Id256 key = HeadSet::key_for(volume);
+  lookup(key, [this, volume, key, done](Result<Lookup::Outcome> r) {
+    if (!r) return done(r.error());
+    auto replicas = replicas_of(r->successors);
+    struct Merge {
+      HeadSet set;
+      size_t answers = 0, ok = 0, total = 0;
+      std::vector<std::pair<NodeRef, Fingerprint>> seen;
+      explicit Merge(const VolumeId& v) : set(v) {}
+    };
+    auto m = std::make_shared<Merge>(volume);
+    m->total = replicas.size();
+    for (auto& n : replicas) {
+      rpc_.call(
+          n.addr, msg::GetHeads{volume}, cfg_.transfer_timeout_ms,
+          [this, m, n, key, volume, done](Result<Message> r) {
+            ++m->answers;
+            auto* h = r ? std::get_if<msg::Heads>(&r->body) : nullptr;
+            if (h) {
+              ++m->ok;
+              HeadSet theirs(volume);
+              for (auto& b : h->heads) {
+                auto c = HeadSet::check(volume, b);
+                if (!c) {
+                  ++stats_.bad_copies_read;
+                  continue;
+                }
+                m->set.add(*c);
+                theirs.add(*c);
+              }
+              m->seen.emplace_back(n, ReplicaStore::heads_fingerprint(key, theirs.digest()));
+            }
+            if (m->answers < m->total) return;
+            if (m->ok == 0)
+              return done(fail(Errc::unavailable,
+                               "no replica of heads of " + volume.short_hex() + " answered"));
+            // Read repair: replicas that answered with less get the merged set.
+            auto merged = m->set.encoded();
+            auto push = merged;
+            trim_heads_to_message(push);
+            auto fp = ReplicaStore::heads_fingerprint(key, m->set.digest());
+            if (!m->set.empty())
+              for (auto& [node, theirs] : m->seen)
+                if (theirs != fp)
+                  rpc_.call(node.addr, msg::PutHeads{volume, push}, cfg_.transfer_timeout_ms,
+                            [](Result<Message>) {});
+            done(std::move(merged));
+          },
+          cfg_.store_attempts);
+    }
+  });
+}
+
+// ---- repair: the primary syncs its range with the other replicas ----
+
+void ChordNode::repair() {
+  auto pred = routing_.predecessor();
+  if (!pred || routing_.successors().empty()) return;
+  Id256 lo = pred->id, hi = self_.id;
+  size_t n = 0;
+  for (auto& s : routing_.successors()) {
+    if (++n >= cfg_.replicas) break;
+    if (syncing_.count(s.addr)) continue;
+    syncing_.insert(s.addr);
+    ++stats_.repair_sessions;
+    RangeSync::start(rpc_, store_, cfg_, s, lo, hi,
+                     [this, addr = s.addr](const RangeSync::Stats& st) {
+                       syncing_.erase(addr);
+                       stats_.keys_pulled += st.pulled;
+                       stats_.keys_pushed += st.pushed;
+                       stats_.heads_merged += st.merged;
+                     });
+  }
+}
+
+// ---- handoff: copies held outside our replica range go to the nodes that own them ----
+
+void ChordNode::handoff() {
+  if (handing_off_ || routing_.predecessors().size() < cfg_.replicas) return;
+  // We hold replicas for (pred_R, self]; everything in (self, pred_R] is someone else's.
+  Id256 start = routing_.predecessors()[cfg_.replicas - 1].id;
+  std::vector<KeyEntry> keys;
+  store_.for_range(self_.id, start, [&](const KeyEntry& e) {
+    keys.push_back(e);
+    return keys.size() < 64 * 1024;
+  });
+  if (keys.empty()) return;
+  // Resume after where the last round stopped.
+  size_t pos = 0;
+  while (pos < keys.size() &&
+         ring::distance(self_.id, keys[pos].key) <= ring::distance(self_.id, handoff_cursor_))
+    ++pos;
+  if (pos == keys.size()) pos = 0;
+  handing_off_ = true;
+  handoff_group(std::move(keys), pos, 16);
+}
+
+void ChordNode::handoff_group(std::vector<KeyEntry> keys, size_t pos, unsigned groups_left) {
+  if (pos >= keys.size() || groups_left == 0 || state_ != State::member) {
+    handoff_cursor_ = pos >= keys.size() || pos == 0 ? self_.id : keys[pos - 1].key;
+    handing_off_ = false;
+    return;
+  }
+  Id256 first = keys[pos].key;
+  lookup(first, [this, keys = std::move(keys), pos, groups_left,
+                 first](Result<Lookup::Outcome> r) mutable {
+    if (!r || state_ != State::member) {
+      handing_off_ = false;
+      return;
+    }
+    auto replicas = replicas_of(r->successors);
+    const Id256& owner = replicas.front().id;
+    // The keys from `first` up to the owner all belong to it.
+    size_t end = pos;
+    while (end < keys.size() &&
+           ring::distance(first, keys[end].key) <= ring::distance(first, owner))
+      ++end;
+    if (end == pos) end = pos + 1;
+    bool mine = false;
+    for (auto& n : replicas) mine |= n.id == self_.id;
+    if (mine) return handoff_group(std::move(keys), end, groups_left - 1);
+    std::vector<KeyEntry> group(keys.begin() + pos, keys.begin() + end);
+    auto pending = std::make_shared<size_t>(replicas.size());
+    auto rest = std::make_shared<std::vector<KeyEntry>>(std::move(keys));
+    ++stats_.handoff_sessions;
+    for (auto& n : replicas) {
+      KeyHandoff::start(
+          rpc_, store_, cfg_, n, group,
+          [this, pending, rest, end, groups_left](Status, const KeyHandoff::Stats& st) {
+            stats_.handoff_pushed += st.pushed;
+            if (--*pending == 0) handoff_group(std::move(*rest), end, groups_left - 1);
+          });
+    }
+  });
+}
+
+// ---- leave: every key we hold goes to the nodes that hold it once we are gone ----
+
+void ChordNode::leave_handoff() {
+  const auto& succs = routing_.successors();
+  const auto& preds = routing_.predecessors();
+  if (succs.empty()) return finish_leave({});  // the last node: nobody to hand to
+  // Ring order around us without us: predecessors (farthest first), then successors.
+  std::vector<NodeRef> around(preds.rbegin(), preds.rend());
+  around.insert(around.end(), succs.begin(), succs.end());
+  Id256 origin = around.front().id;
+  std::sort(around.begin(), around.end(), [&](const NodeRef& a, const NodeRef& b) {
+    return ring::distance(origin, a.id) < ring::distance(origin, b.id);
+  });
+  around.erase(std::unique(around.begin(), around.end(),
+                           [](const NodeRef& a, const NodeRef& b) { return a.id == b.id; }),
+               around.end());
+  bool full = preds.size() >= cfg_.replicas;
+  Id256 range_start = full ? preds[cfg_.replicas - 1].id : self_.id;
+  std::map<std::string, std::pair<NodeRef, std::vector<KeyEntry>>> per_target;
+  std::vector<KeyEntry> elsewhere;
+  store_.for_range(self_.id, self_.id, [&](const KeyEntry& e) {
+    if (full && !ring::in_half_open(e.key, range_start, self_.id)) {
+      elsewhere.push_back(e);
+      return true;
+    }
+    // The first `replicas` nodes at or after the key, without us.
+    size_t picked = 0;
+    for (size_t k = 0; k < around.size() && picked < cfg_.replicas; ++k) {
+      const NodeRef& n = around[k];
+      if (ring::distance(origin, n.id) < ring::distance(origin, e.key) && full) continue;
+      auto& slot = per_target[n.addr];
+      slot.first = n;
+      slot.second.push_back(e);
+      ++picked;
+    }
+    if (!full)  // a small ring: every neighbour keeps a copy
+      for (auto& n : succs) {
+        auto& slot = per_target[n.addr];
+        if (slot.second.empty() || !(slot.second.back() == e)) {
+          slot.first = n;
+          slot.second.push_back(e);
+        }
+      }
+    return true;
+  });
+  // Keys outside our range: to the successor, whose handoff passes them on to their owners.
+  for (auto& e : elsewhere) {
+    auto& slot = per_target[succs.front().addr];
+    slot.first = succs.front();
+    slot.second.push_back(e);
+  }
+  if (per_target.empty()) return finish_leave({});
+  auto pending = std::make_shared<size_t>(per_target.size());
+  auto failed = std::make_shared<size_t>(0);
+  NodeRef fallback = succs.front();
+  auto one_done = [this, pending, failed](bool ok) {
+    if (!ok) ++*failed;
+    if (--*pending > 0) return;
+    if (*failed)
+      finish_leave(fail(Errc::unavailable, std::to_string(*failed) + " handoffs incomplete"));
+    else
+      finish_leave({});
+  };
+  for (auto& [addr, slot] : per_target) {
+    auto entries = std::make_shared<std::vector<KeyEntry>>(std::move(slot.second));
+    NodeRef target = slot.first;
+    KeyHandoff::start(
+        rpc_, store_, cfg_, target, *entries,
+        [this, entries, target, fallback, one_done](Status st, const KeyHandoff::Stats& s) {
+          stats_.handoff_pushed += s.pushed;
+          if (st && !s.failed) return one_done(true);
+          // The target did not take them (it may be gone too): our successor keeps them until
+          // its own handoff and repair place them.
+          if (target.id == fallback.id) return one_done(false);
+          KeyHandoff::start(rpc_, store_, cfg_, fallback, std::move(*entries),
+                            [this, one_done](Status st, const KeyHandoff::Stats& s) {
+                              stats_.handoff_pushed += s.pushed;
+                              one_done(st && !s.failed);
+                            });
+        });
+  }
+}
+
+}  // namespace peerstore

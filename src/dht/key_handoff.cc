@@ -1,0 +1,51 @@
+#include "dht/key_handoff.h"
+
+namespace peerstore {
+
+void KeyHandoff::start(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
+                       std::vector<KeyEntry> entries, Done done) {
+  auto h = std::make_shared<KeyHandoff>(rpc, store, cfg, peer, std::move(entries), std::move(done));
+  h->next_batch();
+}
+
+void KeyHandoff::finish(Status st) {
+  Done d = std::move(done_);
+  done_ = nullptr;
+  if (d) d(st, stats_);
+}
+
+void KeyHandoff::next_batch() {
+  if (pos_ >= entries_.size()) return finish({});
+  size_t n = std::min(kBatch, entries_.size() - pos_);
+  msg::Offer offer;
+  offer.entries.assign(entries_.begin() + pos_, entries_.begin() + pos_ + n);
+  size_t base = pos_;
+  pos_ += n;
+  stats_.offered += n;
+  auto self = shared_from_this();
+  rpc_.call(peer_.addr, std::move(offer), cfg_.rpc_timeout_ms, [self, base, n](Result<Message> r) {
+    if (!r) return self->finish(r.error());
+    auto* w = std::get_if<msg::Want>(&r->body);
+    if (!w) return self->finish(fail(Errc::corrupt, "unexpected answer to offer"));
+    self->in_flight_ = 1;  // the batch itself, released below
+    for (uint32_t i : w->indices) {
+      if (i >= n) continue;  // a bogus index from the peer
+      KeyEntry e = self->entries_[base + i];
+      ++self->in_flight_;
+      self->queue_.push([self, e](std::function<void()> finished) {
+        KeyTransfer::push(self->rpc_, self->store_, self->cfg_, self->peer_, e,
+                          [self, finished](Status st) {
+                            if (st)
+                              ++self->stats_.pushed;
+                            else
+                              ++self->stats_.failed;
+                            finished();
+                            if (--self->in_flight_ == 0) self->next_batch();
+                          });
+      });
+    }
+    if (--self->in_flight_ == 0) self->next_batch();
+  });
+}
+
+}  // namespace peerstore

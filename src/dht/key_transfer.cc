@@ -1,0 +1,83 @@
+#include "dht/key_transfer.h"
+
+#include "common/log.h"
+
+namespace peerstore {
+
+void KeyTransfer::push(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
+                       const KeyEntry& entry, Done done) {
+  auto on_reply = [done](Result<Message> r) {
+    if (!r) return done(r.error());
+    done({});
+  };
+  if (entry.kind == KeyKind::block) {
+    auto data = store.get_block(entry.key);
+    if (!data) return done(data.error());
+    rpc.call(peer.addr, msg::PutBlock{entry.key, std::move(*data)}, cfg.transfer_timeout_ms,
+             on_reply, cfg.store_attempts);
+    return;
+  }
+  auto heads = store.get_heads(entry.volume);
+  if (!heads) return done(heads.error());
+  trim_heads_to_message(*heads);
+  if (heads->empty()) return done({});
+  rpc.call(peer.addr, msg::PutHeads{entry.volume, std::move(*heads)}, cfg.transfer_timeout_ms,
+           on_reply, cfg.store_attempts);
+}
+
+void KeyTransfer::pull(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
+                       const KeyEntry& entry, Done done) {
+  if (entry.kind == KeyKind::block) {
+    rpc.call(
+        peer.addr, msg::GetBlock{entry.key}, cfg.transfer_timeout_ms,
+        [&store, peer, entry, done](Result<Message> r) {
+          if (!r) return done(r.error());
+          auto* b = std::get_if<msg::Block>(&r->body);
+          if (!b) return done(fail(Errc::corrupt, "unexpected answer to get_block"));
+          if (!b->data) return done(fail(Errc::not_found, "block " + entry.key.short_hex()));
+          auto st = store.put_block(entry.key, *b->data);
+          if (!st) log::warn("dht: " + peer.str() + " sent a bad copy: " + st.error().message());
+          done(st);
+        },
+        cfg.store_attempts);
+    return;
+  }
+  rpc.call(
+      peer.addr, msg::GetHeads{entry.volume}, cfg.transfer_timeout_ms,
+      [&store, entry, done](Result<Message> r) {
+        if (!r) return done(r.error());
+        auto* h = std::get_if<msg::Heads>(&r->body);
+        if (!h) return done(fail(Errc::corrupt, "unexpected answer to get_heads"));
+        if (h->heads.empty()) return done({});
+        auto st = store.put_heads(entry.volume, h->heads);
+        if (!st) return done(st.error());
+        done({});
+      },
+      cfg.store_attempts);
+}
+
+void KeyTransfer::exchange_heads(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg,
+                                 const NodeRef& peer, const KeyEntry& entry, Done done) {
+  rpc.call(
+      peer.addr, msg::GetHeads{entry.volume}, cfg.transfer_timeout_ms,
+      [&rpc, &store, &cfg, peer, entry, done](Result<Message> r) {
+        if (!r) return done(r.error());
+        auto* h = std::get_if<msg::Heads>(&r->body);
+        if (!h) return done(fail(Errc::corrupt, "unexpected answer to get_heads"));
+        if (!h->heads.empty()) {
+          auto st = store.put_heads(entry.volume, h->heads);
+          if (!st && st.code() != Errc::corrupt) return done(st.error());
+        }
+        // Push back unless their set already equals ours.
+        HeadSet theirs(entry.volume);
+        theirs.add_trusted(h->heads);
+        auto mine = store.entry(KeyKind::heads, entry.key);
+        if (!mine) return done({});
+        if (ReplicaStore::heads_fingerprint(entry.key, theirs.digest()) == mine->fp)
+          return done({});
+        push(rpc, store, cfg, peer, *mine, done);
+      },
+      cfg.store_attempts);
+}
+
+}  // namespace peerstore

@@ -1,0 +1,29 @@
+// KeyTransfer: moving one stored key (a block or a volume's head set) between this node and a
+// peer, as repair and handoff need it. Pulled blocks and heads go through ReplicaStore, so they
+// are verified like any other write; a peer that sends bad bytes gets nothing stored.
+// Stateless functions; loop thread only (they use the node's Rpc and ReplicaStore).
+#pragma once
+
+#include <functional>
+
+#include "dht/chord_config.h"
+#include "dht/replica_store.h"
+#include "dht/rpc.h"
+
+namespace peerstore {
+
+struct KeyTransfer {
+  using Done = std::function<void(Status)>;
+  // Sends our copy of the key to the peer.
+  static void push(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
+                   const KeyEntry& entry, Done done);
+  // Fetches the peer's copy and stores it (head sets merge).
+  static void pull(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
+                   const KeyEntry& entry, Done done);
+  // Head sets that differ: pull theirs, merge, and push the merged set back if theirs lacked
+  // anything.
+  static void exchange_heads(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg,
+                             const NodeRef& peer, const KeyEntry& entry, Done done);
+};
+
+}  // namespace peerstore

@@ -1,0 +1,141 @@
+#include "dht/lookup.h"
+
+#include "dht/ring.h"
+
+namespace peerstore {
+
+void Lookup::start(Rpc& rpc, RoutingTable& routing, Clock& clock, const ChordConfig& cfg,
+                   const Id256& key, std::vector<NodeRef> seeds, Done done) {
+  auto l =
+      std::make_shared<Lookup>(rpc, routing, clock, cfg, key, std::move(seeds), std::move(done));
+  if (l->seeds_.empty()) {
+    if (auto local = routing.resolve(key, cfg.replicas)) {
+      // Answered from this node's own successor list: zero hops, still never synchronous.
+      rpc.defer([l, local = std::move(*local)]() mutable {
+        Outcome o;
+        o.successors = std::move(local);
+        l->finish(std::move(o));
+      });
+      return;
+    }
+  }
+  l->fill();
+  l->step();
+}
+
+Lookup::Lookup(Rpc& rpc, RoutingTable& routing, Clock& clock, const ChordConfig& cfg,
+               const Id256& key, std::vector<NodeRef> seeds, Done done)
+    : rpc_(rpc),
+      routing_(routing),
+      clock_(clock),
+      cfg_(cfg),
+      key_(key),
+      seeds_(std::move(seeds)),
+      done_(std::move(done)) {}
+
+void Lookup::fill() {
+  cands_.clear();
+  if (!seeds_.empty()) {
+    for (auto& s : seeds_) add(s, true);
+    return;
+  }
+  // A restart prefers nodes that have not failed this lookup yet.
+  auto nodes = routing_.closest_preceding(key_, 8 + failed_.size());
+  for (auto& n : nodes)
+    if (!failed_.count(n.addr) && cands_.size() < 8) add(n, false);
+  if (cands_.empty())
+    for (auto& n : nodes) add(n, false);
+}
+
+void Lookup::add(const NodeRef& n, bool seed) {
+  if (n.empty()) return;
+  for (auto& c : cands_)
+    if (c.node.addr == n.addr) return;
+  cands_.push_back(Candidate{n, seed, false});
+}
+
+void Lookup::step() {
+  if (out_.hops >= cfg_.lookup_max_queries) {
+    finish(fail(Errc::unavailable, "lookup of " + key_.short_hex() + " gave up after " +
+                                       std::to_string(out_.hops) + " queries"));
+    return;
+  }
+  // Seeds first (in the order given), then the candidate closest to the key.
+  int best = -1;
+  for (size_t i = 0; i < cands_.size(); ++i) {
+    auto& c = cands_[i];
+    if (c.asked) continue;
+    if (best < 0) {
+      best = int(i);
+      continue;
+    }
+    auto& b = cands_[best];
+    if (b.seed) continue;
+    if (c.seed || ring::distance(c.node.id, key_) < ring::distance(b.node.id, key_)) best = int(i);
+  }
+  if (best < 0) {
+    if (++attempt_ < cfg_.lookup_attempts) {
+      fill();
+      if (!cands_.empty()) {
+        step();
+        return;
+      }
+    }
+    finish(fail(Errc::unavailable, "lookup of " + key_.short_hex() + " found no live node" +
+                                       (last_error_.empty() ? "" : " (" + last_error_ + ")")));
+    return;
+  }
+  cands_[best].asked = true;
+  ++out_.hops;
+  auto self = shared_from_this();
+  size_t idx = size_t(best);
+  rpc_.call(cands_[idx].node.addr, msg::Find{key_}, cfg_.hop_timeout_ms,
+            [self, idx](Result<Message> r) { self->on_answer(idx, std::move(r)); });
+}
+
+void Lookup::on_answer(size_t idx, Result<Message> r) {
+  Candidate c = cands_[idx];
+  if (!r) {
+    failed_.insert(c.node.addr);
+    if (r.code() == Errc::timeout) {
+      ++out_.timeouts;
+      if (!c.seed) routing_.note_failed(c.node, clock_.now_ms());
+    }
+    last_error_ = r.error().message();
+    step();
+    return;
+  }
+  auto* f = std::get_if<msg::Found>(&r->body);
+  if (!f) {
+    last_error_ = "unexpected answer to find";
+    step();
+    return;
+  }
+  Id256 from = r->sender.id;
+  if (f->done) {
+    // Sanity: the key must fall between the node that answered and the successor it names.
+    if (!f->nodes.empty() && (c.seed || ring::in_half_open(key_, from, f->nodes.front().id) ||
+                              f->nodes.front().id == from)) {
+      out_.successors = std::move(f->nodes);
+      finish(std::move(out_));
+      return;
+    }
+    last_error_ = "inconsistent answer from " + r->sender.str();
+    step();
+    return;
+  }
+  for (auto& n : f->nodes) {
+    if (!seeds_.empty() && n.id == routing_.self().id) continue;
+    // Only nodes strictly closer to the key than the one that answered: every hop progresses.
+    if (ring::in_open(n.id, from, key_)) add(n, false);
+  }
+  step();
+}
+
+void Lookup::finish(Result<Outcome> r) {
+  Done d = std::move(done_);
+  done_ = nullptr;
+  if (d) d(std::move(r));
+}
+
+}  // namespace peerstore

@@ -1,0 +1,61 @@
+// Lookup: one iterative Chord lookup of a key's successors. It asks the known node closest
+// before the key, which answers with the key's successors (done) or with nodes closer to the
+// key, and repeats; a hop that times out is retried on the next closest candidate, and when the
+// candidates run out the lookup starts over (a bounded number of times). With seeds it starts
+// from those nodes only (joining, or probing another ring after a partition) instead of this
+// node's routing table. Keeps itself alive through its pending call. Loop thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <set>
+
+#include "dht/chord_config.h"
+#include "dht/routing_table.h"
+#include "dht/rpc.h"
+
+namespace peerstore {
+
+class Lookup : public std::enable_shared_from_this<Lookup> {
+ public:
+  struct Outcome {
+    std::vector<NodeRef> successors;  // the key's successor first
+    unsigned hops = 0;                // find requests sent, timed-out ones included
+    unsigned timeouts = 0;
+  };
+  using Done = std::function<void(Result<Outcome>)>;
+
+  // `seeds` may carry an empty id when only the address is known (a bootstrap address).
+  static void start(Rpc& rpc, RoutingTable& routing, Clock& clock, const ChordConfig& cfg,
+                    const Id256& key, std::vector<NodeRef> seeds, Done done);
+
+  Lookup(Rpc& rpc, RoutingTable& routing, Clock& clock, const ChordConfig& cfg, const Id256& key,
+         std::vector<NodeRef> seeds, Done done);
+
+ private:
+  struct Candidate {
+    NodeRef node;
+    bool seed = false;  // id unknown or not to be checked for progress
+    bool asked = false;
+  };
+  void fill();
+  void add(const NodeRef& n, bool seed);
+  void step();
+  void on_answer(size_t idx, Result<Message> r);
+  void finish(Result<Outcome> r);
+
+  Rpc& rpc_;
+  RoutingTable& routing_;
+  Clock& clock_;
+  const ChordConfig& cfg_;
+  Id256 key_;
+  std::vector<NodeRef> seeds_;
+  Done done_;
+  std::vector<Candidate> cands_;
+  std::set<std::string> failed_;  // addresses that failed during this lookup
+  Outcome out_;
+  unsigned attempt_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace peerstore

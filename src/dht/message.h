@@ -1,0 +1,161 @@
+// Message: the DHT wire protocol, one msgpack array per message:
+//   [protocol_version = 1, type, request_id, [sender_id(bin32), sender_addr(str)], fields...]
+// A response carries the request_id of its request. The fields of each type:
+//   1 ping            -                       2 pong        -
+//   3 get_neighbors   -                       4 neighbors   pred|nil, [succ...], [pred...]
+//   5 notify          - (the sender is the candidate predecessor)
+//   6 find            key(bin32)              7 found       done(bool), [node...]
+//   8 get_block       id(bin32)               9 block       bytes(bin)|nil
+//  10 put_block       id(bin32), bytes(bin)
+//  11 get_heads       volume(bin32)          12 heads       [head(bin)...]
+//  13 put_heads       volume(bin32), [head(bin)...]
+//  14 summarize       lo, hi, parts_log2     15 summary     [[count, fingerprint(bin16)]...]
+//  16 list_keys       lo, hi, limit          17 key_list    [entry...], truncated(bool)
+//  18 offer           [entry...]             19 want        [index...]
+//  20 leaving         pred|nil, [succ...]
+//  21 ok              -                      22 error       code(uint), text(str)
+// where a node is [id(bin32), addr(str)] and an entry is
+// [kind, key(bin32), volume(bin32)|nil, fingerprint(bin16)].
+// encode() never fails; decode() caps every size before allocating and turns anything
+// malformed (bad msgpack, unknown version or type, wrong field) into Errc::corrupt.
+// Value types; not synchronized.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/bytes.h"
+#include "dht/node_ref.h"
+#include "store/block_store.h"
+
+namespace peerstore {
+
+inline constexpr uint64_t kProtocolVersion = 1;
+// The largest message: a put_block of the largest block, plus room for the envelope.
+inline constexpr size_t kMaxMessageSize = kMaxBlockSize + 4096;
+inline constexpr size_t kMaxNodesPerMessage = 64;
+inline constexpr size_t kMaxEntriesPerMessage = 1024;
+inline constexpr size_t kMaxHeadsPerMessage = 64;
+inline constexpr size_t kMaxHeadSize = 256 * 1024;
+inline constexpr size_t kMaxSummaryParts = 64;
+inline constexpr size_t kMaxErrorText = 200;
+
+using Fingerprint = std::array<uint8_t, 16>;
+
+enum class KeyKind : uint8_t { block = 1, heads = 2 };
+
+// One stored key as repair exchanges it: the content fingerprint tells equal copies apart
+// from differing head sets without shipping the heads.
+struct KeyEntry {
+  KeyKind kind = KeyKind::block;
+  Id256 key;
+  Id256 volume;  // heads only
+  Fingerprint fp{};
+  bool operator==(const KeyEntry&) const = default;
+};
+
+// Summary of the keys of one range: how many, and the XOR of their fingerprints.
+struct RangeDigest {
+  uint64_t count = 0;
+  Fingerprint fp{};
+  bool operator==(const RangeDigest&) const = default;
+};
+
+namespace msg {
+struct Ping {};
+struct Pong {};
+struct GetNeighbors {};
+struct Neighbors {
+  std::optional<NodeRef> pred;
+  std::vector<NodeRef> succs;
+  std::vector<NodeRef> preds;
+};
+struct Notify {};
+struct Find {
+  Id256 key;
+};
+struct Found {
+  bool done = false;  // nodes are the key's successors (true) or closer nodes to ask (false)
+  std::vector<NodeRef> nodes;
+};
+struct GetBlock {
+  Id256 id;
+};
+struct Block {
+  std::optional<Bytes> data;
+};  // nullopt: not stored here
+struct PutBlock {
+  Id256 id;
+  Bytes data;
+};
+struct GetHeads {
+  Id256 volume;
+};
+struct Heads {
+  std::vector<Bytes> heads;
+};
+struct PutHeads {
+  Id256 volume;
+  std::vector<Bytes> heads;
+};
+struct Summarize {
+  Id256 lo, hi;
+  uint32_t parts_log2 = 4;
+};
+struct Summary {
+  std::vector<RangeDigest> parts;
+};
+struct ListKeys {
+  Id256 lo, hi;
+  uint32_t limit = 0;
+};
+struct KeyList {
+  std::vector<KeyEntry> entries;
+  bool truncated = false;
+};
+struct Offer {
+  std::vector<KeyEntry> entries;
+};
+struct Want {
+  std::vector<uint32_t> indices;
+};
+struct Leaving {
+  std::optional<NodeRef> pred;
+  std::vector<NodeRef> succs;
+};
+struct Ok {};
+struct Error {
+  Errc code = Errc::unavailable;
+  std::string text;
+};
+}  // namespace msg
+
+// The variant's index + 1 is the wire type.
+using Body =
+    std::variant<msg::Ping, msg::Pong, msg::GetNeighbors, msg::Neighbors, msg::Notify, msg::Find,
+                 msg::Found, msg::GetBlock, msg::Block, msg::PutBlock, msg::GetHeads, msg::Heads,
+                 msg::PutHeads, msg::Summarize, msg::Summary, msg::ListKeys, msg::KeyList,
+                 msg::Offer, msg::Want, msg::Leaving, msg::Ok, msg::Error>;
+
+// Drops heads from the end of `heads` until they fit in one message (and kMaxHeadsPerMessage).
+// A head set that large is pathological; the canonical order keeps the choice deterministic.
+void trim_heads_to_message(std::vector<Bytes>& heads);
+
+struct Message {
+  uint64_t request_id = 0;
+  NodeRef sender;
+  Body body;
+
+  uint32_t type() const { return uint32_t(body.index()) + 1; }
+  // Responses complete a pending call; everything else is a request.
+  bool is_response() const;
+  const char* type_name() const;
+
+  Bytes encode() const;
+  static Result<Message> decode(ByteView bytes);
+};
+
+}  // namespace peerstore

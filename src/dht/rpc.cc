@@ -1,0 +1,113 @@
+#include "dht/rpc.h"
+
+#include "common/log.h"
+
+namespace peerstore {
+
+Rpc::Rpc(Transport& transport, Clock& clock, NodeRef self)
+    : transport_(transport), clock_(clock), self_(std::move(self)) {
+  transport_.set_receiver(
+      [this](const std::string& from, ByteView bytes) { on_bytes(from, bytes); });
+}
+
+Rpc::~Rpc() {
+  transport_.set_receiver(nullptr);
+  drop_all();
+}
+
+void Rpc::drop_all() {
+  for (auto& [id, p] : pending_) clock_.cancel(p.timer);
+  pending_.clear();
+  for (auto& [id, t] : deferred_) clock_.cancel(t);
+  deferred_.clear();
+}
+
+void Rpc::defer(std::function<void()> fn) {
+  uint64_t id = next_deferred_++;
+  deferred_[id] = clock_.schedule(0, [this, id, fn = std::move(fn)] {
+    deferred_.erase(id);
+    fn();
+  });
+}
+
+void Rpc::send(const std::string& to, Message m) {
+  if (to == self_.addr) {
+    defer([this, m = std::move(m)]() mutable { on_message(self_.addr, std::move(m)); });
+    return;
+  }
+  transport_.send(to, m.encode());
+}
+
+void Rpc::call(const std::string& to, Body request, int64_t timeout_ms, Reply cb,
+               unsigned attempts) {
+  if (attempts <= 1) return call_once(to, std::move(request), timeout_ms, std::move(cb));
+  Body again = request;
+  call_once(to, std::move(request), timeout_ms,
+            [this, to, again = std::move(again), timeout_ms, cb = std::move(cb),
+             attempts](Result<Message> r) mutable {
+              if (r.code() == Errc::timeout) {
+                ++stats_.retries;
+                return call(to, std::move(again), timeout_ms, std::move(cb), attempts - 1);
+              }
+              cb(std::move(r));
+            });
+}
+
+void Rpc::call_once(const std::string& to, Body request, int64_t timeout_ms, Reply cb) {
+  uint64_t id = next_id_++;
+  ++stats_.calls;
+  Pending p;
+  p.to = to;
+  p.cb = std::move(cb);
+  p.timer = clock_.schedule(timeout_ms, [this, id] {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    Reply cb = std::move(it->second.cb);
+    std::string to = std::move(it->second.to);
+    pending_.erase(it);
+    ++stats_.timeouts;
+    cb(fail(Errc::timeout, "no answer from " + to));
+  });
+  pending_.emplace(id, std::move(p));
+  send(to, Message{id, self_, std::move(request)});
+}
+
+void Rpc::respond(const std::string& to, uint64_t request_id, Body response) {
+  send(to, Message{request_id, self_, std::move(response)});
+}
+
+void Rpc::on_bytes(const std::string& from, ByteView bytes) {
+  auto m = Message::decode(bytes);
+  if (!m) {
+    ++stats_.corrupt;
+    log::debug("dht: dropped a message from " + from + ": " + m.error().message());
+    return;
+  }
+  on_message(from, std::move(*m));
+}
+
+void Rpc::on_message(const std::string& from, Message m) {
+  if (!m.is_response()) {
+    ++stats_.requests;
+    if (observer_) observer_(from, m.sender);
+    if (handler_) handler_(from, std::move(m));
+    return;
+  }
+  auto it = pending_.find(m.request_id);
+  if (it == pending_.end() || it->second.to != from) {
+    ++stats_.stray;  // late (after its timeout), duplicate, or not from whom we asked
+    return;
+  }
+  Reply cb = std::move(it->second.cb);
+  clock_.cancel(it->second.timer);
+  if (observer_) observer_(from, m.sender);
+  pending_.erase(it);
+  ++stats_.responses;
+  if (auto* e = std::get_if<msg::Error>(&m.body)) {
+    cb(fail(e->code, from + ": " + e->text));
+    return;
+  }
+  cb(std::move(m));
+}
+
+}  // namespace peerstore

@@ -1,0 +1,78 @@
+// Rpc: request/response calls over a Transport. Numbers each request, matches a response by
+// its request id and the address the request went to, and enforces a timeout on every call.
+// Every incoming message is decoded here; undecodable ones (Errc::corrupt) are counted and
+// dropped, never passed on. Calls to the node's own address are looped back locally (through a
+// zero-delay timer, never synchronously). Loop thread only.
+#pragma once
+
+#include <functional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "dht/clock.h"
+#include "dht/message.h"
+#include "dht/transport.h"
+
+namespace peerstore {
+
+class Rpc {
+ public:
+  // The response, the Error an `error` response carried, or Errc::timeout.
+  using Reply = std::function<void(Result<Message>)>;
+  using Handler = std::function<void(const std::string& from, Message request)>;
+
+  struct Stats {
+    uint64_t calls = 0, responses = 0, timeouts = 0, retries = 0, corrupt = 0, stray = 0,
+             requests = 0;
+  };
+
+  Rpc(Transport& transport, Clock& clock, NodeRef self);
+  // Pending calls are dropped: their callbacks never run.
+  ~Rpc();
+  Rpc(const Rpc&) = delete;
+  Rpc& operator=(const Rpc&) = delete;
+
+  const NodeRef& self() const { return self_; }
+  void set_handler(Handler handler) { handler_ = std::move(handler); }
+  // Sees the sender of every decoded message (requests and matched responses) before dispatch.
+  using Observer = std::function<void(const std::string& from, const NodeRef& sender)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+  // Runs `cb` exactly once (unless the Rpc is destroyed or drop_all() is called first). With
+  // attempts > 1 a call that times out is sent again (for idempotent requests on lossy links);
+  // each attempt has the full timeout.
+  void call(const std::string& to, Body request, int64_t timeout_ms, Reply cb,
+            unsigned attempts = 1);
+  void respond(const std::string& to, uint64_t request_id, Body response);
+  // Runs fn from a zero-delay timer (never synchronously); dropped with the Rpc, so helpers
+  // that must not answer synchronously can use it without outliving their node.
+  void defer(std::function<void()> fn);
+  // Drops every pending call and deferred function without running it.
+  void drop_all();
+
+  size_t pending() const { return pending_.size(); }
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Pending {
+    std::string to;
+    Clock::TimerId timer = 0;
+    Reply cb;
+  };
+  void on_bytes(const std::string& from, ByteView bytes);
+  void on_message(const std::string& from, Message m);
+  void send(const std::string& to, Message m);
+  void call_once(const std::string& to, Body request, int64_t timeout_ms, Reply cb);
+
+  Transport& transport_;
+  Clock& clock_;
+  NodeRef self_;
+  Handler handler_;
+  Observer observer_;
+  uint64_t next_id_ = 1;
+  std::unordered_map<uint64_t, Pending> pending_;
+  uint64_t next_deferred_ = 1;
+  std::unordered_map<uint64_t, Clock::TimerId> deferred_;
+  Stats stats_;
+};
+
+}  // namespace peerstore

@@ -1,0 +1,28 @@
+// Transport: how a Chord node exchanges messages with other nodes. It sends whole encoded
+// messages to an address and hands received ones to one receiver callback, best effort: a
+// message may be lost, and the caller's timeouts deal with it. Addresses are the listen
+// addresses nodes announce ("127.0.0.1:3000", or a simulator name); a receiver is told the
+// sender's listen address (the TCP transport learns it from the handshake). Production uses
+// libuv TCP with FrameCodec; tests use SimTransport. Loop thread only: send() and the receiver
+// run on the node's loop thread, and send() never calls the receiver synchronously.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/bytes.h"
+
+namespace peerstore {
+
+class Transport {
+ public:
+  // `message` is valid only during the call.
+  using Receiver = std::function<void(const std::string& from, ByteView message)>;
+
+  virtual ~Transport() = default;
+  virtual const std::string& address() const = 0;
+  virtual void send(const std::string& to, Bytes message) = 0;
+  virtual void set_receiver(Receiver receiver) = 0;
+};
+
+}  // namespace peerstore

@@ -1,0 +1,129 @@
+#include "key_book.h"
+
+#include "dht/replica_store.h"
+
+namespace peerstore::sim {
+
+Status KeyBook::put_block(SimCluster& c, size_t from, const TestBlock& b) {
+  auto st = c.put_block(from, b.id, b.data);
+  if (st) blocks_[b.id] = b.data;
+  return st;
+}
+
+Status KeyBook::put_heads(SimCluster& c, size_t from, const VolumeKeys& v, const Bytes& head) {
+  auto st = c.put_heads(from, v.id(), {head});
+  if (!st) return st;
+  Id256 key = HeadSet::key_for(v.id());
+  auto it = heads_.find(key);
+  if (it == heads_.end()) it = heads_.emplace(key, Vol{v.id(), {}, HeadSet(v.id())}).first;
+  auto h = HeadSet::check(v.id(), head);
+  it->second.set.add(*h);
+  it->second.fp = ReplicaStore::heads_fingerprint(key, it->second.set.digest());
+  return st;
+}
+
+size_t KeyBook::fill(SimCluster& c, size_t blocks, size_t volumes) {
+  // Writes go out 64 at a time, like a client uploading in parallel.
+  auto failed = std::make_shared<size_t>(0);
+  auto in_flight = std::make_shared<size_t>(0);
+  auto wait_below = [&](size_t n) {
+    int64_t deadline = c.net().now_ms() + 120000;
+    while (*in_flight > n && c.net().now_ms() < deadline)
+      if (!c.net().run_one()) break;
+  };
+  for (size_t i = 0; i < blocks; ++i) {
+    wait_below(63);
+    auto b = std::make_shared<TestBlock>(random_block(c.rng()));
+    ++*in_flight;
+    c.node(c.random_live()).put_block(b->id, b->data, [this, b, failed, in_flight](Status st) {
+      --*in_flight;
+      if (st)
+        blocks_[b->id] = b->data;
+      else
+        ++*failed;
+    });
+  }
+  wait_below(0);
+  if (*in_flight) *failed += *in_flight;
+  for (size_t i = 0; i < volumes; ++i) {
+    keys_.push_back(make_volume(c.rng()()));
+    auto& v = keys_.back();
+    if (!put_heads(c, c.random_live(), v, make_head(v, {{device_id(1), 1}}))) ++*failed;
+  }
+  return *failed;
+}
+
+KeyBook::Report KeyBook::check(const SimCluster& c, size_t target, std::optional<int> group) const {
+  Report r;
+  const auto order = c.ring_order(group);
+  const size_t expected = std::min(target, order.size());
+  auto holds = [&](size_t i, KeyKind kind, const Id256& key, const Fingerprint* fp) {
+    auto e = c.peer(i).node->storage().entry(kind, key);
+    return e && (!fp || e->fp == *fp);
+  };
+  auto one = [&](KeyKind kind, const Id256& key, const Fingerprint* fp) {
+    ++r.keys;
+    size_t on_replicas = 0;
+    for (size_t i : c.successors_in(order, key, target))
+      if (holds(i, kind, key, fp)) ++on_replicas;
+    if (on_replicas >= expected) return;
+    ++r.under;
+    bool anywhere = false;
+    for (size_t i = 0; i < c.size() && !anywhere; ++i)
+      if (c.live(i) && holds(i, kind, key, nullptr)) anywhere = true;
+    if (!anywhere) ++r.lost;
+    if (r.first_problem.empty())
+      r.first_problem = std::string(kind == KeyKind::block ? "block " : "heads ") +
+                        key.short_hex() + ": " + std::to_string(on_replicas) + " of " +
+                        std::to_string(expected) + " copies" +
+                        (anywhere ? "" : ", on no live node");
+  };
+  for (auto& [id, data] : blocks_) one(KeyKind::block, id, nullptr);
+  for (auto& [key, v] : heads_) one(KeyKind::heads, key, &v.fp);
+  return r;
+}
+
+std::string KeyBook::read_all(SimCluster& c, size_t max_failures_shown) {
+  std::string out;
+  size_t failures = 0;
+  // Block reads go out 64 at a time.
+  auto in_flight = std::make_shared<size_t>(0);
+  auto errors = std::make_shared<std::vector<std::string>>();
+  auto wait_below = [&](size_t n) {
+    int64_t deadline = c.net().now_ms() + 120000;
+    while (*in_flight > n && c.net().now_ms() < deadline)
+      if (!c.net().run_one()) break;
+  };
+  for (auto& [id, data] : blocks_) {
+    wait_below(63);
+    ++*in_flight;
+    c.node(c.random_live())
+        .get_block(id, [in_flight, errors, id = id, data = data](Result<Bytes> r) {
+          --*in_flight;
+          if (r && *r == data) return;
+          errors->push_back("block " + id.short_hex() + ": " +
+                            (r ? std::string("wrong bytes") : r.error().message()));
+        });
+  }
+  wait_below(0);
+  if (*in_flight) errors->push_back(std::to_string(*in_flight) + " block reads did not finish");
+  for (auto& e : *errors)
+    if (++failures <= max_failures_shown) out += e + "; ";
+  for (auto& [key, v] : heads_) {
+    auto r = c.get_heads(c.random_live(), v.volume);
+    bool ok = r.ok();
+    if (ok) {
+      HeadSet got(v.volume);
+      got.add_trusted(*r);
+      ok = got.digest() == v.set.digest();
+    }
+    if (ok) continue;
+    if (++failures <= max_failures_shown)
+      out += "heads " + key.short_hex() + ": " +
+             (r ? std::string("wrong set") : r.error().message()) + "; ";
+  }
+  if (failures) out = std::to_string(failures) + " reads failed: " + out;
+  return out;
+}
+
+}  // namespace peerstore::sim

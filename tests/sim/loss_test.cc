@@ -1,0 +1,76 @@
+// Message loss: with 10% of all messages dropped, lookups still find the true successor
+// (per-hop timeouts retry on the next closest node), reads and writes still succeed, and the
+// ring stays one ring.
+#include <doctest/doctest.h>
+
+#include "scenario.h"
+
+namespace peerstore::sim {
+namespace {
+
+TEST_CASE("sim: 10% message loss: lookups, reads and writes still succeed") {
+  uint64_t seed = seed_or(400);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  const size_t N = scaled(200);
+  SimCluster c(seed);
+  std::string why;
+  REQUIRE(c.grow(N, 100));
+  REQUIRE(settle(c, 120000, &why) >= 0);
+  c.run_for(20000);  // fingers
+  KeyBook book;
+  REQUIRE(book.fill(c, 300, 10) == 0);
+  REQUIRE(replicate(c, book, 3, 60000, &why) >= 0);
+
+  c.net().set_loss(0.10);
+  std::string violation;
+  c.run_checked(30000, 1000, [&] {
+    if (violation.empty()) violation = RingChecker::safety(c);
+  });
+  CHECK(violation == "");
+  size_t lookups = 1000, failed = 0, wrong = 0, hops = 0, timeouts = 0;
+  for (size_t k = 0; k < lookups; ++k) {
+    Id256 key = random_id(c.rng());
+    auto r = c.lookup(c.random_live(), key);
+    if (!r) {
+      ++failed;
+      continue;
+    }
+    hops += r->hops;
+    timeouts += r->timeouts;
+    if (r->successors.front().id != c.peer(c.true_successors(key, 1)[0]).id) {
+      ++wrong;
+      auto t = c.true_successors(key, 2);
+      MESSAGE("wrong: key " << key.short_hex() << " got " << r->successors.front().str()
+                            << " truth " << c.peer(t[0]).addr << " " << c.peer(t[1]).addr
+                            << " hops " << r->hops << " timeouts " << r->timeouts);
+    }
+  }
+  // Writes and reads under loss.
+  size_t write_failures = 0;
+  for (int k = 0; k < 100; ++k)
+    if (!book.put_block(c, c.random_live(), random_block(c.rng()))) ++write_failures;
+  std::string reads = book.read_all(c);
+  auto lost = c.net().stats().lost;
+  uint64_t drops = 0;
+  for (size_t i = 0; i < c.size(); ++i) drops += c.node(i).stats().successor_drops;
+  MESSAGE("10% loss, " << N << " nodes: " << lookups - failed << "/" << lookups
+                       << " lookups succeeded, " << wrong << " wrong, mean hops "
+                       << double(hops) / double(lookups - failed) << " with " << timeouts
+                       << " hop timeouts; " << write_failures << "/100 writes failed; " << lost
+                       << " messages lost; " << drops << " successors dropped");
+  CHECK(failed == 0);
+  CHECK(wrong == 0);
+  CHECK(write_failures == 0);
+  CHECK(reads == "");
+  violation.clear();
+  c.run_checked(10000, 1000, [&] {
+    if (violation.empty()) violation = RingChecker::safety(c);
+  });
+  CHECK(violation == "");
+  c.net().set_loss(0);
+  REQUIRE(settle(c, 60000, &why) >= 0);
+  REQUIRE(replicate(c, book, 3, 60000, &why) >= 0);
+}
+
+}  // namespace
+}  // namespace peerstore::sim

@@ -1,0 +1,247 @@
+// Wire messages: golden bytes pin the format; every type round-trips; and anything else -
+// random bytes, truncations, bit flips, unknown versions and types, absurd sizes - decodes to
+// Errc::corrupt without crashing or allocating what a header claims.
+#include "dht/message.h"
+
+#include <doctest/doctest.h>
+
+#include "common/msgpack_codec.h"
+#include "sim_seed.h"
+#include "test_data.h"
+
+namespace peerstore {
+namespace {
+
+Id256 filled(uint8_t v) {
+  Id256 id;
+  id.b.fill(v);
+  return id;
+}
+
+std::string rep(const std::string& byte_hex, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += byte_hex;
+  return s;
+}
+
+NodeRef sender() {
+  return NodeRef{filled(0x11), "n1"};
+}
+const std::string kSender = "92c420" + rep("11", 32) + "a26e31";
+
+std::vector<Message> samples() {
+  std::vector<Message> v;
+  auto add = [&](Body b) { v.push_back(Message{uint64_t(v.size() + 1), sender(), std::move(b)}); };
+  add(msg::Ping{});
+  add(msg::Pong{});
+  add(msg::GetNeighbors{});
+  add(msg::Neighbors{NodeRef{filled(1), "a:1"},
+                     {NodeRef{filled(2), "b:2"}, NodeRef{filled(3), "c:3"}},
+                     {NodeRef{filled(1), "a:1"}}});
+  add(msg::Neighbors{std::nullopt, {}, {}});
+  add(msg::Notify{});
+  add(msg::Find{filled(9)});
+  add(msg::Found{true, {NodeRef{filled(2), "b:2"}}});
+  add(msg::GetBlock{filled(4)});
+  add(msg::Block{Bytes{1, 2, 3}});
+  add(msg::Block{std::nullopt});
+  add(msg::PutBlock{filled(5), Bytes(1000, 7)});
+  add(msg::GetHeads{filled(6)});
+  add(msg::Heads{{Bytes{1}, Bytes{2, 3}}});
+  add(msg::PutHeads{filled(6), {Bytes{4, 5}}});
+  add(msg::Summarize{filled(1), filled(2), 4});
+  add(msg::Summary{{RangeDigest{3, Fingerprint{1}}, RangeDigest{0, Fingerprint{}}}});
+  add(msg::ListKeys{filled(1), filled(2), 512});
+  KeyEntry blk{KeyKind::block, filled(7), Id256{}, Fingerprint{9}};
+  KeyEntry hd{KeyKind::heads, filled(8), filled(6), Fingerprint{8}};
+  add(msg::KeyList{{blk, hd}, true});
+  add(msg::Offer{{hd, blk}});
+  add(msg::Want{{0, 5, 1023}});
+  add(msg::Leaving{NodeRef{filled(1), "a:1"}, {NodeRef{filled(2), "b:2"}}});
+  add(msg::Ok{});
+  add(msg::Error{Errc::corrupt, "bad"});
+  return v;
+}
+
+TEST_CASE("message: golden bytes") {
+  CHECK(to_hex(Message{7, sender(), msg::Ping{}}.encode()) == "94010107" + kSender);
+  CHECK(to_hex(Message{300, sender(), msg::Find{filled(0x22)}}.encode()) ==
+        "950106cd012c" + kSender + "c420" + rep("22", 32));
+  CHECK(to_hex(Message{300, sender(), msg::Found{true, {NodeRef{filled(0x33), "n3"}}}}.encode()) ==
+        "960107cd012c" + kSender + "c39192c420" + rep("33", 32) + "a26e33");
+  CHECK(to_hex(Message{5, sender(), msg::Error{Errc::corrupt, "bad"}}.encode()) ==
+        "96011605" + kSender + "03a3626164");
+  KeyEntry e{KeyKind::heads, filled(0x44), filled(0x55), Fingerprint{}};
+  e.fp.fill(0x66);
+  CHECK(to_hex(Message{9, sender(), msg::KeyList{{e}, false}}.encode()) ==
+        "96011109" + kSender + "919402c420" + rep("44", 32) + "c420" + rep("55", 32) + "c410" +
+            rep("66", 16) + "c2");
+  CHECK(to_hex(Message{2, sender(), msg::Neighbors{std::nullopt, {}, {}}}.encode()) ==
+        "97010402" + kSender + "c09090");
+}
+
+TEST_CASE("message: every type round-trips") {
+  for (auto& m : samples()) {
+    CAPTURE(m.type_name());
+    Bytes b = m.encode();
+    auto d = Message::decode(b);
+    REQUIRE(d.ok());
+    CHECK(d->type() == m.type());
+    CHECK(d->request_id == m.request_id);
+    CHECK(d->sender == m.sender);
+    CHECK(d->encode() == b);
+    CHECK(d->is_response() == m.is_response());
+  }
+}
+
+TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
+  auto enc = [](auto fn) {
+    mp::Buffer buf;
+    mp::Packer pk(buf);
+    fn(pk);
+    return mp::to_bytes(buf);
+  };
+  auto sender_fields = [](mp::Packer& pk) {
+    pk.pack_array(2);
+    mp::pack_bin(pk, filled(1).view());
+    pk.pack(std::string("x"));
+  };
+  auto bad = {
+      enc([&](mp::Packer& pk) {
+        pk.pack_array(4);
+        pk.pack(2);
+        pk.pack(1);
+        pk.pack(1);
+        sender_fields(pk);
+      }),
+      enc([&](mp::Packer& pk) {
+        pk.pack_array(4);
+        pk.pack(1);
+        pk.pack(99);
+        pk.pack(1);
+        sender_fields(pk);
+      }),
+      enc([&](mp::Packer& pk) {
+        pk.pack_array(4);
+        pk.pack(1);
+        pk.pack(0);
+        pk.pack(1);
+        sender_fields(pk);
+      }),
+      enc([&](mp::Packer& pk) {
+        pk.pack_array(5);
+        pk.pack(1);
+        pk.pack(1);
+        pk.pack(1);
+        sender_fields(pk);
+        pk.pack(1);
+      }),
+      enc([&](mp::Packer& pk) {
+        pk.pack_array(5);
+        pk.pack(1);
+        pk.pack(6);
+        pk.pack(1);
+        sender_fields(pk);
+        pk.pack(1);
+      }),
+      enc([&](mp::Packer& pk) {
+        pk.pack_array(4);
+        pk.pack(1);
+        pk.pack(1);
+        pk.pack(-1);
+        sender_fields(pk);
+      }),
+      enc([&](mp::Packer& pk) { pk.pack_map(0); }),
+      enc([&](mp::Packer& pk) { pk.pack(std::string("hello")); }), Bytes{}, Bytes{0xc1},
+      // An array header that claims 2^32-1 elements, a bin header that claims 4 GiB.
+      Bytes{0xdd, 0xff, 0xff, 0xff, 0xff, 0x01},
+      Bytes{0x95, 0x01, 0x0a, 0x01, 0xc6, 0xff, 0xff, 0xff, 0xff},
+      Bytes{0x94, 0x01, 0x01, 0x07, 0xde, 0x00, 0x01, 0x01, 0x01},  // a map
+  };
+  for (auto& b : bad) {
+    CAPTURE(to_hex(b));
+    auto d = Message::decode(b);
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.code() == Errc::corrupt);
+  }
+  // A summary fan-out out of range (only 2..64 parts).
+  for (uint64_t parts_log2 : {uint64_t(0), uint64_t(7), uint64_t(121), uint64_t(1) << 31}) {
+    auto m = enc([&](mp::Packer& pk) {
+      pk.pack_array(7);
+      pk.pack(1);
+      pk.pack(14);
+      pk.pack(1);
+      sender_fields(pk);
+      mp::pack_bin(pk, filled(1).view());
+      mp::pack_bin(pk, filled(2).view());
+      pk.pack(parts_log2);
+    });
+    CHECK(Message::decode(m).code() == Errc::corrupt);
+  }
+  // An unknown error code in an error response.
+  auto unknown_code = enc([&](mp::Packer& pk) {
+    pk.pack_array(6);
+    pk.pack(1);
+    pk.pack(22);
+    pk.pack(1);
+    sender_fields(pk);
+    pk.pack(999);
+    pk.pack(std::string("x"));
+  });
+  CHECK(Message::decode(unknown_code).code() == Errc::corrupt);
+}
+
+TEST_CASE("message fuzz: truncations, bit flips and random bytes never crash") {
+  uint64_t seed = sim::seed_or(1);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  std::mt19937_64 rng(seed);
+  size_t ok = 0, corrupt = 0;
+  for (auto& m : samples()) {
+    Bytes b = m.encode();
+    // Every strict prefix is a truncated message.
+    for (size_t n = 0; n < b.size(); ++n) {
+      auto d = Message::decode(ByteView(b.data(), n));
+      REQUIRE_FALSE(d.ok());
+      CHECK(d.code() == Errc::corrupt);
+    }
+    // Trailing garbage.
+    Bytes longer = b;
+    longer.push_back(0);
+    CHECK(Message::decode(longer).code() == Errc::corrupt);
+    // Random flips.
+    for (int k = 0; k < 300; ++k) {
+      Bytes f = b;
+      int flips = 1 + int(rng() % 4);
+      for (int j = 0; j < flips; ++j) f[rng() % f.size()] ^= uint8_t(1 + rng() % 255);
+      auto d = Message::decode(f);
+      if (d.ok())
+        ++ok;
+      else {
+        ++corrupt;
+        CHECK(d.code() == Errc::corrupt);
+      }
+    }
+  }
+  for (int k = 0; k < 20000; ++k) {
+    Bytes r(rng() % 200);
+    for (auto& x : r) x = uint8_t(rng());
+    // Half of them start like a message, to get past the first checks.
+    if (r.size() > 4 && k % 2) {
+      r[0] = uint8_t(0x94 + rng() % 4);
+      r[1] = 0x01;
+      r[2] = uint8_t(1 + rng() % 22);
+    }
+    auto d = Message::decode(r);
+    if (d.ok())
+      ++ok;
+    else {
+      ++corrupt;
+      CHECK(d.code() == Errc::corrupt);
+    }
+  }
+  MESSAGE("fuzz: " << ok << " decoded, " << corrupt << " rejected as corrupt");
+  CHECK(corrupt > 0);
+}
+
+}  // namespace
+}  // namespace peerstore

@@ -1,0 +1,151 @@
+// Replicated storage on the simulated ring: quorum writes land on each key's successor and the
+// next two nodes; repair brings every key to 3 copies; joining nodes pull the keys they now own;
+// leaving nodes hand theirs over first; a replica that returns a block whose hash is wrong is
+// ignored and the block is read from another; nodes refuse blocks that do not hash to their id
+// and heads that do not verify; head sets keep the heads no other head dominates.
+#include <doctest/doctest.h>
+
+#include "dht/sim_clock.h"
+#include "dht/sim_transport.h"
+#include "scenario.h"
+
+namespace peerstore::sim {
+namespace {
+
+TEST_CASE("sim: replication, repair, join pull and leave handoff") {
+  uint64_t seed = seed_or(64);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  std::string violation, why;
+  REQUIRE(c.grow(64, 100, [&] {
+    if (violation.empty()) violation = RingChecker::safety(c);
+  }));
+  REQUIRE(violation == "");
+  REQUIRE(settle(c, 120000, &why) >= 0);
+
+  KeyBook book;
+  REQUIRE(book.fill(c, 600, 20) == 0);
+  int64_t t = replicate(c, book, 3, 60000, &why);
+  INFO(why);
+  REQUIRE(t >= 0);
+  CHECK(book.read_all(c) == "");
+
+  // Join pull: new nodes take over part of their successors' ranges.
+  for (int k = 0; k < 16; ++k) {
+    size_t i = c.add_node();
+    REQUIRE(c.join(i).ok());
+    c.run_for(500);
+    REQUIRE(RingChecker::safety(c) == "");
+  }
+  REQUIRE(settle(c, 120000, &why) >= 0);
+  t = replicate(c, book, 3, 60000, &why);
+  REQUIRE(t >= 0);
+  uint64_t pulled = 0;
+  for (size_t i = 64; i < c.size(); ++i) pulled += c.node(i).stats().keys_pulled;
+  MESSAGE("16 joins: new nodes pulled " << pulled << " keys; all keys at 3 copies " << t / 1000
+                                        << " s after the ring settled");
+  CHECK(pulled > 0);
+
+  // Leave handoff: right after a node leaves, its keys are already on the new replica sets.
+  for (int k = 0; k < 8; ++k) {
+    size_t i = c.random_live();
+    auto left = c.leave(i);
+    INFO("leave of " << c.peer(i).addr << ": "
+                     << (left ? std::string("ok") : left.error().message()));
+    REQUIRE(left.ok());
+    c.run_for(200);
+    auto r = book.check(c, 3);
+    INFO("after leave " << k << ": " << r.first_problem);
+    CHECK(r.under == 0);
+    REQUIRE(RingChecker::safety(c) == "");
+    // Let the neighbours' predecessor lists catch up before the next leave.
+    REQUIRE(settle(c, 30000, &why) >= 0);
+    c.run_for(3000);
+  }
+  REQUIRE(settle(c, 60000, &why) >= 0);
+  CHECK(book.read_all(c) == "");
+}
+
+TEST_CASE("sim: a replica returning a wrong block is ignored; bad blocks and heads are refused") {
+  uint64_t seed = seed_or(16);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  REQUIRE(c.grow(16, 100));
+  std::string why;
+  REQUIRE(settle(c, 60000, &why) >= 0);
+
+  auto b = random_block(c.rng());
+  REQUIRE(c.put_block(0, b.id, b.data).ok());
+  c.run_for(10000);
+  auto replicas = c.true_successors(b.id, 3);
+  std::string liar = c.peer(replicas[0]).addr;
+  size_t tampered = 0;
+  c.net().set_tamper([&](const std::string& from, const std::string&, Bytes& m) {
+    if (from != liar) return true;
+    auto d = Message::decode(m);
+    if (d) {
+      if (auto* blk = std::get_if<msg::Block>(&d->body); blk && blk->data) {
+        (*blk->data)[0] ^= 0xff;
+        m = d->encode();
+        ++tampered;
+      }
+    }
+    return true;
+  });
+  size_t reader = 0;
+  while (std::find(replicas.begin(), replicas.end(), reader) != replicas.end()) ++reader;
+  auto got = c.get_block(reader, b.id);
+  REQUIRE(got.ok());
+  CHECK(*got == b.data);
+  CHECK(tampered >= 1);
+  CHECK(c.node(reader).stats().bad_copies_read >= 1);
+  c.net().set_tamper(nullptr);
+
+  // Through the API: a block that does not hash to its id, a head that does not verify.
+  auto other = random_block(c.rng());
+  CHECK(c.put_block(1, other.id, b.data).code() == Errc::invalid);
+  auto v = make_volume(77);
+  Bytes head = make_head(v, {{device_id(1), 1}});
+  Bytes forged = head;
+  forged[forged.size() - 3] ^= 1;
+  CHECK(c.put_heads(1, v.id(), {forged}).code() == Errc::invalid);
+
+  // Straight to a node, bypassing the client checks: refused as corrupt.
+  int ep = c.net().add_endpoint("evil");
+  SimTransport et(c.net(), ep);
+  SimClock ec(c.net(), ep);
+  Rpc evil(et, ec, NodeRef{Id256{}, "evil"});
+  std::vector<Errc> answers;
+  auto target = c.peer(c.true_successors(other.id, 1)[0]).addr;
+  auto record = [&](Result<Message> r) { answers.push_back(r.code()); };
+  evil.call(target, msg::PutBlock{other.id, b.data}, 1000, record);
+  evil.call(target, msg::PutHeads{v.id(), {forged}}, 1000, record);
+  evil.call(target, msg::PutHeads{v.id(), {Bytes{1, 2, 3}}}, 1000, record);
+  evil.call(target, msg::PutHeads{make_volume(78).id(), {head}}, 1000, record);  // wrong volume
+  c.run_for(2000);
+  CHECK(answers == std::vector<Errc>{Errc::corrupt, Errc::corrupt, Errc::corrupt, Errc::corrupt});
+  for (size_t i = 0; i < c.size(); ++i) {
+    CHECK_FALSE(c.node(i).storage().contains(KeyKind::block, other.id));
+    CHECK_FALSE(c.node(i).storage().contains(KeyKind::heads, HeadSet::key_for(v.id())));
+  }
+
+  // Head sets: concurrent heads are both kept, a head that dominates both replaces them.
+  auto d1 = device_id(1), d2 = device_id(2);
+  REQUIRE(c.put_heads(2, v.id(), {head}).ok());
+  REQUIRE(c.put_heads(3, v.id(), {make_head(v, {{d2, 1}})}).ok());
+  auto hs = c.get_heads(4, v.id());
+  REQUIRE(hs.ok());
+  CHECK(hs->size() == 2);
+  REQUIRE(c.put_heads(5, v.id(), {make_head(v, {{d1, 1}, {d2, 1}})}).ok());
+  c.run_for(10000);
+  hs = c.get_heads(6, v.id());
+  REQUIRE(hs.ok());
+  CHECK(hs->size() == 1);
+  for (size_t i : c.true_successors(HeadSet::key_for(v.id()), 3)) {
+    auto stored = c.node(i).storage().entry(KeyKind::heads, HeadSet::key_for(v.id()));
+    REQUIRE(stored);
+  }
+}
+
+}  // namespace
+}  // namespace peerstore::sim
