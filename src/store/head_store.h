@@ -3,6 +3,7 @@
 // given. Implementations are thread-safe.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "common/bytes.h"
@@ -23,6 +24,9 @@ class HeadStore {
   virtual Result<std::vector<Bytes>> heads(const VolumeId& volume) = 0;
   // Replaces the volume's head set, durably.
   virtual Status set_heads(const VolumeId& volume, const std::vector<Bytes>& heads) = 0;
+  // Visits every volume that has heads (order unspecified); stops early when fn returns false.
+  // A node uses it after a restart to repair the head sets it holds.
+  virtual Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) = 0;
 };
 
 }  // namespace peerstore

@@ -126,6 +126,31 @@ Status LmdbStore::for_each_id(const std::function<bool(const BlockId&, size_t)>&
   return st;
 }
 
+Status LmdbStore::for_each_volume(const std::function<bool(const VolumeId&)>& fn) {
+  std::vector<VolumeId> vols;  // collected first: fn may call back into the store
+  {
+    Txn txn;
+    int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
+    if (rc) return lmdb_error(rc, "read txn");
+    MDB_cursor* cur;
+    if ((rc = mdb_cursor_open(txn.t, heads_, &cur))) return lmdb_error(rc, "cursor");
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+      auto id = Id256::from(bytes_of(k));
+      if (!id) {
+        mdb_cursor_close(cur);
+        return fail(Errc::corrupt, "heads database holds a key of " + std::to_string(k.mv_size) + " bytes");
+      }
+      vols.push_back(*id);
+    }
+    mdb_cursor_close(cur);
+  }
+  for (auto& v : vols)
+    if (!fn(v)) break;
+  return {};
+}
+
 Result<std::vector<Bytes>> LmdbStore::heads(const VolumeId& volume) {
   Txn txn;
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);

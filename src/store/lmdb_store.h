@@ -26,6 +26,7 @@ class LmdbStore final : public LocalStore {
   Status view(const BlockId& id, const std::function<Status(ByteView)>& fn) override;
   Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override;
   Result<std::vector<Bytes>> heads(const VolumeId& volume) override;
+  Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override;
   Status write(const WriteBatch& batch) override;
   Result<StoreStats> stats() override;
 

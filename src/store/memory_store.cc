@@ -32,6 +32,17 @@ Result<std::vector<Bytes>> MemoryStore::heads(const VolumeId& volume) {
   return it->second;
 }
 
+Status MemoryStore::for_each_volume(const std::function<bool(const VolumeId&)>& fn) {
+  std::vector<VolumeId> vols;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [v, hs] : heads_) vols.push_back(v);
+  }
+  for (auto& v : vols)
+    if (!fn(v)) break;
+  return {};
+}
+
 Status MemoryStore::write(const WriteBatch& batch) {
   for (auto& b : batch.blocks)
     if (b.data.size() > kMaxBlockSize) return fail(Errc::too_big, "block " + b.id.short_hex());

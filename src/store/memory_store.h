@@ -15,6 +15,7 @@ class MemoryStore final : public LocalStore {
   Result<bool> contains(const BlockId& id) override;
   Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override;
   Result<std::vector<Bytes>> heads(const VolumeId& volume) override;
+  Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override;
   Status write(const WriteBatch& batch) override;
   Result<StoreStats> stats() override;
 

@@ -43,6 +43,9 @@ class TamperingStore final : public LocalStore {
     return inner_.for_each_id(fn);
   }
   Result<std::vector<Bytes>> heads(const VolumeId& v) override { return inner_.heads(v); }
+  Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override {
+    return inner_.for_each_volume(fn);
+  }
   Status write(const WriteBatch& batch) override { return inner_.write(batch); }
   Result<StoreStats> stats() override { return inner_.stats(); }
 

@@ -139,6 +139,29 @@ TEST_CASE_TEMPLATE("store: for_each_id visits exactly the stored blocks", Maker,
   CHECK(visits == 5);
 }
 
+TEST_CASE_TEMPLATE("store: for_each_volume lists exactly the volumes with heads", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  auto listed = [&] {
+    std::vector<VolumeId> out;
+    REQUIRE(s.for_each_volume([&](const VolumeId& v) {
+                 out.push_back(v);
+                 return true;
+               }).ok());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  CHECK(listed().empty());
+  REQUIRE(s.set_heads(volume_id(1), {to_bytes("a")}).ok());
+  REQUIRE(s.set_heads(volume_id(2), {to_bytes("b")}).ok());
+  REQUIRE(s.set_heads(volume_id(3), {to_bytes("c")}).ok());
+  REQUIRE(s.set_heads(volume_id(2), {}).ok());  // cleared: no longer listed
+  CHECK(listed() == std::vector<VolumeId>{volume_id(1), volume_id(3)});
+  int visits = 0;
+  REQUIRE(s.for_each_volume([&](const VolumeId&) { return ++visits < 1; }).ok());
+  CHECK(visits == 1);  // stops when fn returns false
+}
+
 TEST_CASE_TEMPLATE("store: heads are empty by default; set, replace, clear", Maker, STORE_MAKERS) {
   Maker m;
   LocalStore& s = m.get();
