@@ -12,15 +12,15 @@
 namespace peerstore {
 namespace {
 
-timespec now() {
+uint8_t dtype_of(mode_t mode) { return uint8_t((mode & S_IFMT) >> 12); }
+
+}  // namespace
+
+timespec FileSystem::now() {
   timespec t;
   clock_gettime(CLOCK_REALTIME, &t);
   return t;
 }
-
-uint8_t dtype_of(mode_t mode) { return uint8_t((mode & S_IFMT) >> 12); }
-
-}  // namespace
 
 FileSystem::FileSystem(std::unique_ptr<Volume> volume, Options opts)
     : volume_(std::move(volume)), opts_(std::move(opts)),

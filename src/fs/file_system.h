@@ -101,6 +101,7 @@ class FileSystem {
  private:
   FileSystem(std::unique_ptr<Volume> volume, Options opts);
 
+  static timespec now();  // for inode times
   // All private helpers expect mu_ held.
   Result<Node*> node(uint64_t ino);
   Result<Node*> dir_node(uint64_t ino);  // Errc::invalid -> ENOTDIR

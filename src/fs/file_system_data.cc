@@ -14,12 +14,6 @@ namespace {
 
 constexpr size_t kChunk = ChunkTree::kChunkSize;
 
-timespec now() {
-  timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return t;
-}
-
 }  // namespace
 
 Status FileSystem::ensure_chunks(Node& n) {

@@ -1,7 +1,6 @@
 #include "fs/fuse_adapter.h"
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -35,7 +34,7 @@ void reply_entry(fuse_req_t req, int e, const EntryOut& out) {
 
 void op_init(void* userdata, fuse_conn_info* conn) {
   auto* c = static_cast<FuseContext*>(userdata);
-  if (!getenv("PS_NOWB") && c->options.writeback_cache && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+  if (c->options.writeback_cache && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
     conn->want |= FUSE_CAP_WRITEBACK_CACHE;
   if (conn->capable & FUSE_CAP_SPLICE_READ) conn->want &= ~FUSE_CAP_SPLICE_READ;
   conn->max_write = 1 << 20;

@@ -39,8 +39,6 @@ class NodeTable {
   Result<std::optional<BlockPtr>> flush(const std::function<Status(Node&)>& flush_content);
   // Evicts clean nodes that neither the kernel nor an open file references.
   void sweep();
-  size_t loaded() const { return nodes_.size(); }
-  uint64_t live_inodes() const { return live_hint_; }
 
  private:
   static Bytes key_of(uint64_t ino);
@@ -48,7 +46,6 @@ class NodeTable {
   TrieMap table_;
   std::unordered_map<uint64_t, std::unique_ptr<Node>> nodes_;
   std::unordered_set<uint64_t> dirty_;
-  uint64_t live_hint_ = 0;
 };
 
 }  // namespace peerstore
