@@ -27,10 +27,13 @@ Result<SigningKey> load_or_create_key(const std::string& path, const std::string
 
 }  // namespace
 
-Result<Identity> Identity::load_or_create(const std::string& config_dir) {
+Result<Identity> Identity::load_or_create(const std::string& config_dir,
+                                          const std::string& device_dir) {
+  const std::string& dev_dir = device_dir.empty() ? config_dir : device_dir;
   PS_TRY(make_dirs(config_dir));
+  PS_TRY(make_dirs(dev_dir));
   PS_ASSIGN(auto user, load_or_create_key(config_dir + "/user.key", "user"));
-  PS_ASSIGN(auto device, load_or_create_key(config_dir + "/device.key", "device"));
+  PS_ASSIGN(auto device, load_or_create_key(dev_dir + "/device.key", "device"));
   return Identity{std::move(user), std::move(device)};
 }
 

@@ -1,5 +1,6 @@
-// Identity: the user's key pair and this device's key pair, loaded from (or created in) the
-// config directory. Immutable after load; safe to share between threads.
+// Identity: the user's key pair (config directory: the same on every computer of the user) and
+// this device's key pair (data directory: one per computer, and the DHT node's identity).
+// Immutable after load; safe to share between threads.
 #pragma once
 
 #include <string>
@@ -12,9 +13,13 @@ struct Identity {
   SigningKey user;
   SigningKey device;
 
-  // Loads user.key and device.key from `config_dir`, creating missing ones (and the directory,
-  // mode 0700). A present but unreadable or damaged file is an error, never replaced.
-  static Result<Identity> load_or_create(const std::string& config_dir);
+  // Loads user.key from `config_dir` and device.key from `device_dir` (default: the config
+  // directory), creating missing ones (and the directories, mode 0700). A present but
+  // unreadable or damaged file is an error, never replaced. The device key is kept apart from
+  // the user key because a user copies the config directory to each of their computers, and
+  // two computers with one device key would collide on the ring and in version vectors.
+  static Result<Identity> load_or_create(const std::string& config_dir,
+                                         const std::string& device_dir = {});
 };
 
 }  // namespace peerstore

@@ -13,8 +13,7 @@ namespace peerstore {
 Result<DataDirLock> DataDirLock::acquire(const std::string& dir) {
   std::string path = dir + "/lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return fail(Errc::io, "cannot open " + path + ": " + std::strerror(errno));
+  if (fd < 0) return fail(Errc::io, "cannot open " + path + ": " + std::strerror(errno));
   // A previous instance may still be writing its last commit after its unmount returned:
   // give it a moment before calling the directory busy.
   bool locked = false;
@@ -28,8 +27,9 @@ Result<DataDirLock> DataDirLock::acquire(const std::string& dir) {
     ::close(fd);
     std::string pid = n > 0 ? std::string(buf, size_t(n)) : "?";
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-    return fail(Errc::busy, "data directory " + dir + " is in use by another PeerStore process (pid " +
-                                pid + "); stop it first or pass another --data");
+    return fail(Errc::busy, "data directory " + dir +
+                                " is in use by another PeerStore process (pid " + pid +
+                                "); stop it first or pass another --data");
   }
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {

@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
-#include <fstream>
 #include <cstring>
+#include <fstream>
 
 #include "common/msgpack_codec.h"
 
@@ -26,8 +26,12 @@ Error lmdb_error(int rc, const std::string& what) {
   return fail(code, what + " (" + mdb_strerror(rc) + ")");
 }
 
-MDB_val val(ByteView b) { return MDB_val{b.size(), const_cast<uint8_t*>(b.data())}; }
-ByteView bytes_of(const MDB_val& v) { return {static_cast<const uint8_t*>(v.mv_data), v.mv_size}; }
+MDB_val val(ByteView b) {
+  return MDB_val{b.size(), const_cast<uint8_t*>(b.data())};
+}
+ByteView bytes_of(const MDB_val& v) {
+  return {static_cast<const uint8_t*>(v.mv_data), v.mv_size};
+}
 
 // Aborts a transaction unless it was committed.
 struct Txn {
@@ -44,50 +48,74 @@ struct Txn {
 
 }  // namespace
 
+struct LmdbStore::Env {
+  MDB_env* env = nullptr;
+  MDB_dbi blocks = 0;
+  static constexpr size_t kReleaseEvery = 64 << 20;
+  std::atomic<size_t> mapped_since_release{0};
+  void* map_addr = nullptr;
+  size_t map_len = 0;
+
+  ~Env() {
+    if (env) mdb_env_close(env);
+  }
+  void release_mapped_pages();
+  void find_map(const std::string& dir);
+};
+
+Result<MDB_dbi> LmdbStore::open_db(MDB_env* env, const std::string& name) {
+  Txn txn;
+  MDB_dbi dbi = 0;
+  int rc = mdb_txn_begin(env, nullptr, 0, &txn.t);
+  if (rc) return lmdb_error(rc, "store txn");
+  if ((rc = mdb_dbi_open(txn.t, name.c_str(), MDB_CREATE, &dbi)))
+    return lmdb_error(rc, name + " db");
+  if ((rc = txn.commit())) return lmdb_error(rc, "store init");
+  return dbi;
+}
+
 Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return fail(Errc::io, "cannot create store directory " + dir + ": " + std::strerror(errno));
-  std::unique_ptr<LmdbStore> s(new LmdbStore);
-  int rc = mdb_env_create(&s->env_);
+  auto env = std::make_shared<Env>();
+  int rc = mdb_env_create(&env->env);
   if (rc) return lmdb_error(rc, "lmdb env");
-  mdb_env_set_mapsize(s->env_, kMapSize);
-  mdb_env_set_maxdbs(s->env_, 4);
-  mdb_env_set_maxreaders(s->env_, 256);
-  rc = mdb_env_open(s->env_, dir.c_str(), MDB_NOTLS, 0600);
+  mdb_env_set_mapsize(env->env, kMapSize);
+  mdb_env_set_maxdbs(env->env, 8);
+  mdb_env_set_maxreaders(env->env, 256);
+  rc = mdb_env_open(env->env, dir.c_str(), MDB_NOTLS, 0600);
   if (rc) return lmdb_error(rc, "cannot open store in " + dir);
-  Txn txn;
-  if ((rc = mdb_txn_begin(s->env_, nullptr, 0, &txn.t))) return lmdb_error(rc, "store txn");
-  if ((rc = mdb_dbi_open(txn.t, "blocks", MDB_CREATE, &s->blocks_)))
-    return lmdb_error(rc, "blocks db");
-  if ((rc = mdb_dbi_open(txn.t, "heads", MDB_CREATE, &s->heads_)))
-    return lmdb_error(rc, "heads db");
-  if ((rc = txn.commit())) return lmdb_error(rc, "store init");
-  s->find_map(dir);
-  return s;
+  PS_ASSIGN(env->blocks, open_db(env->env, "blocks"));
+  PS_ASSIGN(MDB_dbi heads, open_db(env->env, "heads"));
+  env->find_map(dir);
+  return std::unique_ptr<LmdbStore>(new LmdbStore(std::move(env), heads));
 }
 
-LmdbStore::~LmdbStore() {
-  if (env_) mdb_env_close(env_);
+Result<std::unique_ptr<LmdbStore>> LmdbStore::with_heads_db(const std::string& name) {
+  PS_ASSIGN(MDB_dbi heads, open_db(env_->env, name));
+  return std::unique_ptr<LmdbStore>(new LmdbStore(env_, heads));
 }
+
+LmdbStore::~LmdbStore() = default;
 
 Status LmdbStore::view(const BlockId& id, const std::function<Status(ByteView)>& fn) {
   Txn txn;
-  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
+  int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn.t);
   if (rc) return lmdb_error(rc, "read txn");
   MDB_val k = val(id.view()), v;
-  rc = mdb_get(txn.t, blocks_, &k, &v);
+  rc = mdb_get(txn.t, env_->blocks, &k, &v);
   if (rc == MDB_NOTFOUND) return fail(Errc::not_found, "block " + id.short_hex());
   if (rc) return lmdb_error(rc, "read block " + id.short_hex());
   Status st = fn(bytes_of(v));  // the map stays valid while the read transaction lives
   // Reading maps file pages into this process; drop them now and then (not per block: each
   // madvise costs a TLB shootdown) so RSS does not grow with every byte ever read.
-  if (mapped_since_release_.fetch_add(v.mv_size, std::memory_order_relaxed) > kReleaseEvery) {
-    mapped_since_release_ = 0;
-    release_mapped_pages();
+  if (env_->mapped_since_release.fetch_add(v.mv_size, std::memory_order_relaxed) >
+      Env::kReleaseEvery) {
+    env_->mapped_since_release = 0;
+    env_->release_mapped_pages();
   }
   return st;
 }
-
 
 Result<Bytes> LmdbStore::get(const BlockId& id) {
   Bytes out;
@@ -107,10 +135,10 @@ Result<bool> LmdbStore::contains(const BlockId& id) {
 
 Status LmdbStore::for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) {
   Txn txn;
-  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
+  int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn.t);
   if (rc) return lmdb_error(rc, "read txn");
   MDB_cursor* cur;
-  if ((rc = mdb_cursor_open(txn.t, blocks_, &cur))) return lmdb_error(rc, "cursor");
+  if ((rc = mdb_cursor_open(txn.t, env_->blocks, &cur))) return lmdb_error(rc, "cursor");
   MDB_val k, v;
   Status st;
   for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -130,7 +158,7 @@ Status LmdbStore::for_each_volume(const std::function<bool(const VolumeId&)>& fn
   std::vector<VolumeId> vols;  // collected first: fn may call back into the store
   {
     Txn txn;
-    int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
+    int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn.t);
     if (rc) return lmdb_error(rc, "read txn");
     MDB_cursor* cur;
     if ((rc = mdb_cursor_open(txn.t, heads_, &cur))) return lmdb_error(rc, "cursor");
@@ -140,7 +168,8 @@ Status LmdbStore::for_each_volume(const std::function<bool(const VolumeId&)>& fn
       auto id = Id256::from(bytes_of(k));
       if (!id) {
         mdb_cursor_close(cur);
-        return fail(Errc::corrupt, "heads database holds a key of " + std::to_string(k.mv_size) + " bytes");
+        return fail(Errc::corrupt,
+                    "heads database holds a key of " + std::to_string(k.mv_size) + " bytes");
       }
       vols.push_back(*id);
     }
@@ -153,7 +182,7 @@ Status LmdbStore::for_each_volume(const std::function<bool(const VolumeId&)>& fn
 
 Result<std::vector<Bytes>> LmdbStore::heads(const VolumeId& volume) {
   Txn txn;
-  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
+  int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn.t);
   if (rc) return lmdb_error(rc, "read txn");
   MDB_val k = val(volume.view()), v;
   rc = mdb_get(txn.t, heads_, &k, &v);
@@ -174,12 +203,12 @@ Status LmdbStore::write(const WriteBatch& batch) {
   // MDB_NOMETASYNC still syncs the data pages before the meta page is written, so a crash
   // cannot corrupt the store; it only may forget this transaction. The next durable commit's
   // meta page supersedes it anyway.
-  int rc = mdb_txn_begin(env_, nullptr, batch.durable ? 0 : MDB_NOMETASYNC, &txn.t);
+  int rc = mdb_txn_begin(env_->env, nullptr, batch.durable ? 0 : MDB_NOMETASYNC, &txn.t);
   if (rc) return lmdb_error(rc, "write txn");
   for (auto& b : batch.blocks) {
     if (b.data.size() > kMaxBlockSize) return fail(Errc::too_big, "block " + b.id.short_hex());
     MDB_val k = val(b.id.view()), v = val(b.data);
-    rc = mdb_put(txn.t, blocks_, &k, &v, MDB_NOOVERWRITE);
+    rc = mdb_put(txn.t, env_->blocks, &k, &v, MDB_NOOVERWRITE);
     if (rc && rc != MDB_KEYEXIST) return lmdb_error(rc, "write block " + b.id.short_hex());
   }
   for (auto& [vol, hs] : batch.heads) {
@@ -198,19 +227,19 @@ Status LmdbStore::write(const WriteBatch& batch) {
     if ((rc = mdb_put(txn.t, heads_, &k, &v, 0))) return lmdb_error(rc, "write heads");
   }
   if ((rc = txn.commit())) return lmdb_error(rc, "commit");
-  release_mapped_pages();
+  env_->release_mapped_pages();
   return {};
 }
 
-void LmdbStore::release_mapped_pages() {
+void LmdbStore::Env::release_mapped_pages() {
   // LMDB touches the pages it writes through its read-only map, which would leave every byte
   // written resident in this process (and counted in its RSS) although the page cache already
   // holds it. Dropping the mappings is safe for a read-only shared map: the next access faults
   // the page back in from the cache.
-  if (map_addr_) madvise(map_addr_, map_len_, MADV_DONTNEED);
+  if (map_addr) madvise(map_addr, map_len, MADV_DONTNEED);
 }
 
-void LmdbStore::find_map(const std::string& dir) {
+void LmdbStore::Env::find_map(const std::string& dir) {
   // mdb_env_info reports the map address only for MDB_FIXEDMAP, so look it up.
   char real[PATH_MAX];
   if (!::realpath((dir + "/data.mdb").c_str(), real)) return;
@@ -221,8 +250,8 @@ void LmdbStore::find_map(const std::string& dir) {
     if (slash == std::string::npos || line.compare(slash, std::string::npos, real) != 0) continue;
     uintptr_t lo = 0, hi = 0;
     if (std::sscanf(line.c_str(), "%lx-%lx", &lo, &hi) == 2 && hi > lo) {
-      map_addr_ = reinterpret_cast<void*>(lo);
-      map_len_ = hi - lo;
+      map_addr = reinterpret_cast<void*>(lo);
+      map_len = hi - lo;
       return;
     }
   }

@@ -1,7 +1,9 @@
-// LmdbStore: the durable LocalStore, an LMDB environment in one directory with two databases,
-// "blocks" (BlockId -> ciphertext) and "heads" (VolumeId -> msgpack array of encoded heads).
-// Every write() is one synchronous LMDB transaction. Thread-safe (MDB_NOTLS read transactions;
-// LMDB serializes writers).
+// LmdbStore: the durable LocalStore, an LMDB environment in one directory with a "blocks"
+// database (BlockId -> ciphertext) and a heads database (VolumeId -> msgpack array of encoded
+// heads). Several LmdbStores can share one environment and its blocks while each keeps its own
+// heads database (with_heads_db): a mount's own heads and the head sets its DHT node stores for
+// the ring are different records of the same volume. Every write() is one LMDB transaction.
+// Thread-safe (MDB_NOTLS read transactions; LMDB serializes writers).
 #pragma once
 
 #include <lmdb.h>
@@ -19,6 +21,9 @@ class LmdbStore final : public LocalStore {
   // Creates the directory's database if needed. Errc::busy if another process holds it
   // exclusively is the caller's job (see DataDirLock); LMDB itself allows shared use.
   static Result<std::unique_ptr<LmdbStore>> open(const std::string& dir);
+  // A store on the same environment and blocks with the heads database `name` (created if
+  // needed). Call it before other threads use the environment (LMDB opens databases unlocked).
+  Result<std::unique_ptr<LmdbStore>> with_heads_db(const std::string& name);
   ~LmdbStore() override;
 
   Result<Bytes> get(const BlockId& id) override;
@@ -31,16 +36,11 @@ class LmdbStore final : public LocalStore {
   Result<StoreStats> stats() override;
 
  private:
-  LmdbStore() = default;
-  void release_mapped_pages();
-  void find_map(const std::string& dir);
-  MDB_env* env_ = nullptr;
-  MDB_dbi blocks_ = 0;
+  struct Env;  // the environment and its blocks, shared by every store on it
+  LmdbStore(std::shared_ptr<Env> env, MDB_dbi heads) : env_(std::move(env)), heads_(heads) {}
+  static Result<MDB_dbi> open_db(MDB_env* env, const std::string& name);
+  std::shared_ptr<Env> env_;
   MDB_dbi heads_ = 0;
-  static constexpr size_t kReleaseEvery = 64 << 20;
-  std::atomic<size_t> mapped_since_release_{0};
-  void* map_addr_ = nullptr;
-  size_t map_len_ = 0;
 };
 
 }  // namespace peerstore

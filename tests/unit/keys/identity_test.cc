@@ -1,8 +1,9 @@
 // Identity::load_or_create: the first run creates the user and device keys; every later run
 // must load exactly the same keys, and a damaged file must stop start-up instead of being
 // replaced (which would silently orphan the user's data).
-#include <doctest/doctest.h>
+#include "keys/identity.h"
 
+#include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +12,6 @@
 #include <thread>
 
 #include "../common/temp_dir.h"
-#include "keys/identity.h"
 #include "keys/key_file.h"
 
 namespace peerstore {
@@ -38,6 +38,21 @@ TEST_CASE("load_or_create creates the directory and keys, then reloads the same 
   CHECK(second->user.public_key() == first->user.public_key());
   CHECK(second->device.public_key() == first->device.public_key());
   CHECK(second->user.seed() == first->user.seed());
+}
+
+TEST_CASE("two computers sharing a config directory share the user but not the device") {
+  test::TempDir dir;
+  auto a = Identity::load_or_create(dir.file("config"), dir.file("data-a"));
+  auto b = Identity::load_or_create(dir.file("config"), dir.file("data-b"));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->user.public_key() == b->user.public_key());
+  CHECK(a->device.public_key() != b->device.public_key());
+  CHECK(mode_of(dir.file("data-a")) == 0700);
+  CHECK(mode_of(dir.file("data-a/device.key")) == 0600);
+  auto again = Identity::load_or_create(dir.file("config"), dir.file("data-a"));
+  REQUIRE(again.ok());
+  CHECK(again->device.public_key() == a->device.public_key());
 }
 
 TEST_CASE("load_or_create uses a key that is already there") {
@@ -90,7 +105,8 @@ TEST_CASE("concurrent first starts agree on one identity") {
         ++disagreements;
     }
   }
-  CHECK_MESSAGE(disagreements == 0, disagreements << " of 40 starts used keys that are not on disk");
+  CHECK_MESSAGE(disagreements == 0,
+                disagreements << " of 40 starts used keys that are not on disk");
 }
 
 // Restores the working directory when the test ends, whatever happens.

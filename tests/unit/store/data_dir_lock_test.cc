@@ -2,15 +2,15 @@
 // different code paths would corrupt the commit order). flock locks belong to the open file
 // description, so a second acquire conflicts even inside one process, which lets one process
 // test the "other process" case.
-#include <doctest/doctest.h>
+#include "store/data_dir_lock.h"
 
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <optional>
 
 #include "../common/temp_dir.h"
-#include "store/data_dir_lock.h"
 
 namespace peerstore {
 namespace {

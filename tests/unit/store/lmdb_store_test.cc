@@ -1,7 +1,6 @@
 // LmdbStore specifics: what a commit wrote survives closing and reopening the store (the
 // durability the commit protocol promises), and the directory is created private.
 #include <doctest/doctest.h>
-
 #include <sys/stat.h>
 
 #include "../common/must.h"
@@ -10,8 +9,8 @@
 namespace peerstore {
 namespace {
 
-using test::must;
 using test::make_block;
+using test::must;
 using test::TestBlock;
 using test::volume_id;
 
@@ -37,6 +36,34 @@ TEST_CASE("LmdbStore: blocks and heads persist across close and reopen") {
   m.reopen();
   CHECK(m.get().get(c.id).code() == Errc::not_found);
   CHECK(must(m.get().stats()).blocks == 2);
+}
+
+TEST_CASE("LmdbStore: stores on one environment share blocks but not heads") {
+  test::LmdbStoreMaker m;
+  auto ring = must(m.store->with_heads_db("ring_heads"));
+  TestBlock a = make_block(1, 3000), b = make_block(2, 4000);
+  WriteBatch wa;
+  wa.blocks = {a.record()};
+  wa.heads.emplace_back(volume_id(1), std::vector<Bytes>{to_bytes("mine")});
+  REQUIRE(m.get().write(wa).ok());
+  WriteBatch wb;
+  wb.blocks = {b.record()};
+  wb.heads.emplace_back(volume_id(1), std::vector<Bytes>{to_bytes("ring")});
+  REQUIRE(ring->write(wb).ok());
+
+  CHECK(must(ring->get(a.id)) == a.data);
+  CHECK(must(m.get().get(b.id)) == b.data);
+  CHECK(must(m.get().heads(volume_id(1))) == std::vector<Bytes>{to_bytes("mine")});
+  CHECK(must(ring->heads(volume_id(1))) == std::vector<Bytes>{to_bytes("ring")});
+
+  // The environment outlives whichever store closes first, and reopening finds both sets.
+  m.store.reset();
+  CHECK(must(ring->get(a.id)) == a.data);
+  ring.reset();
+  m.reopen();
+  auto again = must(m.store->with_heads_db("ring_heads"));
+  CHECK(must(again->heads(volume_id(1))) == std::vector<Bytes>{to_bytes("ring")});
+  CHECK(must(m.get().heads(volume_id(1))) == std::vector<Bytes>{to_bytes("mine")});
 }
 
 TEST_CASE("LmdbStore: the store directory is created with mode 0700") {

@@ -12,19 +12,19 @@
 namespace peerstore {
 namespace {
 
-using test::must;
 using test::make_block;
+using test::must;
 using test::TestBlock;
 using test::volume_id;
 
-#define STORE_MAKERS test::MemoryStoreMaker, test::LmdbStoreMaker
+#define STORE_MAKERS test::MemoryStoreMaker, test::LmdbStoreMaker, test::LmdbSiblingStoreMaker
 
 std::map<BlockId, size_t> all_ids(LocalStore& s) {
   std::map<BlockId, size_t> out;
   REQUIRE(s.for_each_id([&](const BlockId& id, size_t n) {
-               CHECK(out.emplace(id, n).second);  // each id visited once
-               return true;
-             }).ok());
+             CHECK(out.emplace(id, n).second);  // each id visited once
+             return true;
+           }).ok());
   return out;
 }
 
@@ -37,7 +37,10 @@ TEST_CASE_TEMPLATE("store: a missing block is not_found", Maker, STORE_MAKERS) {
   REQUIRE(c.ok());
   CHECK_FALSE(*c);
   bool called = false;
-  CHECK(s.view(b.id, [&](ByteView) -> Status { called = true; return {}; }).code() == Errc::not_found);
+  CHECK(s.view(b.id, [&](ByteView) -> Status {
+           called = true;
+           return {};
+         }).code() == Errc::not_found);
   CHECK_FALSE(called);
 }
 
@@ -53,7 +56,10 @@ TEST_CASE_TEMPLATE("store: put then get, contains and view", Maker, STORE_MAKERS
     CHECK(*got == t->data);
     CHECK(must(s.contains(t->id)));
     Bytes seen;
-    REQUIRE(s.view(t->id, [&](ByteView v) -> Status { seen.assign(v.begin(), v.end()); return {}; }).ok());
+    REQUIRE(s.view(t->id, [&](ByteView v) -> Status {
+               seen.assign(v.begin(), v.end());
+               return {};
+             }).ok());
     CHECK(seen == t->data);
   }
   // view passes the callback's error through.
@@ -139,15 +145,16 @@ TEST_CASE_TEMPLATE("store: for_each_id visits exactly the stored blocks", Maker,
   CHECK(visits == 5);
 }
 
-TEST_CASE_TEMPLATE("store: for_each_volume lists exactly the volumes with heads", Maker, STORE_MAKERS) {
+TEST_CASE_TEMPLATE("store: for_each_volume lists exactly the volumes with heads", Maker,
+                   STORE_MAKERS) {
   Maker m;
   LocalStore& s = m.get();
   auto listed = [&] {
     std::vector<VolumeId> out;
     REQUIRE(s.for_each_volume([&](const VolumeId& v) {
-                 out.push_back(v);
-                 return true;
-               }).ok());
+               out.push_back(v);
+               return true;
+             }).ok());
     std::sort(out.begin(), out.end());
     return out;
   };
@@ -211,7 +218,8 @@ TEST_CASE_TEMPLATE("store: volumes' heads are independent", Maker, STORE_MAKERS)
 // The LMDB store refuses a head set larger than it can decode again (1024 heads); the
 // in-memory store must refuse it too, or simulations accept states production cannot hold.
 // Well past the cap, so the exact limit can still move.
-TEST_CASE_TEMPLATE("store: an oversized head set is refused and the old set kept", Maker, STORE_MAKERS) {
+TEST_CASE_TEMPLATE("store: an oversized head set is refused and the old set kept", Maker,
+                   STORE_MAKERS) {
   Maker m;
   LocalStore& s = m.get();
   VolumeId v = volume_id(1);
@@ -221,7 +229,8 @@ TEST_CASE_TEMPLATE("store: an oversized head set is refused and the old set kept
   CHECK(must(s.heads(v)) == std::vector<Bytes>{to_bytes("current")});
 }
 
-TEST_CASE_TEMPLATE("store: write() lands blocks and heads of several volumes together", Maker, STORE_MAKERS) {
+TEST_CASE_TEMPLATE("store: write() lands blocks and heads of several volumes together", Maker,
+                   STORE_MAKERS) {
   Maker m;
   LocalStore& s = m.get();
   REQUIRE(s.set_heads(volume_id(2), {to_bytes("old")}).ok());

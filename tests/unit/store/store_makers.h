@@ -4,7 +4,6 @@
 #pragma once
 
 #include <doctest/doctest.h>
-
 #include <sodium.h>
 
 #include <memory>
@@ -55,7 +54,27 @@ struct LmdbStoreMaker {
   }
 };
 
+// A store that shares an environment and its blocks with another but has its own heads
+// database: it must behave as a LocalStore of its own.
+struct LmdbSiblingStoreMaker {
+  TempDir dir;
+  std::unique_ptr<LmdbStore> base, store;
+  LmdbSiblingStoreMaker() { reopen(); }
+  LocalStore& get() { return *store; }
+  void reopen() {
+    store.reset();
+    base.reset();
+    auto b = LmdbStore::open(dir.file("db"));
+    REQUIRE_MESSAGE(b.ok(), (b.ok() ? std::string() : b.error().message()));
+    base = std::move(*b);
+    auto s = base->with_heads_db("ring_heads");
+    REQUIRE_MESSAGE(s.ok(), (s.ok() ? std::string() : s.error().message()));
+    store = std::move(*s);
+  }
+};
+
 }  // namespace peerstore::test
 
 TYPE_TO_STRING(peerstore::test::MemoryStoreMaker);
 TYPE_TO_STRING(peerstore::test::LmdbStoreMaker);
+TYPE_TO_STRING(peerstore::test::LmdbSiblingStoreMaker);

@@ -1,0 +1,33 @@
+// RemoteStore: the network behind a computer's local store, as the tiered store sees it (the
+// DHT in production, a fake in tests). Asynchronous: every call returns at once and its
+// callback runs exactly once, later, on a thread of the implementation and never inside the
+// call; callbacks must be quick and must not block. Implementations enforce a timeout on every
+// call, so a callback always comes. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "store/block_store.h"
+#include "store/head_store.h"
+
+namespace peerstore {
+
+class RemoteStore {
+ public:
+  virtual ~RemoteStore() = default;
+
+  // A copy whose BLAKE2b-256 is `id` (implementations verify it), or not_found, unavailable or
+  // timeout.
+  virtual void get_block(const BlockId& id, std::function<void(Result<Bytes>)> done) = 0;
+  // Succeeds once the block is on as many replicas as the network's write quorum.
+  virtual void put_block(const BlockId& id, Bytes data, std::function<void(Status)> done) = 0;
+  // The volume's heads the network holds, each verified; empty if it knows none.
+  virtual void get_heads(const VolumeId& volume,
+                         std::function<void(Result<std::vector<Bytes>>)> done) = 0;
+  // Adds heads to the volume's set; the network keeps those no other head dominates.
+  virtual void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
+                         std::function<void(Status)> done) = 0;
+};
+
+}  // namespace peerstore

@@ -1,0 +1,176 @@
+#include "store/tiered_store.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace peerstore {
+
+// One network read of a block that every concurrent reader of it waits for.
+struct TieredStore::Fetch {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  Result<Bytes> result = fail(Errc::timeout, "");
+};
+
+TieredStore::TieredStore(LocalStore& local, RemoteStore& remote, TieredStoreOptions opts)
+    : local_(local), remote_(remote), opts_(opts), uploads_(local, remote, opts.upload) {}
+
+TieredStore::~TieredStore() = default;
+
+Result<Bytes> TieredStore::get(const BlockId& id) {
+  auto r = local_.get(id);
+  if (r.ok() || r.code() != Errc::not_found) return r;
+  return fetch(id);
+}
+
+Result<bool> TieredStore::contains(const BlockId& id) {
+  // Local only: callers ask to skip rewriting a block they hold, and a network round trip
+  // costs more than the write it could save.
+  return local_.contains(id);
+}
+
+Status TieredStore::view(const BlockId& id, const std::function<Status(ByteView)>& fn) {
+  bool found = true;
+  Status st = local_.view(id, [&](ByteView b) { return fn(b); });
+  if (st.code() == Errc::not_found) {
+    // Distinguish "not stored here" from a not_found that fn itself returned.
+    auto has = local_.contains(id);
+    found = !has.ok() || *has;
+  }
+  if (found) return st;
+  PS_ASSIGN(Bytes b, fetch(id));
+  return fn(b);
+}
+
+Result<Bytes> TieredStore::fetch(const BlockId& id) {
+  std::shared_ptr<Fetch> f;
+  bool leader = false;
+  {
+    std::lock_guard lk(m_);
+    auto [it, inserted] = fetches_.try_emplace(id);
+    if (inserted) it->second = std::make_shared<Fetch>();
+    f = it->second;
+    leader = inserted;
+  }
+  if (leader) {
+    remote_.get_block(id, [f](Result<Bytes> r) {
+      std::lock_guard lk(f->m);
+      f->result = std::move(r);
+      f->done = true;
+      f->cv.notify_all();
+    });
+  }
+  Result<Bytes> out =
+      fail(Errc::timeout, "block " + id.short_hex() + ": the network did not answer");
+  {
+    std::unique_lock lk(f->m);
+    if (f->cv.wait_for(lk, std::chrono::milliseconds(opts_.fetch_timeout_ms),
+                       [&] { return f->done; }))
+      out = f->result;
+  }
+  if (!leader) return out;
+
+  if (out.ok()) {
+    // Keep the copy: the next read is local. Not durable: it can be fetched again.
+    WriteBatch b;
+    b.blocks.push_back(BlockRecord{id, *out});
+    b.durable = false;
+    if (auto st = local_.write(b); !st)
+      log::warn("cannot keep block " + id.short_hex() + " locally: " + st.error().message());
+  }
+  std::lock_guard lk(m_);
+  fetches_.erase(id);
+  ++(out.ok() ? fetched_ : fetch_failures_);
+  if (!out.ok() && out.code() == Errc::not_found)
+    return fail(Errc::not_found, "block " + id.short_hex() + " is neither here nor on the network");
+  return out;
+}
+
+Status TieredStore::for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) {
+  return local_.for_each_id(fn);
+}
+
+Status TieredStore::for_each_volume(const std::function<bool(const VolumeId&)>& fn) {
+  return local_.for_each_volume(fn);
+}
+
+Result<StoreStats> TieredStore::stats() {
+  return local_.stats();
+}
+
+Result<std::vector<Bytes>> TieredStore::heads(const VolumeId& volume) {
+  PS_ASSIGN(auto local, local_.heads(volume));
+
+  struct Reply {
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    Result<std::vector<Bytes>> result = fail(Errc::timeout, "no answer");
+  };
+  auto reply = std::make_shared<Reply>();
+  remote_.get_heads(volume, [reply](Result<std::vector<Bytes>> r) {
+    std::lock_guard lk(reply->m);
+    reply->result = std::move(r);
+    reply->done = true;
+    reply->cv.notify_all();
+  });
+  Result<std::vector<Bytes>> remote = fail(Errc::timeout, "the network did not answer in time");
+  {
+    std::unique_lock lk(reply->m);
+    if (reply->cv.wait_for(lk, std::chrono::milliseconds(opts_.heads_timeout_ms),
+                           [&] { return reply->done; }))
+      remote = reply->result;
+  }
+  if (!remote) {
+    std::lock_guard lk(m_);
+    if (!warned_offline_)
+      log::warn("the network is unreachable (" + remote.error().message() +
+                "); serving what this computer stores");
+    warned_offline_ = true;
+    return local;
+  }
+
+  // The union: the volume's reader picks among them. Local heads the network lacks (a commit
+  // that crashed before its upload) are published again.
+  std::vector<Bytes> merged = *remote;
+  std::vector<Bytes> missing;
+  for (auto& h : local)
+    if (std::find(remote->begin(), remote->end(), h) == remote->end()) missing.push_back(h);
+  merged.insert(merged.end(), missing.begin(), missing.end());
+  if (!missing.empty()) uploads_.add_heads(volume, std::move(missing));
+  return merged;
+}
+
+Status TieredStore::write(const WriteBatch& batch) {
+  PS_TRY(local_.write(batch));
+  uint64_t ticket = 0;
+  if (!batch.blocks.empty()) {
+    std::vector<BlockId> ids;
+    ids.reserve(batch.blocks.size());
+    for (auto& b : batch.blocks) ids.push_back(b.id);
+    ticket = uploads_.add_blocks(ids);
+  }
+  for (auto& [volume, hs] : batch.heads) ticket = uploads_.add_heads(volume, hs);
+  if (opts_.replicated && batch.durable && !batch.heads.empty())
+    return uploads_.wait(ticket, std::chrono::milliseconds(opts_.replicated_timeout_ms));
+  return {};
+}
+
+Status TieredStore::flush(std::chrono::milliseconds timeout) {
+  return uploads_.wait(uploads_.last_ticket(), timeout);
+}
+
+TieredStore::Stats TieredStore::tier_stats() const {
+  Stats s;
+  {
+    std::lock_guard lk(m_);
+    s.fetched = fetched_;
+    s.fetch_failures = fetch_failures_;
+  }
+  s.upload = uploads_.stats();
+  return s;
+}
+
+}  // namespace peerstore

@@ -1,0 +1,188 @@
+#include "store/upload_queue.h"
+
+#include <algorithm>
+
+namespace peerstore {
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr int64_t kMaxBackoffMs = 30000;
+
+}  // namespace
+
+UploadQueue::UploadQueue(BlockStore& local, RemoteStore& remote, UploadQueueOptions opts)
+    : local_(local), remote_(remote), opts_(opts) {
+  opts_.window = std::max<size_t>(opts_.window, 1);
+  worker_ = std::thread([this] { run(); });
+}
+
+UploadQueue::~UploadQueue() {
+  {
+    std::lock_guard lk(core_->m);
+    core_->stopping = true;
+  }
+  core_->cv.notify_all();
+  worker_.join();
+}
+
+uint64_t UploadQueue::add_blocks(const std::vector<BlockId>& ids) {
+  std::lock_guard lk(core_->m);
+  for (auto& id : ids) {
+    Item it;
+    it.seq = next_seq_++;
+    it.id = id;
+    core_->outstanding.insert(it.seq);
+    core_->blocks.push_back(std::move(it));
+  }
+  core_->stats.pending = core_->outstanding.size();
+  core_->cv.notify_all();
+  return next_seq_ - 1;
+}
+
+uint64_t UploadQueue::add_heads(const VolumeId& volume, std::vector<Bytes> heads) {
+  std::lock_guard lk(core_->m);
+  // A queued (not in-flight) head set of the same volume is superseded: the new heads descend
+  // from it, so uploading it too would only be undone by the network's dominance check.
+  for (auto* q : {&core_->heads, &core_->retries}) {
+    for (auto it = q->begin(); it != q->end();) {
+      if (it->is_heads && it->id == volume) {
+        core_->outstanding.erase(it->seq);
+        it = q->erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  auto& q = core_->heads;
+  Item it;
+  it.seq = next_seq_++;
+  it.id = volume;
+  it.is_heads = true;
+  it.heads = std::move(heads);
+  core_->outstanding.insert(it.seq);
+  q.push_back(std::move(it));
+  core_->stats.pending = core_->outstanding.size();
+  core_->cv.notify_all();
+  return next_seq_ - 1;
+}
+
+uint64_t UploadQueue::last_ticket() const {
+  std::lock_guard lk(core_->m);
+  return next_seq_ - 1;
+}
+
+Status UploadQueue::wait(uint64_t ticket, std::chrono::milliseconds timeout) {
+  std::unique_lock lk(core_->m);
+  auto done = [&] { return core_->outstanding.empty() || *core_->outstanding.begin() > ticket; };
+  if (core_->cv.wait_for(lk, timeout, done)) return {};
+  std::string why = core_->stats.last_error.empty() ? "no answer" : core_->stats.last_error;
+  return fail(Errc::unavailable, std::to_string(core_->stats.pending) +
+                                     " uploads are not on the network yet (" + why + ")");
+}
+
+UploadQueue::Stats UploadQueue::stats() const {
+  std::lock_guard lk(core_->m);
+  return core_->stats;
+}
+
+bool UploadQueue::heads_ready(const Core& c) const {
+  if (c.heads.empty()) return false;
+  // Every block queued before the head set is uploaded: no smaller outstanding seq is a block.
+  uint64_t seq = c.heads.front().seq;
+  for (uint64_t s : c.outstanding) {
+    if (s >= seq) break;
+    bool is_head =
+        std::any_of(c.heads.begin(), c.heads.end(), [&](const Item& h) { return h.seq == s; });
+    if (!is_head) return false;
+  }
+  return true;
+}
+
+void UploadQueue::run() {
+  Core& c = *core_;
+  std::unique_lock lk(c.m);
+  while (!c.stopping) {
+    int64_t now = now_ms();
+    // Retries whose time has come go before new work, so the oldest writes finish first.
+    while (!c.retries.empty() && c.retries.front().due_ms <= now) {
+      Item it = std::move(c.retries.front());
+      c.retries.pop_front();
+      (it.is_heads ? c.heads : c.blocks).push_front(std::move(it));
+    }
+    if (c.in_flight < opts_.window && heads_ready(c)) {
+      Item it = std::move(c.heads.front());
+      c.heads.pop_front();
+      start(std::move(it), lk);
+      continue;
+    }
+    if (c.in_flight < opts_.window && !c.blocks.empty()) {
+      Item it = std::move(c.blocks.front());
+      c.blocks.pop_front();
+      start(std::move(it), lk);
+      continue;
+    }
+    if (c.retries.empty()) {
+      c.cv.wait(lk);
+    } else {
+      c.cv.wait_for(
+          lk, std::chrono::milliseconds(std::max<int64_t>(c.retries.front().due_ms - now, 1)));
+    }
+  }
+}
+
+void UploadQueue::start(Item item, std::unique_lock<std::mutex>& lk) {
+  ++core_->in_flight;
+  lk.unlock();
+  auto core = core_;
+  int64_t retry = opts_.retry_ms;
+  if (item.is_heads) {
+    VolumeId volume = item.id;
+    auto heads = item.heads;
+    remote_.put_heads(volume, std::move(heads),
+                      [core, item = std::move(item), retry](Status st) mutable {
+                        finish(core, std::move(item), st, retry);
+                      });
+  } else {
+    auto bytes = local_.get(item.id);
+    if (!bytes) {
+      // Nothing to upload from here; the caller wrote it, so this is a store failure.
+      finish(core, std::move(item), bytes.error(), retry);
+    } else {
+      BlockId id = item.id;
+      remote_.put_block(id, std::move(*bytes),
+                        [core, item = std::move(item), retry](Status st) mutable {
+                          finish(core, std::move(item), st, retry);
+                        });
+    }
+  }
+  lk.lock();
+}
+
+void UploadQueue::finish(const std::shared_ptr<Core>& core, Item item, const Status& st,
+                         int64_t retry_ms) {
+  std::lock_guard lk(core->m);
+  --core->in_flight;
+  if (st.ok()) {
+    core->outstanding.erase(item.seq);
+    ++(item.is_heads ? core->stats.uploaded_heads : core->stats.uploaded_blocks);
+    core->stats.last_error.clear();
+  } else {
+    ++core->stats.failures;
+    core->stats.last_error = st.error().message();
+    item.backoff_ms = std::min(item.backoff_ms ? item.backoff_ms * 2 : retry_ms, kMaxBackoffMs);
+    item.due_ms = now_ms() + item.backoff_ms;
+    // Keep the retry list ordered by due time; backoffs differ, so insert in place.
+    auto pos = std::upper_bound(core->retries.begin(), core->retries.end(), item.due_ms,
+                                [](int64_t due, const Item& i) { return due < i.due_ms; });
+    core->retries.insert(pos, std::move(item));
+  }
+  core->stats.pending = core->outstanding.size();
+  core->cv.notify_all();
+}
+
+}  // namespace peerstore

@@ -1,0 +1,90 @@
+// UploadQueue: copies what a computer wrote locally to the network in the background, in write
+// order where it matters: a volume's heads go up only after every block queued before them, so
+// no other computer can see a head whose blocks the network lacks. Failed uploads are retried
+// until they succeed or the queue is destroyed; a queued head set that a newer one of the same
+// volume supersedes is dropped (the newer head descends from it). One worker thread reads block
+// bytes from the local store and keeps up to `window` uploads in flight. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "store/block_store.h"
+#include "store/remote_store.h"
+
+namespace peerstore {
+
+struct UploadQueueOptions {
+  size_t window = 32;       // uploads in flight
+  int64_t retry_ms = 1000;  // first retry delay; doubles up to 30 s
+};
+
+class UploadQueue {
+ public:
+  struct Stats {
+    uint64_t pending = 0;  // blocks and head sets not yet uploaded
+    uint64_t uploaded_blocks = 0, uploaded_heads = 0, failures = 0;
+    std::string last_error;  // of the latest failure, cleared by the next success
+  };
+
+  // `local` must outlive the queue; `remote` must outlive every callback it was given (its
+  // owner stops it after destroying the queue).
+  UploadQueue(BlockStore& local, RemoteStore& remote, UploadQueueOptions opts = {});
+  // Stops the worker. What is not uploaded stays in the local store, where the node's repair
+  // and handoff find it (DHT-backed setups) or the next start does not.
+  ~UploadQueue();
+  UploadQueue(const UploadQueue&) = delete;
+  UploadQueue& operator=(const UploadQueue&) = delete;
+
+  // Queues uploads; returns a ticket that wait() accepts.
+  uint64_t add_blocks(const std::vector<BlockId>& ids);
+  uint64_t add_heads(const VolumeId& volume, std::vector<Bytes> heads);
+  // Waits until everything queued up to and including `ticket` is uploaded. Errc::unavailable
+  // (with the last upload error) when the deadline passes first.
+  Status wait(uint64_t ticket, std::chrono::milliseconds timeout);
+  // The ticket of the newest queued item (0 if none was ever queued).
+  uint64_t last_ticket() const;
+  Stats stats() const;
+
+ private:
+  struct Item {
+    uint64_t seq = 0;
+    BlockId id;  // a block, or the volume of a head set
+    bool is_heads = false;
+    std::vector<Bytes> heads;
+    int64_t due_ms = 0;  // retry time
+    int64_t backoff_ms = 0;
+  };
+  // State shared with in-flight callbacks, which may outlive the queue object.
+  struct Core {
+    std::mutex m;
+    std::condition_variable cv;  // worker: work or room; waiters: progress
+    std::deque<Item> blocks, heads, retries;
+    std::set<uint64_t> outstanding;  // seqs queued, in flight or waiting for a retry
+    size_t in_flight = 0;
+    bool stopping = false;
+    Stats stats;
+  };
+
+  void run();
+  bool heads_ready(const Core& c) const;
+  void start(Item item, std::unique_lock<std::mutex>& lk);
+  static void finish(const std::shared_ptr<Core>& core, Item item, const Status& st,
+                     int64_t retry_ms);
+
+  BlockStore& local_;
+  RemoteStore& remote_;
+  UploadQueueOptions opts_;
+  std::shared_ptr<Core> core_ = std::make_shared<Core>();
+  uint64_t next_seq_ = 1;  // under core_->m
+  std::thread worker_;
+};
+
+}  // namespace peerstore

@@ -1,0 +1,207 @@
+// TieredStore: local first, the network behind it. Uploads happen in the background and in
+// order (a head never before its blocks), misses are fetched once however many readers wait,
+// an unreachable network leaves the local store fully usable, and replicated durability makes
+// a commit wait for its upload.
+#include "store/tiered_store.h"
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "../common/must.h"
+#include "fake_remote_store.h"
+#include "store_makers.h"
+
+namespace peerstore {
+namespace {
+
+using namespace std::chrono_literals;
+using test::make_block;
+using test::must;
+using test::TestBlock;
+using test::volume_id;
+
+struct Rig {
+  MemoryStore local;
+  test::FakeRemoteStore remote;
+  std::unique_ptr<TieredStore> store;
+  explicit Rig(TieredStoreOptions o = fast()) {
+    store = std::make_unique<TieredStore>(local, remote, o);
+  }
+  static TieredStoreOptions fast() {
+    TieredStoreOptions o;
+    o.heads_timeout_ms = 500;
+    o.replicated_timeout_ms = 500;
+    o.upload.retry_ms = 20;
+    return o;
+  }
+};
+
+WriteBatch commit_of(const std::vector<TestBlock>& blocks, const VolumeId& v, std::string head) {
+  WriteBatch b;
+  for (auto& t : blocks) b.blocks.push_back(t.record());
+  b.heads.emplace_back(v, std::vector<Bytes>{to_bytes(head)});
+  return b;
+}
+
+TEST_CASE("TieredStore: writes land locally at once and reach the network, heads last") {
+  Rig r;
+  r.remote.delay_ms = 5;
+  std::vector<TestBlock> blocks;
+  for (uint32_t i = 0; i < 100; ++i) blocks.push_back(make_block(i, 1000 + i));
+  REQUIRE(r.store->write(commit_of(blocks, volume_id(1), "h1")).ok());
+  for (auto& b : blocks) CHECK(must(r.local.get(b.id)) == b.data);
+
+  REQUIRE(r.store->flush(10s).ok());
+  for (auto& b : blocks) CHECK(r.remote.has_block(b.id));
+  CHECK(r.remote.heads_of(volume_id(1)) == std::vector<Bytes>{to_bytes("h1")});
+  // The head went up only once all 100 blocks were there.
+  CHECK(r.remote.blocks_at_head_put() == std::vector<size_t>{100});
+  auto s = r.store->tier_stats();
+  CHECK(s.upload.pending == 0);
+  CHECK(s.upload.uploaded_blocks == 100);
+  CHECK(s.upload.uploaded_heads == 1);
+}
+
+TEST_CASE("TieredStore: a miss is fetched from the network once and then kept") {
+  Rig r;
+  r.remote.delay_ms = 50;
+  TestBlock b = make_block(7, 5000);
+  r.remote.add_block(b.id, b.data);
+
+  std::vector<std::thread> readers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i)
+    readers.emplace_back([&] {
+      auto got = r.store->get(b.id);
+      if (got.ok() && *got == b.data) ++ok;
+    });
+  for (auto& t : readers) t.join();
+  CHECK(ok == 8);
+  CHECK(r.remote.block_gets == 1);
+  CHECK(must(r.local.get(b.id)) == b.data);
+
+  // view() of a block that is only on the network works too, and a second read is local.
+  TestBlock c = make_block(8, 700);
+  r.remote.add_block(c.id, c.data);
+  Bytes seen;
+  REQUIRE(r.store
+              ->view(c.id,
+                     [&](ByteView v) {
+                       seen.assign(v.begin(), v.end());
+                       return Status();
+                     })
+              .ok());
+  CHECK(seen == c.data);
+  REQUIRE(r.store->get(c.id).ok());
+  CHECK(r.remote.block_gets == 2);
+  CHECK(r.store->tier_stats().fetched == 2);
+}
+
+TEST_CASE("TieredStore: a block nowhere is not_found, with the block named") {
+  Rig r;
+  TestBlock b = make_block(9);
+  auto got = r.store->get(b.id);
+  CHECK(got.code() == Errc::not_found);
+  CHECK(got.error().context.find(b.id.short_hex()) != std::string::npos);
+  // A not_found from the caller's function is not mistaken for a missing block.
+  REQUIRE(r.store->write(commit_of({b}, volume_id(1), "h")).ok());
+  int calls = 0;
+  auto st = r.store->view(b.id, [&](ByteView) {
+    ++calls;
+    return Status(fail(Errc::not_found, "inner"));
+  });
+  CHECK(st.code() == Errc::not_found);
+  CHECK(calls == 1);
+  CHECK(r.remote.block_gets == 1);
+}
+
+TEST_CASE("TieredStore: an unreachable network leaves the local store usable") {
+  Rig r;
+  r.remote.offline = true;
+  TestBlock a = make_block(1, 3000);
+  REQUIRE(r.store->write(commit_of({a}, volume_id(2), "local")).ok());
+  CHECK(must(r.store->get(a.id)) == a.data);
+
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(must(r.store->heads(volume_id(2))) == std::vector<Bytes>{to_bytes("local")});
+  CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+
+  auto st = r.store->flush(200ms);
+  CHECK(st.code() == Errc::unavailable);
+  CHECK(st.error().context.find("offline") != std::string::npos);
+  CHECK(r.store->tier_stats().upload.pending == 2);
+
+  // Back online: the retries finish the job.
+  r.remote.offline = false;
+  REQUIRE(r.store->flush(10s).ok());
+  CHECK(r.remote.has_block(a.id));
+  CHECK(r.remote.heads_of(volume_id(2)) == std::vector<Bytes>{to_bytes("local")});
+}
+
+TEST_CASE("TieredStore: a queued head set is superseded by a newer one of its volume") {
+  Rig r;
+  r.remote.offline = true;
+  TestBlock a = make_block(1), b = make_block(2);
+  REQUIRE(r.store->write(commit_of({a}, volume_id(3), "old")).ok());
+  REQUIRE(r.store->write(commit_of({b}, volume_id(3), "new")).ok());
+  std::this_thread::sleep_for(50ms);  // both have failed at least once
+  r.remote.offline = false;
+  REQUIRE(r.store->flush(10s).ok());
+  CHECK(r.remote.heads_of(volume_id(3)) == std::vector<Bytes>{to_bytes("new")});
+}
+
+TEST_CASE("TieredStore: heads merge the network's set with the local one") {
+  Rig r;
+  r.remote.add_heads(volume_id(4), {to_bytes("from-b")});
+  REQUIRE(r.store->write(commit_of({}, volume_id(4), "from-a")).ok());
+  REQUIRE(r.store->flush(10s).ok());
+  auto hs = must(r.store->heads(volume_id(4)));
+  std::sort(hs.begin(), hs.end());
+  CHECK(hs == std::vector<Bytes>{to_bytes("from-a"), to_bytes("from-b")});
+
+  // A local head the network lacks (a crash before its upload) is published again.
+  Rig fresh;
+  WriteBatch w = commit_of({}, volume_id(5), "unsent");
+  REQUIRE(fresh.local.write(w).ok());  // behind the tiered store's back
+  CHECK(must(fresh.store->heads(volume_id(5))) == std::vector<Bytes>{to_bytes("unsent")});
+  REQUIRE(fresh.store->flush(10s).ok());
+  CHECK(fresh.remote.heads_of(volume_id(5)) == std::vector<Bytes>{to_bytes("unsent")});
+}
+
+TEST_CASE("TieredStore: replicated durability makes a commit wait for its upload") {
+  auto o = Rig::fast();
+  o.replicated = true;
+  Rig r(o);
+  r.remote.delay_ms = 20;
+  TestBlock a = make_block(1, 2000);
+  REQUIRE(r.store->write(commit_of({a}, volume_id(6), "h")).ok());
+  // Returned only after the upload: the network has both, with no flush.
+  CHECK(r.remote.has_block(a.id));
+  CHECK(r.remote.heads_of(volume_id(6)) == std::vector<Bytes>{to_bytes("h")});
+
+  // A block batch without heads (not a commit) does not wait; a commit with the network gone
+  // fails after the timeout, and the data stays local.
+  r.remote.offline = true;
+  TestBlock b = make_block(2, 2000);
+  WriteBatch nb;
+  nb.blocks = {b.record()};
+  nb.durable = false;
+  CHECK(r.store->write(nb).ok());
+  auto st = r.store->write(commit_of({}, volume_id(6), "h2"));
+  CHECK(st.code() == Errc::unavailable);
+  CHECK(must(r.local.heads(volume_id(6))) == std::vector<Bytes>{to_bytes("h2")});
+}
+
+TEST_CASE("TieredStore: destroying it with uploads in flight is safe") {
+  Rig r;
+  r.remote.delay_ms = 20;
+  std::vector<TestBlock> blocks;
+  for (uint32_t i = 0; i < 200; ++i) blocks.push_back(make_block(i, 500));
+  REQUIRE(r.store->write(commit_of(blocks, volume_id(7), "h")).ok());
+  r.store.reset();  // callbacks still to come must not touch the dead store
+  std::this_thread::sleep_for(100ms);
+}
+
+}  // namespace
+}  // namespace peerstore
