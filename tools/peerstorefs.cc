@@ -1,6 +1,7 @@
-// peerstorefs: mounts the user's PeerStore volume. Wiring only: parse, check, fork, open the
-// store, mount, serve. The parent of a daemonized mount exits only once the child reports that
-// the mount is up (or why it is not).
+// peerstorefs: mounts the user's PeerStore volume and runs this computer's DHT node. Wiring
+// only: parse, check, fork, open the store, start or join the ring, mount, serve; on unmount or
+// a signal: commit, upload what is pending, leave the ring. The parent of a daemonized mount
+// exits only once the child reports that the mount is up (or why it is not).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,72 +9,107 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "common/dirs.h"
 #include "common/log.h"
+#include "dht/dht_client.h"
+#include "dht/node_ref.h"
 #include "fs/file_system.h"
 #include "fs/mount_point.h"
 #include "fs/mount_session.h"
 #include "keys/identity.h"
 #include "store/data_dir_lock.h"
 #include "store/lmdb_store.h"
+#include "store/tiered_store.h"
+#include "tool_support.h"
 
 using namespace peerstore;
 
 namespace {
 
-// Contexts of start-up errors are written as sentences for people.
-std::string user_message(const Error& e) { return e.context.empty() ? e.message() : e.context; }
+using tool::user_message;
 
-std::string default_dir(const char* xdg_var, const char* home_suffix) {
-  if (const char* x = std::getenv(xdg_var); x && *x) return std::string(x) + "/peerstore";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : "/root") + home_suffix;
-}
+struct Args {
+  std::string mountpoint, data, config, listen = "127.0.0.1:0", join;
+  bool foreground = false, debug = false, replicated = false;
+  std::vector<std::string> options;
+};
 
-// Splits and checks -o options: only what libfuse's mount understands goes through.
-Result<std::vector<std::string>> parse_mount_options(const std::vector<std::string>& raw) {
-  static const std::set<std::string> kFlags = {
-      "allow_other", "allow_root", "default_permissions", "ro", "rw", "auto_unmount", "nosuid",
-      "suid", "nodev", "dev", "noexec", "exec", "async", "sync", "atime", "noatime",
-      "relatime", "dirsync", "blkdev", "nodiratime"};
+// Splits and checks -o options: PeerStore's own (durability=) are taken out, and only what
+// libfuse's mount understands goes through.
+Result<std::vector<std::string>> parse_mount_options(const std::vector<std::string>& raw, Args& a) {
+  static const std::set<std::string> kFlags = {"allow_other", "allow_root", "default_permissions",
+                                               "ro",          "rw",         "auto_unmount",
+                                               "nosuid",      "suid",       "nodev",
+                                               "dev",         "noexec",     "exec",
+                                               "async",       "sync",       "atime",
+                                               "noatime",     "relatime",   "dirsync",
+                                               "blkdev",      "nodiratime"};
   static const std::set<std::string> kValued = {"fsname", "subtype", "max_read", "blksize"};
   std::vector<std::string> out;
   for (auto& group : raw) {
     size_t start = 0;
     while (start <= group.size()) {
       size_t comma = group.find(',', start);
-      std::string opt = group.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string opt =
+          group.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       start = comma == std::string::npos ? group.size() + 1 : comma + 1;
       if (opt.empty()) continue;
       std::string key = opt.substr(0, opt.find('='));
+      if (key == "durability") {
+        std::string v = opt.substr(opt.find('=') + 1);
+        if (opt.find('=') == std::string::npos || (v != "local" && v != "replicated"))
+          return fail(Errc::invalid,
+                      "-o durability takes 'local' (fsync waits for this disk) or "
+                      "'replicated' (fsync waits for the network's copies)");
+        a.replicated = v == "replicated";
+        continue;
+      }
       bool ok = opt.find('=') == std::string::npos ? kFlags.count(key) > 0 : kValued.count(key) > 0;
-      if (!ok) return fail(Errc::invalid, "unknown mount option '-o " + opt + "'; see 'peerstorefs --help'");
+      if (!ok)
+        return fail(Errc::invalid,
+                    "unknown mount option '-o " + opt + "'; see 'peerstorefs --help'");
       if (key != "default_permissions") out.push_back(opt);  // always on
     }
   }
   return out;
 }
 
-struct Args {
-  std::string mountpoint, data, config;
-  bool foreground = false, debug = false;
-  std::vector<std::string> options;
-};
-
 // Everything after the fork: returns a message for the parent on failure.
 Result<int> serve(const Args& a, int report_fd) {
   PS_TRY(make_dirs(a.data));
   PS_ASSIGN(auto lock, DataDirLock::acquire(a.data));
-  PS_ASSIGN(auto identity, Identity::load_or_create(a.config));
+  PS_ASSIGN(auto identity, Identity::load_or_create(a.config, a.data));
   PS_ASSIGN(auto store, LmdbStore::open(a.data + "/store"));
+  // The node's head sets for the ring are records of their own; blocks are shared.
+  PS_ASSIGN(auto ring_store, store->with_heads_db("ring_heads"));
+
+  // Threads started from here on (DHT loop, disk queue, uploads, sealers, committer) block the
+  // stop signals, so libfuse's handlers, which the main thread's loop waits on, get them.
+  std::optional<tool::SignalBlock> quiet_helpers(std::in_place);
+  DhtClientOptions dopt;
+  dopt.listen = a.listen;
+  dopt.join = a.join;
+  dopt.join_timeout_ms = 8000;  // the whole start-up answers within 10 s
+  PS_ASSIGN(auto dht,
+            DhtClient::start(*ring_store, node_id_for(identity.device.public_key()), dopt));
+  TieredStoreOptions topt;
+  topt.replicated = a.replicated;
+  auto tiered = std::make_shared<TieredStore>(*store, *dht, topt);
+  dht->set_pending_uploads_source([w = std::weak_ptr<TieredStore>(tiered)]() -> uint64_t {
+    auto t = w.lock();
+    return t ? t->tier_stats().upload.pending : 0;
+  });
+  PS_TRY(tool::write_node_address(a.data, dht->address()));
+
   auto damaged = [&](const Error& e) {
     return fail(e.code, "cannot open the file system in " + a.data + ": " + e.message() +
                             "; the data directory is damaged or belongs to another identity");
   };
-  auto volume = Volume::open(*store, VolumeKeys::derive_home(identity.user),
-                             identity.device.public_key());
+  auto volume =
+      Volume::open(*tiered, VolumeKeys::derive_home(identity.user), identity.device.public_key());
   if (!volume) return damaged(volume.error());
   FileSystem::Options fo;
   fo.statfs_path = a.data;
@@ -90,11 +126,24 @@ Result<int> serve(const Args& a, int report_fd) {
     }
     log::use_syslog("peerstorefs");
   }
-  log::info("mounted " + a.mountpoint);
+  log::info("mounted " + a.mountpoint + "; node " + dht->address());
   (*fs)->start_committer();
-  PS_TRY(session->run());
+  quiet_helpers.reset();
+  Status ran = session->run();
   session.reset();
-  fs->reset();
+  fs->reset();  // the final commit
+
+  // Everything committed goes to the network before this node leaves it.
+  if (Status st = tiered->flush(std::chrono::seconds(60)); !st)
+    log::warn("not everything reached the network: " + st.error().message() + "; it stays in " +
+              a.data + " and goes up at the next start");
+  dht->set_pending_uploads_source(nullptr);
+  if (Status st = dht->leave(std::chrono::seconds(60)); !st)
+    log::warn("leaving the ring: " + st.error().message() + "; the other nodes will repair");
+  tool::remove_node_address(a.data);
+  tiered.reset();
+  dht.reset();
+  PS_TRY(ran);
   return 0;
 }
 
@@ -104,11 +153,19 @@ int main(int argc, char** argv) {
   Args a;
   CLI::App app{"peerstorefs: mount your PeerStore encrypted file system"};
   app.add_option("mountpoint", a.mountpoint, "Directory to mount on")->required();
-  app.add_option("--data", a.data, "Data directory (default $XDG_DATA_HOME/peerstore or ~/.local/share/peerstore)");
-  app.add_option("--config", a.config, "Identity directory (default $XDG_CONFIG_HOME/peerstore or ~/.config/peerstore)");
+  app.add_option("--data", a.data,
+                 "Data directory (default $XDG_DATA_HOME/peerstore or ~/.local/share/peerstore)");
+  app.add_option("--config", a.config,
+                 "Identity directory (default $XDG_CONFIG_HOME/peerstore or ~/.config/peerstore)");
+  app.add_option("--listen", a.listen,
+                 "ADDR:PORT this computer's node listens on (default 127.0.0.1 and any free port)");
+  app.add_option("--join", a.join,
+                 "HOST:PORT of a node of the ring to join (default: start a new one)");
   app.add_flag("-f,--foreground", a.foreground, "Stay in the foreground and log to stderr");
   app.add_flag("-d,--debug", a.debug, "Log every FUSE request (implies -f)");
-  app.add_option("-o", a.options, "Mount options: allow_other, ro, fsname=..., ...")->allow_extra_args(false);
+  app.add_option("-o", a.options,
+                 "Mount options: allow_other, ro, fsname=..., durability=local|replicated, ...")
+      ->allow_extra_args(false);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -118,9 +175,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (a.debug) a.foreground = true;
-  if (a.data.empty()) a.data = default_dir("XDG_DATA_HOME", "/.local/share/peerstore");
-  if (a.config.empty()) a.config = default_dir("XDG_CONFIG_HOME", "/.config/peerstore");
-  auto opts = parse_mount_options(a.options);
+  if (a.data.empty()) a.data = tool::default_data_dir();
+  if (a.config.empty()) a.config = tool::default_config_dir();
+  auto opts = parse_mount_options(a.options, a);
   if (!opts) {
     std::fprintf(stderr, "peerstorefs: %s\n", opts.error().context.c_str());
     return 2;

@@ -2,20 +2,23 @@
 // fingers, re-probing dropped nodes, leave).
 #include "dht/chord_node.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "dht/ring.h"
 
 namespace peerstore {
 
-ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, const Id256& id,
-                     ChordConfig cfg)
+ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, DiskQueue& disk,
+                     const Id256& id, ChordConfig cfg)
     : transport_(transport),
       clock_(clock),
       cfg_(cfg),
       self_{id, transport.address()},
       rng_(cfg.rng_seed ^ ring::top_u64(id)),
       routing_(self_, cfg_),
-      store_(store),
+      store_(store, disk),
+      started_ms_(clock.now_ms()),
       rpc_(transport, clock, self_) {
   handoff_cursor_ = id;
   rpc_.set_handler([this](const std::string& from, Message m) { on_request(from, std::move(m)); });
@@ -430,6 +433,11 @@ void ChordNode::successors_changed() {
   }
   if (now == last_replica_set_) return;
   last_replica_set_ = std::move(now);
+  // What we knew of a replica that left the set is stale should it come back.
+  std::erase_if(checks_, [&](const auto& c) {
+    return std::find(last_replica_set_.begin(), last_replica_set_.end(), c.first) ==
+           last_replica_set_.end();
+  });
   // New replicas for our range: repair soon (coalesced).
   if (state_ == State::member) arm(kRepair, 200);
 }
@@ -494,9 +502,12 @@ void ChordNode::finish_leave(Status st) {
     rpc_.call(routing_.predecessor()->addr, m, cfg_.rpc_timeout_ms, [](Result<Message>) {});
   state_ = State::left;
   stop_timers();
-  auto d = std::move(leave_done_);
-  leave_done_ = nullptr;
-  if (d) d(st);
+  // Writes accepted before we began leaving are acknowledged once on disk; they go first.
+  store_.drain([this, st] {
+    auto d = std::move(leave_done_);
+    leave_done_ = nullptr;
+    if (d) d(st);
+  });
 }
 
 }  // namespace peerstore

@@ -4,11 +4,13 @@
 // finger tables, iterative lookups, and replicated storage of blocks and head sets (each key on
 // its successor and the next replicas-1 nodes, quorum writes, verified reads), kept at the
 // target copy count by range-summary repair, join pulls, leave handoffs and re-probing of
-// dropped nodes after partitions. It sees the world only through a Transport, a Clock and a
-// LocalStore. Loop thread only: no threads, no blocking; every callback runs on the loop.
+// dropped nodes after partitions. It sees the world only through a Transport, a Clock, a
+// LocalStore it reads and a DiskQueue it writes through. Loop thread only: no threads, no
+// blocking; every callback runs on the loop.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -16,7 +18,9 @@
 
 #include "dht/chord_config.h"
 #include "dht/clock.h"
+#include "dht/disk_queue.h"
 #include "dht/lookup.h"
+#include "dht/range_sync.h"
 #include "dht/replica_store.h"
 #include "dht/routing_table.h"
 #include "dht/rpc.h"
@@ -36,7 +40,8 @@ class ChordNode {
     uint64_t rejected_blocks = 0, rejected_heads = 0, bad_copies_read = 0;
   };
 
-  ChordNode(Transport& transport, Clock& clock, LocalStore& store, const Id256& id,
+  // `store` and `disk` (which writes to `store`) must outlive the node.
+  ChordNode(Transport& transport, Clock& clock, LocalStore& store, DiskQueue& disk, const Id256& id,
             ChordConfig cfg = {});
   ~ChordNode();
   ChordNode(const ChordNode&) = delete;
@@ -48,7 +53,8 @@ class ChordNode {
   // member (it then copies its successor's list) or when joining failed.
   void join(const std::string& bootstrap, std::function<void(Status)> done);
   // Hands this node's keys to the nodes that own them once it is gone, tells its neighbours,
-  // and stops. The node answers requests until `done` runs.
+  // and stops. From the start it refuses writes (with an error answer); `done` runs once every
+  // write it accepted before is on disk and acknowledged.
   void leave(std::function<void(Status)> done);
 
   using LookupDone = std::function<void(Result<Lookup::Outcome>)>;
@@ -71,6 +77,14 @@ class ChordNode {
   const ChordConfig& config() const { return cfg_; }
   const Stats& stats() const { return stats_; }
   const Rpc::Stats& rpc_stats() const { return rpc_.stats(); }
+
+  // What `peerstore status` shows (a get_status request gets the same).
+  msg::NodeStatus status() const;
+  // Where status() reads the hosting process's pending uploads from; nullptr: none.
+  void set_pending_uploads_source(std::function<uint64_t()> source) {
+    pending_uploads_ = std::move(source);
+  }
+  static const char* state_name(State s);
 
  private:
   enum Task { kStabilize, kCheckPred, kFixFingers, kProbe, kRepair, kHandoff, kTaskCount };
@@ -101,6 +115,19 @@ class ChordNode {
   void on_notify(const NodeRef& c);
   void on_leaving(const NodeRef& who, const msg::Leaving& m);
   void respond(const std::string& to, const Message& req, Body body);
+  void answer_write(const std::string& to, uint64_t request_id, const Status& st);
+
+  // Replication health (chord_node_status.cc). What the last repair session with one replica
+  // showed: it holds every key of (lo, hi] but `lacking`. Incomplete: some request went
+  // unanswered, so nothing is known.
+  struct ReplicaCheck {
+    Id256 lo, hi;
+    bool complete = false;
+    std::set<std::pair<Id256, KeyKind>> lacking;
+  };
+  void record_check(const NodeRef& replica, const Id256& lo, const Id256& hi,
+                    const RangeSync::Stats& st);
+  uint64_t below_target() const;
 
   // Storage, repair and handoff (chord_node_storage.cc).
   void repair();
@@ -130,7 +157,8 @@ class ChordNode {
   int next_finger_ = 255;
   bool fixing_finger_ = false;
   std::vector<Id256> last_replica_set_;
-  std::set<std::string> syncing_;  // peers with a RangeSync running
+  std::set<std::string> syncing_;         // peers with a RangeSync running
+  std::map<Id256, ReplicaCheck> checks_;  // of the replicas in last_replica_set_
   bool handing_off_ = false;
   Id256 handoff_cursor_;
   std::string bootstrap_;  // the address we joined through
@@ -138,6 +166,8 @@ class ChordNode {
   std::function<void(Status)> join_done_;
   std::function<void(Status)> leave_done_;
   Clock::TimerId leave_deadline_ = 0;
+  std::function<uint64_t()> pending_uploads_;
+  int64_t started_ms_;
 
   Rpc rpc_;  // last: destroyed first, dropping every callback into this node
 };

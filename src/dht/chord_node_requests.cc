@@ -10,10 +10,24 @@ void ChordNode::respond(const std::string& to, const Message& req, Body body) {
   rpc_.respond(to, req.request_id, std::move(body));
 }
 
+void ChordNode::answer_write(const std::string& to, uint64_t request_id, const Status& st) {
+  if (request_id == 0) return;
+  rpc_.respond(to, request_id,
+               st ? Body(msg::Ok{}) : Body(msg::Error{st.code(), st.error().context}));
+}
+
 void ChordNode::on_request(const std::string& from, Message m) {
+  if (std::holds_alternative<msg::GetStatus>(m.body)) return respond(from, m, status());
   if (state_ == State::idle || state_ == State::left ||
       (state_ == State::joining && !std::holds_alternative<msg::Ping>(m.body))) {
     respond(from, m, msg::Error{Errc::unavailable, "not a ring member"});
+    return;
+  }
+  // A leaving node has already chosen which keys to hand over: it takes no more.
+  bool write = std::holds_alternative<msg::PutBlock>(m.body) ||
+               std::holds_alternative<msg::PutHeads>(m.body);
+  if (state_ == State::leaving && write) {
+    respond(from, m, msg::Error{Errc::unavailable, "leaving the ring"});
     return;
   }
   std::visit(
@@ -51,13 +65,10 @@ void ChordNode::on_request(const std::string& from, Message m) {
           }
           respond(from, m, std::move(out));
         } else if constexpr (std::is_same_v<T, msg::PutBlock>) {
-          auto st = store_.put_block(b.id, b.data);
-          if (!st) {
-            ++stats_.rejected_blocks;
-            respond(from, m, msg::Error{st.code(), st.error().context});
-          } else {
-            respond(from, m, msg::Ok{});
-          }
+          store_.put_block(b.id, std::move(b.data), [this, from, id = m.request_id](Status st) {
+            if (!st) ++stats_.rejected_blocks;
+            answer_write(from, id, st);
+          });
         } else if constexpr (std::is_same_v<T, msg::GetHeads>) {
           msg::Heads out;
           if (store_.contains(KeyKind::heads, HeadSet::key_for(b.volume))) {
@@ -67,13 +78,10 @@ void ChordNode::on_request(const std::string& from, Message m) {
           }
           respond(from, m, std::move(out));
         } else if constexpr (std::is_same_v<T, msg::PutHeads>) {
-          auto r = store_.put_heads(b.volume, b.heads);
-          if (!r) {
-            ++stats_.rejected_heads;
-            respond(from, m, msg::Error{r.code(), r.error().context});
-          } else {
-            respond(from, m, msg::Ok{});
-          }
+          store_.put_heads(b.volume, b.heads, [this, from, id = m.request_id](Result<bool> r) {
+            if (!r) ++stats_.rejected_heads;
+            answer_write(from, id, r ? Status() : Status(r.error()));
+          });
         } else if constexpr (std::is_same_v<T, msg::Summarize>) {
           respond(from, m, msg::Summary{store_.summarize(b.lo, b.hi, b.parts_log2)});
         } else if constexpr (std::is_same_v<T, msg::ListKeys>) {
@@ -84,7 +92,7 @@ void ChordNode::on_request(const std::string& from, Message m) {
           respond(from, m, std::move(out));
         } else if constexpr (std::is_same_v<T, msg::Offer>) {
           msg::Want w;
-          for (size_t i = 0; i < b.entries.size(); ++i) {
+          for (size_t i = 0; i < b.entries.size() && state_ == State::member; ++i) {
             auto& e = b.entries[i];
             auto mine = store_.entry(e.kind, e.key);
             if (!mine || mine->fp != e.fp) w.indices.push_back(uint32_t(i));

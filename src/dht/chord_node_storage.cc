@@ -215,13 +215,13 @@ void ChordNode::repair() {
     if (syncing_.count(s.addr)) continue;
     syncing_.insert(s.addr);
     ++stats_.repair_sessions;
-    RangeSync::start(rpc_, store_, cfg_, s, lo, hi,
-                     [this, addr = s.addr](const RangeSync::Stats& st) {
-                       syncing_.erase(addr);
-                       stats_.keys_pulled += st.pulled;
-                       stats_.keys_pushed += st.pushed;
-                       stats_.heads_merged += st.merged;
-                     });
+    RangeSync::start(rpc_, store_, cfg_, s, lo, hi, [this, s, lo, hi](const RangeSync::Stats& st) {
+      syncing_.erase(s.addr);
+      stats_.keys_pulled += st.pulled;
+      stats_.keys_pushed += st.pushed;
+      stats_.heads_merged += st.merged;
+      record_check(s, lo, hi, st);
+    });
   }
 }
 

@@ -35,9 +35,11 @@ void KeyTransfer::pull(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, co
           auto* b = std::get_if<msg::Block>(&r->body);
           if (!b) return done(fail(Errc::corrupt, "unexpected answer to get_block"));
           if (!b->data) return done(fail(Errc::not_found, "block " + entry.key.short_hex()));
-          auto st = store.put_block(entry.key, *b->data);
-          if (!st) log::warn("dht: " + peer.str() + " sent a bad copy: " + st.error().message());
-          done(st);
+          store.put_block(entry.key, std::move(*b->data), [peer, done](Status st) {
+            if (st.code() == Errc::corrupt)
+              log::warn("dht: " + peer.str() + " sent a bad copy: " + st.error().message());
+            done(st);
+          });
         },
         cfg.store_attempts);
     return;
@@ -49,9 +51,8 @@ void KeyTransfer::pull(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, co
         auto* h = std::get_if<msg::Heads>(&r->body);
         if (!h) return done(fail(Errc::corrupt, "unexpected answer to get_heads"));
         if (h->heads.empty()) return done({});
-        auto st = store.put_heads(entry.volume, h->heads);
-        if (!st) return done(st.error());
-        done({});
+        store.put_heads(entry.volume, h->heads,
+                        [done](Result<bool> r) { done(r ? Status() : Status(r.error())); });
       },
       cfg.store_attempts);
 }
@@ -64,18 +65,18 @@ void KeyTransfer::exchange_heads(Rpc& rpc, ReplicaStore& store, const ChordConfi
         if (!r) return done(r.error());
         auto* h = std::get_if<msg::Heads>(&r->body);
         if (!h) return done(fail(Errc::corrupt, "unexpected answer to get_heads"));
-        if (!h->heads.empty()) {
-          auto st = store.put_heads(entry.volume, h->heads);
-          if (!st && st.code() != Errc::corrupt) return done(st.error());
-        }
-        // Push back unless their set already equals ours.
         HeadSet theirs(entry.volume);
         theirs.add_trusted(h->heads);
-        auto mine = store.entry(KeyKind::heads, entry.key);
-        if (!mine) return done({});
-        if (ReplicaStore::heads_fingerprint(entry.key, theirs.digest()) == mine->fp)
-          return done({});
-        push(rpc, store, cfg, peer, *mine, done);
+        auto theirs_fp = ReplicaStore::heads_fingerprint(entry.key, theirs.digest());
+        // Once theirs is merged into ours, push back unless their set already equals ours.
+        auto push_back = [&rpc, &store, &cfg, peer, entry, done, theirs_fp](Result<bool> merged) {
+          if (!merged && merged.code() != Errc::corrupt) return done(merged.error());
+          auto mine = store.entry(KeyKind::heads, entry.key);
+          if (!mine || mine->fp == theirs_fp) return done({});
+          push(rpc, store, cfg, peer, *mine, done);
+        };
+        if (h->heads.empty()) return push_back(false);
+        store.put_heads(entry.volume, h->heads, push_back);
       },
       cfg.store_attempts);
 }

@@ -1,6 +1,6 @@
 // KeyTransfer: moving one stored key (a block or a volume's head set) between this node and a
-// peer, as repair and handoff need it. Pulled blocks and heads go through ReplicaStore, so they
-// are verified like any other write; a peer that sends bad bytes gets nothing stored.
+// peer, as repair and handoff need it. Pulled keys go through ReplicaStore: verified like any
+// other write (bad bytes from a peer store nothing) and done once on disk.
 // Stateless functions; loop thread only (they use the node's Rpc and ReplicaStore).
 #pragma once
 

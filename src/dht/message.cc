@@ -1,5 +1,7 @@
 #include "dht/message.h"
 
+#include <algorithm>
+
 #include "common/msgpack_codec.h"
 
 namespace peerstore {
@@ -8,10 +10,10 @@ namespace {
 using mp::Packer;
 
 constexpr const char* kTypeNames[] = {
-    "ping",      "pong",      "get_neighbors", "neighbors", "notify", "find",      "found",
-    "get_block", "block",     "put_block",     "get_heads", "heads",  "put_heads", "summarize",
-    "summary",   "list_keys", "key_list",      "offer",     "want",   "leaving",   "ok",
-    "error"};
+    "ping",      "pong",       "get_neighbors", "neighbors", "notify", "find",      "found",
+    "get_block", "block",      "put_block",     "get_heads", "heads",  "put_heads", "summarize",
+    "summary",   "list_keys",  "key_list",      "offer",     "want",   "leaving",   "ok",
+    "error",     "get_status", "status"};
 static_assert(std::size(kTypeNames) == std::variant_size_v<Body>);
 
 // ---- encoding ----
@@ -135,14 +137,25 @@ struct BodyPacker {
     pk.pack(uint32_t(m.code));
     pack_str(pk, m.text.size() > kMaxErrorText ? m.text.substr(0, kMaxErrorText) : m.text);
   }
+  void operator()(const msg::GetStatus&) {}
+  void operator()(const msg::NodeStatus& m) {
+    pack_node(pk, m.self);
+    pack_str(pk, m.state.substr(0, kMaxStateName));
+    pack_opt_node(pk, m.predecessor);
+    pack_nodes(pk, m.successors);
+    for (uint64_t n :
+         {m.blocks, m.head_sets, m.block_bytes, m.below_target, m.pending_uploads, m.uptime_ms})
+      pk.pack(n);
+  }
 };
 
 constexpr size_t kFieldCount[] = {0, 0, 0, 3, 0,  // ping pong get_neighbors neighbors notify
                                   1, 2, 1, 1, 2,  // find found get_block block put_block
                                   1, 1, 2, 3, 1,  // get_heads heads put_heads summarize summary
                                   3, 2, 1, 1, 2,  // list_keys key_list offer want leaving
-                                  0, 2};          // ok error
+                                  0, 2, 0, 10};   // ok error get_status status
 static_assert(std::size(kFieldCount) == std::variant_size_v<Body>);
+constexpr size_t kMaxFields = *std::max_element(std::begin(kFieldCount), std::end(kFieldCount));
 constexpr size_t kHeader = 4;
 
 // ---- decoding ----
@@ -370,6 +383,21 @@ Result<Body> decode_body(uint32_t type, const mp::Object* f) {
       PS_ASSIGN(m.text, get_str(f[1], kMaxErrorText));
       return Body(std::move(m));
     }
+    case 23:
+      return Body(msg::GetStatus{});
+    case 24: {
+      msg::NodeStatus m;
+      PS_ASSIGN(m.self, get_node(f[0]));
+      PS_ASSIGN(m.state, get_str(f[1], kMaxStateName));
+      PS_ASSIGN(m.predecessor, get_opt_node(f[2]));
+      PS_ASSIGN(m.successors, get_nodes(f[3]));
+      uint64_t* counts[] = {&m.blocks,       &m.head_sets,       &m.block_bytes,
+                            &m.below_target, &m.pending_uploads, &m.uptime_ms};
+      for (size_t i = 0; i < std::size(counts); ++i) {
+        PS_ASSIGN(*counts[i], mp::get_u64(f[4 + i]));
+      }
+      return Body(std::move(m));
+    }
   }
   return fail(Errc::corrupt, "unknown message type " + std::to_string(type));
 }
@@ -399,6 +427,7 @@ bool Message::is_response() const {
     case 19:
     case 21:
     case 22:
+    case 24:
       return true;
   }
   return false;
@@ -430,7 +459,7 @@ Result<Message> Message::decode(ByteView bytes) {
   lim.ext = 0;
   lim.depth = 4;
   PS_ASSIGN(auto oh, mp::unpack(bytes, lim));
-  PS_ASSIGN(auto a, mp::get_array(oh.get(), kHeader, kHeader + 3));
+  PS_ASSIGN(auto a, mp::get_array(oh.get(), kHeader, kHeader + kMaxFields));
   PS_ASSIGN(auto version, mp::get_u64(a[0]));
   if (version != kProtocolVersion)
     return fail(Errc::corrupt, "unknown protocol version " + std::to_string(version));

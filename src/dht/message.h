@@ -14,6 +14,8 @@
 //  18 offer           [entry...]             19 want        [index...]
 //  20 leaving         pred|nil, [succ...]
 //  21 ok              -                      22 error       code(uint), text(str)
+//  23 get_status      -                      24 status      node, state(str), pred|nil,
+//     [succ...], blocks, head_sets, block_bytes, below_target, pending_uploads, uptime_ms (uints)
 // where a node is [id(bin32), addr(str)] and an entry is
 // [kind, key(bin32), volume(bin32)|nil, fingerprint(bin16)].
 // encode() never fails; decode() caps every size before allocating and turns anything
@@ -42,6 +44,7 @@ inline constexpr size_t kMaxHeadsPerMessage = 64;
 inline constexpr size_t kMaxHeadSize = 256 * 1024;
 inline constexpr size_t kMaxSummaryParts = 64;
 inline constexpr size_t kMaxErrorText = 200;
+inline constexpr size_t kMaxStateName = 16;
 
 using Fingerprint = std::array<uint8_t, 16>;
 
@@ -131,14 +134,27 @@ struct Error {
   Errc code = Errc::unavailable;
   std::string text;
 };
+struct GetStatus {};
+// What `peerstore status` shows of one node.
+struct NodeStatus {
+  NodeRef self;
+  std::string state;  // idle, joining, member, leaving, left
+  std::optional<NodeRef> predecessor;
+  std::vector<NodeRef> successors;
+  uint64_t blocks = 0, head_sets = 0, block_bytes = 0;
+  // Keys of (pred, self] that this node's last repair sessions left short of a copy.
+  uint64_t below_target = 0;
+  uint64_t pending_uploads = 0;  // reported by the hosting process (its mount's upload queue)
+  uint64_t uptime_ms = 0;
+};
 }  // namespace msg
 
 // The variant's index + 1 is the wire type.
-using Body =
-    std::variant<msg::Ping, msg::Pong, msg::GetNeighbors, msg::Neighbors, msg::Notify, msg::Find,
-                 msg::Found, msg::GetBlock, msg::Block, msg::PutBlock, msg::GetHeads, msg::Heads,
-                 msg::PutHeads, msg::Summarize, msg::Summary, msg::ListKeys, msg::KeyList,
-                 msg::Offer, msg::Want, msg::Leaving, msg::Ok, msg::Error>;
+using Body = std::variant<msg::Ping, msg::Pong, msg::GetNeighbors, msg::Neighbors, msg::Notify,
+                          msg::Find, msg::Found, msg::GetBlock, msg::Block, msg::PutBlock,
+                          msg::GetHeads, msg::Heads, msg::PutHeads, msg::Summarize, msg::Summary,
+                          msg::ListKeys, msg::KeyList, msg::Offer, msg::Want, msg::Leaving, msg::Ok,
+                          msg::Error, msg::GetStatus, msg::NodeStatus>;
 
 // Drops heads from the end of `heads` until they fit in one message (and kMaxHeadsPerMessage).
 // A head set that large is pathological; the canonical order keeps the choice deterministic.

@@ -94,15 +94,13 @@ void RangeSync::transfer(const KeyEntry& e, int how) {
   begin();
   auto self = shared_from_this();
   queue_.push([self, e, how](std::function<void()> finished) {
-    auto done = [self, how, finished](Status st) {
-      if (!st)
+    auto done = [self, e, how, finished](Status st) {
+      if (!st) {
         ++self->stats_.failed;
-      else if (how == 0)
-        ++self->stats_.pulled;
-      else if (how == 1)
-        ++self->stats_.pushed;
-      else
-        ++self->stats_.merged;
+        if (how != 0) self->stats_.unplaced.push_back(e);
+      } else {
+        ++(how == 0 ? self->stats_.pulled : how == 1 ? self->stats_.pushed : self->stats_.merged);
+      }
       finished();
       self->end();
     };

@@ -22,6 +22,8 @@ class RangeSync : public std::enable_shared_from_this<RangeSync> {
   struct Stats {
     uint64_t requests = 0, pulled = 0, pushed = 0, merged = 0, failed = 0;
     bool complete = true;  // every summary and list request answered
+    // Keys the peer lacked (or held a differing head set of) that it did not get from us.
+    std::vector<KeyEntry> unplaced;
   };
   using Done = std::function<void(const Stats&)>;
 

@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <cassert>
+
 #include "common/log.h"
 #include "dht/ring.h"
 #include "keys/block_cipher.h"
@@ -31,44 +34,90 @@ Fingerprint ReplicaStore::heads_fingerprint(const Id256& key, const Id256& set_d
   return fingerprint(KeyKind::heads, key, &set_digest);
 }
 
-ReplicaStore::ReplicaStore(LocalStore& store) : store_(store) {
+ReplicaStore::ReplicaStore(LocalStore& store, DiskQueue& disk)
+    : store_(store), disk_(disk), pending_{.seq = 1} {
   if (sodium_init() < 0) std::abort();
-  auto st = store_.for_each_id([this](const BlockId& id, size_t) {
-    index_[{id, KeyKind::block}] = KeyEntry{KeyKind::block, id, Id256{}, block_fingerprint(id)};
+  auto st = store_.for_each_id([this](const BlockId& id, size_t size) {
+    index_block(id);
+    block_bytes_ += size;
     return true;
   });
-  if (!st) log::warn("dht: cannot index the local store: " + st.error().message());
+  if (!st) log::warn("dht: cannot index the blocks of the local store: " + st.error().message());
+  st = store_.for_each_volume([this](const VolumeId& volume) {
+    reindex_stored_heads(volume);
+    return true;
+  });
+  if (!st) log::warn("dht: cannot index the heads of the local store: " + st.error().message());
 }
 
-Status ReplicaStore::put_block(const Id256& id, ByteView bytes) {
-  if (bytes.size() > kMaxBlockSize) return fail(Errc::too_big, "block " + id.short_hex());
-  if (hash_block(bytes) != id)
-    return fail(Errc::corrupt, "block " + id.short_hex() + " does not hash to its id");
-  if (contains(KeyKind::block, id)) return {};
-  BlockRecord rec{id, bytes};
-  PS_TRY(store_.put(std::span<const BlockRecord>(&rec, 1)));
-  index_[{id, KeyKind::block}] = KeyEntry{KeyKind::block, id, Id256{}, block_fingerprint(id)};
-  return {};
-}
-
-Result<Bytes> ReplicaStore::get_block(const Id256& id) {
-  return store_.get(id);
+void ReplicaStore::index_block(const Id256& id) {
+  KeyEntry e{KeyKind::block, id, Id256{}, block_fingerprint(id)};
+  if (index_.try_emplace({id, KeyKind::block}, e).second) ++blocks_;
 }
 
 void ReplicaStore::index_heads(const HeadSet& set) {
   Id256 key = HeadSet::key_for(set.volume());
-  if (set.empty()) {
-    index_.erase({key, KeyKind::heads});
-    return;
-  }
+  if (set.empty()) return unindex(KeyKind::heads, key);
   index_[{key, KeyKind::heads}] =
       KeyEntry{KeyKind::heads, key, set.volume(), heads_fingerprint(key, set.digest())};
 }
 
-Result<bool> ReplicaStore::put_heads(const VolumeId& volume, const std::vector<Bytes>& heads) {
+void ReplicaStore::unindex(KeyKind kind, const Id256& key) {
+  if (index_.erase({key, kind}) && kind == KeyKind::block) --blocks_;
+}
+
+void ReplicaStore::reindex_stored_heads(const VolumeId& volume) {
   HeadSet set(volume);
-  PS_ASSIGN(auto stored, store_.heads(volume));
-  set.add_trusted(stored);
+  auto stored = store_.heads(volume);
+  if (stored)
+    set.add_trusted(*stored);
+  else
+    log::warn("dht: cannot read the heads of " + volume.short_hex() + ": " +
+              stored.error().message());
+  index_heads(set);
+}
+
+void ReplicaStore::post(std::function<void()> fn) {
+  disk_.post([alive = std::weak_ptr<char>(alive_), fn = std::move(fn)] {
+    if (!alive.expired()) fn();
+  });
+}
+
+// ---- writes ----
+
+void ReplicaStore::put_block(const Id256& id, Bytes bytes, Done done) {
+  auto answer = [this, &done](Status st) {
+    post([done = std::move(done), st = std::move(st)] { done(st); });
+  };
+  if (bytes.size() > kMaxBlockSize) return answer(fail(Errc::too_big, "block " + id.short_hex()));
+  if (hash_block(bytes) != id)
+    return answer(fail(Errc::corrupt, "block " + id.short_hex() + " does not hash to its id"));
+  if (auto m = mem_blocks_.find(id); m != mem_blocks_.end())
+    return wait_for(m->second.batch, std::move(done));  // accepted before, not on disk yet
+  if (contains(KeyKind::block, id)) return answer({});
+  pending_.bytes += bytes.size();
+  block_bytes_ += bytes.size();
+  mem_blocks_[id] = MemBlock{std::make_shared<const Bytes>(std::move(bytes)), pending_.seq};
+  pending_.blocks.push_back(id);
+  pending_.waiters.push_back(std::move(done));
+  index_block(id);
+  write_pending();
+}
+
+void ReplicaStore::put_heads(const VolumeId& volume, const std::vector<Bytes>& heads,
+                             std::function<void(Result<bool>)> done) {
+  auto answer = [this, &done](Result<bool> r) {
+    post([done = std::move(done), r = std::move(r)] { done(r); });
+  };
+  auto mem = mem_heads_.find(volume);
+  HeadSet set(volume);
+  if (mem != mem_heads_.end()) {
+    set = mem->second.set;
+  } else {
+    auto stored = store_.heads(volume);
+    if (!stored) return answer(stored.error());
+    set.add_trusted(*stored);
+  }
   bool changed = false;
   size_t valid = 0;
   Error last;
@@ -81,15 +130,94 @@ Result<bool> ReplicaStore::put_heads(const VolumeId& volume, const std::vector<B
     ++valid;
     changed |= set.add(*h);
   }
-  if (changed) {
-    PS_TRY(store_.set_heads(volume, set.encoded()));
+  if (valid == 0 && !heads.empty()) return answer(last);
+  auto as_changed = [done = std::move(done), changed](Status st) {
+    done(st ? Result<bool>(changed) : Result<bool>(st.error()));
+  };
+  if (!changed) {
+    // Nothing new, but what we hold may not be on disk yet: answer when it is.
+    if (mem != mem_heads_.end()) return wait_for(mem->second.batch, std::move(as_changed));
+    return post([as_changed = std::move(as_changed)] { as_changed({}); });
   }
-  if (changed || !contains(KeyKind::heads, HeadSet::key_for(volume))) index_heads(set);
-  if (valid == 0 && !heads.empty()) return last;
-  return changed;
+  index_heads(set);
+  if (mem == mem_heads_.end() || mem->second.batch != pending_.seq)
+    pending_.volumes.push_back(volume);
+  mem_heads_.insert_or_assign(volume, MemHeads{std::move(set), pending_.seq});
+  pending_.waiters.push_back(std::move(as_changed));
+  write_pending();
+}
+
+void ReplicaStore::wait_for(uint64_t batch, Done done) {
+  if (pending_.seq == batch) return pending_.waiters.push_back(std::move(done));
+  auto it = std::find_if(writing_.begin(), writing_.end(),
+                         [batch](const Batch& b) { return b.seq == batch; });
+  assert(it != writing_.end());  // a key in memory belongs to a batch not yet committed
+  it->waiters.push_back(std::move(done));
+}
+
+void ReplicaStore::drain(std::function<void()> done) {
+  if (writing_.empty() && pending_.waiters.empty()) return post(std::move(done));
+  drained_.push_back(std::move(done));
+}
+
+void ReplicaStore::write_pending() {
+  // Group commit: while a batch is being written the next one accumulates, unless it grows big.
+  if (pending_.waiters.empty() || (!writing_.empty() && pending_.bytes < kBatchBytes)) return;
+  // Not durable (in LmdbStore: MDB_NOMETASYNC, one sync per commit instead of two): once the
+  // transaction commits the block survives a crash of this process, which is when a replica may
+  // ack. A power cut may forget the last commits (never corrupt the store); copies on the other
+  // replicas, quorum writes and repair cover that.
+  DiskBatch batch(/*durable=*/false);
+  for (auto& id : pending_.blocks) batch.add_block(id, mem_blocks_.at(id).data);
+  for (auto& v : pending_.volumes) batch.add_heads(v, mem_heads_.at(v).set.encoded());
+  uint64_t seq = pending_.seq;
+  writing_.push_back(std::move(pending_));
+  pending_ = Batch{.seq = seq + 1};
+  disk_.write(std::move(batch), [this, alive = std::weak_ptr<char>(alive_), seq](Status st) {
+    if (!alive.expired()) committed(seq, st);
+  });
+}
+
+void ReplicaStore::committed(uint64_t seq, const Status& st) {
+  auto it = std::find_if(writing_.begin(), writing_.end(),
+                         [seq](const Batch& b) { return b.seq == seq; });
+  if (it == writing_.end()) return;
+  Batch done = std::move(*it);
+  writing_.erase(it);
+  if (!st)
+    log::warn("dht: cannot store " + std::to_string(done.blocks.size()) + " blocks and " +
+              std::to_string(done.volumes.size()) + " head sets: " + st.error().message());
+  // From now on the store serves what the batch wrote; a key a later batch rewrites stays.
+  for (auto& id : done.blocks) {
+    auto m = mem_blocks_.find(id);
+    if (m == mem_blocks_.end() || m->second.batch != seq) continue;
+    if (!st) {
+      block_bytes_ -= m->second.data->size();
+      unindex(KeyKind::block, id);
+    }
+    mem_blocks_.erase(m);
+  }
+  for (auto& v : done.volumes) {
+    auto m = mem_heads_.find(v);
+    if (m == mem_heads_.end() || m->second.batch != seq) continue;
+    mem_heads_.erase(m);
+    if (!st) reindex_stored_heads(v);  // back to what the disk holds
+  }
+  write_pending();
+  for (auto& w : done.waiters) w(st);
+  if (writing_.empty() && pending_.waiters.empty())
+    for (auto& d : std::exchange(drained_, {})) d();
+}
+
+// ---- reads ----
+
+Result<Bytes> ReplicaStore::get_block(const Id256& id) {
+  if (auto m = mem_blocks_.find(id); m != mem_blocks_.end()) return *m->second.data;
+  return store_.get(id);
 }
 
 Result<std::vector<Bytes>> ReplicaStore::get_heads(const VolumeId& volume) {
+  if (auto m = mem_heads_.find(volume); m != mem_heads_.end()) return m->second.set.encoded();
   return store_.heads(volume);
 }
 

@@ -1,36 +1,59 @@
-// ReplicaStore: what one DHT node holds for the ring, on top of its LocalStore. It accepts a
-// block only if BLAKE2b(bytes) equals its id and a head only if it verifies, keeps per volume the
-// heads no other head dominates, and keeps a sorted in-memory index of every stored key with a
-// content fingerprint, from which repair summarizes and lists key ranges. It never deletes:
-// copies a node no longer owns stay (Carbonite keeps copies that come back).
-// Loop thread only (the LocalStore underneath is thread-safe).
+// ReplicaStore: what one DHT node holds for the ring (verified blocks and head sets) and the
+// sorted index of its keys that repair summarizes and lists. Loop thread only: it reads its
+// LocalStore directly and writes through a DiskQueue, never waiting for the disk.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
+#include <unordered_map>
 
+#include "dht/disk_queue.h"
 #include "dht/head_set.h"
 #include "dht/message.h"
 #include "store/local_store.h"
 
 namespace peerstore {
 
+// A block is accepted only if BLAKE2b(bytes) equals its id, a head only if it verifies; a volume
+// keeps the heads no other head dominates. Nothing is deleted: copies a node no longer owns stay
+// (Carbonite keeps copies that come back).
+//
+// An accepted key is indexed and served from memory at once and reaches the disk in group
+// commits: one batch being written, the next accumulating. Its `done` runs once the batch holding
+// it has committed; a batch that fails un-indexes its keys and answers its writers with the error.
+// Reads of committed keys are synchronous LocalStore reads: LMDB serves them from its memory map,
+// with no lock against the writer and no fsync. Answers still pending when the store is destroyed
+// are dropped without running.
 class ReplicaStore {
  public:
-  // Indexes the blocks already in `store`. Head sets are indexed as they are written (the
-  // HeadStore interface cannot list volumes yet).
-  explicit ReplicaStore(LocalStore& store);
+  using Done = std::function<void(Status)>;
+  // A batch is handed to the disk before this size even while another one is being written.
+  static constexpr size_t kBatchBytes = 8 << 20;
 
-  // Errc::corrupt if the bytes do not hash to `id`.
-  Status put_block(const Id256& id, ByteView bytes);
+  // Indexes the blocks and head sets already in `store`. Both must outlive the ReplicaStore.
+  ReplicaStore(LocalStore& store, DiskQueue& disk);
+  ReplicaStore(const ReplicaStore&) = delete;
+  ReplicaStore& operator=(const ReplicaStore&) = delete;
+
+  // Errc::too_big or Errc::corrupt (bytes that do not hash to `id`) without storing anything;
+  // otherwise done({}) once the block is on disk (a block stored before: at once).
+  void put_block(const Id256& id, Bytes bytes, Done done);
   Result<Bytes> get_block(const Id256& id);
-  // Merges the heads that verify into the volume's set; Errc::corrupt if none of them does
-  // (the valid ones are kept either way). True if the stored set changed.
-  Result<bool> put_heads(const VolumeId& volume, const std::vector<Bytes>& heads);
+  // Merges the heads that verify into the volume's set; Errc::corrupt if none of them does (the
+  // valid ones are kept either way). `done` gets whether the set changed, once it is on disk.
+  void put_heads(const VolumeId& volume, const std::vector<Bytes>& heads,
+                 std::function<void(Result<bool>)> done);
   Result<std::vector<Bytes>> get_heads(const VolumeId& volume);
+  // Runs `done` once every write accepted so far has committed or failed.
+  void drain(std::function<void()> done);
 
   size_t size() const { return index_.size(); }
+  size_t blocks() const { return blocks_; }
+  size_t head_sets() const { return index_.size() - blocks_; }
+  uint64_t block_bytes() const { return block_bytes_; }
   bool contains(KeyKind kind, const Id256& key) const;
   std::optional<KeyEntry> entry(KeyKind kind, const Id256& key) const;
   // Entries with key in (lo, hi], in ring order from lo; stops when fn returns false.
@@ -46,10 +69,45 @@ class ReplicaStore {
 
  private:
   using IndexKey = std::pair<Id256, KeyKind>;
+  // Writes accepted but not committed yet; a key belongs to the newest batch that writes it.
+  struct Batch {
+    uint64_t seq = 0;
+    std::vector<Id256> blocks;
+    std::vector<VolumeId> volumes;
+    std::vector<Done> waiters;
+    size_t bytes = 0;
+  };
+  struct MemBlock {
+    std::shared_ptr<const Bytes> data;
+    uint64_t batch;
+  };
+  struct MemHeads {
+    HeadSet set;
+    uint64_t batch;
+  };
+
+  void index_block(const Id256& id);
   void index_heads(const HeadSet& set);
+  void unindex(KeyKind kind, const Id256& key);
+  void reindex_stored_heads(const VolumeId& volume);
+  // Later on the loop thread, unless this store is gone by then.
+  void post(std::function<void()> fn);
+  void wait_for(uint64_t batch, Done done);
+  void write_pending();
+  void committed(uint64_t seq, const Status& st);
 
   LocalStore& store_;
+  DiskQueue& disk_;
   std::map<IndexKey, KeyEntry> index_;
+  size_t blocks_ = 0;  // block entries of index_
+  uint64_t block_bytes_ = 0;
+  std::unordered_map<Id256, MemBlock, Id256Hash> mem_blocks_;  // indexed, not committed
+  std::map<VolumeId, MemHeads> mem_heads_;                     // the newest set, not committed
+  Batch pending_;
+  std::deque<Batch> writing_;  // handed to the disk queue, oldest first
+  std::vector<std::function<void()>> drained_;
+  // Disk completions and posted answers hold it weakly: they may arrive after we are gone.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
 
 }  // namespace peerstore

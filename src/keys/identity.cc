@@ -38,3 +38,12 @@ Result<Identity> Identity::load_or_create(const std::string& config_dir,
 }
 
 }  // namespace peerstore
+
+namespace peerstore {
+
+Result<SigningKey> Identity::load_or_create_device(const std::string& device_dir) {
+  PS_TRY(make_dirs(device_dir));
+  return load_or_create_key(device_dir + "/device.key", "device");
+}
+
+}  // namespace peerstore

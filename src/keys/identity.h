@@ -20,6 +20,8 @@ struct Identity {
   // two computers with one device key would collide on the ring and in version vectors.
   static Result<Identity> load_or_create(const std::string& config_dir,
                                          const std::string& device_dir = {});
+  // The device key alone, for a storage node that has no user.
+  static Result<SigningKey> load_or_create_device(const std::string& device_dir);
 };
 
 }  // namespace peerstore

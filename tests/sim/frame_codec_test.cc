@@ -1,10 +1,12 @@
 // Frames: length-prefixed payloads survive any split of the stream; a length over the cap (or
-// zero) is refused as soon as its 4 bytes arrive, before anything is buffered for it; a stream
-// that ends inside a frame is corrupt; and random streams never crash the decoder.
+// zero) is refused as soon as its 4 bytes arrive, before anything is buffered for it; memory
+// stays within one frame plus one read and large buffers are given back; a stream that ends
+// inside a frame is corrupt; and random streams never crash the decoder.
 #include "dht/frame_codec.h"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "dht/message.h"
@@ -74,6 +76,35 @@ TEST_CASE("frames: the length cap is checked before buffering the payload") {
   REQUIRE(ok.ok());
   REQUIRE(ok->has_value());
   CHECK((*ok)->size() == 1000);
+}
+
+TEST_CASE("frames: memory stays within one frame plus one read, and large buffers are freed") {
+  CHECK(FrameCodec::prefix(0x01020304) == std::array<uint8_t, 4>{1, 2, 3, 4});
+  Bytes big(kMaxMessageSize, 5), small(10, 6);
+  Bytes stream = FrameCodec::encode(big);
+  for (const Bytes& f : {FrameCodec::encode(small), FrameCodec::encode(big)})
+    stream.insert(stream.end(), f.begin(), f.end());
+  FrameCodec dec;
+  const size_t read = 64 * 1024;
+  size_t most = 0, frames = 0;
+  for (size_t pos = 0; pos < stream.size(); pos += read) {
+    dec.feed(ByteView(stream.data() + pos, std::min(read, stream.size() - pos)));
+    most = std::max(most, dec.capacity());
+    for (;;) {
+      auto r = dec.next();
+      REQUIRE(r.ok());
+      if (!*r) break;
+      CHECK(**r == (frames == 1 ? small : big));
+      ++frames;
+    }
+    most = std::max(most, dec.capacity());
+  }
+  CHECK(frames == 3);
+  // Without sizing the buffer from the (checked) length, growth by doubling would reach twice
+  // the cap.
+  CHECK(most <= FrameCodec::kPrefix + kMaxMessageSize + read);
+  CHECK(dec.capacity() <= FrameCodec::kKeepCapacity);
+  CHECK(dec.finish().ok());
 }
 
 TEST_CASE("frames: a stream cut inside a frame is corrupt") {

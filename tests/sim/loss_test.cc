@@ -47,8 +47,13 @@ TEST_CASE("sim: 10% message loss: lookups, reads and writes still succeed") {
   }
   // Writes and reads under loss.
   size_t write_failures = 0;
-  for (int k = 0; k < 100; ++k)
-    if (!book.put_block(c, c.random_live(), random_block(c.rng()))) ++write_failures;
+  std::string first_write_failure;
+  for (int k = 0; k < 100; ++k) {
+    auto st = book.put_block(c, c.random_live(), random_block(c.rng()));
+    if (st) continue;
+    if (!write_failures++) first_write_failure = st.error().message();
+  }
+  INFO("first failed write: " << first_write_failure);
   std::string reads = book.read_all(c);
   auto lost = c.net().stats().lost;
   uint64_t drops = 0;

@@ -29,6 +29,19 @@ NodeRef sender() {
 }
 const std::string kSender = "92c420" + rep("11", 32) + "a26e31";
 
+msg::NodeStatus status_sample() {
+  msg::NodeStatus s;
+  s.self = sender();
+  s.state = "member";
+  s.successors = {NodeRef{filled(0x33), "n3"}};
+  s.blocks = 5;
+  s.head_sets = 1;
+  s.block_bytes = 300;
+  s.below_target = 2;
+  s.uptime_ms = 70000;
+  return s;
+}
+
 std::vector<Message> samples() {
   std::vector<Message> v;
   auto add = [&](Body b) { v.push_back(Message{uint64_t(v.size() + 1), sender(), std::move(b)}); };
@@ -60,6 +73,8 @@ std::vector<Message> samples() {
   add(msg::Leaving{NodeRef{filled(1), "a:1"}, {NodeRef{filled(2), "b:2"}}});
   add(msg::Ok{});
   add(msg::Error{Errc::corrupt, "bad"});
+  add(msg::GetStatus{});
+  add(status_sample());
   return v;
 }
 
@@ -78,6 +93,11 @@ TEST_CASE("message: golden bytes") {
             rep("66", 16) + "c2");
   CHECK(to_hex(Message{2, sender(), msg::Neighbors{std::nullopt, {}, {}}}.encode()) ==
         "97010402" + kSender + "c09090");
+  CHECK(to_hex(Message{4, sender(), msg::GetStatus{}}.encode()) == "94011704" + kSender);
+  // node, "member", nil, [n3], 5, 1, 300, 2, 0, 70000
+  CHECK(to_hex(Message{3, sender(), status_sample()}.encode()) ==
+        "9e011803" + kSender + kSender + "a66d656d626572" + "c0" + "9192c420" + rep("33", 32) +
+            "a26e33" + "0501cd012c0200ce00011170");
 }
 
 TEST_CASE("message: every type round-trips") {
@@ -189,6 +209,26 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
     pk.pack(std::string("x"));
   });
   CHECK(Message::decode(unknown_code).code() == Errc::corrupt);
+  // A status with a state name too long, and one with a count that is not an unsigned integer.
+  auto status_with = [&](const std::string& state, int64_t blocks) {
+    return enc([&](mp::Packer& pk) {
+      pk.pack_array(14);
+      pk.pack(1);
+      pk.pack(24);
+      pk.pack(1);
+      sender_fields(pk);
+      sender_fields(pk);
+      pk.pack(state);
+      pk.pack_nil();
+      pk.pack_array(0);
+      pk.pack(blocks);
+      for (int i = 0; i < 5; ++i) pk.pack(0);
+    });
+  };
+  CHECK(Message::decode(status_with("member", 1)).ok());
+  CHECK(Message::decode(status_with(std::string(kMaxStateName + 1, 'x'), 1)).code() ==
+        Errc::corrupt);
+  CHECK(Message::decode(status_with("member", -1)).code() == Errc::corrupt);
 }
 
 TEST_CASE("message fuzz: truncations, bit flips and random bytes never crash") {

@@ -1,6 +1,7 @@
 // ReplicaStore and HeadSet: what a storage node accepts (blocks that hash to their id, heads
-// that verify) and keeps (heads no other head dominates), and the range summaries and key lists
-// that repair compares.
+// that verify) and keeps (heads no other head dominates), how its writes reach the disk (served
+// from memory at once, acknowledged once their group commit is on disk, un-indexed if it fails),
+// and the range summaries and key lists that repair compares.
 #include "dht/replica_store.h"
 
 #include <doctest/doctest.h>
@@ -9,6 +10,7 @@
 #include "sim_seed.h"
 #include "store/memory_store.h"
 #include "test_data.h"
+#include "test_disks.h"
 
 namespace peerstore {
 namespace {
@@ -16,24 +18,174 @@ namespace {
 using sim::device_id;
 using sim::make_head;
 using sim::make_volume;
+using sim::SteppedDiskQueue;
+
+// A callback that keeps what it is given, to be checked later.
+template <typename T>
+auto into(std::optional<T>& slot) {
+  return [&slot](T v) { slot = std::move(v); };
+}
+
+// Puts and waits for the answer.
+Status put_now(ReplicaStore& rs, SteppedDiskQueue& disk, const sim::TestBlock& b) {
+  std::optional<Status> st;
+  rs.put_block(b.id, b.data, into(st));
+  disk.settle();
+  return *st;
+}
+
+Result<bool> put_heads_now(ReplicaStore& rs, SteppedDiskQueue& disk, const VolumeId& v,
+                           const std::vector<Bytes>& heads) {
+  std::optional<Result<bool>> r;
+  rs.put_heads(v, heads, into(r));
+  disk.settle();
+  return *r;
+}
 
 TEST_CASE("replica store: a block is accepted only if it hashes to its id") {
   MemoryStore mem;
-  ReplicaStore rs(mem);
+  SteppedDiskQueue disk(mem);
+  ReplicaStore rs(mem, disk);
   std::mt19937_64 rng(1);
   auto b = sim::random_block(rng);
-  CHECK(rs.put_block(b.id, b.data).ok());
+  CHECK(put_now(rs, disk, b).ok());
   CHECK(rs.contains(KeyKind::block, b.id));
   CHECK(*rs.get_block(b.id) == b.data);
   Bytes tampered = b.data;
   tampered[0] ^= 1;
   auto other = sim::random_id(rng);
-  CHECK(rs.put_block(other, tampered).code() == Errc::corrupt);
+  CHECK(put_now(rs, disk, {other, tampered}).code() == Errc::corrupt);
+  CHECK(put_now(rs, disk, {other, Bytes(kMaxBlockSize + 1)}).code() == Errc::too_big);
   CHECK_FALSE(rs.contains(KeyKind::block, other));
   CHECK(rs.size() == 1);
+  CHECK(rs.block_bytes() == b.data.size());
   // Blocks already in the local store are indexed on start.
-  ReplicaStore again(mem);
+  ReplicaStore again(mem, disk);
   CHECK(again.contains(KeyKind::block, b.id));
+  CHECK(again.block_bytes() == b.data.size());
+}
+
+TEST_CASE("replica store: a put is readable at once and acknowledged once its batch committed") {
+  MemoryStore mem;
+  SteppedDiskQueue disk(mem);
+  ReplicaStore rs(mem, disk);
+  std::mt19937_64 rng(2);
+  sim::TestBlock b[3] = {sim::random_block(rng), sim::random_block(rng), sim::random_block(rng)};
+  std::optional<Status> acks[3];
+  rs.put_block(b[0].id, b[0].data, into(acks[0]));
+  CHECK(disk.writing() == 1);  // nothing was being written: it goes at once
+  CHECK(rs.contains(KeyKind::block, b[0].id));
+  CHECK(*rs.get_block(b[0].id) == b[0].data);
+  CHECK_FALSE(*mem.contains(b[0].id));
+  // The next ones gather while the first batch is on its way, and go as one batch.
+  rs.put_block(b[1].id, b[1].data, into(acks[1]));
+  rs.put_block(b[2].id, b[2].data, into(acks[2]));
+  CHECK(disk.writing() == 1);
+  disk.run_posted();
+  CHECK_FALSE(acks[0]);
+  CHECK(disk.commit() == 1);
+  CHECK(acks[0]->ok());
+  CHECK(*mem.contains(b[0].id));
+  CHECK_FALSE(acks[1]);
+  REQUIRE(disk.writing() == 1);
+  CHECK(*rs.get_block(b[1].id) == b[1].data);
+  CHECK(disk.commit() == 2);
+  CHECK((acks[1]->ok() && acks[2]->ok()));
+  for (auto& x : b) CHECK(*rs.get_block(x.id) == x.data);
+  CHECK_FALSE(disk.saw_durable());
+  // Nothing left to write: drain answers later, never inside the call.
+  bool drained = false;
+  rs.drain([&] { drained = true; });
+  CHECK_FALSE(drained);
+  disk.run_posted();
+  CHECK(drained);
+}
+
+TEST_CASE("replica store: puts of one block while it is on its way wait for the same commit") {
+  MemoryStore mem;
+  SteppedDiskQueue disk(mem);
+  ReplicaStore rs(mem, disk);
+  std::mt19937_64 rng(3);
+  auto b = sim::random_block(rng), c = sim::random_block(rng);
+  std::optional<Status> acks[4], other;
+  rs.put_block(b.id, b.data, into(acks[0]));
+  rs.put_block(b.id, b.data, into(acks[1]));
+  rs.put_block(c.id, c.data, into(other));  // the next batch
+  rs.put_block(b.id, b.data, into(acks[2]));
+  bool drained = false;
+  rs.drain([&] { drained = true; });
+  disk.run_posted();
+  CHECK_FALSE((acks[0] || acks[1] || acks[2]));
+  CHECK(disk.commit() == 1);
+  CHECK((acks[0]->ok() && acks[1]->ok() && acks[2]->ok()));
+  CHECK_FALSE(other);
+  CHECK_FALSE(drained);
+  CHECK(disk.commit() == 1);
+  CHECK(other->ok());
+  CHECK(drained);
+  // Once on disk, a repeated put is answered without a write (but still not synchronously).
+  rs.put_block(b.id, b.data, into(acks[3]));
+  CHECK_FALSE(acks[3]);
+  CHECK(disk.writing() == 0);
+  disk.run_posted();
+  CHECK(acks[3]->ok());
+  CHECK(rs.blocks() == 2);
+  CHECK(rs.block_bytes() == b.data.size() + c.data.size());
+}
+
+TEST_CASE("replica store: a write that fails answers its error and leaves nothing indexed") {
+  sim::FlakyStore flaky;
+  SteppedDiskQueue disk(flaky);
+  ReplicaStore rs(flaky, disk);
+  std::mt19937_64 rng(4);
+  auto v = make_volume(4);
+  Bytes h1 = make_head(v, {{device_id(1), 1}}), h2 = make_head(v, {{device_id(1), 2}});
+  REQUIRE(put_heads_now(rs, disk, v.id(), {h1}).ok());
+  auto before = rs.entry(KeyKind::heads, HeadSet::key_for(v.id()));
+  REQUIRE(before);
+
+  flaky.fail_writes = true;
+  auto b = sim::random_block(rng);
+  std::optional<Status> put;
+  std::optional<Result<bool>> heads;
+  rs.put_block(b.id, b.data, into(put));
+  rs.put_heads(v.id(), {h2}, into(heads));
+  CHECK(rs.contains(KeyKind::block, b.id));  // served from memory meanwhile
+  CHECK(rs.get_heads(v.id())->size() == 1);
+  disk.settle();
+  CHECK(put->code() == Errc::io);
+  CHECK(heads->code() == Errc::io);
+  CHECK_FALSE(rs.contains(KeyKind::block, b.id));
+  CHECK(rs.get_block(b.id).code() == Errc::not_found);
+  CHECK(rs.blocks() == 0);
+  CHECK(rs.block_bytes() == 0);
+  // The head set is back to what the disk holds.
+  CHECK(rs.entry(KeyKind::heads, HeadSet::key_for(v.id())) == before);
+  CHECK(*rs.get_heads(v.id()) == std::vector<Bytes>{h1});
+
+  flaky.fail_writes = false;
+  CHECK(put_now(rs, disk, b).ok());
+  CHECK(rs.contains(KeyKind::block, b.id));
+  CHECK(*put_heads_now(rs, disk, v.id(), {h2}) == true);
+}
+
+TEST_CASE("replica store: stored head sets are indexed again after a restart") {
+  MemoryStore mem;
+  SteppedDiskQueue disk(mem);
+  auto v = make_volume(5), w = make_volume(6);
+  Id256 kv = HeadSet::key_for(v.id()), kw = HeadSet::key_for(w.id());
+  std::optional<KeyEntry> ev, ew;
+  {
+    ReplicaStore rs(mem, disk);
+    REQUIRE(put_heads_now(rs, disk, v.id(), {make_head(v, {{device_id(1), 1}})}).ok());
+    REQUIRE(put_heads_now(rs, disk, w.id(), {make_head(w, {{device_id(2), 3}})}).ok());
+    ev = rs.entry(KeyKind::heads, kv);
+    ew = rs.entry(KeyKind::heads, kw);
+  }
+  ReplicaStore again(mem, disk);
+  CHECK(again.head_sets() == 2);
+  CHECK(again.entry(KeyKind::heads, kv) == ev);
+  CHECK(again.entry(KeyKind::heads, kw) == ew);
 }
 
 TEST_CASE("head set: version vectors decide which heads stay") {
@@ -65,37 +217,40 @@ TEST_CASE("head set: version vectors decide which heads stay") {
 
 TEST_CASE("replica store: heads must verify and belong to the volume") {
   MemoryStore mem;
-  ReplicaStore rs(mem);
+  SteppedDiskQueue disk(mem);
+  ReplicaStore rs(mem, disk);
   auto v = make_volume(2), w = make_volume(3);
   Bytes good = make_head(v, {{device_id(1), 1}});
   Bytes bad = good;
   bad[bad.size() - 1] ^= 1;  // the signature
-  CHECK(rs.put_heads(v.id(), {bad}).code() == Errc::corrupt);
-  CHECK(rs.put_heads(v.id(), {make_head(w, {{device_id(1), 1}})}).code() == Errc::corrupt);
-  CHECK(rs.put_heads(v.id(), {Bytes{1, 2, 3}}).code() == Errc::corrupt);
+  CHECK(put_heads_now(rs, disk, v.id(), {bad}).code() == Errc::corrupt);
+  CHECK(put_heads_now(rs, disk, v.id(), {make_head(w, {{device_id(1), 1}})}).code() ==
+        Errc::corrupt);
+  CHECK(put_heads_now(rs, disk, v.id(), {Bytes{1, 2, 3}}).code() == Errc::corrupt);
   CHECK(rs.size() == 0);
-  auto r = rs.put_heads(v.id(), {bad, good});  // the valid one is kept
+  auto r = put_heads_now(rs, disk, v.id(), {bad, good});  // the valid one is kept
   REQUIRE(r.ok());
   CHECK(*r);
   CHECK(rs.contains(KeyKind::heads, HeadSet::key_for(v.id())));
   auto e1 = rs.entry(KeyKind::heads, HeadSet::key_for(v.id()));
-  CHECK(*rs.put_heads(v.id(), {good}) == false);
-  CHECK(*rs.put_heads(v.id(), {make_head(v, {{device_id(1), 2}})}) == true);
+  CHECK(*put_heads_now(rs, disk, v.id(), {good}) == false);
+  CHECK(*put_heads_now(rs, disk, v.id(), {make_head(v, {{device_id(1), 2}})}) == true);
   auto e2 = rs.entry(KeyKind::heads, HeadSet::key_for(v.id()));
   CHECK(e1->fp != e2->fp);
   CHECK(e2->volume == v.id());
   CHECK(rs.get_heads(v.id())->size() == 1);
+  CHECK(rs.head_sets() == 1);
 }
 
 TEST_CASE("replica store: summaries find the one part that differs") {
   std::mt19937_64 rng(sim::seed_or(9));
   MemoryStore ma, mb;
-  ReplicaStore a(ma), b(mb);
-  std::vector<sim::TestBlock> blocks;
+  SteppedDiskQueue da(ma), db(mb);
+  ReplicaStore a(ma, da), b(mb, db);
   for (int i = 0; i < 500; ++i) {
-    blocks.push_back(sim::random_block(rng));
-    CHECK(a.put_block(blocks.back().id, blocks.back().data).ok());
-    CHECK(b.put_block(blocks.back().id, blocks.back().data).ok());
+    auto x = sim::random_block(rng);
+    CHECK(put_now(a, da, x).ok());
+    CHECK(put_now(b, db, x).ok());
   }
   Id256 lo = sim::random_id(rng), hi = sim::random_id(rng);
   CHECK(a.summarize(lo, hi, 4) == b.summarize(lo, hi, 4));
@@ -103,7 +258,7 @@ TEST_CASE("replica store: summaries find the one part that differs") {
   sim::TestBlock extra;
   do extra = sim::random_block(rng);
   while (!ring::in_half_open(extra.id, lo, hi));
-  CHECK(a.put_block(extra.id, extra.data).ok());
+  CHECK(put_now(a, da, extra).ok());
   auto sa = a.summarize(lo, hi, 4), sb = b.summarize(lo, hi, 4);
   int differ = 0;
   uint64_t count = 0;

@@ -40,9 +40,14 @@ size_t SimCluster::add_node() {
   p->store = std::make_unique<MemoryStore>();
   p->transport = std::make_unique<SimTransport>(net_, p->ep);
   p->clock = std::make_unique<SimClock>(net_, p->ep);
+  // Reports go through the node's clock, so a crash drops them like the rest of its events.
+  p->disk = std::make_unique<InlineDiskQueue>(
+      *p->store, [clock = p->clock.get(), delay = disk_delay_ms_](std::function<void()> fn) {
+        clock->schedule(delay, std::move(fn));
+      });
   ChordConfig c = cfg_;
   c.rng_seed = rng()();
-  p->node = std::make_unique<ChordNode>(*p->transport, *p->clock, *p->store, p->id, c);
+  p->node = std::make_unique<ChordNode>(*p->transport, *p->clock, *p->store, *p->disk, p->id, c);
   peers_.push_back(std::move(p));
   return i;
 }

@@ -1,8 +1,8 @@
-// SimCluster: the test harness of the sim suite: many real ChordNodes, each with a MemoryStore,
-// a SimTransport and a SimClock, on one SimNetwork. It grows rings from joins, crashes and
-// partitions nodes, runs client calls to completion in virtual time, and knows the true ring
-// (sorted live member ids) to check the nodes against. The seed comes from PEERSTORE_SIM_SEED
-// when set. Single-threaded.
+// SimCluster: the test harness of the sim suite: many real ChordNodes, each with a MemoryStore
+// (written through an InlineDiskQueue), a SimTransport and a SimClock, on one SimNetwork. It grows
+// rings from joins, crashes and partitions nodes, runs client calls to completion in virtual time,
+// and knows the true ring (sorted live member ids) to check the nodes against. The seed comes from
+// PEERSTORE_SIM_SEED when set. Single-threaded.
 #pragma once
 
 #include <functional>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dht/chord_node.h"
+#include "dht/inline_disk_queue.h"
 #include "dht/sim_clock.h"
 #include "dht/sim_network.h"
 #include "dht/sim_transport.h"
@@ -32,6 +33,7 @@ struct SimPeer {
   std::unique_ptr<MemoryStore> store;
   std::unique_ptr<SimTransport> transport;
   std::unique_ptr<SimClock> clock;
+  std::unique_ptr<InlineDiskQueue> disk;
   std::unique_ptr<ChordNode> node;
 };
 
@@ -51,6 +53,8 @@ class SimCluster {
 
   // A new, idle node with a fresh id. Returns its index.
   size_t add_node();
+  // How long the disks of nodes added from now on take to report a write (0: the next event).
+  void set_disk_delay(int64_t ms) { disk_delay_ms_ = ms; }
   // Node 0 creates the ring, then `n - 1` more join one at a time through random members,
   // `spacing_ms` apart, calling `step` (the invariant checker) after each. Returns false if some
   // join failed.
@@ -96,6 +100,7 @@ class SimCluster {
   uint64_t seed_;
   ChordConfig cfg_;
   SimNetwork net_;
+  int64_t disk_delay_ms_ = 0;
   std::vector<std::unique_ptr<SimPeer>> peers_;
 };
 

@@ -1,8 +1,9 @@
 // Replicated storage on the simulated ring: quorum writes land on each key's successor and the
 // next two nodes; repair brings every key to 3 copies; joining nodes pull the keys they now own;
-// leaving nodes hand theirs over first; a replica that returns a block whose hash is wrong is
-// ignored and the block is read from another; nodes refuse blocks that do not hash to their id
-// and heads that do not verify; head sets keep the heads no other head dominates.
+// leaving nodes hand theirs over first, and finish only once the writes they accepted are on
+// their disk; a replica that returns a block whose hash is wrong is ignored and the block is
+// read from another; nodes refuse blocks that do not hash to their id and heads that do not
+// verify; head sets keep the heads no other head dominates.
 #include <doctest/doctest.h>
 
 #include "dht/sim_clock.h"
@@ -64,6 +65,55 @@ TEST_CASE("sim: replication, repair, join pull and leave handoff") {
   }
   REQUIRE(settle(c, 60000, &why) >= 0);
   CHECK(book.read_all(c) == "");
+}
+
+TEST_CASE("sim: a leaving node acknowledges what it accepted first, and refuses later writes") {
+  uint64_t seed = seed_or(12);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  REQUIRE(c.grow(8, 100));
+  // One node with a disk much slower than its handoff.
+  c.set_disk_delay(2000);
+  size_t x = c.add_node();
+  c.set_disk_delay(0);
+  REQUIRE(c.join(x).ok());
+  std::string why;
+  REQUIRE(settle(c, 60000, &why) >= 0);
+  c.run_for(5000);
+
+  int ep = c.net().add_endpoint("client");
+  SimTransport transport(c.net(), ep);
+  SimClock clock(c.net(), ep);
+  Rpc client(transport, clock, NodeRef{Id256{}, "client"});
+  std::vector<std::string> events;
+  auto record = [&](std::string what) {
+    return [&events, what](Result<Message> r) {
+      events.push_back(what + (r ? " ok" : std::string(" ") + errc_name(r.code())));
+    };
+  };
+  auto early = random_block(c.rng()), late = random_block(c.rng());
+  client.call(c.peer(x).addr, msg::PutBlock{early.id, early.data}, 10000, record("early"));
+  for (int t = 0; t < 1000 && !c.node(x).storage().contains(KeyKind::block, early.id); ++t)
+    c.run_for(1);
+  REQUIRE(c.node(x).storage().contains(KeyKind::block, early.id));
+  CHECK(events.empty());  // accepted, not on disk yet
+  c.node(x).leave([&](Status st) { events.push_back(st ? "left" : st.error().message()); });
+  client.call(c.peer(x).addr, msg::PutBlock{late.id, late.data}, 10000, record("late"));
+  // The process exits as soon as the leave is done: the early ack must be on its way by then.
+  int64_t deadline = c.net().now_ms() + 20000;
+  while (std::find(events.begin(), events.end(), "left") == events.end() &&
+         c.net().now_ms() < deadline)
+    c.net().run_one();
+  c.crash(x);
+  c.run_for(200);
+  std::string seen;
+  for (auto& e : events) seen += e + "; ";
+  INFO("events: " << seen);
+  CHECK(events == std::vector<std::string>{"late unavailable", "left", "early ok"});
+  // The handoff took the early block along.
+  bool held = false;
+  for (size_t i : c.live_nodes()) held |= c.node(i).storage().contains(KeyKind::block, early.id);
+  CHECK(held);
 }
 
 TEST_CASE("sim: a replica returning a wrong block is ignored; bad blocks and heads are refused") {

@@ -1,0 +1,119 @@
+#include "dht/dht_client.h"
+
+#include <future>
+
+#include "common/log.h"
+#include "dht/chord_node.h"
+#include "dht/loop_thread.h"
+#include "dht/tcp_transport.h"
+#include "dht/thread_disk_queue.h"
+#include "dht/uv_clock.h"
+
+namespace peerstore {
+
+Result<std::unique_ptr<DhtClient>> DhtClient::start(LocalStore& store, const Id256& node_id,
+                                                    DhtClientOptions opts) {
+  std::unique_ptr<DhtClient> c(new DhtClient);
+  PS_ASSIGN(c->loop_, LoopThread::start("dht"));
+  auto joined = std::make_shared<std::promise<Status>>();
+  auto joined_f = joined->get_future();
+  Status setup = c->loop_->call([&]() -> Status {
+    LoopThread& loop = *c->loop_;
+    c->clock_ = std::make_unique<UvClock>(loop.loop());
+    TcpTransportOptions topt;
+    topt.listen = opts.listen;
+    PS_ASSIGN(c->transport_, TcpTransport::start(loop.loop(), topt));
+    c->address_ = c->transport_->address();
+    c->disk_ = std::make_unique<ThreadDiskQueue>(
+        store, [l = c->loop_.get()](std::function<void()> fn) { l->post(std::move(fn)); });
+    c->node_ = std::make_unique<ChordNode>(*c->transport_, *c->clock_, store, *c->disk_, node_id,
+                                           opts.chord);
+    if (opts.join.empty()) {
+      c->node_->create();
+      joined->set_value({});
+    } else {
+      c->node_->join(opts.join, [joined](Status st) { joined->set_value(st); });
+    }
+    return {};
+  });
+  if (!setup) {
+    c->loop_->stop([&] { c->shutdown(); });
+    return setup.error();
+  }
+  if (joined_f.wait_for(std::chrono::milliseconds(opts.join_timeout_ms)) !=
+      std::future_status::ready) {
+    c->loop_->stop([&] { c->shutdown(); });
+    return fail(Errc::unavailable, "cannot join " + opts.join +
+                                       ": no PeerStore node answered within " +
+                                       std::to_string(opts.join_timeout_ms / 1000) +
+                                       " s; check the address and that a node runs there");
+  }
+  if (Status st = joined_f.get(); !st) {
+    c->loop_->stop([&] { c->shutdown(); });
+    return fail(st.code(), "cannot join " + opts.join + ": " + st.error().message());
+  }
+  log::debug("dht: node " + node_id.short_hex() + " listening on " + c->address_ +
+             (opts.join.empty() ? ", started a new ring" : ", joined through " + opts.join));
+  return c;
+}
+
+DhtClient::~DhtClient() {
+  if (loop_) loop_->stop([this] { shutdown(); });
+}
+
+void DhtClient::shutdown() {
+  node_.reset();
+  disk_.reset();  // drains what the node queued for the disk
+  if (transport_) transport_->close([] {});
+  clock_.reset();
+}
+
+Status DhtClient::leave(std::chrono::milliseconds timeout) {
+  auto done = std::make_shared<std::promise<Status>>();
+  auto f = done->get_future();
+  loop_->post([this, done] {
+    if (!node_->is_member()) return done->set_value({});
+    node_->leave([done](Status st) { done->set_value(st); });
+  });
+  if (f.wait_for(timeout) != std::future_status::ready)
+    return fail(Errc::timeout, "leaving the ring took longer than " +
+                                   std::to_string(timeout.count() / 1000) + " s");
+  return f.get();
+}
+
+msg::NodeStatus DhtClient::status() {
+  return loop_->call([this] { return node_->status(); });
+}
+
+void DhtClient::set_pending_uploads_source(std::function<uint64_t()> source) {
+  loop_->post([this, source = std::move(source)]() mutable {
+    node_->set_pending_uploads_source(std::move(source));
+  });
+}
+
+void DhtClient::get_block(const BlockId& id, std::function<void(Result<Bytes>)> done) {
+  loop_->post(
+      [this, id, done = std::move(done)]() mutable { node_->get_block(id, std::move(done)); });
+}
+
+void DhtClient::put_block(const BlockId& id, Bytes data, std::function<void(Status)> done) {
+  loop_->post([this, id, data = std::move(data), done = std::move(done)]() mutable {
+    node_->put_block(id, std::move(data), std::move(done));
+  });
+}
+
+void DhtClient::get_heads(const VolumeId& volume,
+                          std::function<void(Result<std::vector<Bytes>>)> done) {
+  loop_->post([this, volume, done = std::move(done)]() mutable {
+    node_->get_heads(volume, std::move(done));
+  });
+}
+
+void DhtClient::put_heads(const VolumeId& volume, std::vector<Bytes> heads,
+                          std::function<void(Status)> done) {
+  loop_->post([this, volume, heads = std::move(heads), done = std::move(done)]() mutable {
+    node_->put_heads(volume, std::move(heads), std::move(done));
+  });
+}
+
+}  // namespace peerstore

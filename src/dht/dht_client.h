@@ -1,0 +1,72 @@
+// DhtClient: a running DHT node on its own loop thread and the thread-safe face the rest of the
+// process sees: the RemoteStore behind a mount's TieredStore, the node's status, and a graceful
+// leave. It owns the LoopThread and, on it, the clock, the TCP transport, the disk queue and the
+// ChordNode; every call from another thread is posted to the loop, and every callback runs on
+// the loop (quick, never blocking). Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "dht/chord_config.h"
+#include "dht/message.h"
+#include "store/local_store.h"
+#include "store/remote_store.h"
+
+namespace peerstore {
+
+class ChordNode;
+class LoopThread;
+class TcpTransport;
+class ThreadDiskQueue;
+class UvClock;
+
+struct DhtClientOptions {
+  std::string listen = "127.0.0.1:0";  // port 0: any free port
+  std::string join;                    // empty: start a new ring
+  ChordConfig chord;
+  int64_t join_timeout_ms = 10000;
+};
+
+class DhtClient final : public RemoteStore {
+ public:
+  // Listens, then creates a ring or joins the one `opts.join` belongs to. `store` holds what the
+  // node keeps for the ring and must outlive the client. A join nobody answers fails within
+  // join_timeout_ms with a message that says what to check.
+  static Result<std::unique_ptr<DhtClient>> start(LocalStore& store, const Id256& node_id,
+                                                  DhtClientOptions opts);
+  // Stops at once, as a crash would look to the ring (call leave() first to go gracefully).
+  ~DhtClient() override;
+  DhtClient(const DhtClient&) = delete;
+  DhtClient& operator=(const DhtClient&) = delete;
+
+  // Hands this node's keys to the nodes that keep them from now on and tells the neighbours.
+  Status leave(std::chrono::milliseconds timeout);
+  // The address other nodes reach this one at.
+  const std::string& address() const { return address_; }
+  msg::NodeStatus status();
+  // Where status reports its "pending uploads" from (the mount's upload queue).
+  void set_pending_uploads_source(std::function<uint64_t()> source);
+
+  void get_block(const BlockId& id, std::function<void(Result<Bytes>)> done) override;
+  void put_block(const BlockId& id, Bytes data, std::function<void(Status)> done) override;
+  void get_heads(const VolumeId& volume,
+                 std::function<void(Result<std::vector<Bytes>>)> done) override;
+  void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
+                 std::function<void(Status)> done) override;
+
+ private:
+  DhtClient() = default;
+  void shutdown();  // loop thread
+
+  std::string address_;
+  std::unique_ptr<LoopThread> loop_;
+  // Loop-thread objects, destroyed on the loop in reverse order.
+  std::unique_ptr<UvClock> clock_;
+  std::unique_ptr<TcpTransport> transport_;
+  std::unique_ptr<ThreadDiskQueue> disk_;
+  std::unique_ptr<ChordNode> node_;
+};
+
+}  // namespace peerstore

@@ -1,0 +1,15 @@
+// query_status: asks the node at an address for its status over a client-only connection (the
+// `peerstore status` command). Starts and stops its own loop thread; blocks the caller until
+// the answer or the timeout. Thread-safe (each call is independent).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "dht/message.h"
+
+namespace peerstore {
+
+Result<msg::NodeStatus> query_status(const std::string& address, std::chrono::milliseconds timeout);
+
+}  // namespace peerstore

@@ -1,0 +1,42 @@
+// Wiring helpers the PeerStore binaries share: default directories, the user-facing form of an
+// error, the node address file that lets `peerstore status --data DIR` find a running node, and
+// signal masks for helper threads. Stateless; thread-safe.
+#pragma once
+
+#include <string>
+
+#include "common/result.h"
+
+namespace peerstore::tool {
+
+// $XDG_xxx/peerstore, or ~/<home_suffix>.
+std::string default_dir(const char* xdg_var, const char* home_suffix);
+inline std::string default_data_dir() {
+  return default_dir("XDG_DATA_HOME", "/.local/share/peerstore");
+}
+inline std::string default_config_dir() {
+  return default_dir("XDG_CONFIG_HOME", "/.config/peerstore");
+}
+
+// Contexts of start-up errors are written as sentences for people.
+std::string user_message(const Error& e);
+
+// DATA/node.addr holds the address of the node running on DATA while it runs.
+Status write_node_address(const std::string& data_dir, const std::string& address);
+void remove_node_address(const std::string& data_dir);
+Result<std::string> read_node_address(const std::string& data_dir);
+
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread while alive, so threads started
+// meanwhile inherit the mask and those signals reach the thread that waits for them.
+class SignalBlock {
+ public:
+  SignalBlock();
+  ~SignalBlock();
+  SignalBlock(const SignalBlock&) = delete;
+  SignalBlock& operator=(const SignalBlock&) = delete;
+};
+
+// Waits (blocking those signals first) until SIGINT, SIGTERM or SIGHUP arrives; returns it.
+int wait_for_stop_signal();
+
+}  // namespace peerstore::tool
