@@ -8,11 +8,32 @@ Rpc::Rpc(Transport& transport, Clock& clock, NodeRef self)
     : transport_(transport), clock_(clock), self_(std::move(self)) {
   transport_.set_receiver(
       [this](const std::string& from, ByteView bytes) { on_bytes(from, bytes); });
+  // The transport may say so from inside send(), and a callback must never run inside call().
+  transport_.set_unreachable_handler(
+      [this](const std::string& to) { defer([this, to] { fail_calls_to(to); }); });
 }
 
 Rpc::~Rpc() {
   transport_.set_receiver(nullptr);
+  transport_.set_unreachable_handler(nullptr);
   drop_all();
+}
+
+void Rpc::fail_calls_to(const std::string& to) {
+  // A refused connection means nobody listens there: fail now rather than at the timeout, so a
+  // crashed node is noticed in milliseconds when its host is up.
+  std::vector<uint64_t> ids;
+  for (auto& [id, p] : pending_)
+    if (p.to == to) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) continue;  // a callback before us removed it
+    Reply cb = std::move(it->second.cb);
+    clock_.cancel(it->second.timer);
+    pending_.erase(it);
+    ++stats_.unreachable;
+    cb(fail(Errc::unavailable, "cannot reach " + to));
+  }
 }
 
 void Rpc::drop_all() {

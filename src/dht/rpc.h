@@ -23,7 +23,7 @@ class Rpc {
 
   struct Stats {
     uint64_t calls = 0, responses = 0, timeouts = 0, retries = 0, corrupt = 0, stray = 0,
-             requests = 0;
+             requests = 0, unreachable = 0;
   };
 
   Rpc(Transport& transport, Clock& clock, NodeRef self);
@@ -62,6 +62,7 @@ class Rpc {
   void on_message(const std::string& from, Message m);
   void send(const std::string& to, Message m);
   void call_once(const std::string& to, Body request, int64_t timeout_ms, Reply cb);
+  void fail_calls_to(const std::string& to);
 
   Transport& transport_;
   Clock& clock_;

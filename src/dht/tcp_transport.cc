@@ -224,6 +224,7 @@ void TcpTransport::unreachable(const std::string& to, const std::string& why) {
   stats_.dropped_sends += lost;
   log::debug("tcp: cannot reach " + to + ": " + why + " (" + std::to_string(lost) +
              " messages dropped)");
+  if (lost && unreachable_handler_) unreachable_handler_(to);
 }
 
 void TcpTransport::accept() {

@@ -56,6 +56,9 @@ class TcpTransport final : public Transport, private TcpConnection::Owner {
   // for a peer that cannot be reached.
   void send(const std::string& to, Bytes message) override;
   void set_receiver(Receiver receiver) override { receiver_ = std::move(receiver); }
+  void set_unreachable_handler(Unreachable handler) override {
+    unreachable_handler_ = std::move(handler);
+  }
 
   // Closes the listener and every connection and drops what is queued; send() drops from now
   // on. `done` runs once every handle is closed: from a close callback, or at once if nothing
@@ -97,6 +100,7 @@ class TcpTransport final : public Transport, private TcpConnection::Owner {
   std::string address_;
   uv_tcp_t* listener_ = nullptr;  // on the heap: its close callback frees it
   Receiver receiver_;
+  Unreachable unreachable_handler_;
   std::unordered_set<TcpConnection*> conns_;              // every connection until released
   std::unordered_map<std::string, TcpConnection*> open_;  // the one send() uses, per peer
   std::unordered_map<std::string, Queue> dialing_;

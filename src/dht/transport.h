@@ -23,6 +23,11 @@ class Transport {
   virtual const std::string& address() const = 0;
   virtual void send(const std::string& to, Bytes message) = 0;
   virtual void set_receiver(Receiver receiver) = 0;
+  // Told that messages to `to` were dropped because no connection to it could be made (nothing
+  // listens there, or no address works), possibly from inside send(). Lets callers fail at
+  // once instead of waiting for their timeouts; transports that cannot tell never call it.
+  using Unreachable = std::function<void(const std::string& to)>;
+  virtual void set_unreachable_handler(Unreachable handler) { (void)handler; }
 };
 
 }  // namespace peerstore

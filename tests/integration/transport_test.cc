@@ -10,10 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <future>
 #include <random>
 
+#include "dht/loop_thread.h"
 #include "dht/message.h"
+#include "dht/rpc.h"
 #include "dht/tcp_transport.h"
+#include "dht/uv_clock.h"
 #include "raw_socket.h"
 #include "transport_peer.h"
 
@@ -326,6 +330,48 @@ TEST_CASE("tcp transport: close(done) closes everything; sends after it are drop
   a->send(b->address(), text("after"));
   REQUIRE(eventually([&] { return a->stats().dropped_sends == 1; }));
   CHECK(b->inbox_size() == 1);
+}
+
+}  // namespace
+}  // namespace peerstore
+
+namespace peerstore {
+namespace {
+
+// A crashed node whose host is up refuses connections: calls to it must fail at once, not at
+// their timeout, or every repair after a crash waits seconds per call.
+TEST_CASE("rpc over tcp: a call to an address where nothing listens fails at once") {
+  auto started = LoopThread::start("rpc-test");
+  REQUIRE(started.ok());
+  auto loop = std::move(*started);
+  std::unique_ptr<UvClock> clock;
+  std::unique_ptr<TcpTransport> transport;
+  std::unique_ptr<Rpc> rpc;
+  std::promise<std::pair<Errc, int64_t>> done;
+  std::string dead = "127.0.0.1:" + std::to_string(dead_port());
+  loop->call([&] {
+    clock = std::make_unique<UvClock>(loop->loop());
+    transport = std::move(*TcpTransport::start(loop->loop(), listening()));
+    rpc = std::make_unique<Rpc>(*transport, *clock, NodeRef{Id256{}, transport->address()});
+    int64_t t0 = clock->now_ms();
+    rpc->call(
+        dead, msg::Ping{}, 10000,
+        [&, t0](Result<Message> r) {
+          done.set_value({r.code(), clock->now_ms() - t0});
+        },
+        3);
+  });
+  auto f = done.get_future();
+  REQUIRE(f.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  auto [code, ms] = f.get();
+  CHECK(code == Errc::unavailable);
+  CHECK(ms < 2000);
+  loop->call([&] { CHECK(rpc->stats().unreachable == 1); });
+  loop->stop([&] {
+    rpc.reset();
+    transport->close([] {});
+    clock.reset();
+  });
 }
 
 }  // namespace
