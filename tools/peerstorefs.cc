@@ -34,8 +34,26 @@ using tool::user_message;
 struct Args {
   std::string mountpoint, data, config, listen = "127.0.0.1:0", join;
   bool foreground = false, debug = false, replicated = false;
+  uint64_t cache_bytes = uint64_t(4) << 30;
   std::vector<std::string> options;
 };
+
+// "512M", "8G", "1048576": bytes, with an optional K, M, G or T (powers of 1024).
+std::optional<uint64_t> parse_size(const std::string& s) {
+  size_t used = 0;
+  uint64_t n = 0;
+  try {
+    n = std::stoull(s, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string unit = s.substr(used);
+  static const std::string kUnits = "KMGT";
+  if (unit.empty()) return n;
+  size_t shift = kUnits.find(char(std::toupper(unit[0])));
+  if (unit.size() > 1 || shift == std::string::npos) return std::nullopt;
+  return n << (10 * (shift + 1));
+}
 
 // Splits and checks -o options: PeerStore's own (durability=) are taken out, and only what
 // libfuse's mount understands goes through.
@@ -65,6 +83,13 @@ Result<std::vector<std::string>> parse_mount_options(const std::vector<std::stri
                       "-o durability takes 'local' (fsync waits for this disk) or "
                       "'replicated' (fsync waits for the network's copies)");
         a.replicated = v == "replicated";
+        continue;
+      }
+      if (key == "cache_size") {
+        auto size = parse_size(opt.substr(opt.find('=') + 1));
+        if (opt.find('=') == std::string::npos || !size)
+          return fail(Errc::invalid, "-o cache_size takes a size such as 512M or 8G");
+        a.cache_bytes = *size;
         continue;
       }
       bool ok = opt.find('=') == std::string::npos ? kFlags.count(key) > 0 : kValued.count(key) > 0;
@@ -97,6 +122,7 @@ Result<int> serve(const Args& a, int report_fd) {
             DhtClient::start(*ring_store, node_id_for(identity.device.public_key()), dopt));
   TieredStoreOptions topt;
   topt.replicated = a.replicated;
+  topt.cache_bytes = a.cache_bytes;
   auto tiered = std::make_shared<TieredStore>(*store, *dht, topt);
   dht->set_pending_uploads_source([w = std::weak_ptr<TieredStore>(tiered)]() -> uint64_t {
     auto t = w.lock();
@@ -164,7 +190,8 @@ int main(int argc, char** argv) {
   app.add_flag("-f,--foreground", a.foreground, "Stay in the foreground and log to stderr");
   app.add_flag("-d,--debug", a.debug, "Log every FUSE request (implies -f)");
   app.add_option("-o", a.options,
-                 "Mount options: allow_other, ro, fsname=..., durability=local|replicated, ...")
+                 "Mount options: allow_other, ro, fsname=..., durability=local|replicated, "
+                 "cache_size=SIZE, ...")
       ->allow_extra_args(false);
   try {
     app.parse(argc, argv);

@@ -78,6 +78,11 @@ class ChordNode {
   const Stats& stats() const { return stats_; }
   const Rpc::Stats& rpc_stats() const { return rpc_.stats(); }
 
+  // Deletes the local copies of those `ids` this node does not keep as a replica (outside
+  // (pred_R, self]), for the hosting process's bounded cache; `done` gets the ids deleted. While
+  // the ring is smaller than the replica count, or the node is not a member, it keeps them all.
+  void release_blocks(const std::vector<Id256>& ids, std::function<void(std::vector<Id256>)> done);
+
   // What `peerstore status` shows (a get_status request gets the same).
   msg::NodeStatus status() const;
   // Where status() reads the hosting process's pending uploads from; nullptr: none.

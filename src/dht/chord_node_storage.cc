@@ -370,3 +370,21 @@ void ChordNode::leave_handoff() {
 }
 
 }  // namespace peerstore
+
+namespace peerstore {
+
+void ChordNode::release_blocks(const std::vector<Id256>& ids,
+                               std::function<void(std::vector<Id256>)> done) {
+  const auto& preds = routing_.predecessors();
+  if (state_ != State::member || preds.size() < cfg_.replicas) {
+    rpc_.defer([done = std::move(done)] { done({}); });
+    return;
+  }
+  const Id256& lo = preds[cfg_.replicas - 1].id;  // we keep (pred_R, self]
+  std::vector<Id256> drop;
+  for (auto& id : ids)
+    if (lo != self_.id && !ring::in_half_open(id, lo, self_.id)) drop.push_back(id);
+  store_.forget_blocks(drop, std::move(done));
+}
+
+}  // namespace peerstore

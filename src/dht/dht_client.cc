@@ -116,4 +116,10 @@ void DhtClient::put_heads(const VolumeId& volume, std::vector<Bytes> heads,
   });
 }
 
+void DhtClient::release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) {
+  loop_->post([this, ids = std::move(ids), done = std::move(done)]() mutable {
+    node_->release_blocks(ids, std::move(done));
+  });
+}
+
 }  // namespace peerstore

@@ -55,6 +55,7 @@ class DhtClient final : public RemoteStore {
                  std::function<void(Result<std::vector<Bytes>>)> done) override;
   void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
                  std::function<void(Status)> done) override;
+  void release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) override;
 
  private:
   DhtClient() = default;

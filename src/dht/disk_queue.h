@@ -24,7 +24,10 @@ class DiskBatch {
   void add_heads(const VolumeId& volume, std::vector<Bytes> heads) {
     batch_.heads.emplace_back(volume, std::move(heads));
   }
-  bool empty() const { return batch_.blocks.empty() && batch_.heads.empty(); }
+  void add_erase(const BlockId& id) { batch_.erase.push_back(id); }
+  bool empty() const {
+    return batch_.blocks.empty() && batch_.heads.empty() && batch_.erase.empty();
+  }
   // Valid while this DiskBatch lives (moves keep it valid: the bytes never move).
   const WriteBatch& batch() const { return batch_; }
 

@@ -160,6 +160,33 @@ void ReplicaStore::drain(std::function<void()> done) {
   drained_.push_back(std::move(done));
 }
 
+void ReplicaStore::forget_blocks(const std::vector<Id256>& ids,
+                                 std::function<void(std::vector<Id256>)> done) {
+  std::vector<Id256> dropped;
+  for (auto& id : ids) {
+    if (mem_blocks_.count(id)) continue;  // a peer just stored it: not ours to drop now
+    size_t size = 0;
+    if (!store_
+             .view(id,
+                   [&](ByteView b) {
+                     size = b.size();
+                     return Status();
+                   })
+             .ok())
+      continue;
+    if (contains(KeyKind::block, id)) {
+      unindex(KeyKind::block, id);
+      block_bytes_ -= std::min<uint64_t>(block_bytes_, size);
+    }
+    pending_.erased.push_back(id);
+    dropped.push_back(id);
+  }
+  if (dropped.empty()) return post([done = std::move(done)] { done({}); });
+  pending_.waiters.push_back(
+      [done = std::move(done), dropped](Status st) { done(st ? dropped : std::vector<Id256>{}); });
+  write_pending();
+}
+
 void ReplicaStore::write_pending() {
   // Group commit: while a batch is being written the next one accumulates, unless it grows big.
   if (pending_.waiters.empty() || (!writing_.empty() && pending_.bytes < kBatchBytes)) return;
@@ -168,6 +195,7 @@ void ReplicaStore::write_pending() {
   // ack. A power cut may forget the last commits (never corrupt the store); copies on the other
   // replicas, quorum writes and repair cover that.
   DiskBatch batch(/*durable=*/false);
+  for (auto& id : pending_.erased) batch.add_erase(id);  // before the puts: a re-put id stays
   for (auto& id : pending_.blocks) batch.add_block(id, mem_blocks_.at(id).data);
   for (auto& v : pending_.volumes) batch.add_heads(v, mem_heads_.at(v).set.encoded());
   uint64_t seq = pending_.seq;

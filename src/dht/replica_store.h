@@ -49,6 +49,10 @@ class ReplicaStore {
   Result<std::vector<Bytes>> get_heads(const VolumeId& volume);
   // Runs `done` once every write accepted so far has committed or failed.
   void drain(std::function<void()> done);
+  // Deletes the committed local copies of `ids` (a bounded cache gives them up; the caller has
+  // checked that the node need not keep them): un-indexed now, erased in the next batch. Blocks
+  // still being written stay. `done` gets the ids erased, once the erase committed.
+  void forget_blocks(const std::vector<Id256>& ids, std::function<void(std::vector<Id256>)> done);
 
   size_t size() const { return index_.size(); }
   size_t blocks() const { return blocks_; }
@@ -73,6 +77,7 @@ class ReplicaStore {
   struct Batch {
     uint64_t seq = 0;
     std::vector<Id256> blocks;
+    std::vector<Id256> erased;
     std::vector<VolumeId> volumes;
     std::vector<Done> waiters;
     size_t bytes = 0;

@@ -205,6 +205,11 @@ Status LmdbStore::write(const WriteBatch& batch) {
   // meta page supersedes it anyway.
   int rc = mdb_txn_begin(env_->env, nullptr, batch.durable ? 0 : MDB_NOMETASYNC, &txn.t);
   if (rc) return lmdb_error(rc, "write txn");
+  for (auto& id : batch.erase) {
+    MDB_val k = val(id.view());
+    rc = mdb_del(txn.t, env_->blocks, &k, nullptr);
+    if (rc && rc != MDB_NOTFOUND) return lmdb_error(rc, "erase block " + id.short_hex());
+  }
   for (auto& b : batch.blocks) {
     if (b.data.size() > kMaxBlockSize) return fail(Errc::too_big, "block " + b.id.short_hex());
     MDB_val k = val(b.id.view()), v = val(b.data);

@@ -11,6 +11,10 @@
 namespace peerstore {
 
 struct WriteBatch {
+  // Blocks to delete, applied before `blocks` (so a batch that erases and stores one id keeps
+  // it). Only a bounded cache deletes: blocks are immutable, and a block some head needs must
+  // stay somewhere on the network.
+  std::vector<BlockId> erase;
   std::vector<BlockRecord> blocks;
   std::vector<std::pair<VolumeId, std::vector<Bytes>>> heads;
   // false: atomic and crash-consistent, but may be lost in a power cut until the next durable

@@ -49,6 +49,7 @@ Status MemoryStore::write(const WriteBatch& batch) {
   for (auto& [vol, hs] : batch.heads)
     if (hs.size() > kMaxHeadsPerVolume) return fail(Errc::too_big, "head set");
   std::lock_guard lock(mu_);
+  for (auto& id : batch.erase) blocks_.erase(id);
   for (auto& b : batch.blocks) blocks_.try_emplace(b.id, b.data.begin(), b.data.end());
   for (auto& [vol, hs] : batch.heads) {
     if (hs.empty())

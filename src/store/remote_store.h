@@ -28,6 +28,11 @@ class RemoteStore {
   // Adds heads to the volume's set; the network keeps those no other head dominates.
   virtual void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
                          std::function<void(Status)> done) = 0;
+  // Offers this computer's local copies of blocks that are on the network (uploaded or fetched)
+  // for deletion, to bound the local cache. The network side shares the local store: it
+  // deletes those its own node need not keep and reports them.
+  virtual void release(std::vector<BlockId> ids,
+                       std::function<void(std::vector<BlockId>)> done) = 0;
 };
 
 }  // namespace peerstore

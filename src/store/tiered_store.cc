@@ -15,12 +15,66 @@ struct TieredStore::Fetch {
 };
 
 TieredStore::TieredStore(LocalStore& local, RemoteStore& remote, TieredStoreOptions opts)
-    : local_(local), remote_(remote), opts_(opts), uploads_(local, remote, opts.upload) {}
+    : local_(local), remote_(remote), opts_(opts), uploads_(local, remote, upload_options()) {}
+
+UploadQueueOptions TieredStore::upload_options() {
+  UploadQueueOptions o = opts_.upload;
+  o.on_block_uploaded = [this](const BlockId& id, size_t bytes) { note_cached(id, bytes); };
+  return o;
+}
+
+void TieredStore::note_cached(const BlockId& id, size_t bytes) {
+  {
+    std::lock_guard lk(m_);
+    if (auto it = cached_.find(id); it != cached_.end()) {
+      lru_.splice(lru_.end(), lru_, it->second.pos);
+    } else {
+      cached_.emplace(id, Cached{bytes, lru_.insert(lru_.end(), id)});
+      cached_bytes_ += bytes;
+    }
+  }
+  maybe_evict();
+}
+
+void TieredStore::touch(const BlockId& id) {
+  std::lock_guard lk(m_);
+  if (auto it = cached_.find(id); it != cached_.end())
+    lru_.splice(lru_.end(), lru_, it->second.pos);
+}
+
+void TieredStore::forget_cached(const BlockId& id) {
+  auto it = cached_.find(id);
+  if (it == cached_.end()) return;
+  cached_bytes_ -= it->second.bytes;
+  lru_.erase(it->second.pos);
+  cached_.erase(it);
+}
+
+void TieredStore::maybe_evict() {
+  std::vector<BlockId> victims;
+  {
+    std::lock_guard lk(m_);
+    // Victims leave the list at once, so rounds that overlap never offer a block twice.
+    if (cached_bytes_ <= opts_.cache_bytes) return;
+    // Down to 90 %, so eviction runs in rounds rather than once per block.
+    uint64_t target = opts_.cache_bytes - opts_.cache_bytes / 10;
+    while (cached_bytes_ > target && !lru_.empty()) {
+      victims.push_back(lru_.front());
+      forget_cached(lru_.front());
+    }
+  }
+  // What the network side keeps (its node's replicas) is simply no longer tracked: it does not
+  // count against the cache.
+  remote_.release(std::move(victims), [released = released_](std::vector<BlockId> ids) {
+    *released += ids.size();
+  });
+}
 
 TieredStore::~TieredStore() = default;
 
 Result<Bytes> TieredStore::get(const BlockId& id) {
   auto r = local_.get(id);
+  if (r.ok()) touch(id);
   if (r.ok() || r.code() != Errc::not_found) return r;
   return fetch(id);
 }
@@ -39,7 +93,10 @@ Status TieredStore::view(const BlockId& id, const std::function<Status(ByteView)
     auto has = local_.contains(id);
     found = !has.ok() || *has;
   }
-  if (found) return st;
+  if (found) {
+    if (st.ok()) touch(id);
+    return st;
+  }
   PS_ASSIGN(Bytes b, fetch(id));
   return fn(b);
 }
@@ -80,9 +137,12 @@ Result<Bytes> TieredStore::fetch(const BlockId& id) {
     if (auto st = local_.write(b); !st)
       log::warn("cannot keep block " + id.short_hex() + " locally: " + st.error().message());
   }
-  std::lock_guard lk(m_);
-  fetches_.erase(id);
-  ++(out.ok() ? fetched_ : fetch_failures_);
+  {
+    std::lock_guard lk(m_);
+    fetches_.erase(id);
+    ++(out.ok() ? fetched_ : fetch_failures_);
+  }
+  if (out.ok()) note_cached(id, out->size());
   if (!out.ok() && out.code() == Errc::not_found)
     return fail(Errc::not_found, "block " + id.short_hex() + " is neither here nor on the network");
   return out;
@@ -150,6 +210,11 @@ Status TieredStore::write(const WriteBatch& batch) {
     std::vector<BlockId> ids;
     ids.reserve(batch.blocks.size());
     for (auto& b : batch.blocks) ids.push_back(b.id);
+    {
+      // Uploading again: not evictable until the network confirms it.
+      std::lock_guard lk(m_);
+      for (auto& id : ids) forget_cached(id);
+    }
     ticket = uploads_.add_blocks(ids);
   }
   for (auto& [volume, hs] : batch.heads) ticket = uploads_.add_heads(volume, hs);
@@ -168,7 +233,9 @@ TieredStore::Stats TieredStore::tier_stats() const {
     std::lock_guard lk(m_);
     s.fetched = fetched_;
     s.fetch_failures = fetch_failures_;
+    s.cached_bytes = cached_bytes_;
   }
+  s.released = *released_;
   s.upload = uploads_.stats();
   return s;
 }

@@ -4,10 +4,15 @@
 // them to the network in the background. Head reads merge the network's heads with the local
 // ones, so a mount that starts sees what other computers committed. With replicated
 // durability, a durable write that carries heads (a commit: fsync, sync, unmount) returns only
-// once everything up to it is on the network. Thread-safe.
+// once everything up to it is on the network. The local copies of blocks known to be on the
+// network (uploaded or fetched in this run) form a cache bounded by cache_bytes: past it the
+// least recently used are offered to the network side, which deletes those its node need not
+// keep as a replica. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -23,6 +28,7 @@ struct TieredStoreOptions {
   int64_t fetch_timeout_ms = 60000;  // a guard only: the RemoteStore times out first
   int64_t heads_timeout_ms = 10000;  // then heads() serves the local set alone
   int64_t replicated_timeout_ms = 60000;
+  uint64_t cache_bytes = uint64_t(4) << 30;  // -o cache_size
   UploadQueueOptions upload;
 };
 
@@ -30,6 +36,8 @@ class TieredStore final : public LocalStore {
  public:
   struct Stats {
     uint64_t fetched = 0, fetch_failures = 0;
+    uint64_t cached_bytes = 0;  // tracked local copies of network blocks
+    uint64_t released = 0;      // copies the network side deleted to keep within the bound
     UploadQueue::Stats upload;
   };
 
@@ -52,7 +60,17 @@ class TieredStore final : public LocalStore {
 
  private:
   struct Fetch;
+  struct Cached {
+    size_t bytes;
+    std::list<BlockId>::iterator pos;
+  };
   Result<Bytes> fetch(const BlockId& id);
+  UploadQueueOptions upload_options();
+  // The block's local copy is on the network too: it may be released, least recently used first.
+  void note_cached(const BlockId& id, size_t bytes);
+  void touch(const BlockId& id);
+  void forget_cached(const BlockId& id);  // under m_
+  void maybe_evict();
 
   LocalStore& local_;
   RemoteStore& remote_;
@@ -61,6 +79,11 @@ class TieredStore final : public LocalStore {
   std::unordered_map<BlockId, std::shared_ptr<Fetch>, Id256Hash> fetches_;
   uint64_t fetched_ = 0, fetch_failures_ = 0;
   bool warned_offline_ = false;
+  std::list<BlockId> lru_;  // least recently used first
+  std::unordered_map<BlockId, Cached, Id256Hash> cached_;
+  uint64_t cached_bytes_ = 0;
+  // Shared with release callbacks, which may come after the store is gone.
+  std::shared_ptr<std::atomic<uint64_t>> released_ = std::make_shared<std::atomic<uint64_t>>(0);
   UploadQueue uploads_;  // last: its worker reads local_ until it is destroyed
 };
 

@@ -18,6 +18,7 @@ constexpr int64_t kMaxBackoffMs = 30000;
 UploadQueue::UploadQueue(BlockStore& local, RemoteStore& remote, UploadQueueOptions opts)
     : local_(local), remote_(remote), opts_(opts) {
   opts_.window = std::max<size_t>(opts_.window, 1);
+  core_->on_block_uploaded = opts_.on_block_uploaded;
   worker_ = std::thread([this] { run(); });
 }
 
@@ -25,6 +26,7 @@ UploadQueue::~UploadQueue() {
   {
     std::lock_guard lk(core_->m);
     core_->stopping = true;
+    core_->on_block_uploaded = nullptr;  // late callbacks must not reach our owner
   }
   core_->cv.notify_all();
   worker_.join();
@@ -149,11 +151,15 @@ void UploadQueue::start(Item item, std::unique_lock<std::mutex>& lk) {
                       });
   } else {
     auto bytes = local_.get(item.id);
-    if (!bytes) {
-      // Nothing to upload from here; the caller wrote it, so this is a store failure.
+    if (!bytes && bytes.code() == Errc::not_found) {
+      // Only a bounded cache deletes blocks, and only blocks the network confirmed it holds: a
+      // copy released while this upload waited is there already.
+      finish(core, std::move(item), Status(), retry);
+    } else if (!bytes) {
       finish(core, std::move(item), bytes.error(), retry);
     } else {
       BlockId id = item.id;
+      item.bytes = bytes->size();
       remote_.put_block(id, std::move(*bytes),
                         [core, item = std::move(item), retry](Status st) mutable {
                           finish(core, std::move(item), st, retry);
@@ -171,6 +177,7 @@ void UploadQueue::finish(const std::shared_ptr<Core>& core, Item item, const Sta
     core->outstanding.erase(item.seq);
     ++(item.is_heads ? core->stats.uploaded_heads : core->stats.uploaded_blocks);
     core->stats.last_error.clear();
+    if (!item.is_heads && core->on_block_uploaded) core->on_block_uploaded(item.id, item.bytes);
   } else {
     ++core->stats.failures;
     core->stats.last_error = st.error().message();

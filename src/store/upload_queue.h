@@ -24,6 +24,9 @@ namespace peerstore {
 struct UploadQueueOptions {
   size_t window = 32;       // uploads in flight
   int64_t retry_ms = 1000;  // first retry delay; doubles up to 30 s
+  // Told of each block once the network has it, on the RemoteStore's thread (quick, no blocking;
+  // never after the queue is destroyed).
+  std::function<void(const BlockId&, size_t bytes)> on_block_uploaded;
 };
 
 class UploadQueue {
@@ -61,6 +64,7 @@ class UploadQueue {
     std::vector<Bytes> heads;
     int64_t due_ms = 0;  // retry time
     int64_t backoff_ms = 0;
+    size_t bytes = 0;  // of a block, once read
   };
   // State shared with in-flight callbacks, which may outlive the queue object.
   struct Core {
@@ -71,6 +75,7 @@ class UploadQueue {
     size_t in_flight = 0;
     bool stopping = false;
     Stats stats;
+    std::function<void(const BlockId&, size_t)> on_block_uploaded;  // cleared when stopping
   };
 
   void run();

@@ -294,3 +294,47 @@ TEST_CASE("replica store: summaries find the one part that differs") {
 
 }  // namespace
 }  // namespace peerstore
+
+namespace peerstore {
+namespace {
+
+TEST_CASE("replica store: forgotten blocks are erased, and a later put stores them again") {
+  MemoryStore mem;
+  SteppedDiskQueue disk(mem);
+  ReplicaStore rs(mem, disk);
+  std::mt19937_64 rng(7);
+  auto a = sim::random_block(rng), b = sim::random_block(rng), c = sim::random_block(rng);
+  REQUIRE(put_now(rs, disk, a).ok());
+  REQUIRE(put_now(rs, disk, b).ok());
+  uint64_t bytes = rs.block_bytes();
+
+  // c is not committed yet (it stays), a is, and an unknown id is ignored.
+  std::optional<Status> put_c;
+  rs.put_block(c.id, c.data, into(put_c));
+  std::optional<std::vector<Id256>> dropped;
+  rs.forget_blocks({a.id, c.id, sim::random_block(rng).id}, into(dropped));
+  CHECK_FALSE(rs.contains(KeyKind::block, a.id));  // un-indexed at once
+  disk.settle();
+  REQUIRE(dropped);
+  CHECK(*dropped == std::vector<Id256>{a.id});
+  CHECK(mem.get(a.id).code() == Errc::not_found);
+  CHECK(rs.contains(KeyKind::block, c.id));
+  CHECK(rs.contains(KeyKind::block, b.id));
+  CHECK(rs.block_bytes() == bytes - a.data.size() + c.data.size());
+
+  // Forgotten and put again in the same batch: the put wins.
+  std::optional<std::vector<Id256>> again;
+  rs.forget_blocks({b.id}, into(again));
+  std::optional<Status> put_b;
+  rs.put_block(b.id, b.data, into(put_b));
+  disk.settle();
+  REQUIRE(put_b);
+  CHECK(put_b->ok());
+  auto stored = mem.get(b.id);
+  REQUIRE(stored.ok());
+  CHECK(*stored == b.data);
+  CHECK(rs.contains(KeyKind::block, b.id));
+}
+
+}  // namespace
+}  // namespace peerstore

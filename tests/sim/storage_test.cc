@@ -199,3 +199,49 @@ TEST_CASE("sim: a replica returning a wrong block is ignored; bad blocks and hea
 
 }  // namespace
 }  // namespace peerstore::sim
+
+namespace peerstore::sim {
+namespace {
+
+// A mount's bounded cache gives up local copies through its node, which deletes only those it
+// does not keep as a replica: copies left behind by joins go, every key stays at 3 copies.
+TEST_CASE("sim: released copies outside a node's replica range are deleted, the rest stay") {
+  uint64_t seed = seed_or(31);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  std::string why;
+  REQUIRE(c.grow(16, 100));
+  REQUIRE(settle(c, 120000, &why) >= 0);
+  KeyBook book;
+  REQUIRE(book.fill(c, 300, 0) == 0);
+  REQUIRE(replicate(c, book, 3, 60000, &why) >= 0);
+  // Joins move ranges; the old replicas keep their copies (nodes never delete on their own).
+  for (int k = 0; k < 8; ++k) {
+    REQUIRE(c.join(c.add_node()).ok());
+    c.run_for(500);
+  }
+  REQUIRE(settle(c, 120000, &why) >= 0);
+  REQUIRE(replicate(c, book, 3, 60000, &why) >= 0);
+
+  std::vector<Id256> all;
+  for (auto& [id, data] : book.blocks()) all.push_back(id);
+  size_t dropped = 0;
+  for (size_t i = 0; i < c.size(); ++i) {
+    std::optional<std::vector<Id256>> got;
+    c.node(i).release_blocks(all, [&](std::vector<Id256> ids) { got = std::move(ids); });
+    for (int t = 0; t < 100 && !got; ++t) c.run_for(10);
+    REQUIRE(got);
+    dropped += got->size();
+    for (auto& id : *got) CHECK_FALSE(c.node(i).storage().contains(KeyKind::block, id));
+  }
+  MESSAGE("released " << dropped << " copies outside their nodes' replica ranges");
+  CHECK(dropped > 0);
+  auto r = book.check(c, 3);
+  INFO(r.first_problem);
+  CHECK(r.lost == 0);
+  CHECK(r.under == 0);
+  CHECK(book.read_all(c) == "");
+}
+
+}  // namespace
+}  // namespace peerstore::sim

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "store/local_store.h"
 #include "store/remote_store.h"
 
 namespace peerstore::test {
@@ -73,6 +74,21 @@ class FakeRemoteStore final : public RemoteStore {
       done({});
     });
   }
+
+  // Releases what `keep` does not claim, deleting it from `local` (the store it shares).
+  std::function<bool(const BlockId&)> keep = [](const BlockId&) { return false; };
+  LocalStore* local = nullptr;
+  void release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) override {
+    later([this, ids = std::move(ids), done = std::move(done)] {
+      WriteBatch w;
+      for (auto& id : ids)
+        if (!keep(id)) w.erase.push_back(id);
+      if (local && !local->write(w).ok()) w.erase.clear();
+      released += int(w.erase.size());
+      done(w.erase);
+    });
+  }
+  std::atomic<int> released{0};
 
   // Direct access for tests (not through the callbacks).
   void add_block(const BlockId& id, Bytes data) {

@@ -67,6 +67,22 @@ TEST_CASE_TEMPLATE("store: put then get, contains and view", Maker, STORE_MAKERS
         Errc::corrupt);
 }
 
+TEST_CASE_TEMPLATE("store: erase removes blocks, before the batch's puts", Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  TestBlock a = make_block(1), b = make_block(2), c = make_block(3);
+  BlockRecord recs[] = {a.record(), b.record()};
+  REQUIRE(s.put(recs).ok());
+  WriteBatch w;
+  w.erase = {a.id, b.id, c.id};  // c is not there: not an error
+  w.blocks = {b.record()};       // erased and stored in one batch: stored
+  REQUIRE(s.write(w).ok());
+  CHECK(s.get(a.id).code() == Errc::not_found);
+  CHECK(must(s.get(b.id)) == b.data);
+  CHECK(must(s.stats()).blocks == 1);
+  CHECK(must(s.contains(a.id)) == false);
+}
+
 TEST_CASE_TEMPLATE("store: put is idempotent and never replaces a block", Maker, STORE_MAKERS) {
   Maker m;
   LocalStore& s = m.get();

@@ -21,6 +21,14 @@ using test::must;
 using test::TestBlock;
 using test::volume_id;
 
+bool test_eventually(const std::function<bool()>& pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
 struct Rig {
   MemoryStore local;
   test::FakeRemoteStore remote;
@@ -201,6 +209,75 @@ TEST_CASE("TieredStore: destroying it with uploads in flight is safe") {
   REQUIRE(r.store->write(commit_of(blocks, volume_id(7), "h")).ok());
   r.store.reset();  // callbacks still to come must not touch the dead store
   std::this_thread::sleep_for(100ms);
+}
+
+}  // namespace
+}  // namespace peerstore
+
+namespace peerstore {
+namespace {
+
+using namespace std::chrono_literals;
+using test::make_block;
+using test::must;
+using test::TestBlock;
+
+TEST_CASE("TieredStore: copies on the network form a bounded cache; the rest is never released") {
+  MemoryStore local;
+  test::FakeRemoteStore remote;
+  remote.local = &local;
+  std::vector<TestBlock> kept;  // the node keeps these as a replica
+  remote.keep = [&](const BlockId& id) {
+    for (auto& k : kept)
+      if (k.id == id) return true;
+    return false;
+  };
+  TieredStoreOptions o;
+  o.cache_bytes = 100 * 1000;
+  o.upload.retry_ms = 20;
+  TieredStore store(local, remote, o);
+
+  std::vector<TestBlock> blocks;
+  for (uint32_t i = 0; i < 200; ++i) blocks.push_back(make_block(i, 1000));  // 200 distinct
+  kept = {blocks[0], blocks[1]};
+  // Offline first: blocks not yet uploaded are never released, whatever the bound.
+  remote.offline = true;
+  WriteBatch w;
+  for (auto& b : blocks) w.blocks.push_back(b.record());
+  REQUIRE(store.write(w).ok());
+  std::this_thread::sleep_for(50ms);
+  CHECK(remote.released == 0);
+  CHECK(must(local.stats()).blocks == 200);
+
+  remote.offline = false;
+  REQUIRE(store.flush(10s).ok());
+  REQUIRE(test_eventually([&] { return store.tier_stats().cached_bytes <= o.cache_bytes; }));
+  std::this_thread::sleep_for(50ms);  // the last release round lands
+  auto s = store.tier_stats();
+  CHECK(s.released > 0);
+  CHECK(must(local.stats()).block_bytes <= o.cache_bytes + 2 * 1000);
+  // The node's replicas stayed.
+  CHECK(must(local.contains(blocks[0].id)));
+  CHECK(must(local.contains(blocks[1].id)));
+
+  // Released blocks still read, from the network, and are cached again, evicting others; a
+  // block read before each of those fetches is the most recently used and stays.
+  TestBlock* hot = nullptr;
+  std::vector<TestBlock*> gone;
+  for (auto& b : blocks) {
+    bool here = must(local.contains(b.id));
+    if (here && !hot && &b != &blocks[0] && &b != &blocks[1]) hot = &b;
+    if (!here) gone.push_back(&b);
+  }
+  REQUIRE(hot);
+  REQUIRE(gone.size() > 50);
+  for (auto* b : gone) {
+    CHECK(must(store.get(hot->id)) == hot->data);
+    CHECK(must(store.get(b->id)) == b->data);
+  }
+  REQUIRE(test_eventually([&] { return store.tier_stats().cached_bytes <= o.cache_bytes; }));
+  CHECK(must(local.contains(hot->id)));
+  CHECK(must(local.contains(gone.back()->id)));
 }
 
 }  // namespace
