@@ -40,17 +40,20 @@ Result<std::unique_ptr<DhtClient>> DhtClient::start(LocalStore& store, const Id2
     c->loop_->stop([&] { c->shutdown(); });
     return setup.error();
   }
+  auto join_failed = [&](const std::string& why) {
+    c->loop_->stop([&] { c->shutdown(); });
+    return fail(Errc::unavailable, "cannot join " + opts.join + ": " + why);
+  };
+  const std::string check =
+      "; check the address, and that peerstore-node or peerstorefs --listen runs there";
   if (joined_f.wait_for(std::chrono::milliseconds(opts.join_timeout_ms)) !=
-      std::future_status::ready) {
-    c->loop_->stop([&] { c->shutdown(); });
-    return fail(Errc::unavailable, "cannot join " + opts.join +
-                                       ": no PeerStore node answered within " +
-                                       std::to_string(opts.join_timeout_ms / 1000) +
-                                       " s; check the address and that a node runs there");
-  }
+      std::future_status::ready)
+    return join_failed("no PeerStore node answered within " +
+                       std::to_string(opts.join_timeout_ms / 1000) + " s" + check);
   if (Status st = joined_f.get(); !st) {
-    c->loop_->stop([&] { c->shutdown(); });
-    return fail(st.code(), "cannot join " + opts.join + ": " + st.error().message());
+    if (st.code() == Errc::unavailable || st.code() == Errc::timeout)
+      return join_failed("no PeerStore node answers there" + check);
+    return join_failed(st.error().message());
   }
   log::debug("dht: node " + node_id.short_hex() + " listening on " + c->address_ +
              (opts.join.empty() ? ", started a new ring" : ", joined through " + opts.join));
