@@ -311,11 +311,17 @@ void ChordNode::leave_handoff() {
       elsewhere.push_back(e);
       return true;
     }
-    // The first `replicas` nodes at or after the key, without us.
+    // The first `replicas` nodes at or after the key, without us, in ring order: from the first
+    // node past the key, wrapping around (in a small ring the farthest predecessor is also a
+    // successor of the key).
     size_t picked = 0;
+    size_t start = 0;
+    if (full)
+      while (start < around.size() &&
+             ring::distance(origin, around[start].id) < ring::distance(origin, e.key))
+        ++start;
     for (size_t k = 0; k < around.size() && picked < cfg_.replicas; ++k) {
-      const NodeRef& n = around[k];
-      if (ring::distance(origin, n.id) < ring::distance(origin, e.key) && full) continue;
+      const NodeRef& n = around[(start + k) % around.size()];
       auto& slot = per_target[n.addr];
       slot.first = n;
       slot.second.push_back(e);

@@ -245,3 +245,34 @@ TEST_CASE("sim: released copies outside a node's replica range are deleted, the 
 
 }  // namespace
 }  // namespace peerstore::sim
+
+namespace peerstore::sim {
+namespace {
+
+// In a ring of a few nodes the successor list wraps around to the leaving node's predecessors:
+// the new third replica of its own keys is its farthest predecessor. A leave must hand them there
+// too, or they sit at 2 copies until repair (and a crash in between loses them).
+TEST_CASE("sim: a leave in a small ring leaves every key at 3 copies") {
+  uint64_t seed = seed_or(5);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  for (int round = 0; round < 4; ++round) {
+    SimCluster c(seed + round);
+    std::string why;
+    REQUIRE(c.grow(6, 100));
+    REQUIRE(settle(c, 60000, &why) >= 0);
+    KeyBook book;
+    REQUIRE(book.fill(c, 300, 4) == 0);
+    REQUIRE(replicate(c, book, 3, 60000, &why) >= 0);
+    c.run_for(3000);  // predecessor lists complete
+    size_t i = c.random_live();
+    REQUIRE(c.leave(i).ok());
+    c.run_for(200);  // well before the next repair
+    auto r = book.check(c, 3);
+    INFO("round " << round << ", leave of " << c.peer(i).addr << ": " << r.first_problem);
+    CHECK(r.under == 0);
+    CHECK(r.lost == 0);
+  }
+}
+
+}  // namespace
+}  // namespace peerstore::sim
