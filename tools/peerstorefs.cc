@@ -136,6 +136,7 @@ Result<int> serve(const Args& a, int report_fd) {
   };
   auto volume =
       Volume::open(*tiered, VolumeKeys::derive_home(identity.user), identity.device.public_key());
+  if (!volume && volume.code() == Errc::unavailable) return volume.error();
   if (!volume) return damaged(volume.error());
   FileSystem::Options fo;
   fo.statfs_path = a.data;

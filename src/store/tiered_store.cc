@@ -183,6 +183,14 @@ Result<std::vector<Bytes>> TieredStore::heads(const VolumeId& volume) {
                            [&] { return reply->done; }))
       remote = reply->result;
   }
+  if (!remote && local.empty()) {
+    // Showing an empty tree here would let the next commit hide everything other computers
+    // wrote (its head would be the newest): refuse instead, and let the user retry.
+    return fail(Errc::unavailable,
+                "cannot read volume " + volume.short_hex() + " from the network (" +
+                    remote.error().message() +
+                    ") and this computer has no copy of it yet; try again once the ring answers");
+  }
   if (!remote) {
     std::lock_guard lk(m_);
     if (!warned_offline_)

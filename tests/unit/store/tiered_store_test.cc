@@ -135,6 +135,12 @@ TEST_CASE("TieredStore: an unreachable network leaves the local store usable") {
   CHECK(must(r.store->heads(volume_id(2))) == std::vector<Bytes>{to_bytes("local")});
   CHECK(std::chrono::steady_clock::now() - t0 < 2s);
 
+  // A volume this computer has never seen cannot be opened blind: an empty tree would hide
+  // what other computers wrote.
+  auto blind = r.store->heads(volume_id(9));
+  CHECK(blind.code() == Errc::unavailable);
+  CHECK(blind.error().context.find("try again") != std::string::npos);
+
   auto st = r.store->flush(200ms);
   CHECK(st.code() == Errc::unavailable);
   CHECK(st.error().context.find("offline") != std::string::npos);
