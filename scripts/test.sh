@@ -1,7 +1,9 @@
 #!/bin/bash
 # test.sh [MESON TEST ARGS...]: installs what is missing, builds build/ (the same release
-# build as build.sh), runs every test suite with `meson test`, then cleans up peerstorefs
-# mounts and processes the run left behind, and prints "N passed, N failed[, N skipped]".
+# build as build.sh), runs every test suite with `meson test` (unit, sim, and the suites on real
+# binaries: mount, and e2e with its rings of peerstore-node processes), then cleans up the
+# peerstorefs mounts and the peerstorefs and peerstore-node processes the run left behind, and
+# prints "N passed, N failed[, N skipped]".
 # Exits with meson's exit code. Extra arguments go to meson test (e.g. --suite unit).
 #
 # Cleanup is limited to this run's own directory (PEERSTORE_TEST_TMPDIR), so a PeerStore you
@@ -19,8 +21,9 @@ export PEERSTORE_TEST_TMPDIR
 
 # Mount points under this run's directory, one a line, in /proc/mounts' escaped form.
 run_mounts() { awk -v d="$PEERSTORE_TEST_TMPDIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts; }
-# peerstorefs processes started for this run (their arguments name its directory).
-run_pids() { pgrep -f -- "peerstorefs.*$PEERSTORE_TEST_TMPDIR/" || true; }
+# peerstorefs and peerstore-node processes started for this run (their --data or mountpoint
+# arguments name its directory; the e2e suite keeps every node's data there).
+run_pids() { pgrep -f -- "(peerstorefs|peerstore-node) .*$PEERSTORE_TEST_TMPDIR/" || true; }
 
 cleanup() {
   local m p
@@ -30,13 +33,14 @@ cleanup() {
     echo "test.sh: detaching leftover mount $m" >&2
     fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done
-  # A detached daemon normally exits by itself; give it a moment, then kill what is left.
+  # A detached daemon normally exits by itself; give it a moment, then kill what is left
+  # (storage nodes never exit by themselves: those are always killed here).
   for _ in 1 2 3 4 5 6 7 8 9 10; do
     [ -n "$(run_pids)" ] || break
     sleep 0.2
   done
   for p in $(run_pids); do
-    echo "test.sh: killing leftover peerstorefs (pid $p)" >&2
+    echo "test.sh: killing leftover $(ps -o comm= -p "$p" 2>/dev/null || echo process) (pid $p)" >&2
     kill -9 "$p" 2>/dev/null || true
   done
   rm -rf "$PEERSTORE_TEST_TMPDIR" 2>/dev/null || true

@@ -1,0 +1,107 @@
+// Shared end-to-end steps: see e2e_steps.h.
+#include "e2e/e2e_steps.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <random>
+
+#include "support/file_digest.h"
+#include "support/hang_guard.h"
+#include "support/wait_until.h"
+
+namespace peerstore::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Generous: the suite runs on two loaded cores, and a debug build hashes and seals slowly. The
+// guards only turn a hang into a failure; the tests print how long each step really took.
+constexpr auto kWriteDeadline = 240s;
+constexpr auto kReadDeadline = 240s;
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const auto& l : lines) s += "\n  " + l;
+  return s;
+}
+
+}  // namespace
+
+uint64_t test_seed(const char* test_name) {
+  uint64_t seed;
+  const char* env = getenv("PEERSTORE_E2E_SEED");
+  if (env && *env) {
+    seed = std::strtoull(env, nullptr, 0);
+  } else {
+    seed = (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  }
+  MESSAGE(std::string(test_name) << ": seed " << seed << " (PEERSTORE_E2E_SEED=" << seed
+                                 << " repeats it)");
+  return seed;
+}
+
+void write_through_mount(Cluster& cluster, int node, const std::string& config, Dataset& data) {
+  PeerMount& m = cluster.mount(node, config, cluster.new_dir("data"));
+  auto started = std::chrono::steady_clock::now();
+  {
+    HangGuard guard(m.process()->pid(), kWriteDeadline, "writing the dataset to " + m.mountpoint());
+    data.write(m.mountpoint());
+    int fd = open(m.mountpoint().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE_MESSAGE(fd >= 0, "open " << m.mountpoint() << ": " << m.describe());
+    int rc = syncfs(fd);
+    close(fd);
+    REQUIRE_MESSAGE(rc == 0, "syncfs " << m.mountpoint() << ": " << m.describe());
+    REQUIRE_MESSAGE(!guard.fired(), "the writes hung: " << m.describe());
+  }
+  double wrote = seconds_since(started);
+  started = std::chrono::steady_clock::now();
+  int status = m.unmount();
+  MESSAGE("wrote " << data.summary() << " through a mount joined to node " << node << " in "
+                   << wrote << " s; unmount (upload + leave) took " << seconds_since(started)
+                   << " s");
+  REQUIRE_MESSAGE(status == 0, "unmounting the writer failed: " << m.describe());
+}
+
+PeerMount& check_through_mount(Cluster& cluster, int node, const std::string& config,
+                               const Dataset& data) {
+  auto started = std::chrono::steady_clock::now();
+  PeerMount& m = cluster.mount(node, config, cluster.new_dir("data"));
+  double mounted = seconds_since(started);
+  std::vector<std::string> problems;
+  {
+    HangGuard guard(m.process()->pid(), kReadDeadline,
+                    "reading the dataset from " + m.mountpoint());
+    problems = data.differences(m.mountpoint());
+  }
+  MESSAGE("a fresh mount joined to node "
+          << node << " (" << cluster.address(node) << ") mounted in " << mounted << " s and read "
+          << data.summary() << " in " << seconds_since(started) - mounted << " s");
+  CHECK_MESSAGE(problems.empty(), "reading back through the mount joined to node "
+                                      << node << " (" << cluster.address(node) << "): "
+                                      << problems.size() << " problems:" << joined(problems) << "\n"
+                                      << m.describe() << "\nstatuses:\n"
+                                      << cluster.statuses_text());
+  return m;
+}
+
+std::vector<int> pick_distinct(uint64_t& rng, int n, int k) {
+  std::vector<int> all(n);
+  for (int i = 0; i < n; ++i) all[i] = i;
+  for (int i = 0; i < k; ++i) std::swap(all[i], all[i + splitmix64(rng) % (n - i)]);
+  all.resize(k);
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+std::string join_ints(const std::vector<int>& v) {
+  std::string s;
+  for (int x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
+  return s;
+}
+
+}  // namespace peerstore::test

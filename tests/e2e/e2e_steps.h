@@ -1,0 +1,36 @@
+// The steps the end-to-end tests share: the test's seed, writing a Dataset through a fresh mount
+// and unmounting it, reading it back through another mount, and seeded choices of nodes. Each
+// step prints its timing and fails with the mount's log. Test thread only; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "e2e/dataset.h"
+#include "support/node_cluster.h"
+
+namespace peerstore::test {
+
+// $PEERSTORE_E2E_SEED if set, else a fresh one; printed either way. It fixes the test's own
+// choices (file names, sizes, contents, which nodes die), not the ring: node ids come from
+// device keys the binaries generate, so where keys land differs from run to run.
+uint64_t test_seed(const char* test_name);
+
+// Mounts a fresh --data with `config` joined to node `node`, writes `data`, syncs, then unmounts
+// and waits for the process to exit (it uploads everything and leaves the ring first). REQUIRE
+// failures name the step and carry the mount's log.
+void write_through_mount(Cluster& cluster, int node, const std::string& config, Dataset& data);
+
+// Mounts a fresh --data with `config` joined to node `node` and CHECKs that `data` reads back
+// identical (listing and every digest). The mount stays up; the cluster owns it.
+PeerMount& check_through_mount(Cluster& cluster, int node, const std::string& config,
+                               const Dataset& data);
+
+// `k` distinct numbers of [0, n), drawn from `rng`.
+std::vector<int> pick_distinct(uint64_t& rng, int n, int k);
+
+// "0, 3".
+std::string join_ints(const std::vector<int>& v);
+
+}  // namespace peerstore::test
