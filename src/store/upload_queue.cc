@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/log.h"
+
 namespace peerstore {
 namespace {
 
@@ -174,11 +176,21 @@ void UploadQueue::finish(const std::shared_ptr<Core>& core, Item item, const Sta
   std::lock_guard lk(core->m);
   --core->in_flight;
   if (st.ok()) {
+    if (core->offline) {
+      core->offline = false;
+      log::info("the network answers again; uploading what waited");
+    }
     core->outstanding.erase(item.seq);
     ++(item.is_heads ? core->stats.uploaded_heads : core->stats.uploaded_blocks);
     core->stats.last_error.clear();
     if (!item.is_heads && core->on_block_uploaded) core->on_block_uploaded(item.id, item.bytes);
   } else {
+    // Said once per outage: the mount keeps working from this computer's store meanwhile.
+    if (!core->offline) {
+      core->offline = true;
+      log::warn("cannot upload to the network (" + st.error().message() +
+                "); the mount keeps working from this computer and retries");
+    }
     ++core->stats.failures;
     core->stats.last_error = st.error().message();
     item.backoff_ms = std::min(item.backoff_ms ? item.backoff_ms * 2 : retry_ms, kMaxBackoffMs);

@@ -74,6 +74,7 @@ class UploadQueue {
     std::set<uint64_t> outstanding;  // seqs queued, in flight or waiting for a retry
     size_t in_flight = 0;
     bool stopping = false;
+    bool offline = false;  // the last upload failed (logged once per outage)
     Stats stats;
     std::function<void(const BlockId&, size_t)> on_block_uploaded;  // cleared when stopping
   };
