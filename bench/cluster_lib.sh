@@ -1,0 +1,39 @@
+# cluster_lib.sh: what the cluster benchmarks share, sourced (not run): stopping processes and
+# starting peerstore-node processes on 127.0.0.1. The caller sets B (build dir), RUN (its temp
+# dir), ME (its name, for messages) and keeps the started pids in the array PIDS.
+
+# stop_pids GRACE PID...: SIGTERM, up to GRACE seconds to exit, then SIGKILL; reaps them all.
+stop_pids() {
+  local grace=$1 p i killed=0; shift
+  [ $# -gt 0 ] || return 0
+  kill -TERM "$@" 2>/dev/null || true
+  for i in $(seq $((grace * 10))); do
+    local alive=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for p in "$@"; do
+    if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; killed=$((killed + 1)); fi
+    wait "$p" 2>/dev/null || true
+  done
+  [ "$killed" = 0 ] || echo "# $killed of $# processes were still running ${grace} s after SIGTERM; killed" >&2
+}
+
+# start_peerstore_node NAME [JOIN]: a node in $RUN/NAME on a port of its choosing; returns once
+# it wrote its address to $RUN/NAME/node.addr (the caller reads it there).
+start_peerstore_node() {
+  local d=$RUN/$1
+  mkdir -p "$d"
+  "$B/tools/peerstore-node" --listen 127.0.0.1:0 --data "$d" ${2:+--join "$2"} > "$d.log" 2>&1 &
+  PIDS+=($!)
+  local i
+  for i in $(seq 150); do
+    [ -s "$d/node.addr" ] && return 0
+    kill -0 "${PIDS[-1]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$ME: peerstore-node $1 did not start; its log:" >&2
+  sed 's/^/  /' "$d.log" >&2
+  exit 1
+}
