@@ -90,6 +90,15 @@ void ReplicaStore::put_block(const Id256& id, Bytes bytes, Done done) {
     post([done = std::move(done), st = std::move(st)] { done(st); });
   };
   if (bytes.size() > kMaxBlockSize) return answer(fail(Errc::too_big, "block " + id.short_hex()));
+  if (!contains(KeyKind::block, id) && !mem_blocks_.count(id) && !erasing_.count(id)) {
+    if (auto stored = store_.contains(id); stored.ok() && *stored) {
+      // On disk already, not indexed: the hosting mount wrote it to the shared store and now
+      // uploads it here. We hold the block whatever the sender's bytes are: no hash, no write.
+      block_bytes_ += bytes.size();
+      index_block(id);
+      return answer({});
+    }
+  }
   if (hash_block(bytes) != id)
     return answer(fail(Errc::corrupt, "block " + id.short_hex() + " does not hash to its id"));
   if (auto m = mem_blocks_.find(id); m != mem_blocks_.end())
@@ -179,6 +188,7 @@ void ReplicaStore::forget_blocks(const std::vector<Id256>& ids,
       block_bytes_ -= std::min<uint64_t>(block_bytes_, size);
     }
     pending_.erased.push_back(id);
+    erasing_.insert(id);
     dropped.push_back(id);
   }
   if (dropped.empty()) return post([done = std::move(done)] { done({}); });
@@ -212,6 +222,7 @@ void ReplicaStore::committed(uint64_t seq, const Status& st) {
   if (it == writing_.end()) return;
   Batch done = std::move(*it);
   writing_.erase(it);
+  for (auto& id : done.erased) erasing_.erase(id);
   if (!st)
     log::warn("dht: cannot store " + std::to_string(done.blocks.size()) + " blocks and " +
               std::to_string(done.volumes.size()) + " head sets: " + st.error().message());

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "dht/disk_queue.h"
 #include "dht/head_set.h"
@@ -108,6 +109,7 @@ class ReplicaStore {
   uint64_t block_bytes_ = 0;
   std::unordered_map<Id256, MemBlock, Id256Hash> mem_blocks_;  // indexed, not committed
   std::map<VolumeId, MemHeads> mem_heads_;                     // the newest set, not committed
+  std::unordered_set<Id256, Id256Hash> erasing_;  // forgotten, the erase not committed yet
   Batch pending_;
   std::deque<Batch> writing_;  // handed to the disk queue, oldest first
   std::vector<std::function<void()>> drained_;

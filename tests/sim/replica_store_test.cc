@@ -338,3 +338,30 @@ TEST_CASE("replica store: forgotten blocks are erased, and a later put stores th
 
 }  // namespace
 }  // namespace peerstore
+
+namespace peerstore {
+namespace {
+
+// A mount and its node share one store: the mount's blocks are on disk before the node is sent
+// them. The node indexes them without hashing or writing them again.
+TEST_CASE("replica store: a block already on disk is indexed without a write") {
+  MemoryStore mem;
+  SteppedDiskQueue disk(mem);
+  ReplicaStore rs(mem, disk);
+  std::mt19937_64 rng(11);
+  auto a = sim::random_block(rng);
+  BlockRecord rec{a.id, a.data};
+  REQUIRE(mem.put(std::span<const BlockRecord>(&rec, 1)).ok());
+  CHECK_FALSE(rs.contains(KeyKind::block, a.id));
+  std::optional<Status> st;
+  rs.put_block(a.id, a.data, into(st));
+  CHECK(disk.writing() == 0);  // nothing for the disk
+  disk.settle();
+  REQUIRE(st);
+  CHECK(st->ok());
+  CHECK(rs.contains(KeyKind::block, a.id));
+  CHECK(rs.block_bytes() == a.data.size());
+}
+
+}  // namespace
+}  // namespace peerstore
