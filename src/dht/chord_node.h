@@ -61,6 +61,9 @@ class ChordNode {
   void lookup(const Id256& key, LookupDone done);
   // Stores a block on the key's replicas; succeeds once write_quorum of them have it.
   void put_block(const Id256& id, Bytes data, std::function<void(Status)> done);
+  // put_block for a block the hosting process sealed itself (its id is the hash computed then),
+  // without hashing it again on the loop thread; the replicas still check what they receive.
+  void put_own_block(const Id256& id, Bytes data, std::function<void(Status)> done);
   // Reads the first copy that hashes to its id, trying the replicas in order.
   void get_block(const Id256& id, std::function<void(Result<Bytes>)> done);
   // Adds heads to a volume's head set on its replicas (quorum), after checking them here.

@@ -90,6 +90,14 @@ void ChordNode::put_block(const Id256& id, Bytes data, std::function<void(Status
     });
     return;
   }
+  put_own_block(id, std::move(data), std::move(done));
+}
+
+void ChordNode::put_own_block(const Id256& id, Bytes data, std::function<void(Status)> done) {
+  if (data.size() > kMaxBlockSize) {
+    rpc_.defer([done, id] { done(fail(Errc::too_big, "block " + id.short_hex())); });
+    return;
+  }
   quorum_write(id, msg::PutBlock{id, std::move(data)}, std::move(done));
 }
 

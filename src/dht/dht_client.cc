@@ -101,7 +101,8 @@ void DhtClient::get_block(const BlockId& id, std::function<void(Result<Bytes>)> 
 
 void DhtClient::put_block(const BlockId& id, Bytes data, std::function<void(Status)> done) {
   loop_->post([this, id, data = std::move(data), done = std::move(done)]() mutable {
-    node_->put_block(id, std::move(data), std::move(done));
+    // The tiered store uploads what this process sealed: no second hash on the loop thread.
+    node_->put_own_block(id, std::move(data), std::move(done));
   });
 }
 

@@ -20,7 +20,8 @@ class RemoteStore {
   // A copy whose BLAKE2b-256 is `id` (implementations verify it), or not_found, unavailable or
   // timeout.
   virtual void get_block(const BlockId& id, std::function<void(Result<Bytes>)> done) = 0;
-  // Succeeds once the block is on as many replicas as the network's write quorum.
+  // Succeeds once the block is on as many replicas as the network's write quorum. `id` must be
+  // the block's hash (the caller sealed it); the receiving replicas check it.
   virtual void put_block(const BlockId& id, Bytes data, std::function<void(Status)> done) = 0;
   // The volume's heads the network holds, each verified; empty if it knows none.
   virtual void get_heads(const VolumeId& volume,
