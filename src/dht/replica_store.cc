@@ -90,7 +90,11 @@ void ReplicaStore::put_block(const Id256& id, Bytes bytes, Done done) {
     post([done = std::move(done), st = std::move(st)] { done(st); });
   };
   if (bytes.size() > kMaxBlockSize) return answer(fail(Errc::too_big, "block " + id.short_hex()));
-  if (!contains(KeyKind::block, id) && !mem_blocks_.count(id) && !erasing_.count(id)) {
+  bool in_memory = mem_blocks_.count(id) > 0;
+  // Held and committed: nothing to check or write, whatever the sender's bytes (a mount that
+  // rewrites a block it wrote before, a repeated upload).
+  if (!in_memory && contains(KeyKind::block, id)) return answer({});
+  if (!in_memory && !erasing_.count(id)) {
     if (auto stored = store_.contains(id); stored.ok() && *stored) {
       // On disk already, not indexed: the hosting mount wrote it to the shared store and now
       // uploads it here. We hold the block whatever the sender's bytes are: no hash, no write.
