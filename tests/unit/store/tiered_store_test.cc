@@ -214,7 +214,13 @@ TEST_CASE("TieredStore: destroying it with uploads in flight is safe") {
   for (uint32_t i = 0; i < 200; ++i) blocks.push_back(make_block(i, 500));
   REQUIRE(r.store->write(commit_of(blocks, volume_id(7), "h")).ok());
   r.store.reset();  // callbacks still to come must not touch the dead store
+  int started = r.remote.block_puts;
+  CHECK(started < 200);  // it really was stopped mid-way
   std::this_thread::sleep_for(100ms);
+  // The late callbacks came and went; nothing new was started, and the head, whose blocks are
+  // not all up, never went.
+  CHECK(r.remote.block_puts == started);
+  CHECK(r.remote.head_puts == 0);
 }
 
 }  // namespace
