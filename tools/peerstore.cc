@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     }
     node = *addr;
   }
-  auto s = query_status(node, std::chrono::seconds(5));
+  auto s = query_status(node, nullptr, std::chrono::seconds(5));
   if (!s) {
     std::fprintf(stderr, "peerstore: %s\n", tool::user_message(s.error()).c_str());
     return 1;

@@ -22,12 +22,17 @@ Result<std::unique_ptr<DhtClient>> DhtClient::start(LocalStore& store, const Id2
     c->clock_ = std::make_unique<UvClock>(loop.loop());
     TcpTransportOptions topt;
     topt.listen = opts.listen;
+    topt.credentials = opts.credentials;
     PS_ASSIGN(c->transport_, TcpTransport::start(loop.loop(), topt));
     c->address_ = c->transport_->address();
     c->disk_ = std::make_unique<ThreadDiskQueue>(
         store, [l = c->loop_.get()](std::function<void()> fn) { l->post(std::move(fn)); });
-    c->node_ = std::make_unique<ChordNode>(*c->transport_, *c->clock_, store, *c->disk_, node_id,
-                                           opts.chord);
+    Transport* via = c->transport_.get();
+    if (opts.wrap_transport) {
+      c->wrapper_ = opts.wrap_transport(*c->transport_);
+      via = c->wrapper_.get();
+    }
+    c->node_ = std::make_unique<ChordNode>(*via, *c->clock_, store, *c->disk_, node_id, opts.chord);
     if (opts.join.empty()) {
       c->node_->create();
       joined->set_value({});
@@ -66,6 +71,7 @@ DhtClient::~DhtClient() {
 
 void DhtClient::shutdown() {
   node_.reset();
+  wrapper_.reset();
   disk_.reset();  // drains what the node queued for the disk
   if (transport_) transport_->close([] {});
   clock_.reset();

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "dht/chord_config.h"
 #include "dht/message.h"
+#include "dht/peer_credentials.h"
 #include "store/local_store.h"
 #include "store/remote_store.h"
 
@@ -19,6 +21,7 @@ namespace peerstore {
 class ChordNode;
 class LoopThread;
 class TcpTransport;
+class Transport;
 class ThreadDiskQueue;
 class UvClock;
 
@@ -27,6 +30,11 @@ struct DhtClientOptions {
   std::string join;                    // empty: start a new ring
   ChordConfig chord;
   int64_t join_timeout_ms = 10000;
+  // Required: the device key this node proves, and the network secret that admits it.
+  PeerCredentialsPtr credentials;
+  // Tests only: wraps the transport the node talks through (to drop or alter its messages).
+  // The wrapper must forward to `inner`, which outlives it.
+  std::function<std::unique_ptr<Transport>(Transport& inner)> wrap_transport;
 };
 
 class DhtClient final : public RemoteStore {
@@ -66,6 +74,7 @@ class DhtClient final : public RemoteStore {
   // Loop-thread objects, destroyed on the loop in reverse order.
   std::unique_ptr<UvClock> clock_;
   std::unique_ptr<TcpTransport> transport_;
+  std::unique_ptr<Transport> wrapper_;  // tests only: what the node talks through, if set
   std::unique_ptr<ThreadDiskQueue> disk_;
   std::unique_ptr<ChordNode> node_;
 };

@@ -11,7 +11,7 @@
 
 namespace peerstore {
 
-Result<msg::NodeStatus> query_status(const std::string& address,
+Result<msg::NodeStatus> query_status(const std::string& address, PeerCredentialsPtr credentials,
                                      std::chrono::milliseconds timeout) {
   PS_ASSIGN(auto loop, LoopThread::start("status"));
   std::unique_ptr<UvClock> clock;
@@ -21,7 +21,9 @@ Result<msg::NodeStatus> query_status(const std::string& address,
   auto answered = answer->get_future();
   Status setup = loop->call([&]() -> Status {
     clock = std::make_unique<UvClock>(loop->loop());
-    PS_ASSIGN(transport, TcpTransport::start(loop->loop(), TcpTransportOptions{}));
+    TcpTransportOptions topt;
+    topt.credentials = std::move(credentials);
+    PS_ASSIGN(transport, TcpTransport::start(loop->loop(), std::move(topt)));
     // A client has no ring position; a random id keeps it out of everyone's routing state.
     NodeRef self;
     randombytes_buf(self.id.b.data(), self.id.b.size());

@@ -7,9 +7,12 @@
 #include <string>
 
 #include "dht/message.h"
+#include "dht/peer_credentials.h"
 
 namespace peerstore {
 
-Result<msg::NodeStatus> query_status(const std::string& address, std::chrono::milliseconds timeout);
+// `credentials` admit the query to the node's network (as for any peer).
+Result<msg::NodeStatus> query_status(const std::string& address, PeerCredentialsPtr credentials,
+                                     std::chrono::milliseconds timeout);
 
 }  // namespace peerstore

@@ -16,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "dht/peer_credentials.h"
 #include "dht/tcp_connection.h"
 #include "dht/transport.h"
 
@@ -26,6 +27,7 @@ struct TcpTransportOptions {
   // client that only dials. This is also the address announced to peers, so it must be one
   // they can reach: a wildcard address (0.0.0.0) is not.
   std::string listen;
+  PeerCredentialsPtr credentials;      // required: proven in every handshake
   size_t max_connections = 256;        // further accepts are closed at once
   int64_t hello_timeout_ms = 5000;     // to connect (when dialing) and finish the handshake
   int64_t frame_timeout_ms = 10000;    // from a frame's first byte to its last (slow drip)
