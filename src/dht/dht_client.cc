@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "dht/chord_node.h"
 #include "dht/loop_thread.h"
+#include "dht/node_ref.h"
 #include "dht/tcp_transport.h"
 #include "dht/thread_disk_queue.h"
 #include "dht/uv_clock.h"
@@ -13,6 +14,8 @@ namespace peerstore {
 
 Result<std::unique_ptr<DhtClient>> DhtClient::start(LocalStore& store, const Id256& node_id,
                                                     DhtClientOptions opts) {
+  if (!opts.credentials || node_id != node_id_for(opts.credentials->device.public_key()))
+    return fail(Errc::invalid, "a node's id is the hash of the device key it proves");
   std::unique_ptr<DhtClient> c(new DhtClient);
   PS_ASSIGN(c->loop_, LoopThread::start("dht"));
   auto joined = std::make_shared<std::promise<Status>>();
@@ -58,6 +61,7 @@ Result<std::unique_ptr<DhtClient>> DhtClient::start(LocalStore& store, const Id2
   if (Status st = joined_f.get(); !st) {
     if (st.code() == Errc::unavailable || st.code() == Errc::timeout)
       return join_failed("no PeerStore node answers there" + check);
+    if (st.code() == Errc::permission) return join_failed(st.error().context);
     return join_failed(st.error().message());
   }
   log::debug("dht: node " + node_id.short_hex() + " listening on " + c->address_ +

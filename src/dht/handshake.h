@@ -1,10 +1,21 @@
-// Handshake: the first frames of a TCP connection, which tell each side who the other is.
-// Today both sides send, at once and in any order, one plaintext hello
-//   msgpack ["peerstore-hello", 1, listen_addr]
-// where listen_addr is HOST:PORT, or empty for a client that does not listen. The next protocol
-// replaces it with an authenticated X25519 exchange (DESIGN §6) whose outcome also carries a
-// FrameFilter that seals and opens every later frame; the connection code already runs every
-// frame through it. Not thread-safe; one per connection.
+// Handshake: the first frames of a TCP connection, which admit the peer to the network, prove
+// who it is, and set up the keys every later frame is sealed with (DESIGN §6). Both sides run
+// the same two steps at once:
+//   1. hello, in the clear: msgpack ["peerstore-hello", 2, EPHEMERAL_X25519_PUBLIC_KEY];
+//   2. auth, once the peer's hello is in: msgpack [DEVICE_PUBLIC_KEY, LISTEN_ADDR, SIGNATURE],
+//      sealed with ChaCha20-Poly1305 under a key only holders of the network secret can derive.
+// Keys: T = BLAKE2b("peerstore/2 handshake" || dialer's ephemeral || acceptor's ephemeral);
+// master = BLAKE2b keyed with the network secret over (X25519(ephemerals) || T); the two auth
+// keys and the two traffic keys are crypto_kdf subkeys of master, one per direction. The
+// signature is the device key's Ed25519 over ("peerstore/2 auth" || role || T || LISTEN_ADDR),
+// so it binds this session's ephemerals and the claimed address, and cannot be reflected.
+// Properties: a device without the network secret cannot open the peer's auth, nor produce one
+// the peer opens (Errc::permission on both sides); a replayed or altered handshake fails
+// (fresh ephemerals each time); the traffic keys depend only on the ephemeral secrets, which
+// are wiped when the handshake ends, so a device key stolen later decrypts nothing recorded
+// (forward secrecy). The peer's ring id is BLAKE2b of the device key it proved. Nothing but
+// the version and ephemeral keys travels in the clear; the device key and address are sealed.
+// Not thread-safe; one per connection.
 #pragma once
 
 #include <memory>
@@ -14,43 +25,66 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/secret.h"
+#include "dht/peer_credentials.h"
 
 namespace peerstore {
 
 // Names a TcpTransport gives peers that do not listen; never valid in a hello.
 inline constexpr std::string_view kClientAddressPrefix = "client:";
 
-// Transforms frame payloads once the handshake is done (per-direction AEAD, next).
+// Transforms frame payloads once the handshake is done (per-direction AEAD).
 class FrameFilter {
  public:
+  // What seal() may add to a payload, so frames of the largest message still pass the cap.
+  static constexpr size_t kMaxOverhead = 16;
+
   virtual ~FrameFilter() = default;
   virtual Bytes seal(Bytes payload) = 0;
-  // Errc::corrupt if the payload was not sealed by the peer.
+  // Errc::corrupt if the payload was not sealed by the peer, in this order.
   virtual Result<Bytes> open(Bytes payload) = 0;
 };
 
 class Handshake {
  public:
   struct Outcome {
-    std::string peer_listen;              // "" for a client
-    std::unique_ptr<FrameFilter> filter;  // null: payloads travel as they are
+    std::string peer_listen;  // "" for a client
+    PublicKey peer_device;    // proven by its signature
+    Id256 peer_id;            // its ring id: BLAKE2b(peer_device)
+    std::unique_ptr<FrameFilter> filter;
   };
   struct Step {
     std::vector<Bytes> reply;     // frames to send now
     std::optional<Outcome> done;  // set when the handshake is complete
   };
 
-  static constexpr uint64_t kVersion = 1;
+  static constexpr uint64_t kVersion = 2;
 
-  explicit Handshake(std::string own_listen) : own_listen_(std::move(own_listen)) {}
+  // `dialer`: this side opened the connection (the roles only order the transcript).
+  Handshake(PeerCredentialsPtr credentials, std::string own_listen, bool dialer);
+  Handshake(Handshake&&) noexcept = default;
+  Handshake& operator=(Handshake&&) noexcept = default;
+  ~Handshake();
 
-  // The frame to send as soon as the connection is up.
+  // The hello, to send as soon as the connection is up.
   Bytes first_frame() const;
-  // A frame from the peer; Errc::corrupt if it is not a valid hello.
+  // A frame from the peer. Errc::corrupt for a malformed frame or another protocol version;
+  // Errc::permission when the peer is not admitted (no network secret in common) or its
+  // signature does not verify. Either way the connection must be closed.
   Result<Step> receive(ByteView frame);
 
  private:
+  Result<Step> on_hello(ByteView frame);
+  Result<Step> on_auth(ByteView frame);
+
+  PeerCredentialsPtr credentials_;
   std::string own_listen_;
+  bool dialer_;
+  Id256 ephemeral_pk_;
+  Secret ephemeral_sk_;
+  Secret master_;  // set once the peer's hello is in
+  Id256 transcript_;
+  enum class State { hello, auth, done } state_ = State::hello;
 };
 
 }  // namespace peerstore

@@ -6,11 +6,12 @@ namespace peerstore {
 
 Rpc::Rpc(Transport& transport, Clock& clock, NodeRef self)
     : transport_(transport), clock_(clock), self_(std::move(self)) {
-  transport_.set_receiver(
-      [this](const std::string& from, ByteView bytes) { on_bytes(from, bytes); });
+  transport_.set_receiver([this](const std::string& from, const std::optional<Id256>& proven_id,
+                                 ByteView bytes) { on_bytes(from, proven_id, bytes); });
   // The transport may say so from inside send(), and a callback must never run inside call().
-  transport_.set_unreachable_handler(
-      [this](const std::string& to) { defer([this, to] { fail_calls_to(to); }); });
+  transport_.set_unreachable_handler([this](const std::string& to, const Error& why) {
+    defer([this, to, why] { fail_calls_to(to, why); });
+  });
 }
 
 Rpc::~Rpc() {
@@ -19,7 +20,7 @@ Rpc::~Rpc() {
   drop_all();
 }
 
-void Rpc::fail_calls_to(const std::string& to) {
+void Rpc::fail_calls_to(const std::string& to, const Error& why) {
   // A refused connection means nobody listens there: fail now rather than at the timeout, so a
   // crashed node is noticed in milliseconds when its host is up.
   std::vector<uint64_t> ids;
@@ -32,7 +33,7 @@ void Rpc::fail_calls_to(const std::string& to) {
     clock_.cancel(it->second.timer);
     pending_.erase(it);
     ++stats_.unreachable;
-    cb(fail(Errc::unavailable, "cannot reach " + to));
+    cb(why);
   }
 }
 
@@ -97,11 +98,19 @@ void Rpc::respond(const std::string& to, uint64_t request_id, Body response) {
   send(to, Message{request_id, self_, std::move(response)});
 }
 
-void Rpc::on_bytes(const std::string& from, ByteView bytes) {
+void Rpc::on_bytes(const std::string& from, const std::optional<Id256>& proven_id, ByteView bytes) {
   auto m = Message::decode(bytes);
   if (!m) {
     ++stats_.corrupt;
     log::debug("dht: dropped a message from " + from + ": " + m.error().message());
+    return;
+  }
+  // A peer speaks only for the id its handshake proved: it cannot pose as another node, e.g. to
+  // become someone's predecessor or to answer for a node it is not.
+  if (proven_id && m->sender.id != *proven_id) {
+    ++stats_.impostor;
+    log::warn("dht: dropped a message from " + from + " that claims to come from node " +
+              m->sender.id.short_hex() + " but proved " + proven_id->short_hex());
     return;
   }
   on_message(from, std::move(*m));

@@ -24,6 +24,7 @@ class Rpc {
   struct Stats {
     uint64_t calls = 0, responses = 0, timeouts = 0, retries = 0, corrupt = 0, stray = 0,
              requests = 0, unreachable = 0;
+    uint64_t impostor = 0;  // sender id other than the one the connection proved
   };
 
   Rpc(Transport& transport, Clock& clock, NodeRef self);
@@ -58,11 +59,11 @@ class Rpc {
     Clock::TimerId timer = 0;
     Reply cb;
   };
-  void on_bytes(const std::string& from, ByteView bytes);
+  void on_bytes(const std::string& from, const std::optional<Id256>& proven_id, ByteView bytes);
   void on_message(const std::string& from, Message m);
   void send(const std::string& to, Message m);
   void call_once(const std::string& to, Body request, int64_t timeout_ms, Reply cb);
-  void fail_calls_to(const std::string& to);
+  void fail_calls_to(const std::string& to, const Error& why);
 
   Transport& transport_;
   Clock& clock_;

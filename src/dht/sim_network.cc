@@ -84,7 +84,7 @@ void SimNetwork::send(int from_ep, const std::string& to, Bytes message) {
     if (tamper_ && !tamper_(eps_[from_ep].addr, eps_[dst].addr, m)) return;
     if (!eps_[dst].rx) return;
     ++stats_.delivered;
-    eps_[dst].rx(eps_[from_ep].addr, m);
+    eps_[dst].rx(eps_[from_ep].addr, std::nullopt, m);
   });
 }
 

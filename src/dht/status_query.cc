@@ -1,10 +1,9 @@
 #include "dht/status_query.h"
 
-#include <sodium.h>
-
 #include <future>
 
 #include "dht/loop_thread.h"
+#include "dht/node_ref.h"
 #include "dht/rpc.h"
 #include "dht/tcp_transport.h"
 #include "dht/uv_clock.h"
@@ -22,11 +21,12 @@ Result<msg::NodeStatus> query_status(const std::string& address, PeerCredentials
   Status setup = loop->call([&]() -> Status {
     clock = std::make_unique<UvClock>(loop->loop());
     TcpTransportOptions topt;
-    topt.credentials = std::move(credentials);
+    topt.credentials = credentials;
     PS_ASSIGN(transport, TcpTransport::start(loop->loop(), std::move(topt)));
-    // A client has no ring position; a random id keeps it out of everyone's routing state.
+    // A client speaks for the id its handshake proves; with no listen address it never enters
+    // anyone's routing state.
     NodeRef self;
-    randombytes_buf(self.id.b.data(), self.id.b.size());
+    self.id = node_id_for(credentials->device.public_key());
     self.addr = "client";
     rpc = std::make_unique<Rpc>(*transport, *clock, self);
     rpc->call(address, msg::GetStatus{}, timeout.count(), [answer](Result<Message> r) {

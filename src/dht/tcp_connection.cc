@@ -18,6 +18,13 @@ std::string numeric_peer(uv_tcp_t* tcp) {
   return hp ? hp->str() : "?";
 }
 
+// What to do about a refusal, for the log line on each side.
+const std::string kRefusedPeer =
+    "; refused it: a device joins this network with a token from 'peerstore invite' on a member";
+const std::string kRefusedByUs =
+    "; it belongs to another PeerStore network, or ours is the wrong secret: get a token with "
+    "'peerstore invite' on one of its members and pass --join TOKEN";
+
 }  // namespace
 
 // One frame on its way out: the header lives here, the payload is written from where it is.
@@ -159,7 +166,11 @@ void TcpConnection::on_read(ssize_t n) {
 void TcpConnection::on_frame(Bytes payload) {
   if (state_ == State::handshaking) {
     auto step = handshake_.receive(payload);
-    if (!step) return close(Why::bad_input, "bad hello: " + step.error().context);
+    if (!step && step.code() == Errc::permission) {
+      refusal_ = step.error().context + (outbound_ ? kRefusedByUs : kRefusedPeer);
+      return close(Why::refused, refusal_);
+    }
+    if (!step) return close(Why::bad_input, "bad handshake: " + step.error().context);
     for (auto& f : step->reply) write_frame(std::move(f));
     if (!step->done || closing()) return;
     auto& done = *step->done;
@@ -167,6 +178,7 @@ void TcpConnection::on_frame(Bytes payload) {
     // We keep calling a dialed peer by the address we were asked to dial: that is where the
     // node sent its requests, and where it expects the answers from.
     if (!outbound_) peer_ = std::move(done.peer_listen);
+    peer_id_ = done.peer_id;
     state_ = State::open;
     was_open_ = true;
     if (owner_) owner_->on_open(*this);
@@ -219,7 +231,7 @@ void TcpConnection::close(Why why, const std::string& reason) {
   if (closing()) return;
   state_ = State::closing;
   std::string line = "tcp: closed connection " + who() + ": " + reason;
-  if (why == Why::bad_input || why == Why::timeout)
+  if (why == Why::bad_input || why == Why::timeout || why == Why::refused)
     log::warn(line);
   else
     log::debug(line);

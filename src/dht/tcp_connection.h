@@ -1,5 +1,6 @@
-// TcpConnection: one TCP connection of a TcpTransport. It runs the Handshake, then carries
-// messages both ways as frames (FrameCodec: cap checked before buffering; writes go out as a
+// TcpConnection: one TCP connection of a TcpTransport. It runs the Handshake (which admits and
+// authenticates the peer and keys the connection), then carries messages both ways as sealed
+// frames (FrameCodec: cap checked before buffering; writes go out as a
 // header and the payload itself, uncopied), enforces the hello, frame and idle deadlines, and
 // closes on bad input, saying why in one log line. It owns its libuv handles and frees itself
 // once they are closed, so its owner may go away first (detach()). Loop thread only.
@@ -18,7 +19,8 @@ namespace peerstore {
 
 class TcpConnection {
  public:
-  enum class Why { normal, bad_input, timeout, idle, error };  // why a connection closed
+  // Why a connection closed; `refused`: the handshake did not admit the peer, or it us.
+  enum class Why { normal, bad_input, refused, timeout, idle, error };
 
   // What the connection tells its owner, from libuv callbacks; on_closing() may also run
   // inside send() or close().
@@ -66,6 +68,10 @@ class TcpConnection {
   // the owner may replace, e.g. for clients that do not listen).
   const std::string& peer() const { return peer_; }
   void set_peer(std::string peer) { peer_ = std::move(peer); }
+  // The ring id the peer proved in the handshake (open connections only).
+  const Id256& peer_id() const { return peer_id_; }
+  // Why the handshake failed and what to do, for the owner's on_closing (empty otherwise).
+  const std::string& refusal() const { return refusal_; }
   // Bytes handed to the socket and not yet written.
   size_t queued_bytes() const { return queued_bytes_; }
 
@@ -98,12 +104,14 @@ class TcpConnection {
   Owner* owner_;
   Handshake handshake_;
   std::unique_ptr<FrameFilter> filter_;
-  FrameCodec codec_;
+  FrameCodec codec_{kMaxMessageSize + FrameFilter::kMaxOverhead};
   Limits limits_;
   State state_;
   bool outbound_;
   bool was_open_ = false;
   std::string peer_;
+  Id256 peer_id_;
+  std::string refusal_;
   std::string remote_;  // the socket's numeric peer address, for logs
   size_t queued_bytes_ = 0;
   int64_t started_at_;

@@ -50,6 +50,9 @@ TcpTransport::TcpTransport(uv_loop_t* loop, TcpTransportOptions options)
 
 Result<std::unique_ptr<TcpTransport>> TcpTransport::start(uv_loop_t* loop,
                                                           TcpTransportOptions options) {
+  if (!options.credentials ||
+      options.credentials->network_secret.size() != PeerCredentials::kNetworkSecretSize)
+    return fail(Errc::invalid, "a transport needs a device key and a network secret");
   std::unique_ptr<TcpTransport> t(new TcpTransport(loop, std::move(options)));
   if (!t->opt_.listen.empty()) PS_TRY(t->listen());
   return t;
@@ -158,7 +161,8 @@ void TcpTransport::drop(const std::string& to, const std::string& why) {
 void TcpTransport::dial(const std::string& to) {
   ++stats_.dialed;
   auto hp = HostPort::parse(to);
-  if (!hp || hp->port == 0) return unreachable(to, "not a HOST:PORT address");
+  if (!hp || hp->port == 0)
+    return unreachable(to, fail(Errc::unavailable, to + " is not a HOST:PORT address"));
   sockaddr_storage sa{};
   if (uv_ip4_addr(hp->host.c_str(), hp->port, reinterpret_cast<sockaddr_in*>(&sa)) == 0 ||
       uv_ip6_addr(hp->host.c_str(), hp->port, reinterpret_cast<sockaddr_in6*>(&sa)) == 0)
@@ -174,7 +178,8 @@ void TcpTransport::dial(const std::string& to) {
   if (int rc = uv_getaddrinfo(loop_, &r->req, on_resolved, hp->host.c_str(), port.c_str(), &hints);
       rc != 0) {
     delete r;
-    return unreachable(to, std::string("cannot resolve: ") + uv_strerror(rc));
+    return unreachable(
+        to, fail(Errc::unavailable, "cannot resolve " + to + ": " + std::string(uv_strerror(rc))));
   }
   resolving_.insert(r);
 }
@@ -186,7 +191,8 @@ void TcpTransport::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res)
   if (!t) return;
   t->resolving_.erase(r.get());
   if (status != 0)
-    return t->unreachable(r->to, std::string("cannot resolve: ") + uv_strerror(status));
+    return t->unreachable(r->to, fail(Errc::unavailable, "cannot resolve " + r->to + ": " +
+                                                             std::string(uv_strerror(status))));
   auto it = t->dialing_.find(r->to);
   if (it == t->dialing_.end()) return;  // another connection with the peer took the queue
   // "localhost" is often ::1 first while the peer listens on 127.0.0.1 only: the others are
@@ -200,21 +206,23 @@ void TcpTransport::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res)
 }
 
 void TcpTransport::connect(const std::string& to, const sockaddr* addr) {
-  auto c = TcpConnection::dial(loop_, addr, to, *this, Handshake(address_), limits());
+  auto c = TcpConnection::dial(loop_, addr, to, *this, Handshake(opt_.credentials, address_, true),
+                               limits());
   if (!c) return try_next(to, c.error().context);
   conns_.insert(*c);
 }
 
 void TcpTransport::try_next(const std::string& to, const std::string& why) {
   auto it = dialing_.find(to);
-  if (it == dialing_.end() || it->second.untried.empty()) return unreachable(to, why);
+  if (it == dialing_.end() || it->second.untried.empty())
+    return unreachable(to, fail(Errc::unavailable, "cannot reach " + to + ": " + why));
   auto& untried = it->second.untried;
   sockaddr_storage next = untried.front();
   untried.erase(untried.begin());
   connect(to, reinterpret_cast<sockaddr*>(&next));
 }
 
-void TcpTransport::unreachable(const std::string& to, const std::string& why) {
+void TcpTransport::unreachable(const std::string& to, const Error& why) {
   ++stats_.dial_failures;
   size_t lost = 0;
   if (auto it = dialing_.find(to); it != dialing_.end()) {
@@ -222,9 +230,8 @@ void TcpTransport::unreachable(const std::string& to, const std::string& why) {
     dialing_.erase(it);
   }
   stats_.dropped_sends += lost;
-  log::debug("tcp: cannot reach " + to + ": " + why + " (" + std::to_string(lost) +
-             " messages dropped)");
-  if (lost && unreachable_handler_) unreachable_handler_(to);
+  log::debug("tcp: " + why.context + " (" + std::to_string(lost) + " messages dropped)");
+  if (lost && unreachable_handler_) unreachable_handler_(to, why);
 }
 
 void TcpTransport::accept() {
@@ -244,7 +251,8 @@ void TcpTransport::accept() {
     uv_close(reinterpret_cast<uv_handle_t*>(h), free_tcp);
     return;
   }
-  auto c = TcpConnection::accept(server, *this, Handshake(address_), limits());
+  auto c =
+      TcpConnection::accept(server, *this, Handshake(opt_.credentials, address_, false), limits());
   if (!c) return log::warn("tcp: " + c.error().context);
   ++stats_.accepted;
   conns_.insert(*c);
@@ -272,7 +280,7 @@ void TcpTransport::on_open(TcpConnection& c) {
 
 void TcpTransport::on_message(TcpConnection& c, ByteView message) {
   ++stats_.frames_in;
-  if (receiver_) receiver_(c.peer(), message);
+  if (receiver_) receiver_(c.peer(), c.peer_id(), message);
 }
 
 void TcpTransport::on_closing(TcpConnection& c, TcpConnection::Why why) {
@@ -282,6 +290,9 @@ void TcpTransport::on_closing(TcpConnection& c, TcpConnection::Why why) {
       break;
     case Why::bad_input:
       ++stats_.closed_bad_input;
+      break;
+    case Why::refused:
+      ++stats_.closed_refused;
       break;
     case Why::timeout:
       ++stats_.closed_timeout;
@@ -294,8 +305,10 @@ void TcpTransport::on_closing(TcpConnection& c, TcpConnection::Why why) {
       break;
   }
   if (c.outbound() && !c.was_open()) {
-    if (!closing_) try_next(c.peer(), "connection failed");
-    return;
+    if (closing_) return;
+    // Another address of the same name would be the same network's node: no point trying it.
+    if (why == Why::refused) return unreachable(c.peer(), fail(Errc::permission, c.refusal()));
+    return try_next(c.peer(), "connection failed");
   }
   auto it = open_.find(c.peer());
   if (it == open_.end() || it->second != &c) return;

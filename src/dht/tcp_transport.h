@@ -1,6 +1,7 @@
 // TcpTransport: the production Transport: messages as length-prefixed frames over libuv TCP,
 // one connection per peer pair, reused both ways and dialed on the first send to an address.
-// Each connection opens with a Handshake that tells the receiver the peer's listen address, the
+// Each connection opens with a Handshake that admits and authenticates the peer (network secret,
+// device key; messages then travel sealed) and tells the receiver the peer's listen address, the
 // `from` of its messages (on a connection we dialed: the address we dialed, where the answers to
 // our requests are expected from); a peer that does not listen (a CLI client) is "client:N",
 // which only that connection answers. Bad input, silent or slow peers and idle connections are
@@ -39,7 +40,8 @@ class TcpTransport final : public Transport, private TcpConnection::Owner {
  public:
   struct Stats {
     uint64_t accepted = 0, dialed = 0, dial_failures = 0, refused = 0;
-    uint64_t closed_bad_input = 0, closed_timeout = 0, closed_idle = 0, closed_error = 0;
+    uint64_t closed_bad_input = 0, closed_refused = 0, closed_timeout = 0, closed_idle = 0,
+             closed_error = 0;
     uint64_t frames_in = 0, frames_out = 0, dropped_sends = 0;
   };
 
@@ -85,7 +87,7 @@ class TcpTransport final : public Transport, private TcpConnection::Owner {
   void dial(const std::string& to);
   void connect(const std::string& to, const sockaddr* addr);
   void try_next(const std::string& to, const std::string& why);
-  void unreachable(const std::string& to, const std::string& why);
+  void unreachable(const std::string& to, const Error& why);
   void send_on(TcpConnection& c, Bytes message);
   void drop(const std::string& to, const std::string& why);
   void accept();

@@ -2,31 +2,36 @@
 // messages to an address and hands received ones to one receiver callback, best effort: a
 // message may be lost, and the caller's timeouts deal with it. Addresses are the listen
 // addresses nodes announce ("127.0.0.1:3000", or a simulator name); a receiver is told the
-// sender's listen address (the TCP transport learns it from the handshake). Production uses
+// sender's listen address and, where the transport authenticates peers, the ring id the sender
+// proved in the handshake (the TCP transport; the simulator proves nothing). Production uses
 // libuv TCP with FrameCodec; tests use SimTransport. Loop thread only: send() and the receiver
 // run on the node's loop thread, and send() never calls the receiver synchronously.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/bytes.h"
+#include "common/result.h"
 
 namespace peerstore {
 
 class Transport {
  public:
   // `message` is valid only during the call.
-  using Receiver = std::function<void(const std::string& from, ByteView message)>;
+  using Receiver = std::function<void(const std::string& from,
+                                      const std::optional<Id256>& proven_id, ByteView message)>;
 
   virtual ~Transport() = default;
   virtual const std::string& address() const = 0;
   virtual void send(const std::string& to, Bytes message) = 0;
   virtual void set_receiver(Receiver receiver) = 0;
   // Told that messages to `to` were dropped because no connection to it could be made (nothing
-  // listens there, or no address works), possibly from inside send(). Lets callers fail at
-  // once instead of waiting for their timeouts; transports that cannot tell never call it.
-  using Unreachable = std::function<void(const std::string& to)>;
+  // listens there, no address works, or the handshake refused us: `why` says which), possibly
+  // from inside send(). Lets callers fail at once instead of waiting for their timeouts;
+  // transports that cannot tell never call it.
+  using Unreachable = std::function<void(const std::string& to, const Error& why)>;
   virtual void set_unreachable_handler(Unreachable handler) { (void)handler; }
 };
 

@@ -1,8 +1,9 @@
 // Bad input on a TcpTransport's listener, from raw POSIX sockets: random bytes, a 4 GiB length
-// prefix, a length one over the cap, a bad hello, a frame cut short by the peer closing, a
-// frame that drips in byte by byte, and a peer that never says hello. Each such connection is
-// closed by the transport within a deadline, the stats say why, nothing is allocated by a
-// claimed length, and a well-behaved peer connected throughout still exchanges messages.
+// prefix, a length one over the cap, a bad hello, a peer of another network, frames that are
+// altered, replayed or not sealed at all, a frame cut short by the peer closing, a frame that
+// drips in byte by byte, and a peer that never says hello. Each such connection is closed by
+// the transport within a deadline, the stats say why, nothing is allocated by a claimed length,
+// and a well-behaved peer connected throughout still exchanges messages.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "dht/frame_codec.h"
 #include "dht/message.h"
 #include "raw_socket.h"
+#include "test_credentials.h"
 #include "transport_peer.h"
 
 namespace peerstore {
@@ -52,16 +54,19 @@ TEST_CASE("tcp transport: bad input closes that connection only") {
   REQUIRE(eventually([&] { return good->inbox_size() == 1; }));
 
   // Each subcase runs on a fresh server: its connection must be the one closed, and why.
-  enum Expect { bad_input, timeout };
-  auto expect_closed = [&](RawSocket& s, Expect why, int64_t within_ms) {
+  enum Expect { bad_input, timeout, refused };
+  // `delivered`: messages of the bad connection that were fine and got through.
+  auto expect_closed = [&](RawSocket& s, Expect why, int64_t within_ms, size_t delivered = 0) {
     CHECK(s.closed_within(within_ms));
     // The counters may trail the socket closing by a loop iteration.
     CHECK(eventually(
         [&] {
           auto st = server->stats();
-          return st.closed_bad_input == (why == bad_input) && st.closed_timeout == (why == timeout);
+          return st.closed_bad_input == (why == bad_input) &&
+                 st.closed_timeout == (why == timeout) && st.closed_refused == (why == refused);
         },
         1000));
+    CHECK(server->inbox_size() == 1 + delivered);  // and the good peer's "before"
   };
 
   SUBCASE("random bytes") {
@@ -80,23 +85,51 @@ TEST_CASE("tcp transport: bad input closes that connection only") {
     expect_closed(s, bad_input, 3000);
     CHECK(probe.largest() < kMaxMessageSize);
   }
-  SUBCASE("a length one over the cap, after a good hello") {
+  SUBCASE("a length one over the cap, after a good handshake") {
     test::AllocProbe probe;
     RawSocket s(server->port());
-    s.write(cat(test::hello_frame(), prefix(uint32_t(kMaxMessageSize + 1))));
+    s.handshake(test::test_credentials());
+    s.write(prefix(uint32_t(kMaxMessageSize + FrameFilter::kMaxOverhead + 1)));
     expect_closed(s, bad_input, 3000);
     CHECK(probe.largest() < kMaxMessageSize);
   }
-  SUBCASE("a bad hello") {
+  SUBCASE("a bad hello: the plaintext hello of protocol version 1") {
     mp::Buffer buf;
     mp::Packer p(buf);
     p.pack_array(3);
     p.pack(std::string_view("peerstore-hello"));
-    p.pack(uint64_t(2));
-    p.pack(std::string_view(""));
+    p.pack(uint64_t(1));
+    p.pack(std::string_view("127.0.0.1:1"));
     RawSocket s(server->port());
     s.write(FrameCodec::encode(mp::view(buf)));
     expect_closed(s, bad_input, 3000);
+  }
+  SUBCASE("a peer of another network is refused") {
+    RawSocket s(server->port());
+    auto shook = test::raw_handshake(s.fd(), test::test_credentials(2), true, "");
+    CHECK(shook.code() == Errc::permission);
+    expect_closed(s, refused, 3000);
+  }
+  SUBCASE("a frame not sealed, after a good handshake") {
+    RawSocket s(server->port());
+    s.handshake(test::test_credentials());
+    s.write(FrameCodec::encode(to_bytes("plaintext message")));
+    expect_closed(s, bad_input, 3000);
+  }
+  SUBCASE("an altered frame") {
+    RawSocket s(server->port());
+    auto filter = s.handshake(test::test_credentials());
+    Bytes sealed = filter->seal(to_bytes("a message"));
+    sealed[3] ^= 1;
+    s.write(FrameCodec::encode(sealed));
+    expect_closed(s, bad_input, 3000);
+  }
+  SUBCASE("a replayed frame") {
+    RawSocket s(server->port());
+    auto filter = s.handshake(test::test_credentials());
+    Bytes sealed = FrameCodec::encode(filter->seal(to_bytes("once")));
+    s.write(cat(sealed, sealed));
+    expect_closed(s, bad_input, 3000, 1);  // the first copy only
   }
   SUBCASE("a message before the hello") {
     RawSocket s(server->port());
@@ -105,13 +138,15 @@ TEST_CASE("tcp transport: bad input closes that connection only") {
   }
   SUBCASE("a frame cut short, then the peer closes its side") {
     RawSocket s(server->port());
-    s.write(cat(cat(test::hello_frame(), prefix(1000)), Bytes(10, 1)));
+    s.handshake(test::test_credentials());
+    s.write(cat(prefix(1000), Bytes(10, 1)));
     s.shutdown_write();
     expect_closed(s, bad_input, 3000);
   }
   SUBCASE("a frame dripping in slower than frame_timeout_ms") {
     RawSocket s(server->port());
-    s.write(cat(test::hello_frame(), prefix(100)));
+    s.handshake(test::test_credentials());
+    s.write(prefix(100));
     auto start = std::chrono::steady_clock::now();
     std::thread drip([&] {
       for (int i = 0; i < 30 && s.write(Bytes{1}); ++i)

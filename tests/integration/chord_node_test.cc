@@ -12,6 +12,7 @@
 #include "dht/node_ref.h"
 #include "keys/block_cipher.h"
 #include "store/memory_store.h"
+#include "test_credentials.h"
 #include "transport_peer.h"
 
 namespace peerstore {
@@ -38,11 +39,9 @@ struct Peer {
   std::unique_ptr<DhtClient> client;
 
   Peer(uint64_t seed, const std::string& join) {
-    std::mt19937_64 rng(seed);
-    PublicKey device;
-    for (auto& b : device.b) b = uint8_t(rng());
-    id = node_id_for(device);
     DhtClientOptions o;
+    o.credentials = test::test_credentials();
+    id = node_id_for(o.credentials->device.public_key());
     o.join = join;
     o.chord = fast_config();
     o.chord.rng_seed = seed;

@@ -12,6 +12,7 @@
 
 #include "dht/frame_codec.h"
 #include "dht/handshake.h"
+#include "test_credentials.h"
 
 namespace peerstore::test {
 
@@ -62,8 +63,47 @@ bool RawSocket::closed_within(int64_t timeout_ms) {
   }
 }
 
-Bytes hello_frame(const std::string& listen) {
-  return FrameCodec::encode(Handshake(listen).first_frame());
+Bytes hello_frame() {
+  return FrameCodec::encode(Handshake(test_credentials(), "", true).first_frame());
+}
+
+std::unique_ptr<FrameFilter> RawSocket::handshake(PeerCredentialsPtr credentials,
+                                                  const std::string& listen) {
+  auto done = raw_handshake(fd_, std::move(credentials), true, listen);
+  INFO((done.ok() ? "" : done.error().message()));
+  REQUIRE(done.ok());
+  return std::move(done->filter);
+}
+
+Result<Handshake::Outcome> raw_handshake(int fd, PeerCredentialsPtr credentials, bool dialer,
+                                         const std::string& listen) {
+  Handshake hs(std::move(credentials), listen, dialer);
+  auto send_frame = [&](ByteView payload) {
+    Bytes f = FrameCodec::encode(payload);
+    return ::send(fd, f.data(), f.size(), MSG_NOSIGNAL) == ssize_t(f.size());
+  };
+  if (!send_frame(hs.first_frame())) return fail(Errc::io, "cannot send the hello");
+  FrameCodec codec;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  uint8_t buf[4096];
+  for (;;) {
+    PS_ASSIGN(auto frame, codec.next());
+    if (frame) {
+      PS_ASSIGN(auto step, hs.receive(*frame));
+      for (auto& r : step.reply)
+        if (!send_frame(r)) return fail(Errc::io, "cannot send the auth frame");
+      if (step.done) return std::move(*step.done);
+      continue;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    pollfd p{fd, POLLIN, 0};
+    if (left <= 0 || ::poll(&p, 1, int(left)) <= 0) return fail(Errc::timeout, "handshake");
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return fail(Errc::unavailable, "closed during the handshake");
+    codec.feed(ByteView(buf, size_t(n)));
+  }
 }
 
 }  // namespace peerstore::test

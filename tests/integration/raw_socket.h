@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "common/bytes.h"
+#include "dht/handshake.h"
 
 namespace peerstore::test {
 
@@ -15,6 +18,10 @@ class RawSocket {
   RawSocket(const RawSocket&) = delete;
   RawSocket& operator=(const RawSocket&) = delete;
 
+  int fd() const { return fd_; }
+  // Runs the handshake as the dialing side; FAILs the test if it does not complete.
+  std::unique_ptr<FrameFilter> handshake(PeerCredentialsPtr credentials,
+                                         const std::string& listen = "");
   // False once the other side has closed.
   bool write(ByteView bytes);
   void shutdown_write();
@@ -26,7 +33,11 @@ class RawSocket {
   int fd_ = -1;
 };
 
-// A frame holding a hello that announces `listen` ("" for a client).
-Bytes hello_frame(const std::string& listen = "");
+// A frame holding a hello (its ephemeral key is fresh and thrown away).
+Bytes hello_frame();
+
+// Runs a whole handshake on a blocking socket, as either side, within 5 s.
+Result<Handshake::Outcome> raw_handshake(int fd, PeerCredentialsPtr credentials, bool dialer,
+                                         const std::string& listen);
 
 }  // namespace peerstore::test

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "dht/host_port.h"
+#include "test_credentials.h"
 
 namespace peerstore::test {
 
@@ -25,12 +26,14 @@ std::unique_ptr<TransportPeer> TransportPeer::start(TcpTransportOptions options,
   REQUIRE(loop.ok());
   p->loop_ = std::move(*loop);
   p->on_receive_ = std::move(on_receive);
+  if (!options.credentials) options.credentials = test_credentials();
   auto started = p->loop_->call([&]() -> Status {
     PS_ASSIGN(p->transport_, TcpTransport::start(p->loop_->loop(), options));
-    p->transport_->set_receiver([raw = p.get()](const std::string& from, ByteView m) {
+    p->transport_->set_receiver([raw = p.get()](const std::string& from,
+                                                const std::optional<Id256>& proven_id, ByteView m) {
       {
         std::lock_guard lock(raw->mu_);
-        raw->inbox_.push_back({from, Bytes(m.begin(), m.end())});
+        raw->inbox_.push_back({from, proven_id, Bytes(m.begin(), m.end())});
       }
       if (raw->on_receive_) raw->on_receive_(*raw->transport_, from, m);
     });

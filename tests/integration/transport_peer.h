@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ bool eventually(const std::function<bool()>& pred, int64_t timeout_ms = 5000);
 
 struct Received {
   std::string from;
+  std::optional<Id256> proven_id;  // the sender's ring id, as its handshake proved it
   Bytes message;
 };
 
@@ -27,7 +29,8 @@ class TransportPeer {
   // Runs on the loop thread after a message is added to the inbox (e.g. to answer it).
   using OnReceive = std::function<void(TcpTransport& t, const std::string& from, ByteView m)>;
 
-  // FAILs the test if the transport does not start.
+  // FAILs the test if the transport does not start. Without credentials in `options`, a new
+  // device of the tests' default network (test_credentials()).
   static std::unique_ptr<TransportPeer> start(TcpTransportOptions options,
                                               OnReceive on_receive = {});
   ~TransportPeer();

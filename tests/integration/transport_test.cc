@@ -19,6 +19,7 @@
 #include "dht/tcp_transport.h"
 #include "dht/uv_clock.h"
 #include "raw_socket.h"
+#include "test_credentials.h"
 #include "transport_peer.h"
 
 namespace peerstore {
@@ -30,6 +31,7 @@ using test::TransportPeer;
 TcpTransportOptions listening(std::string addr = "127.0.0.1:0") {
   TcpTransportOptions o;
   o.listen = std::move(addr);
+  o.credentials = test::test_credentials();
   return o;
 }
 
@@ -237,8 +239,8 @@ TEST_CASE("tcp transport: max_queued_bytes bounds what waits for a peer") {
     a->send(stalled.address(), text("first"));
     int fd = ::accept(stalled.fd, nullptr, nullptr);
     REQUIRE(fd >= 0);
-    Bytes hello = test::hello_frame();
-    REQUIRE(::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL) == ssize_t(hello.size()));
+    auto shook = test::raw_handshake(fd, test::test_credentials(), false, stalled.address());
+    REQUIRE(shook.ok());
     REQUIRE(eventually([&] { return a->stats().frames_out == 1; }));
     // All at once on the loop, so no write completes in between: three frames of 1 MiB fit.
     a->loop().call([&] {
