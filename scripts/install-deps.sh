@@ -8,7 +8,7 @@
 set -euo pipefail
 
 PKGS=(build-essential g++ meson ninja-build pkg-config libfuse3-dev fuse3 libuv1-dev
-      libmsgpack-cxx-dev libsodium-dev liblmdb-dev doctest-dev libcli11-dev attr fio jq git sqlite3 rsync)
+      libmsgpack-cxx-dev libsodium-dev liblmdb-dev doctest-dev libcli11-dev attr fio jq git sqlite3 rsync tcpdump)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -16,6 +16,7 @@
 #include "support/free_port.h"
 #include "support/fuse_check.h"
 #include "support/mount_fixture.h"
+#include "support/secret_scan.h"
 #include "support/wait_until.h"
 
 namespace peerstore::test {
@@ -81,6 +82,11 @@ Cluster::~Cluster() {
         run_fusermount({"-uz"}, *it, base_ + "/fusermount-cleanup.log");
     }
     nodes_.clear();
+    // No key may reach a log or an output of anything this cluster ran (DESIGN §6).
+    auto scan = scan_for_secrets(base_);
+    std::string leaks;
+    for (const auto& l : scan.leaks) leaks += "\n  " + l;
+    CHECK_MESSAGE(scan.leaks.empty(), "key material in the test's files:" << leaks);
     if (keep_) {
       MESSAGE("PEERSTORE_TEST_KEEP: left " << base_);
     } else {

@@ -1,0 +1,26 @@
+// secret_scan: looks for key material where it must never be: every file a test run left under
+// a directory (logs, outputs), searched for each secret key it finds there. A key file is one
+// of ours in the plain format (msgpack ["peerstore-key", 1, KIND, SEED]; passphrase-wrapped
+// files hide their seed and are skipped); its seed is searched as raw bytes, lower and upper
+// hex, and standard and URL-safe base64 with and without padding. Directories on another
+// device (live mounts) and LMDB files are not searched. Stateless; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace peerstore::test {
+
+struct SecretScan {
+  int keys = 0;                    // plain key files found
+  int files = 0;                   // other files searched
+  std::vector<std::string> leaks;  // "FILE holds the KIND key of KEYFILE (as FORM)"
+};
+
+SecretScan scan_for_secrets(const std::string& dir);
+
+// The forms a 32-byte secret could take in text (raw, hex, base64): what scan_for_secrets
+// and the wire capture search for.
+std::vector<std::pair<std::string, std::string>> secret_forms(const std::string& raw);
+
+}  // namespace peerstore::test
