@@ -122,13 +122,16 @@ void ChordNode::join(const std::string& bootstrap, std::function<void(Status)> d
 void ChordNode::try_join(const std::string& bootstrap, unsigned attempt) {
   auto retry = [this, bootstrap, attempt](const Error& e) {
     if (state_ != State::joining) return;
-    if (attempt + 1 >= 5) {
+    // Refused by the handshake: asking again cannot help, and the reason is the user's to read.
+    if (attempt + 1 >= 5 || e.code == Errc::permission) {
       state_ = State::idle;
       auto d = std::move(join_done_);
       join_done_ = nullptr;
       if (d)
-        d(fail(e.code == Errc::exists ? Errc::exists : Errc::unavailable,
-               "cannot join " + bootstrap + ": " + e.message()));
+        d(e.code == Errc::permission
+              ? e
+              : fail(e.code == Errc::exists ? Errc::exists : Errc::unavailable,
+                     "cannot join " + bootstrap + ": " + e.message()));
       return;
     }
     timers_[kStabilize] = clock_.schedule(cfg_.rpc_timeout_ms, [this, bootstrap, attempt] {

@@ -81,6 +81,8 @@ void Lookup::step() {
         return;
       }
     }
+    // Nodes of another network refused us and none of ours answered: say that, not "no node".
+    if (refused_) return finish(*refused_);
     finish(fail(Errc::unavailable, "lookup of " + key_.short_hex() + " found no live node" +
                                        (last_error_.empty() ? "" : " (" + last_error_ + ")")));
     return;
@@ -102,6 +104,7 @@ void Lookup::on_answer(size_t idx, Result<Message> r) {
       if (!c.seed) routing_.note_failed(c.node, clock_.now_ms());
     }
     last_error_ = r.error().message();
+    if (r.code() == Errc::permission) refused_ = r.error();
     step();
     return;
   }

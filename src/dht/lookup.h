@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "dht/chord_config.h"
@@ -56,6 +57,7 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
   Outcome out_;
   unsigned attempt_ = 0;
   std::string last_error_;
+  std::optional<Error> refused_;  // a handshake that refused us, if any did
 };
 
 }  // namespace peerstore

@@ -109,3 +109,29 @@ TEST_CASE("chord on tcp: three nodes form a ring and store a block") {
 
 }  // namespace
 }  // namespace peerstore
+
+namespace peerstore {
+namespace {
+
+// A node of another network is refused by the handshake: the join fails at once (no retries,
+// which cannot help) with a line that says what to do, and the ring never hears of it.
+TEST_CASE("chord on tcp: a node without the network secret cannot join") {
+  Peer first(1, "");
+  MemoryStore store;
+  DhtClientOptions o;
+  o.credentials = test::test_credentials(2);
+  o.join = first.client->address();
+  o.chord = fast_config();
+  auto started = std::chrono::steady_clock::now();
+  auto c = DhtClient::start(store, node_id_for(o.credentials->device.public_key()), o);
+  auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(c.ok());
+  INFO(c.error().message());
+  CHECK(c.error().context.starts_with("cannot join " + o.join + ": "));
+  CHECK(c.error().context.find("pass --join TOKEN") != std::string::npos);
+  CHECK(took < std::chrono::seconds(2));
+  CHECK_FALSE(first.client->status().predecessor.has_value());
+}
+
+}  // namespace
+}  // namespace peerstore
