@@ -11,6 +11,7 @@ namespace peerstore {
 namespace {
 
 constexpr size_t kCheckSize = 4;
+constexpr std::string_view kFamily = "peerstore-invite";
 constexpr size_t kMaxPayload = kNetworkSecretSize + InviteToken::kMaxAddress + kCheckSize;
 
 std::string_view trim(std::string_view s) {
@@ -59,11 +60,17 @@ Error damaged() {
 }  // namespace
 
 bool InviteToken::looks_like(std::string_view s) {
-  return trim(s).starts_with(kPrefix);
+  // Any version of a token; never HOST:PORT, which has a colon that base64url never holds.
+  s = trim(s);
+  return s.starts_with(kFamily) && s.find(':') == std::string_view::npos;
 }
 
 Result<InviteToken> InviteToken::parse(std::string_view s) {
   s = trim(s);
+  if (s.starts_with(kFamily) && !s.starts_with(kPrefix))
+    return fail(Errc::invalid,
+                "this invite token was made by another version of PeerStore; make one with "
+                "this version's 'peerstore invite'");
   if (!s.starts_with(kPrefix))
     return fail(Errc::invalid, "not an invite token (they start with " + std::string(kPrefix) +
                                    "); get one with 'peerstore invite' on a member");

@@ -83,6 +83,21 @@ Result<DecodedKey> decode_wrapped(mp::Array arr, const std::string& kind, const 
   return out;
 }
 
+// The array's length follows from the version: 4 fields for a plain file, 8 for a wrapped one.
+void pack_header(mp::Packer& pk, uint32_t version, const std::string& kind) {
+  pk.pack_array(version == 1 ? 4 : 8);
+  pk.pack(std::string(kMagic));
+  pk.pack(version);
+  pk.pack(kind);
+}
+
+// The encoded file in wiped memory; the msgpack buffer is wiped before it is freed.
+Secret wiped_copy(mp::Buffer& buf) {
+  Secret out(mp::view(buf));
+  sodium_memzero(buf.data(), buf.size());
+  return out;
+}
+
 enum class Placement { create_new, replace };
 
 // Writes `content` under a temporary name of our own (two first starts may race, and a crash
@@ -156,14 +171,9 @@ Result<DecodedKey> decode_key_file(ByteView file, const std::string& kind, const
 Secret encode_key_file(const std::string& kind, const Secret& seed) {
   mp::Buffer buf;
   mp::Packer pk(buf);
-  pk.pack_array(4);
-  pk.pack(std::string(kMagic));
-  pk.pack(uint32_t(1));
-  pk.pack(kind);
+  pack_header(pk, 1, kind);
   mp::pack_bin(pk, seed.view());
-  Secret out(mp::view(buf));
-  sodium_memzero(buf.data(), buf.size());
-  return out;
+  return wiped_copy(buf);
 }
 
 Result<Secret> encode_wrapped_key_file(const std::string& kind, const Secret& seed,
@@ -181,16 +191,13 @@ Result<Secret> encode_wrapped_key_file(const std::string& kind, const Secret& se
                                              nullptr, nonce, key.data());
   mp::Buffer buf;
   mp::Packer pk(buf);
-  pk.pack_array(8);
-  pk.pack(std::string(kMagic));
-  pk.pack(uint32_t(2));
-  pk.pack(kind);
+  pack_header(pk, 2, kind);
   mp::pack_bin(pk, {salt, sizeof salt});
   pk.pack(limits.opslimit);
   pk.pack(limits.memlimit);
   mp::pack_bin(pk, {nonce, sizeof nonce});
   mp::pack_bin(pk, {sealed, sizeof sealed});
-  return Secret(mp::view(buf));
+  return wiped_copy(buf);
 }
 
 Result<DecodedKey> unlock_key_file(const std::string& path, const std::string& kind,
