@@ -111,10 +111,11 @@ if [ "$ONLY" != 1node ]; then
   echo "# 3-node mount (durability=$DURABILITY); load $(LOAD)" >&2
   start_peerstore_node n1
   ADDR=$(cat "$RUN/n1/node.addr")
-  start_peerstore_node n2 "$ADDR"
+  TOKEN=$(invite_token n1)  # admits n2 and the mount to n1's network
+  start_peerstore_node n2 "$TOKEN"
   opts=""
   [ "$DURABILITY" = replicated ] && opts="durability=replicated"
-  mount_fresh m3 "$ADDR" "$opts"
+  mount_fresh m3 "$TOKEN" "$opts"
   # Let the three-node ring stabilize (1 s period) before writing.
   for _ in $(seq 100); do
     n=$("$B/tools/peerstore" status --data "$RUN/n1" --json 2>/dev/null | jq '.successors | length' || echo 0)

@@ -21,7 +21,8 @@ stop_pids() {
 }
 
 # start_peerstore_node NAME [JOIN]: a node in $RUN/NAME on a port of its choosing; returns once
-# it wrote its address to $RUN/NAME/node.addr (the caller reads it there).
+# it wrote its address to $RUN/NAME/node.addr (the caller reads it there). JOIN is an invite
+# token (see invite_token) or HOST:PORT once $RUN/NAME holds the network secret.
 start_peerstore_node() {
   local d=$RUN/$1
   mkdir -p "$d"
@@ -36,4 +37,10 @@ start_peerstore_node() {
   echo "$ME: peerstore-node $1 did not start; its log:" >&2
   sed 's/^/  /' "$d.log" >&2
   exit 1
+}
+
+# invite_token NAME: an invite token for the node running in $RUN/NAME (needs $B/tools/peerstore).
+invite_token() {
+  "$B/tools/peerstore" invite --data "$RUN/$1" 2>/dev/null ||
+    { echo "$ME: peerstore invite --data $RUN/$1 failed" >&2; exit 1; }
 }

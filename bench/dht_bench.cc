@@ -16,6 +16,7 @@
 #include "dht/dht_client.h"
 #include "dht/node_ref.h"
 #include "keys/block_cipher.h"
+#include "keys/invite_token.h"
 #include "keys/signing_key.h"
 #include "kv_workload.h"
 #include "store/memory_store.h"
@@ -82,9 +83,9 @@ class PeerStoreTarget final : public bench::KvTarget {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: dht_bench --join HOST:PORT [--listen ADDR:PORT] [--nodes N] [--settle S] "
+               "usage: dht_bench --join TOKEN [--listen ADDR:PORT] [--nodes N] [--settle S] "
                "[workload options]\n"
-               "  --join HOST:PORT    a node of the ring to measure\n"
+               "  --join TOKEN        an invite token of the ring to measure ('peerstore invite')\n"
                "  --listen ADDR:PORT  this node's address (default 127.0.0.1:0)\n"
                "  --nodes N           nodes in the ring before this one (default 10); waits\n"
                "                      until its successor list is as full as that allows\n"
@@ -103,26 +104,43 @@ int main(int argc, char** argv) {
     return 2;
   }
   DhtClientOptions dopt;
+  std::string token;
   size_t nodes = 10, settle_s = 5;
   bool ok = true;
   for (size_t i = 0; i < rest.size() && ok; ++i) {
     auto next = [&]() -> std::string { return i + 1 < rest.size() ? rest[++i] : ""; };
-    if (rest[i] == "--join") dopt.join = next();
-    else if (rest[i] == "--listen") dopt.listen = next();
-    else if (rest[i] == "--nodes") ok = bench::parse_number(next(), nodes);
-    else if (rest[i] == "--settle") ok = bench::parse_number(next(), settle_s);
-    else if (rest[i] == "--help" || rest[i] == "-h") return usage(), 0;
-    else ok = false;
+    if (rest[i] == "--join")
+      token = next();
+    else if (rest[i] == "--listen")
+      dopt.listen = next();
+    else if (rest[i] == "--nodes")
+      ok = bench::parse_number(next(), nodes);
+    else if (rest[i] == "--settle")
+      ok = bench::parse_number(next(), settle_s);
+    else if (rest[i] == "--help" || rest[i] == "-h")
+      return usage(), 0;
+    else
+      ok = false;
   }
-  if (!ok || dopt.join.empty() || dopt.listen.empty()) {
+  if (!ok || token.empty() || dopt.listen.empty()) {
     usage();
     return 2;
   }
   if (sodium_init() < 0) return 1;
   log::set_level(log::Level::warn);
+  auto invite = InviteToken::parse(token);
+  if (!invite) {
+    std::fprintf(stderr, "dht_bench: %s\n", invite.error().context.c_str());
+    return 2;
+  }
+  dopt.join = invite->address;
+  SigningKey device = SigningKey::generate();
+  Id256 node_id = node_id_for(device.public_key());
+  dopt.credentials =
+      std::make_shared<const PeerCredentials>(std::move(device), std::move(invite->network_secret));
 
   MemoryStore store;
-  auto dht = DhtClient::start(store, node_id_for(SigningKey::generate().public_key()), dopt);
+  auto dht = DhtClient::start(store, node_id, dopt);
   if (!dht) {
     std::fprintf(stderr, "dht_bench: %s\n", dht.error().message().c_str());
     return 1;
@@ -133,13 +151,14 @@ int main(int argc, char** argv) {
   msg::NodeStatus st;
   while (true) {
     st = (*dht)->status();
-    if ((st.successors.size() >= want && st.predecessor) || std::chrono::steady_clock::now() > until)
+    if ((st.successors.size() >= want && st.predecessor) ||
+        std::chrono::steady_clock::now() > until)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   std::fprintf(stderr, "# dht_bench: node %s joined through %s: %s, %zu successors%s\n",
-               (*dht)->address().c_str(), dopt.join.c_str(), st.state.c_str(),
-               st.successors.size(), st.predecessor ? ", has a predecessor" : ", NO predecessor");
+               (*dht)->address().c_str(), dopt.join.c_str(), st.state.c_str(), st.successors.size(),
+               st.predecessor ? ", has a predecessor" : ", NO predecessor");
   std::this_thread::sleep_for(std::chrono::seconds(settle_s));
 
   PeerStoreTarget target(**dht, store);

@@ -40,12 +40,12 @@ if [ -n "${BUILD_DIR:-}" ]; then
   B=$(cd "$BUILD_DIR" && pwd)
   # A build dir configured before libopendht-dev was installed has no opendht_bench target.
   [ -f "$B/build.ninja" ] && grep -q opendht_bench "$B/build.ninja" || meson setup --reconfigure "$B" >&2
-  meson compile -C "$B" -j "${JOBS:-$(nproc)}" dht_bench opendht_bench peerstore-node >&2
+  meson compile -C "$B" -j "${JOBS:-$(nproc)}" dht_bench opendht_bench peerstore-node peerstore >&2
 else
   BUILDTYPE=${BUILDTYPE:-release} bash scripts/build.sh >&2
   B=$ROOT/build
 fi
-for f in bench/dht_bench bench/opendht_bench tools/peerstore-node; do
+for f in bench/dht_bench bench/opendht_bench tools/peerstore-node tools/peerstore; do
   [ -x "$B/$f" ] || { echo "dht_bench.sh: $B/$f was not built" >&2; exit 1; }
 done
 
@@ -85,10 +85,11 @@ if [ "$ONLY" != opendht ]; then
   echo "# load before PeerStore: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   start_peerstore_node ps0
   FIRST=$(cat "$RUN/ps0/node.addr")
-  for i in $(seq 1 $((NODES - 1))); do start_peerstore_node "ps$i" "$FIRST"; done
+  TOKEN=$(invite_token ps0)  # admits the other nodes and the bench to ps0's network
+  for i in $(seq 1 $((NODES - 1))); do start_peerstore_node "ps$i" "$TOKEN"; done
   echo "# $NODES peerstore-node processes up, first at $FIRST; running dht_bench" >&2
-  PS_CMD=("$B/bench/dht_bench" --join "$FIRST" --nodes "$NODES" --settle "$SETTLE" --inflight 64,8 "$@")
-  echo "# ${PS_CMD[*]}" >&2
+  PS_CMD=("$B/bench/dht_bench" --join "$TOKEN" --nodes "$NODES" --settle "$SETTLE" --inflight 64,8 "$@")
+  echo "# ${PS_CMD[*]/$TOKEN/TOKEN}" >&2  # the token is the network secret
   "${PS_CMD[@]}" > "$OUT/peerstore.txt" || ps_rc=$?
   cat "$OUT/peerstore.txt"
   for i in $(seq 0 $((NODES - 1))); do

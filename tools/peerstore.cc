@@ -1,10 +1,16 @@
-// peerstore: works with a PeerStore network without a mount. Today: `status`, which asks a
-// running node (found through its data directory or given by address) for its ring and
-// replication state. Wiring only.
+// peerstore: works with a PeerStore network without a mount: `status` asks a running node (found
+// through its data directory or given by address) for its ring and replication state; `invite`
+// prints a token that admits another device; `passwd` sets, changes or removes the passphrase of
+// the user key. Wiring only.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "dht/status_query.h"
+#include "keys/identity.h"
+#include "keys/invite_token.h"
+#include "keys/key_file.h"
+#include "keys/network_secret.h"
+#include "keys/passphrase.h"
 #include "tool_support.h"
 
 using namespace peerstore;
@@ -60,17 +66,100 @@ void print_text(const msg::NodeStatus& s) {
   std::printf("pending uploads  %llu\n", (unsigned long long)s.pending_uploads);
 }
 
+Result<int> status(const std::string& data, std::string node, bool json) {
+  if (node.empty()) {
+    PS_ASSIGN(node, tool::read_node_address(data));
+  }
+  // A status query joins nothing, so it proves a key of its own rather than the node's; the
+  // network secret is what admits it.
+  auto secret = load_network_secret(data);
+  if (!secret && secret.code() == Errc::not_found)
+    return fail(Errc::not_found, "no network secret in " + data +
+                                     "; give --data DIR of a member of the node's network");
+  if (!secret) return secret.error();
+  auto creds = tool::make_credentials(SigningKey::generate(), std::move(*secret));
+  PS_ASSIGN(auto s, query_status(node, std::move(creds), std::chrono::seconds(5)));
+  json ? print_json(s) : print_text(s);
+  return 0;
+}
+
+Result<int> invite(const std::string& data, std::string address) {
+  auto secret = load_network_secret(data);
+  if (!secret && secret.code() == Errc::not_found)
+    return fail(Errc::not_found, "no network secret in " + data +
+                                     "; start the node first (peerstorefs or peerstore-node "
+                                     "with --data " +
+                                     data + ")");
+  if (!secret) return secret.error();
+  if (address.empty()) {
+    auto running = tool::read_node_address(data);
+    if (!running)
+      return fail(Errc::not_found, "no node is running on " + data +
+                                       "; start it, or give --address HOST:PORT of a member");
+    address = *running;
+  }
+  PS_ASSIGN(std::string token, InviteToken::format(address, *secret));
+  if (address.starts_with("127.") || address.starts_with("localhost:") ||
+      address.starts_with("[::1]:"))
+    std::fprintf(stderr,
+                 "peerstore: note: %s is reachable from this computer only; for another "
+                 "computer, give --address HOST:PORT of a member it can reach\n",
+                 address.c_str());
+  std::printf("%s\n", token.c_str());
+  return 0;
+}
+
+Result<int> passwd(const std::string& config, bool remove) {
+  std::string path = Identity::user_key_path(config);
+  auto key = unlock_key_file(path, "user", passphrase_for_key("user", path));
+  if (!key && key.code() == Errc::not_found)
+    return fail(Errc::not_found, "no user key at " + path +
+                                     "; mount PeerStore once to create it, or give --config DIR");
+  if (!key) return key.error();
+  if (remove) {
+    if (!key->wrapped) {
+      std::fprintf(stderr, "peerstore: %s has no passphrase; nothing to remove\n", path.c_str());
+      return 0;
+    }
+    PS_TRY(replace_key_file(path, "user", key->seed, Secret()));
+    std::fprintf(stderr, "peerstore: removed the passphrase of %s\n", path.c_str());
+    return 0;
+  }
+  PS_ASSIGN(Secret fresh, new_passphrase_for_key(path));
+  PS_TRY(replace_key_file(path, "user", key->seed, fresh));
+  std::fprintf(stderr, "peerstore: %s is now protected by the new passphrase\n", path.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"peerstore: work with a PeerStore network"};
   app.require_subcommand(1);
-  std::string data, node;
-  bool json = false;
-  auto* status = app.add_subcommand("status", "Show a node's ring and replication state");
-  auto* data_opt = status->add_option("--data", data, "Data directory of a node running here");
-  status->add_option("--node", node, "HOST:PORT of a node")->excludes(data_opt);
-  status->add_flag("--json", json, "One line of JSON");
+  std::string data, node, address, config;
+  bool json = false, remove = false;
+
+  auto* st = app.add_subcommand("status", "Show a node's ring and replication state");
+  st->add_option("--data", data,
+                 "Data directory of a node running here (with --node: of a member of the same "
+                 "network, for its network secret)");
+  st->add_option("--node", node, "HOST:PORT of a node");
+  st->add_flag("--json", json, "One line of JSON");
+
+  auto* inv = app.add_subcommand(
+      "invite",
+      "Print a one-line token that admits another device to this network: pass it to "
+      "--join on the new device. Whoever holds the token is admitted; send it privately");
+  inv->add_option("--data", data, "Data directory of a member (default: the default data dir)");
+  inv->add_option("--address", address,
+                  "HOST:PORT the new device joins through (default: the node running on --data)");
+
+  auto* pw = app.add_subcommand(
+      "passwd",
+      "Set, change or remove the passphrase of your user key (PEERSTORE_PASSPHRASE and "
+      "PEERSTORE_NEW_PASSPHRASE give them in scripts)");
+  pw->add_option("--config", config, "Identity directory (default ~/.config/peerstore)");
+  pw->add_flag("--remove", remove, "Store the key without a passphrase");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -79,20 +168,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "peerstore: %s; see 'peerstore --help'\n", e.what());
     return 2;
   }
+  if (data.empty()) data = tool::default_data_dir();
+  if (config.empty()) config = tool::default_config_dir();
 
-  if (node.empty()) {
-    auto addr = tool::read_node_address(data.empty() ? tool::default_data_dir() : data);
-    if (!addr) {
-      std::fprintf(stderr, "peerstore: %s\n", tool::user_message(addr.error()).c_str());
-      return 1;
-    }
-    node = *addr;
-  }
-  auto s = query_status(node, nullptr, std::chrono::seconds(5));
-  if (!s) {
-    std::fprintf(stderr, "peerstore: %s\n", tool::user_message(s.error()).c_str());
+  Result<int> r = *pw    ? passwd(config, remove)
+                  : *inv ? invite(data, address)
+                         : status(data, node, json);
+  if (!r) {
+    std::fprintf(stderr, "peerstore: %s\n", tool::user_message(r.error()).c_str());
     return 1;
   }
-  json ? print_json(*s) : print_text(*s);
-  return 0;
+  return *r;
 }

@@ -25,13 +25,16 @@ struct Args {
 Result<int> run(const Args& a) {
   PS_TRY(make_dirs(a.data));
   PS_ASSIGN(auto lock, DataDirLock::acquire(a.data));
+  PS_ASSIGN(auto admission, tool::admit(a.data, a.join));
   PS_ASSIGN(auto device, Identity::load_or_create_device(a.data));
+  Id256 node_id = node_id_for(device.public_key());
   PS_ASSIGN(auto store, LmdbStore::open(a.data + "/store"));
   PS_ASSIGN(auto ring, store->with_heads_db("ring_heads"));
   DhtClientOptions o;
   o.listen = a.listen;
-  o.join = a.join;
-  PS_ASSIGN(auto dht, DhtClient::start(*ring, node_id_for(device.public_key()), o));
+  o.join = admission.join;
+  o.credentials = tool::make_credentials(std::move(device), std::move(admission.network_secret));
+  PS_ASSIGN(auto dht, DhtClient::start(*ring, node_id, o));
   PS_TRY(tool::write_node_address(a.data, dht->address()));
   log::info("peerstore-node: serving " + a.data + " on " + dht->address());
 
@@ -53,7 +56,8 @@ int main(int argc, char** argv) {
   app.add_option("--listen", a.listen, "ADDR:PORT to listen on, reachable by the other nodes")
       ->required();
   app.add_option("--join", a.join,
-                 "HOST:PORT of a node of the ring to join (default: start a new ring)");
+                 "An invite token from 'peerstore invite', or HOST:PORT of a member once this "
+                 "data directory holds the network secret (default: start a new ring)");
   app.add_option("--data", a.data,
                  "Data directory (default $XDG_DATA_HOME/peerstore or ~/.local/share/peerstore)");
   try {

@@ -20,6 +20,7 @@
 #include "fs/mount_point.h"
 #include "fs/mount_session.h"
 #include "keys/identity.h"
+#include "keys/passphrase.h"
 #include "store/data_dir_lock.h"
 #include "store/lmdb_store.h"
 #include "store/tiered_store.h"
@@ -103,10 +104,10 @@ Result<std::vector<std::string>> parse_mount_options(const std::vector<std::stri
 }
 
 // Everything after the fork: returns a message for the parent on failure.
-Result<int> serve(const Args& a, int report_fd) {
+Result<int> serve(const Args& a, Identity identity, int report_fd) {
   PS_TRY(make_dirs(a.data));
   PS_ASSIGN(auto lock, DataDirLock::acquire(a.data));
-  PS_ASSIGN(auto identity, Identity::load_or_create(a.config, a.data));
+  PS_ASSIGN(auto admission, tool::admit(a.data, a.join));
   PS_ASSIGN(auto store, LmdbStore::open(a.data + "/store"));
   // The node's head sets for the ring are records of their own; blocks are shared.
   PS_ASSIGN(auto ring_store, store->with_heads_db("ring_heads"));
@@ -116,8 +117,10 @@ Result<int> serve(const Args& a, int report_fd) {
   std::optional<tool::SignalBlock> quiet_helpers(std::in_place);
   DhtClientOptions dopt;
   dopt.listen = a.listen;
-  dopt.join = a.join;
+  dopt.join = admission.join;
   dopt.join_timeout_ms = 8000;  // the whole start-up answers within 10 s
+  dopt.credentials = tool::make_credentials(SigningKey::from_seed(identity.device.seed()),
+                                            std::move(admission.network_secret));
   PS_ASSIGN(auto dht,
             DhtClient::start(*ring_store, node_id_for(identity.device.public_key()), dopt));
   TieredStoreOptions topt;
@@ -187,7 +190,8 @@ int main(int argc, char** argv) {
   app.add_option("--listen", a.listen,
                  "ADDR:PORT this computer's node listens on (default 127.0.0.1 and any free port)");
   app.add_option("--join", a.join,
-                 "HOST:PORT of a node of the ring to join (default: start a new one)");
+                 "An invite token from 'peerstore invite', or HOST:PORT of a member once the data "
+                 "directory holds the network secret (default: start a new ring)");
   app.add_flag("-f,--foreground", a.foreground, "Stay in the foreground and log to stderr");
   app.add_flag("-d,--debug", a.debug, "Log every FUSE request (implies -f)");
   app.add_option("-o", a.options,
@@ -218,9 +222,16 @@ int main(int argc, char** argv) {
   }
   a.mountpoint = *mp;
   if (a.debug) log::set_level(log::Level::debug);
+  // Before the fork: a passphrase is asked on the terminal, which the daemon no longer has.
+  auto identity = Identity::load_or_create(
+      a.config, a.data, passphrase_for_key("user", Identity::user_key_path(a.config)));
+  if (!identity) {
+    std::fprintf(stderr, "peerstorefs: %s\n", user_message(identity.error()).c_str());
+    return 1;
+  }
 
   if (a.foreground) {
-    auto r = serve(a, -1);
+    auto r = serve(a, std::move(*identity), -1);
     if (!r) {
       std::fprintf(stderr, "peerstorefs: %s\n", user_message(r.error()).c_str());
       return 1;
@@ -253,7 +264,7 @@ int main(int argc, char** argv) {
   ::setsid();
   if (::chdir("/") != 0) {
   }
-  auto r = serve(a, fds[1]);
+  auto r = serve(a, std::move(*identity), fds[1]);
   if (!r) {
     std::string msg = user_message(r.error());
     (void)!::write(fds[1], msg.data(), msg.size());

@@ -7,6 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "keys/invite_token.h"
+#include "keys/network_secret.h"
+
 namespace peerstore::tool {
 namespace {
 
@@ -55,6 +58,29 @@ Result<std::string> read_node_address(const std::string& data_dir) {
                                      "; start peerstorefs or peerstore-node with --data " +
                                      data_dir + ", or give --node HOST:PORT");
   return addr;
+}
+
+Result<Admission> admit(const std::string& data_dir, const std::string& join) {
+  if (join.empty()) {
+    PS_ASSIGN(Secret secret, load_or_create_network_secret(data_dir));
+    return Admission{{}, std::move(secret)};
+  }
+  if (InviteToken::looks_like(join)) {
+    PS_ASSIGN(InviteToken token, InviteToken::parse(join));
+    PS_TRY(adopt_network_secret(data_dir, token.network_secret));
+    return Admission{std::move(token.address), std::move(token.network_secret)};
+  }
+  auto secret = load_network_secret(data_dir);
+  if (!secret && secret.code() == Errc::not_found)
+    return fail(Errc::not_found, "no network secret in " + data_dir +
+                                     "; get an invite with 'peerstore invite' on a member and "
+                                     "pass --join TOKEN");
+  if (!secret) return secret.error();
+  return Admission{join, std::move(*secret)};
+}
+
+PeerCredentialsPtr make_credentials(SigningKey device, Secret network_secret) {
+  return std::make_shared<const PeerCredentials>(std::move(device), std::move(network_secret));
 }
 
 SignalBlock::SignalBlock() {

@@ -1,11 +1,14 @@
 // Wiring helpers the PeerStore binaries share: default directories, the user-facing form of an
-// error, the node address file that lets `peerstore status --data DIR` find a running node, and
-// signal masks for helper threads. Stateless; thread-safe.
+// error, the node address file that lets `peerstore status --data DIR` find a running node,
+// admission to a network (what `--join` means), and signal masks for helper threads.
+// Stateless; thread-safe.
 #pragma once
 
 #include <string>
 
 #include "common/result.h"
+#include "common/secret.h"
+#include "dht/peer_credentials.h"
 
 namespace peerstore::tool {
 
@@ -25,6 +28,17 @@ std::string user_message(const Error& e);
 Status write_node_address(const std::string& data_dir, const std::string& address);
 void remove_node_address(const std::string& data_dir);
 Result<std::string> read_node_address(const std::string& data_dir);
+
+// What a starting node joins (empty: it starts a new ring) and the network secret it proves.
+struct Admission {
+  std::string join;
+  Secret network_secret;
+};
+// `--join` as given: empty starts a ring (DATA/network.key loaded or created); an invite token
+// is adopted into DATA and its address joined; HOST:PORT is joined with the secret already in
+// DATA (without one: an error that says how to get an invite).
+Result<Admission> admit(const std::string& data_dir, const std::string& join);
+PeerCredentialsPtr make_credentials(SigningKey device, Secret network_secret);
 
 // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread while alive, so threads started
 // meanwhile inherit the mask and those signals reach the thread that waits for them.

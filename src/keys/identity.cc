@@ -11,15 +11,16 @@
 namespace peerstore {
 namespace {
 
-Result<SigningKey> load_or_create_key(const std::string& path, const std::string& kind) {
-  auto seed = read_key_file(path, kind);
-  if (seed) return SigningKey::from_seed(*seed);
-  if (seed.code() != Errc::not_found) return seed.error();
+Result<SigningKey> load_or_create_key(const std::string& path, const std::string& kind,
+                                      const PassphraseSource& passphrase = nullptr) {
+  auto stored = unlock_key_file(path, kind, passphrase);
+  if (stored) return SigningKey::from_seed(stored->seed);
+  if (stored.code() != Errc::not_found) return stored.error();
   SigningKey k = SigningKey::generate();
   auto st = write_key_file(path, kind, k.seed());
   if (st.code() == Errc::exists) {  // another process created it first: use theirs
-    PS_ASSIGN(auto theirs, read_key_file(path, kind));
-    return SigningKey::from_seed(theirs);
+    PS_ASSIGN(auto theirs, unlock_key_file(path, kind, passphrase));
+    return SigningKey::from_seed(theirs.seed);
   }
   if (!st) return st.error();
   return k;
@@ -27,12 +28,17 @@ Result<SigningKey> load_or_create_key(const std::string& path, const std::string
 
 }  // namespace
 
+std::string Identity::user_key_path(const std::string& config_dir) {
+  return config_dir + "/user.key";
+}
+
 Result<Identity> Identity::load_or_create(const std::string& config_dir,
-                                          const std::string& device_dir) {
+                                          const std::string& device_dir,
+                                          const PassphraseSource& passphrase) {
   const std::string& dev_dir = device_dir.empty() ? config_dir : device_dir;
   PS_TRY(make_dirs(config_dir));
   PS_TRY(make_dirs(dev_dir));
-  PS_ASSIGN(auto user, load_or_create_key(config_dir + "/user.key", "user"));
+  PS_ASSIGN(auto user, load_or_create_key(user_key_path(config_dir), "user", passphrase));
   PS_ASSIGN(auto device, load_or_create_key(dev_dir + "/device.key", "device"));
   return Identity{std::move(user), std::move(device)};
 }

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "keys/key_file.h"
 #include "keys/signing_key.h"
 
 namespace peerstore {
@@ -18,8 +19,12 @@ struct Identity {
   // unreadable or damaged file is an error, never replaced. The device key is kept apart from
   // the user key because a user copies the config directory to each of their computers, and
   // two computers with one device key would collide on the ring and in version vectors.
+  // A passphrase-wrapped user key is unlocked with `passphrase` (none: refused); a wrong
+  // passphrase is an error, never a reason to create another identity.
   static Result<Identity> load_or_create(const std::string& config_dir,
-                                         const std::string& device_dir = {});
+                                         const std::string& device_dir = {},
+                                         const PassphraseSource& passphrase = nullptr);
+  static std::string user_key_path(const std::string& config_dir);
   // The device key alone, for a storage node that has no user.
   static Result<SigningKey> load_or_create_device(const std::string& device_dir);
 };

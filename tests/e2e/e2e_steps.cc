@@ -89,6 +89,32 @@ PeerMount& check_through_mount(Cluster& cluster, int node, const std::string& co
   return m;
 }
 
+void expect_one_line_failure(Cluster& cluster, const std::string& what,
+                             const std::vector<std::string>& argv, const std::string& expected,
+                             double limit_s) {
+  std::string logs = cluster.new_dir("logs-" + what);
+  ChildProcess p(argv,
+                 SpawnOptions{.stderr_path = logs + "/stderr", .stdout_path = logs + "/stdout"});
+  auto started = std::chrono::steady_clock::now();
+  auto status = p.wait_exit(std::chrono::milliseconds(static_cast<int>(limit_s * 1000) + 10000));
+  double took = seconds_since(started);
+  if (!status) p.kill9();
+  std::string err = p.output();
+  size_t lines = static_cast<size_t>(std::count(err.begin(), err.end(), '\n')) +
+                 (!err.empty() && err.back() != '\n');
+  MESSAGE(what << ": exit status "
+               << (status ? std::to_string(*status) : std::string("none (killed)")) << " after "
+               << took << " s; stderr: " << redact_invite_tokens(err));
+  CHECK_MESSAGE(status.has_value(), what << " still ran after " << took << " s: " << p.describe());
+  CHECK_MESSAGE(status == std::optional<int>(1), what << " should exit 1: " << p.describe());
+  CHECK_MESSAGE(took < limit_s, what << " took " << took << " s to give up (limit " << limit_s
+                                     << " s): " << p.describe());
+  CHECK_MESSAGE(lines == 1, what << " should print exactly one line on stderr, printed " << lines
+                                 << ": " << p.describe());
+  CHECK_MESSAGE(err.find(expected) != std::string::npos,
+                what << "'s error does not say '" << expected << "': " << p.describe());
+}
+
 std::vector<int> pick_distinct(uint64_t& rng, int n, int k) {
   std::vector<int> all(n);
   for (int i = 0; i < n; ++i) all[i] = i;

@@ -27,6 +27,12 @@ void write_through_mount(Cluster& cluster, int node, const std::string& config, 
 PeerMount& check_through_mount(Cluster& cluster, int node, const std::string& config,
                                const Dataset& data);
 
+// Runs argv and CHECKs that it exits 1 within `limit_s` seconds with exactly one line on stderr
+// that contains `expected`.
+void expect_one_line_failure(Cluster& cluster, const std::string& what,
+                             const std::vector<std::string>& argv, const std::string& expected,
+                             double limit_s);
+
 // `k` distinct numbers of [0, n), drawn from `rng`.
 std::vector<int> pick_distinct(uint64_t& rng, int n, int k);
 

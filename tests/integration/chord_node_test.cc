@@ -38,11 +38,17 @@ struct Peer {
   Id256 id;
   std::unique_ptr<DhtClient> client;
 
+  // Every peer proves a device key of its own and the one network secret they share.
   Peer(uint64_t seed, const std::string& join) {
+    std::mt19937_64 rng(seed);
+    Secret device_seed(SigningKey::kSeedSize);
+    for (size_t i = 0; i < device_seed.size(); ++i) device_seed.data()[i] = uint8_t(rng());
+    SigningKey device = SigningKey::from_seed(device_seed);
+    id = node_id_for(device.public_key());
     DhtClientOptions o;
-    o.credentials = test::test_credentials();
-    id = node_id_for(o.credentials->device.public_key());
     o.join = join;
+    o.credentials = std::make_shared<const PeerCredentials>(
+        std::move(device), Secret(Bytes(PeerCredentials::kNetworkSecretSize, 0x42)));
     o.chord = fast_config();
     o.chord.rng_seed = seed;
     auto c = DhtClient::start(store, id, o);

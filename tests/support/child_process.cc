@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -233,6 +234,19 @@ std::string ChildProcess::stdout_text() const {
   return options_.stdout_path.empty() ? output() : slurp(options_.stdout_path);
 }
 
+std::string redact_invite_tokens(std::string text) {
+  static constexpr std::string_view kPrefix = "peerstore-invite1-";
+  for (size_t pos = text.find(kPrefix); pos != std::string::npos;
+       pos = text.find(kPrefix, pos + 1)) {
+    size_t start = pos + kPrefix.size(), end = start;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                 text[end] == '-' || text[end] == '_'))
+      ++end;
+    text.replace(start, end - start, "(redacted)");
+  }
+  return text;
+}
+
 std::string ChildProcess::describe() const {
   std::string s;
   for (const auto& a : argv_) s += (s.empty() ? "" : " ") + a;
@@ -240,7 +254,7 @@ std::string ChildProcess::describe() const {
   s += status_ ? ", exit status " + std::to_string(*status_) : std::string(", running");
   s += ") said:\n" + output();
   if (!options_.stdout_path.empty()) s += "\n[stdout]\n" + stdout_text();
-  return s;
+  return redact_invite_tokens(std::move(s));
 }
 
 int run_forked(const std::function<int()>& fn, std::optional<RunAs> run_as,

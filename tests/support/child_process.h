@@ -71,6 +71,10 @@ struct RunAs {
   uid_t uid;
   gid_t gid;
 };
+// `text` with the secret part of every invite token replaced: a token is the network secret, and
+// test output must not carry one.
+std::string redact_invite_tokens(std::string text);
+
 int run_forked(const std::function<int()>& fn, std::optional<RunAs> run_as = std::nullopt,
                std::chrono::milliseconds timeout = std::chrono::seconds(60));
 

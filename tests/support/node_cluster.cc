@@ -105,7 +105,7 @@ std::string Cluster::new_dir(std::string_view stem) {
 
 void Cluster::start(int n, std::chrono::milliseconds timeout) {
   auto started = std::chrono::steady_clock::now();
-  for (int i = 0; i < n; ++i) start_node(i, i == 0 ? std::string() : address(0));
+  for (int i = 0; i < n; ++i) start_node(i, i == 0 ? std::string() : invite(0));
   wait_for_ring(timeout);
   MESSAGE(n << " nodes form a consistent ring after " << seconds_since(started) << " s");
 }
@@ -176,6 +176,28 @@ std::string Cluster::node_log(int i, size_t last_lines) {
     s += st ? ", exit status " + std::to_string(*st) : std::string(", running");
   }
   return s + ") said, last lines:\n" + tail_lines(slurp(n.log), last_lines);
+}
+
+std::string Cluster::invite(int node) {
+  return invite_from(data_dir(node), {"--address", address(node)});
+}
+
+std::string Cluster::invite_from(const std::string& data_dir, std::vector<std::string> extra) {
+  std::vector<std::string> argv{bin_.cli, "invite", "--data", data_dir};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  std::string token;
+  try {
+    ChildProcess p(argv, SpawnOptions{.stderr_path = base_ + "/invite.err",
+                                      .stdout_path = base_ + "/invite.out"});
+    auto rc = p.wait_exit(kStatusTimeout);
+    if (!rc) p.kill9();
+    token = trim(p.stdout_text());
+    REQUIRE_MESSAGE((rc == std::optional<int>(0) && !token.empty()),
+                    "peerstore invite --data " << data_dir << " failed: " << p.describe());
+  } catch (const std::exception& e) {
+    FAIL("cannot run peerstore invite: " << std::string(e.what()));
+  }
+  return token;
 }
 
 StatusReply Cluster::status_with(std::vector<std::string> where) {
@@ -327,7 +349,7 @@ std::string Cluster::statuses_text() {
 
 PeerMount& Cluster::mount(int node, const std::string& config, const std::string& data,
                           std::vector<std::string> extra_args) {
-  return mount_joined(address(node), config, data, std::move(extra_args));
+  return mount_joined(invite(node), config, data, std::move(extra_args));
 }
 
 PeerMount& Cluster::mount_joined(const std::string& join, const std::string& config,

@@ -44,8 +44,9 @@ class Cluster {
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
-  // Starts `n` nodes (node 0 makes a new ring, the others join it, one after the other) and
-  // waits until the ring is consistent; a REQUIRE failure with every status otherwise.
+  // Starts `n` nodes (node 0 makes a new ring, the others join it with an invite token from node
+  // 0, one after the other) and waits until the ring is consistent; a REQUIRE failure with every
+  // status otherwise.
   void start(int n, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
   int size() const { return static_cast<int>(nodes_.size()); }
@@ -58,8 +59,14 @@ class Cluster {
   // The last lines node i logged, for failure messages.
   std::string node_log(int i, size_t last_lines = 40);
 
-  // One `peerstore status` call (--node for a cluster node, --data for a mount's node).
-  StatusReply status(int i) { return status_with({"--node", address(i)}); }
+  // An invite token for node i (`peerstore invite --data DATA_i --address ADDRESS_i`); and one
+  // from any data directory (`peerstore invite --data DIR EXTRA...`). REQUIRE failure if none.
+  std::string invite(int i);
+  std::string invite_from(const std::string& data_dir, std::vector<std::string> extra = {});
+
+  // One `peerstore status` call (--node for a cluster node, with its data directory for the
+  // network secret; --data for a mount's node).
+  StatusReply status(int i) { return status_with({"--node", address(i), "--data", data_dir(i)}); }
   StatusReply status_of_data(const std::string& data_dir) {
     return status_with({"--data", data_dir});
   }
@@ -79,7 +86,8 @@ class Cluster {
 
   // A new empty directory under the base directory: BASE/STEM-N.
   std::string new_dir(std::string_view stem);
-  // Mounts peerstorefs joined to node `node` (or to `join`), on a new mountpoint, with these
+  // Mounts peerstorefs joined to node `node` with its invite token (or to `join`: a token or
+  // HOST:PORT), on a new mountpoint, with these
   // directories (make them with new_dir). The cluster owns the mount; the reference stays valid
   // until the cluster is destroyed.
   PeerMount& mount(int node, const std::string& config, const std::string& data,

@@ -59,7 +59,7 @@ std::string PeerMount::describe(size_t last_lines) const {
     auto st = process_->exit_status();
     s += st ? ", exit status " + std::to_string(*st) : std::string(", running");
   }
-  return s + ") said, last lines:\n" + tail_lines(log(), last_lines);
+  return redact_invite_tokens(s + ") said, last lines:\n" + tail_lines(log(), last_lines));
 }
 
 void PeerMount::mount(std::chrono::milliseconds timeout) {

@@ -21,7 +21,7 @@ struct PeerMountOptions {
   std::string mountpoint;  // must exist
   std::string data;        // --data (the device key, the local store)
   std::string config;      // --config (the user's identity)
-  std::string join;        // --join HOST:PORT; empty: a new ring
+  std::string join;        // --join TOKEN or HOST:PORT; empty: a new ring
   std::string log_path;    // the process's output
   std::vector<std::string> extra_args;
 };
