@@ -231,7 +231,10 @@ void TcpConnection::close(Why why, const std::string& reason) {
   if (closing()) return;
   state_ = State::closing;
   std::string line = "tcp: closed connection " + who() + ": " + reason;
-  if (why == Why::bad_input || why == Why::timeout || why == Why::refused)
+  // A refusal of ours is the dialer's caller's to report (a join prints it as its one error
+  // line); a refusal of a peer that dialed us is only ever seen here.
+  bool ours = why == Why::refused && outbound_;
+  if (why == Why::bad_input || why == Why::timeout || (why == Why::refused && !ours))
     log::warn(line);
   else
     log::debug(line);

@@ -10,6 +10,7 @@
 #include "support/free_port.h"
 #include "support/mount_fixture.h"
 #include "support/node_cluster.h"
+#include "support/wait_until.h"
 
 namespace peerstore::test {
 namespace {
@@ -85,9 +86,9 @@ TEST_CASE("e2e: a data directory of another network does not take an invite") {
   CHECK(network_key(theirs.data_dir(0)) != network_key(ours.data_dir(0)));
 }
 
-// Passes only once the transport's authenticated handshake (which mixes the network secret in)
-// is merged: before it, a node with the wrong secret is still let in. Remove may_fail then.
-TEST_CASE("e2e: a node holding a different network secret cannot join" * doctest::may_fail()) {
+// The handshake mixes the network secret in: a node with another secret is refused at once,
+// and both sides say so in one line (the joiner: get a token; the member: who was refused).
+TEST_CASE("e2e: a node holding a different network secret cannot join") {
   auto bin = ClusterBinaries::from_env(false);
   if (!bin) return;
   Cluster ours(*bin, "ours"), theirs(*bin, "theirs");
@@ -98,7 +99,11 @@ TEST_CASE("e2e: a node holding a different network secret cannot join" * doctest
   expect_one_line_failure(
       ours, "peerstore-node",
       {bin->node, "--listen", listen, "--join", ours.address(0), "--data", theirs.data_dir(0)},
-      ours.address(0), 10.0);
+      "pass --join TOKEN", 3.0);
+  CHECK(wait_until([&] { return ours.node_log(0).find("refused it") != std::string::npos; }, 5s));
+  INFO(ours.node_log(0));
+  CHECK(ours.node_log(0).find("a device joins this network with a token from 'peerstore invite'") !=
+        std::string::npos);
 }
 
 }  // namespace peerstore::test

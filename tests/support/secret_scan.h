@@ -2,8 +2,9 @@
 // a directory (logs, outputs), searched for each secret key it finds there. A key file is one
 // of ours in the plain format (msgpack ["peerstore-key", 1, KIND, SEED]; passphrase-wrapped
 // files hide their seed and are skipped); its seed is searched as raw bytes, lower and upper
-// hex, and standard and URL-safe base64 with and without padding. Directories on another
-// device (live mounts) and LMDB files are not searched. Stateless; thread-safe.
+// hex, standard and URL-safe base64 with and without padding, and the start of an invite token.
+// Directories on another device (live mounts) and LMDB files are not searched. Stateless;
+// thread-safe.
 #pragma once
 
 #include <string>
@@ -17,7 +18,9 @@ struct SecretScan {
   std::vector<std::string> leaks;  // "FILE holds the KIND key of KEYFILE (as FORM)"
 };
 
-SecretScan scan_for_secrets(const std::string& dir);
+// Files named one of `exempt` are not searched (the output of `peerstore invite`, whose job is
+// to print the secret).
+SecretScan scan_for_secrets(const std::string& dir, const std::vector<std::string>& exempt = {});
 
 // The forms a 32-byte secret could take in text (raw, hex, base64): what scan_for_secrets
 // and the wire capture search for.
