@@ -50,12 +50,16 @@ Result<Secret> read_key_file(const std::string& path, const std::string& kind) {
   if (n < 0 || size_t(n) > kMaxKeyFile)
     return fail(Errc::corrupt, "identity file " + path + " is unreadable or too large");
   buf.b.resize(size_t(n));
+  return decode_key_file(buf.b, kind, "identity file " + path);
+}
+
+Result<Secret> decode_key_file(ByteView bytes, const std::string& kind, const std::string& what) {
   auto bad = [&] {
-    return fail(Errc::corrupt, "identity file " + path +
+    return fail(Errc::corrupt, what +
                                    " is damaged; restore it from a backup or move it away to "
                                    "create a new identity");
   };
-  auto oh = mp::unpack(buf.b);
+  auto oh = mp::unpack(bytes);
   if (!oh) return bad();
   auto arr = mp::get_array(oh->get(), 4, 4);
   if (!arr) return bad();
@@ -66,7 +70,7 @@ Result<Secret> read_key_file(const std::string& path, const std::string& kind) {
   if (!ver || *ver != 1) return bad();
   auto k = (*arr)[2];
   if (k.type != msgpack::type::STR || std::string_view(k.via.str.ptr, k.via.str.size) != kind)
-    return fail(Errc::corrupt, "identity file " + path + " holds another kind of key");
+    return fail(Errc::corrupt, what + " holds another kind of key");
   auto seed = mp::get_bin((*arr)[3]);
   if (!seed || seed->size() != 32) return bad();
   return Secret(*seed);
