@@ -59,7 +59,13 @@ Result<Secret> decode_key_file(ByteView bytes, const std::string& kind, const st
                                    " is damaged; restore it from a backup or move it away to "
                                    "create a new identity");
   };
-  auto oh = mp::unpack(bytes);
+  mp::Limits lim;
+  lim.array = 4;
+  lim.map = 0;
+  lim.str = 64;
+  lim.bin = kMaxKeyFile;
+  lim.depth = 1;
+  auto oh = mp::unpack(bytes, lim);
   if (!oh) return bad();
   auto arr = mp::get_array(oh->get(), 4, 4);
   if (!arr) return bad();
