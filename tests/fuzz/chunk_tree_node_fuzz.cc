@@ -10,16 +10,6 @@ using namespace peerstore;
 
 namespace {
 
-fuzz::MemoryBlocks& store() {
-  static fuzz::MemoryBlocks s;
-  return s;
-}
-
-BlockIo& io() {
-  static BlockIo b(store(), fuzz::fixed_volume().convergence);
-  return b;
-}
-
 std::map<uint64_t, BlockPtr> chunks_of(const ChunkTree& t) {
   std::map<uint64_t, BlockPtr> out;
   for (auto& [idx, slot] : t.slots())
@@ -33,29 +23,29 @@ namespace peerstore::fuzz {
 // Level-1 nodes as the mount writes them: a dense file, a sparse one, one chunk at the end.
 void make_seeds(Seeds& seeds) {
   auto node_of = [&](const std::vector<uint64_t>& idxs, const std::string& name) {
-    ChunkTree t(io());
+    ChunkTree t(fuzz::shared_io());
     for (uint64_t i : idxs) t.at(i).buf = std::make_shared<Bytes>(ChunkTree::kChunkSize, 1);
     auto root = t.flush((idxs.back() + 1) * ChunkTree::kChunkSize);
     check(root && root->first && root->second == 1, "seed chunk tree flush");
-    seeds.add(name, *io().read(*root->first));
+    seeds.add(name, *fuzz::shared_io().read(*root->first));
   };
   node_of({0, 1, 2, 3}, "dense");
   node_of({0, 17, 400}, "sparse");
   node_of({1023}, "last-slot");
-  store().clear();
+  fuzz::clear(fuzz::shared_store());
 }
 }  // namespace peerstore::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  store().clear();
-  BlockPtr ptr = store().add_sealed(ByteView(data, size));
+  fuzz::clear(fuzz::shared_store());
+  BlockPtr ptr = fuzz::add_sealed(fuzz::shared_store(), ByteView(data, size));
   {
-    ChunkTree deep(io());
+    ChunkTree deep(fuzz::shared_io());
     auto st = deep.load(ptr, 2);
     fuzz::check(st || st.code() == Errc::corrupt || st.code() == Errc::not_found,
                 "a chunk tree error other than corrupt or a missing child");
   }
-  ChunkTree t(io());
+  ChunkTree t(fuzz::shared_io());
   auto st = t.load(ptr, 1);
   if (!st) {
     fuzz::check(st.code() == Errc::corrupt, "a chunk tree node error other than corrupt");
@@ -69,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   t.invalidate(last);
   auto root = t.flush((last + 1) * ChunkTree::kChunkSize);
   fuzz::check(root.ok() && root->first.has_value(), "re-flushing a loaded chunk tree fails");
-  ChunkTree copy(io());
+  ChunkTree copy(fuzz::shared_io());
   fuzz::check(copy.load(root->first, root->second).ok(), "a re-flushed chunk tree does not load");
   fuzz::check(chunks_of(copy) == chunks, "a re-flushed chunk tree holds other chunks");
   return 0;

@@ -1,16 +1,16 @@
 // Shared pieces of the libFuzzer targets: the seed-writing mode every target has, a check that
-// turns a broken invariant into a crash the fuzzer reports, fixed keys, and an in-memory
-// LocalStore to serve fuzzed blocks to the tree decoders. Single-threaded, like libFuzzer.
+// turns a broken invariant into a crash the fuzzer reports, fixed keys, and helpers to
+// serve fuzzed blocks to the tree decoders from a MemoryStore. Single-threaded, like libFuzzer.
 #pragma once
 
-#include <map>
-#include <mutex>
 #include <string>
+#include <vector>
 
+#include "fs/block_io.h"
 #include "keys/block_cipher.h"
 #include "keys/signed_head.h"
 #include "keys/volume_keys.h"
-#include "store/local_store.h"
+#include "store/memory_store.h"
 
 namespace peerstore::fuzz {
 
@@ -42,25 +42,12 @@ const PublicKey& fixed_device();
 // and a sibling of the descendant. Seeds of the head targets.
 std::vector<Head> real_heads();
 
-// A LocalStore in memory. Thread-safe (BlockIo's writer thread writes to it).
-class MemoryBlocks : public LocalStore {
- public:
-  void clear();
-  // Seals `plaintext` under the fixed volume's convergence secret and stores it.
-  BlockPtr add_sealed(ByteView plaintext);
-
-  Result<Bytes> get(const BlockId& id) override;
-  Result<bool> contains(const BlockId& id) override;
-  Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override;
-  Result<std::vector<Bytes>> heads(const VolumeId& volume) override;
-  Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override;
-  Status write(const WriteBatch& batch) override;
-  Result<StoreStats> stats() override;
-
- private:
-  std::mutex mu_;
-  std::map<BlockId, Bytes> blocks_;
-  std::map<VolumeId, std::vector<Bytes>> heads_;
-};
+// The store and BlockIo (fixed volume) of the block-reading targets: one for the whole run, as a
+// BlockIo starts a thread. clear() empties the store between inputs.
+MemoryStore& shared_store();
+BlockIo& shared_io();
+void clear(MemoryStore& store);
+// Seals `plaintext` under the fixed volume's convergence secret and stores it.
+BlockPtr add_sealed(MemoryStore& store, ByteView plaintext);
 
 }  // namespace peerstore::fuzz

@@ -19,16 +19,6 @@ struct Entry {
   bool operator==(const Entry&) const = default;
 };
 
-fuzz::MemoryBlocks& store() {
-  static fuzz::MemoryBlocks s;
-  return s;
-}
-
-BlockIo& io() {
-  static BlockIo b(store(), fuzz::fixed_volume().convergence);
-  return b;
-}
-
 Result<std::vector<Entry>> scan_all(TrieMap& map) {
   std::vector<Entry> out;
   PS_TRY(map.scan(0, [&](uint64_t pos, ByteView key, ByteView value) {
@@ -43,40 +33,39 @@ Result<std::vector<Entry>> scan_all(TrieMap& map) {
 namespace peerstore::fuzz {
 // Nodes as the mount writes them: directory leaves, an inode table leaf, a branch.
 void make_seeds(Seeds& seeds) {
-  MemoryBlocks& s = store();
   for (size_t n : {1, 5, 40}) {
-    TrieMap dir(io());
+    TrieMap dir(fuzz::shared_io());
     for (size_t i = 0; i < n; ++i)
       check(dir_insert(dir, "file-" + std::to_string(i) + ".txt", DirEntry{100 + i, 8}).ok(),
             "seed directory insert");
     auto root = dir.flush();
     check(root && *root, "seed directory flush");
-    auto plain = io().read(**root);
+    auto plain = fuzz::shared_io().read(**root);
     check(plain.ok(), "seed directory read");
     seeds.add("directory-leaf-" + std::to_string(n), *plain);
   }
-  TrieMap table(io());
+  TrieMap table(fuzz::shared_io());
   Bytes record(120, 0x42);
   for (uint64_t ino : {1ULL, 0x8000000000000001ULL, 0x4000000000000002ULL})
     check(table.put(ino, Bytes(8, uint8_t(ino)), record).ok(), "seed table put");
   auto root = table.flush();
   check(root && *root, "seed table flush");
-  seeds.add("inode-table-leaf", *io().read(**root));
+  seeds.add("inode-table-leaf", *fuzz::shared_io().read(**root));
   // A leaf past kMaxLeafBytes splits into a branch of 256 slots.
-  TrieMap wide(io());
+  TrieMap wide(fuzz::shared_io());
   Bytes value(2000, 0x17);
   for (uint64_t i = 0; i < 40; ++i) check(wide.put(i << 58, {}, value).ok(), "seed wide put");
   root = wide.flush();
   check(root && *root, "seed wide flush");
-  seeds.add("branch", *io().read(**root));
-  s.clear();
+  seeds.add("branch", *fuzz::shared_io().read(**root));
+  clear(fuzz::shared_store());
 }
 }  // namespace peerstore::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  store().clear();
-  BlockPtr ptr = store().add_sealed(ByteView(data, size));
-  TrieMap map(io(), ptr);
+  fuzz::clear(fuzz::shared_store());
+  BlockPtr ptr = fuzz::add_sealed(fuzz::shared_store(), ByteView(data, size));
+  TrieMap map(fuzz::shared_io(), ptr);
   auto entries = scan_all(map);
   if (!entries) {
     fuzz::check(entries.code() == Errc::corrupt || entries.code() == Errc::not_found,
@@ -93,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::check(v.ok() && v->has_value() && **v == e.value, "a scanned entry that get() misses");
   }
   {
-    TrieMap dir(io(), ptr);
+    TrieMap dir(fuzz::shared_io(), ptr);
     auto st = dir_scan(dir, 0, [](uint64_t, std::string_view, const DirEntry&) { return true; });
     fuzz::check(st || st.code() == Errc::corrupt, "a directory error other than corrupt");
   }
@@ -111,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::check(entries->empty(), "a non-empty node flushes to nothing");
     return 0;
   }
-  TrieMap copy(io(), **root);
+  TrieMap copy(fuzz::shared_io(), **root);
   auto again = scan_all(copy);
   fuzz::check(again.ok() && *again == *entries, "a flushed node scans to other entries");
   return 0;

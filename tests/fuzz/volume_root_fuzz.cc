@@ -8,21 +8,13 @@
 
 using namespace peerstore;
 
-namespace {
-
-fuzz::MemoryBlocks& store() {
-  static fuzz::MemoryBlocks s;
-  return s;
-}
-
-}  // namespace
-
 namespace peerstore::fuzz {
-// Root blocks as Volume::commit writes them: an empty volume and one with an inode table.
+// Root blocks as Volume::commit writes them: an empty volume and one with an inode table (their
+// creation time differs from one regeneration to the next).
 void make_seeds(Seeds& seeds) {
-  store().clear();
+  fuzz::clear(fuzz::shared_store());
   auto v =
-      Volume::open(store(),
+      Volume::open(fuzz::shared_store(),
                    VolumeKeys{SigningKey::from_seed(fixed_volume().signer.seed()),
                               fixed_volume().read_key.clone(), fixed_volume().convergence.clone()},
                    fixed_device());
@@ -32,14 +24,14 @@ void make_seeds(Seeds& seeds) {
   table.key.fill(6);
   for (auto root : {std::optional<BlockPtr>(), std::optional<BlockPtr>(table)}) {
     check((*v)->commit(root).ok(), "seed volume commit");
-    auto heads = store().heads(fixed_volume().id());
+    auto heads = fuzz::shared_store().heads(fixed_volume().id());
     check(heads.ok() && heads->size() == 1, "seed volume heads");
     auto h = Head::decode(heads->front());
     auto ptr = h->open_root(fixed_volume().read_key);
     check(ptr.ok(), "seed volume root");
     seeds.add(root ? "with-table" : "empty", *(*v)->io().read(*ptr));
   }
-  store().clear();
+  fuzz::clear(fuzz::shared_store());
 }
 }  // namespace peerstore::fuzz
 
@@ -49,13 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return VolumeKeys{SigningKey::from_seed(keys.signer.seed()), keys.read_key.clone(),
                       keys.convergence.clone()};
   };
-  store().clear();
-  BlockPtr root = store().add_sealed(ByteView(data, size));
+  fuzz::clear(fuzz::shared_store());
+  BlockPtr root = fuzz::add_sealed(fuzz::shared_store(), ByteView(data, size));
   Head h = Head::make(keys, root, {{fuzz::fixed_device(), 1}}, {}, fuzz::fixed_device(), 1);
-  fuzz::check(store().set_heads(keys.id(), {h.encode()}).ok(), "storing the head");
+  fuzz::check(fuzz::shared_store().set_heads(keys.id(), {h.encode()}).ok(), "storing the head");
   std::optional<BlockPtr> table;
   {
-    auto v = Volume::open(store(), copy_keys(), fuzz::fixed_device());
+    auto v = Volume::open(fuzz::shared_store(), copy_keys(), fuzz::fixed_device());
     if (!v) {
       fuzz::check(v.code() == Errc::corrupt, "a root block error other than corrupt");
       return 0;
@@ -64,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     table = (*v)->table_root();
     fuzz::check((*v)->commit(table).ok(), "committing an opened volume fails");
   }
-  auto again = Volume::open(store(), copy_keys(), fuzz::fixed_device());
+  auto again = Volume::open(fuzz::shared_store(), copy_keys(), fuzz::fixed_device());
   fuzz::check(again.ok() && (*again)->table_root() == table,
               "a committed volume reopens to another table root");
   return 0;
