@@ -5,10 +5,15 @@
 # is missing, which needs root.
 # Env: PEERSTORE_NO_FUSE=1 turns a missing /dev/fuse from an error into a warning (building
 #      and the unit tests do not need it; mounting and the mount tests do).
+#      PEERSTORE_FUZZ_DEPS=1 also installs clang and Debian 12's libFuzzer runtime (in
+#      libclang-rt-14-dev), which only the fuzz build needs (docs/fuzzing.md).
 set -euo pipefail
 
 PKGS=(build-essential g++ meson ninja-build pkg-config libfuse3-dev fuse3 libuv1-dev
       libmsgpack-cxx-dev libsodium-dev liblmdb-dev doctest-dev libcli11-dev attr fio jq git sqlite3 rsync tcpdump)
+if [ "${PEERSTORE_FUZZ_DEPS:-0}" = 1 ]; then
+  PKGS+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -2,9 +2,13 @@
 # test.sh [MESON TEST ARGS...]: installs what is missing, builds build/ (the same release
 # build as build.sh), runs every test suite with `meson test` (unit, sim, and the suites on real
 # binaries: mount, and e2e with its rings of peerstore-node processes), then cleans up the
-# peerstorefs mounts and the peerstorefs and peerstore-node processes the run left behind, and
-# prints "N passed, N failed[, N skipped]".
-# Exits with meson's exit code. Extra arguments go to meson test (e.g. --suite unit).
+# peerstorefs mounts and the peerstorefs and peerstore-node processes the run left behind; then
+# builds build-fuzz/ with clang (-Dfuzz=true) and runs the fuzz suite (each libFuzzer target over
+# its seed corpus plus 30 s of new inputs, docs/fuzzing.md), and prints
+# "N passed, N failed[, N skipped]" over both.
+# Exits non-zero if either failed. Extra arguments go to the first meson test (e.g. --suite
+# unit), and then the fuzz suite is skipped unless PEERSTORE_FUZZ=1; PEERSTORE_FUZZ=0 always
+# skips it.
 #
 # Cleanup is limited to this run's own directory (PEERSTORE_TEST_TMPDIR), so a PeerStore you
 # mounted yourself, e.g. with quickstart.sh, and other test runs survive.
@@ -56,14 +60,49 @@ rc=$?
 cleanup
 trap - EXIT
 
-if [ -s "$LOG" ]; then
-  jq -rs '
+# The fuzz suite, in its own clang build (g++ has no libFuzzer). A failed fuzz build counts as
+# one failed test.
+run_fuzz=${PEERSTORE_FUZZ:-}
+[ -n "$run_fuzz" ] || { [ $# -eq 0 ] && run_fuzz=1 || run_fuzz=0; }
+FUZZ_LOG=build-fuzz/meson-logs/testlog.json
+rm -f "$FUZZ_LOG"
+fuzz_build_failed=0
+if [ "$run_fuzz" = 1 ]; then
+  fuzz_start=$SECONDS
+  # A directory that cannot be reconfigured (another meson version) is started over.
+  fuzz_setup() {
+    if [ -f build-fuzz/meson-private/coredata.dat ] &&
+      meson setup --reconfigure build-fuzz -Dfuzz=true >/dev/null 2>&1; then
+      return 0
+    fi
+    rm -rf build-fuzz
+    CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true --buildtype=release >/dev/null
+  }
+  if PEERSTORE_FUZZ_DEPS=1 PEERSTORE_NO_FUSE=1 bash scripts/install-deps.sh && fuzz_setup &&
+    meson compile -C build-fuzz -j "$(nproc)" >/dev/null; then
+    meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 2
+    fuzz_rc=$?
+    # Each target's runs, executions per second and coverage (run_fuzz.sh's last line).
+    [ -s "$FUZZ_LOG" ] && jq -r '.stdout' "$FUZZ_LOG" | grep -E '^fuzz_[a-z0-9_]+: ' || true
+  else
+    echo "test.sh: the fuzz build failed; no fuzz target was run" >&2
+    fuzz_rc=1
+    fuzz_build_failed=1
+  fi
+  echo "test.sh: fuzz build and suite took $((SECONDS - fuzz_start)) s"
+  [ "$rc" -ne 0 ] || rc=$fuzz_rc
+fi
+
+logs=()
+for l in "$LOG" "$FUZZ_LOG"; do [ -s "$l" ] && logs+=("$l"); done
+if [ ${#logs[@]} -gt 0 ]; then
+  jq -rs --argjson extra "$fuzz_build_failed" '
     def n(f): map(select(.result | f)) | length;
     (n(. == "OK" or . == "EXPECTEDFAIL")) as $p
-    | (n(. == "FAIL" or . == "TIMEOUT" or . == "ERROR" or . == "UNEXPECTEDPASS" or . == "INTERRUPT")) as $f
+    | (n(. == "FAIL" or . == "TIMEOUT" or . == "ERROR" or . == "UNEXPECTEDPASS" or . == "INTERRUPT") + $extra) as $f
     | (n(. == "SKIP")) as $s
-    | "\($p) passed, \($f) failed" + (if $s > 0 then ", \($s) skipped" else "" end)' "$LOG"
+    | "\($p) passed, \($f) failed" + (if $s > 0 then ", \($s) skipped" else "" end)' "${logs[@]}"
 else
-  echo "0 passed, 0 failed (meson wrote no test log)"
+  echo "0 passed, $fuzz_build_failed failed (meson wrote no test log)"
 fi
 exit "$rc"

@@ -1,6 +1,7 @@
 #include "fs/inode_record.h"
 
 #include "fs/ptr_codec.h"
+#include "store/block_store.h"
 
 namespace peerstore {
 namespace {
@@ -62,7 +63,13 @@ Bytes InodeRecord::encode() const {
 }
 
 Result<InodeRecord> InodeRecord::decode(ByteView bytes) {
-  PS_ASSIGN(auto oh, mp::unpack(bytes));
+  mp::Limits lim;
+  lim.array = kMaxXattrs;
+  lim.map = 0;
+  lim.str = 0;
+  lim.bin = kMaxBlockSize;
+  lim.depth = 3;
+  PS_ASSIGN(auto oh, mp::unpack(bytes, lim));
   PS_ASSIGN(auto a, mp::get_array(oh.get(), 18, 18));
   PS_ASSIGN(auto version, mp::get_u64(a[0]));
   if (version != 1) return fail(Errc::corrupt, "inode record of unknown version");
@@ -87,6 +94,8 @@ Result<InodeRecord> InodeRecord::decode(ByteView bytes) {
     r.xattrs.emplace(std::string(as_chars(name)), Bytes(value.begin(), value.end()));
   }
   PS_ASSIGN(auto inl, mp::get_bin(a[14]));
+  // The file system copies inline content into one chunk buffer when the file grows past it.
+  if (inl.size() > kInlineMax) return fail(Errc::corrupt, "inline content too large");
   r.inline_data.assign(inl.begin(), inl.end());
   PS_ASSIGN(r.root, get_ptr(a[15]));
   PS_TRY(get_uint(a[16], r.depth));

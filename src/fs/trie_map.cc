@@ -8,6 +8,9 @@ namespace peerstore {
 namespace {
 
 constexpr size_t kEntryOverhead = 24;
+// A leaf splits long before this; only entries of one full 64-bit position (hash collisions)
+// stay together past kMaxDepth.
+constexpr size_t kMaxLeafEntries = 1 << 16;
 
 bool entry_less(uint64_t pa, ByteView ka, uint64_t pb, ByteView kb) {
   if (pa != pb) return pa < pb;
@@ -31,11 +34,18 @@ bool TrieMap::dirty() const { return !root_->ptr.has_value() && (root_->loaded);
 Status TrieMap::load(Node& n) {
   if (n.loaded) return {};
   PS_ASSIGN(Bytes plain, io_.read(*n.ptr));
-  PS_ASSIGN(auto oh, mp::unpack(plain));
+  // Sized for a node: the parser allocates for an array's length before reading it.
+  mp::Limits lim;
+  lim.array = kMaxLeafEntries;
+  lim.map = 0;
+  lim.str = 0;
+  lim.bin = kMaxBlockSize;
+  lim.depth = 3;
+  PS_ASSIGN(auto oh, mp::unpack(plain, lim));
   PS_ASSIGN(auto top, mp::get_array(oh.get(), 2, 2));
   PS_ASSIGN(auto kind, mp::get_u64(top[0]));
   if (kind == 0) {
-    PS_ASSIGN(auto list, mp::get_array(top[1], 0, 1 << 20));
+    PS_ASSIGN(auto list, mp::get_array(top[1], 0, kMaxLeafEntries));
     n.entries.reserve(list.size());
     for (auto& o : list) {
       PS_ASSIGN(auto e, mp::get_array(o, 3, 3));

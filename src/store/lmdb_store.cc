@@ -9,7 +9,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "common/msgpack_codec.h"
+#include "store/head_list_codec.h"
 
 namespace peerstore {
 namespace {
@@ -188,14 +188,7 @@ Result<std::vector<Bytes>> LmdbStore::heads(const VolumeId& volume) {
   rc = mdb_get(txn.t, heads_, &k, &v);
   if (rc == MDB_NOTFOUND) return std::vector<Bytes>{};
   if (rc) return lmdb_error(rc, "read heads");
-  PS_ASSIGN(auto oh, mp::unpack(bytes_of(v)));
-  PS_ASSIGN(auto arr, mp::get_array(oh.get(), 0, kMaxHeadsPerVolume));
-  std::vector<Bytes> out;
-  for (auto& o : arr) {
-    PS_ASSIGN(auto b, mp::get_bin(o));
-    out.emplace_back(b.begin(), b.end());
-  }
-  return out;
+  return decode_head_list(bytes_of(v));
 }
 
 Status LmdbStore::write(const WriteBatch& batch) {
@@ -224,11 +217,8 @@ Status LmdbStore::write(const WriteBatch& batch) {
       continue;
     }
     if (hs.size() > kMaxHeadsPerVolume) return fail(Errc::too_big, "head set");
-    mp::Buffer buf;
-    mp::Packer pk(buf);
-    pk.pack_array(uint32_t(hs.size()));
-    for (auto& h : hs) mp::pack_bin(pk, h);
-    MDB_val v{buf.size(), buf.data()};
+    Bytes rec = encode_head_list(hs);
+    MDB_val v = val(rec);
     if ((rc = mdb_put(txn.t, heads_, &k, &v, 0))) return lmdb_error(rc, "write heads");
   }
   if ((rc = txn.commit())) return lmdb_error(rc, "commit");

@@ -164,5 +164,19 @@ TEST_CASE("InodeRecord: out-of-range fields are corrupt") {
   CHECK(InodeRecord::decode(with_field(16, [](mp::Packer& p) { p.pack(8); })).ok());
 }
 
+// Found while writing the inode record fuzz target: the decoder took inline content of any
+// size, and FileSystem::ensure_chunks copies it into one chunk buffer (64 KiB) on the first write
+// past the inline limit, so a damaged or hostile record overflowed the heap.
+TEST_CASE("InodeRecord: inline content past the inline limit is corrupt") {
+  InodeRecord r = full_record();
+  r.root.reset();
+  r.inline_data.assign(InodeRecord::kInlineMax, 'x');
+  CHECK(InodeRecord::decode(r.encode()).ok());
+  r.inline_data.assign(InodeRecord::kInlineMax + 1, 'x');
+  CHECK(InodeRecord::decode(r.encode()).code() == Errc::corrupt);
+  r.inline_data.assign(100 << 10, 'x');
+  CHECK(InodeRecord::decode(r.encode()).code() == Errc::corrupt);
+}
+
 }  // namespace
 }  // namespace peerstore
