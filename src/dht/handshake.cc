@@ -146,6 +146,31 @@ Result<Handshake::Step> Handshake::on_hello(ByteView frame) {
   return step;
 }
 
+Result<Handshake::Auth> Handshake::decode_auth(ByteView plain) {
+  mp::Limits limits;
+  limits.array = 3;
+  limits.map = 0;
+  limits.str = kMaxAddressSize;
+  limits.bin = 64;
+  limits.depth = 2;
+  PS_ASSIGN(auto oh, mp::unpack(plain, limits));
+  PS_ASSIGN(auto a, mp::get_array(oh.get(), 3, 3));
+  Auth auth;
+  PS_ASSIGN(ByteView device_bytes, mp::get_bin(a[0]));
+  PS_ASSIGN(auth.device, Id256::from(device_bytes));
+  if (a[1].type != msgpack::type::STR) return fail(Errc::corrupt, "auth without an address");
+  auth.listen = a[1].as<std::string>();
+  if (!auth.listen.empty()) {
+    if (auth.listen.starts_with(kClientAddressPrefix))
+      return fail(Errc::corrupt, "auth claims a reserved address");
+    if (auto hp = HostPort::parse(auth.listen); !hp)
+      return fail(Errc::corrupt, "auth with a bad listen address");
+  }
+  PS_ASSIGN(auth.signature, mp::get_bin(a[2]));
+  if (auth.signature.size() != sizeof(Signature)) return fail(Errc::corrupt, "auth signature size");
+  return auth;
+}
+
 Result<Handshake::Step> Handshake::on_auth(ByteView frame) {
   if (frame.size() < AeadFrameFilter::kTagSize || frame.size() > kMaxAuthFrame)
     return fail(Errc::corrupt, "auth frame of " + std::to_string(frame.size()) + " bytes");
@@ -157,26 +182,10 @@ Result<Handshake::Step> Handshake::on_auth(ByteView frame) {
     return fail(Errc::permission, kNotAdmitted);
 
   // From here the peer holds the network secret; what it says is still checked.
-  mp::Limits limits;
-  limits.array = 3;
-  limits.map = 0;
-  limits.str = kMaxAddressSize;
-  limits.bin = 64;
-  limits.depth = 2;
-  PS_ASSIGN(auto oh, mp::unpack(plain, limits));
-  PS_ASSIGN(auto a, mp::get_array(oh.get(), 3, 3));
-  PS_ASSIGN(ByteView device_bytes, mp::get_bin(a[0]));
-  PS_ASSIGN(PublicKey device, Id256::from(device_bytes));
-  if (a[1].type != msgpack::type::STR) return fail(Errc::corrupt, "auth without an address");
-  std::string listen = a[1].as<std::string>();
-  if (!listen.empty()) {
-    if (listen.starts_with(kClientAddressPrefix))
-      return fail(Errc::corrupt, "auth claims a reserved address");
-    if (auto hp = HostPort::parse(listen); !hp)
-      return fail(Errc::corrupt, "auth with a bad listen address");
-  }
-  PS_ASSIGN(ByteView sig, mp::get_bin(a[2]));
-  if (!verify_signature(device, signed_part(!dialer_, transcript_, listen), sig))
+  PS_ASSIGN(Auth auth, decode_auth(plain));
+  std::string listen = std::move(auth.listen);
+  PublicKey device = auth.device;
+  if (!verify_signature(device, signed_part(!dialer_, transcript_, listen), auth.signature))
     return fail(Errc::permission, "the peer's device signature does not verify");
 
   Secret to_peer = subkey(master_, dialer_ ? kTrafficFromDialer : kTrafficFromAcceptor);

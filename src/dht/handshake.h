@@ -60,6 +60,16 @@ class Handshake {
 
   static constexpr uint64_t kVersion = 2;
 
+  // The auth frame's content once opened; `signature` points into the decoded bytes.
+  struct Auth {
+    PublicKey device;
+    std::string listen;  // "" or a valid HOST:PORT, never a reserved client name
+    ByteView signature;
+  };
+  // Decodes an opened auth frame (Errc::corrupt if malformed); signature unchecked. Public for
+  // the fuzz target, which cannot seal frames of its own.
+  static Result<Auth> decode_auth(ByteView plain);
+
   // `dialer`: this side opened the connection (the roles only order the transcript).
   Handshake(PeerCredentialsPtr credentials, std::string own_listen, bool dialer);
   Handshake(Handshake&&) noexcept = default;
