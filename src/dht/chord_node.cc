@@ -24,8 +24,11 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
   rpc_.set_handler([this](const std::string& from, Message m) { on_request(from, std::move(m)); });
   rpc_.set_observer([this](const std::string& from, const NodeRef& sender) {
     routing_.note_heard(from, clock_.now_ms());
-    // Only a sender that names the address it wrote from goes into the routing cache.
-    if (sender.addr == from && state_ != State::left) routing_.note_seen(sender);
+    // Only a sender that names the address it wrote from is who it says (the transport proves
+    // its id), and only such a sender goes into the routing cache.
+    if (sender.addr != from || state_ == State::left) return;
+    routing_.note_proven(sender);
+    routing_.note_seen(sender);
   });
 }
 
@@ -155,9 +158,11 @@ void ChordNode::try_join(const std::string& bootstrap, unsigned attempt) {
                     auto* nb = r ? std::get_if<msg::Neighbors>(&r->body) : nullptr;
                     if (!nb) return retry(r ? fail(Errc::corrupt, "bad answer") : r.error());
                     bool wrapped = false;
-                    auto list = routing_.successor_list(s, nb->succs, &wrapped);
+                    std::vector<NodeRef> unproven;
+                    auto list = routing_.successor_list(s, nb->succs, &wrapped, &unproven);
                     routing_.set_successors(std::move(list), wrapped);
                     routing_.set_predecessor(std::nullopt);
+                    prove(unproven);
                     become_member();
                     successors_changed();
                     auto d = std::move(join_done_);
@@ -198,8 +203,10 @@ void ChordNode::stabilize() {
 void ChordNode::on_successor_answer(const NodeRef& s, const msg::Neighbors& nb) {
   // Reconcile: our list is our successor followed by its list.
   bool wrapped = false;
-  auto list = routing_.successor_list(s, nb.succs, &wrapped);
+  std::vector<NodeRef> unproven;
+  auto list = routing_.successor_list(s, nb.succs, &wrapped, &unproven);
   routing_.set_successors(std::move(list), wrapped);
+  prove(unproven);
   successors_changed();
   // The successor's predecessor sits between us: adopt it, but only once it answers. Its
   // predecessor list may name nodes closer still (after many joins between us): take the
@@ -228,15 +235,20 @@ void ChordNode::adopt_successor(const NodeRef& candidate, std::function<void(boo
   rpc_.call(candidate.addr, msg::GetNeighbors{}, cfg_.rpc_timeout_ms,
             [this, candidate, then](Result<Message> r) {
               auto* nb = r ? std::get_if<msg::Neighbors>(&r->body) : nullptr;
-              bool ok = nb && (state_ == State::member || state_ == State::leaving);
+              // Only the candidate itself counts: another node answering at the address a
+              // peer gave for it proves nothing about the candidate.
+              bool ok = nb && r->sender.id == candidate.id &&
+                        (state_ == State::member || state_ == State::leaving);
               // Still closer than our current successor (or we are alone)?
               if (ok && !routing_.successors().empty() &&
                   !ring::in_open(candidate.id, self_.id, routing_.successor().id))
                 ok = false;
               if (ok) {
                 bool wrapped = false;
-                auto list = routing_.successor_list(candidate, nb->succs, &wrapped);
+                std::vector<NodeRef> unproven;
+                auto list = routing_.successor_list(candidate, nb->succs, &wrapped, &unproven);
                 routing_.set_successors(std::move(list), wrapped);
+                prove(unproven);
                 successors_changed();
                 notify(candidate);
               }
@@ -274,6 +286,11 @@ void ChordNode::successor_failed(const NodeRef& s) {
         arm(kStabilize, 0);
       },
       3);
+}
+
+void ChordNode::prove(const std::vector<NodeRef>& nodes) {
+  // The answer, if it comes from the node named, proves it (see the observer); nothing else to do.
+  for (auto& n : nodes) rpc_.call(n.addr, msg::Ping{}, cfg_.rpc_timeout_ms, [](Result<Message>) {});
 }
 
 void ChordNode::notify(const NodeRef& n) {
@@ -315,8 +332,11 @@ void ChordNode::check_predecessor() {
     auto* nb = r ? std::get_if<msg::Neighbors>(&r->body) : nullptr;
     if (nb) {
       pred_failures_ = 0;
+      std::vector<NodeRef> unproven;
       routing_.set_predecessors(
-          pred, nb->preds.empty() && nb->pred ? std::vector<NodeRef>{*nb->pred} : nb->preds);
+          pred, nb->preds.empty() && nb->pred ? std::vector<NodeRef>{*nb->pred} : nb->preds,
+          &unproven);
+      prove(unproven);
       return;
     }
     if (++pred_failures_ < cfg_.suspect_after ||

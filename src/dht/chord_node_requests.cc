@@ -135,7 +135,10 @@ void ChordNode::on_leaving(const NodeRef& who, const msg::Leaving& m) {
   if (was_succ) {
     // Take the leaver's successors as ours; stabilize confirms them right away.
     std::vector<NodeRef> rest = routing_.successors();
-    std::vector<NodeRef> merged = m.succs;
+    // Of the leaver's successors, only those that proved who they are (it may lie about them).
+    std::vector<NodeRef> merged;
+    for (auto& n : m.succs)
+      if (routing_.proven(n)) merged.push_back(n);
     merged.insert(merged.end(), rest.begin(), rest.end());
     if (!merged.empty()) {
       bool wrapped = false;

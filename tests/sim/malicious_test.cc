@@ -144,6 +144,10 @@ TEST_CASE("sim: a node that rolls heads back never replaces the newest") {
   run_with_liar(Misbehaviour::rollback_heads, "rollback-heads", seed_or(43));
 }
 
+TEST_CASE("sim: a node that lies about the ring is routed around") {
+  run_with_liar(Misbehaviour::wrong_successors, "wrong-successors", seed_or(44));
+}
+
 TEST_CASE("sim: a node that answers nothing is routed around") {
   run_with_liar(Misbehaviour::drop_all, "drop-all", seed_or(45));
 }
