@@ -22,13 +22,16 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
       rpc_(transport, clock, self_) {
   handoff_cursor_ = id;
   rpc_.set_handler([this](const std::string& from, Message m) { on_request(from, std::move(m)); });
-  rpc_.set_observer([this](const std::string& from, const NodeRef& sender) {
-    routing_.note_heard(from, clock_.now_ms());
+  rpc_.set_observer([this](const std::string& from, const NodeRef& sender, bool response) {
     // Only a sender that names the address it wrote from is who it says (the transport proves
-    // its id), and only such a sender goes into the routing cache.
-    if (sender.addr != from || state_ == State::left) return;
-    routing_.note_proven(sender);
-    routing_.note_seen(sender);
+    // its id).
+    bool at_home = sender.addr == from && state_ != State::left;
+    if (at_home) routing_.note_proven(sender);
+    // Only answers are signs of life: a node that sends requests but answers none would pass
+    // for alive forever, and stay a predecessor, a successor or a lookup candidate.
+    if (!response) return;
+    routing_.note_heard(from, clock_.now_ms());
+    if (at_home) routing_.note_seen(sender);
   });
 }
 
@@ -156,18 +159,26 @@ void ChordNode::try_join(const std::string& bootstrap, unsigned attempt) {
                   [this, s, retry](Result<Message> r) {
                     if (state_ != State::joining) return;
                     auto* nb = r ? std::get_if<msg::Neighbors>(&r->body) : nullptr;
-                    if (!nb) return retry(r ? fail(Errc::corrupt, "bad answer") : r.error());
-                    bool wrapped = false;
-                    std::vector<NodeRef> unproven;
-                    auto list = routing_.successor_list(s, nb->succs, &wrapped, &unproven);
-                    routing_.set_successors(std::move(list), wrapped);
-                    routing_.set_predecessor(std::nullopt);
-                    prove(unproven);
-                    become_member();
-                    successors_changed();
-                    auto d = std::move(join_done_);
-                    join_done_ = nullptr;
-                    if (d) d({});
+                    if (!nb || r->sender.id != s.id)
+                      return retry(r ? fail(Errc::corrupt, "bad answer") : r.error());
+                    // Ask the nodes it names first, so that we start with a full list of nodes
+                    // that proved who they are, not with the successor alone.
+                    std::vector<NodeRef> ask;
+                    for (auto& n : nb->succs)
+                      if (!routing_.proven(n) && ask.size() < cfg_.successors) ask.push_back(n);
+                    prove(ask, [this, s, succs = nb->succs] {
+                      if (state_ != State::joining) return;
+                      bool wrapped = false;
+                      std::vector<NodeRef> unproven;
+                      auto list = routing_.successor_list(s, succs, &wrapped, &unproven);
+                      routing_.set_successors(std::move(list), wrapped);
+                      routing_.set_predecessor(std::nullopt);
+                      become_member();
+                      successors_changed();
+                      auto d = std::move(join_done_);
+                      join_done_ = nullptr;
+                      if (d) d({});
+                    });
                   });
       });
 }
@@ -288,9 +299,17 @@ void ChordNode::successor_failed(const NodeRef& s) {
       3);
 }
 
-void ChordNode::prove(const std::vector<NodeRef>& nodes) {
-  // The answer, if it comes from the node named, proves it (see the observer); nothing else to do.
-  for (auto& n : nodes) rpc_.call(n.addr, msg::Ping{}, cfg_.rpc_timeout_ms, [](Result<Message>) {});
+void ChordNode::prove(const std::vector<NodeRef>& nodes, std::function<void()> then) {
+  if (nodes.empty()) {
+    if (then) rpc_.defer(std::move(then));
+    return;
+  }
+  // An answer from the node named proves it (see the observer); the next stabilization takes it.
+  auto left = std::make_shared<size_t>(nodes.size());
+  for (auto& n : nodes)
+    rpc_.call(n.addr, msg::Ping{}, cfg_.rpc_timeout_ms, [left, then](Result<Message>) {
+      if (--*left == 0 && then) then();
+    });
 }
 
 void ChordNode::notify(const NodeRef& n) {

@@ -43,6 +43,11 @@ void Lookup::fill() {
   auto nodes = routing_.closest_preceding(key_, 8 + failed_.size());
   for (auto& n : nodes)
     if (!failed_.count(n.addr) && cands_.size() < 8) add(n, false);
+  // Every node we know before the key failed (a node right before it that lies, say): any other
+  // node we know may still know the key's successors, from wherever it sits.
+  if (cands_.empty())
+    for (auto& n : routing_.known())
+      if (!failed_.count(n.addr) && cands_.size() < 8) add(n, false);
   if (cands_.empty())
     for (auto& n : nodes) add(n, false);
 }

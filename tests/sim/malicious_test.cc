@@ -31,6 +31,31 @@ std::vector<size_t> honest_replicas(SimCluster& c, const Id256& key, size_t liar
   return out;
 }
 
+// A node that joins right before the liar learns no other successor from it: its lookups of
+// keys just past the liar find no node before the key but the liar, and must still succeed.
+void newcomer_before_liar(SimCluster& c, size_t liar, size_t via) {
+  size_t fresh = c.add_node();
+  while (c.true_successors(c.peer(fresh).id, 1)[0] != liar) fresh = c.add_node();  // idle extras
+  std::optional<Status> joined;
+  c.node(fresh).join(c.peer(via).addr, [&](Status st) { joined = st; });
+  for (int t = 0; t < 60000 && !joined; t += 10) c.run_for(10);
+  REQUIRE(joined);
+  REQUIRE(joined->ok());
+  c.run_for(3000);
+  size_t wrong = 0, failed = 0;
+  for (uint64_t k = 1; k <= 20; ++k) {
+    Id256 key = c.peer(liar).id;
+    put_u64be(key.b.data() + 24, get_u64be(key.b.data() + 24) + k);
+    auto r = c.lookup(fresh, key);
+    if (!r)
+      ++failed;
+    else if (r->successors.front().id != c.peer(c.true_successors(key, 1)[0]).id)
+      ++wrong;
+  }
+  CHECK(failed == 0);
+  CHECK(wrong == 0);
+}
+
 void run_with_liar(Misbehaviour mode, const char* name, uint64_t seed) {
   INFO("mode " << std::string(name) << ", seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
   SimCluster c(seed);
@@ -111,6 +136,16 @@ void run_with_liar(Misbehaviour mode, const char* name, uint64_t seed) {
   }
   CHECK(missing == 0);
   CHECK(stale == 0);
+  // A silent node is nobody's neighbour: kept as a predecessor, its range would have no primary
+  // to repair it; kept as a successor, it would count as a replica.
+  if (!member) {
+    for (size_t i : honest) {
+      auto pred = c.node(i).routing().predecessor();
+      CHECK_MESSAGE((!pred || pred->id != c.peer(liar).id), "node " << i << " keeps it as pred");
+      for (auto& s : c.node(i).routing().successors())
+        CHECK_MESSAGE(s.id != c.peer(liar).id, "node " << i << " keeps it as a successor");
+    }
+  }
   // Lookups from honest nodes name the true successors.
   auto true_successor = [&](const Id256& key) {
     auto s = c.true_successors(key, 2);
@@ -124,6 +159,7 @@ void run_with_liar(Misbehaviour mode, const char* name, uint64_t seed) {
       ++wrong;
   }
   CHECK(wrong == 0);
+  if (mode == Misbehaviour::wrong_successors) newcomer_before_liar(c, liar, honest.front());
   auto& st = liar_transport->stats();
   MESSAGE(std::string(name) << ": liar holds " << c.node(liar).storage().size() << " keys, "
                             << c.node(liar).rpc_stats().requests << " requests; altered "
