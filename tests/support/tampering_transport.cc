@@ -1,5 +1,6 @@
 #include "support/tampering_transport.h"
 
+#include "common/log.h"
 #include "keys/signed_head.h"
 
 namespace peerstore::test {
@@ -63,7 +64,7 @@ void TamperingTransport::send(const std::string& to, Bytes message) {
   if (!m || is_status(*m) || !armed_) return inner_.send(to, std::move(message));
   if (self_.empty()) self_ = m->sender;
   if (!tamper_outgoing(to, *m)) {
-    ++stats_.dropped;
+    first(stats_.dropped, std::string("dropped a ") + m->type_name() + " to " + to);
     return;
   }
   inner_.send(to, m->encode());
@@ -88,19 +89,19 @@ bool TamperingTransport::tamper_outgoing(const std::string& to, Message& m) {
       if (auto* h = std::get_if<msg::Heads>(&m.body)) {
         auto volume = heads_asked_.find({to, m.request_id});
         if (volume != heads_asked_.end()) {
-          auto first = first_heads_.find(volume->second);
-          if (first != first_heads_.end() && first->second != h->heads) {
-            h->heads = first->second;
-            ++stats_.rolled_back;
+          auto kept = first_heads_.find(volume->second);
+          if (kept != first_heads_.end() && kept->second != h->heads) {
+            h->heads = kept->second;
+            first(stats_.rolled_back, "served rolled-back heads");
           }
           heads_asked_.erase(volume);
         }
       }
       if (auto* p = std::get_if<msg::PutHeads>(&m.body)) {
-        auto first = first_heads_.find(p->volume);
-        if (first != first_heads_.end() && first->second != p->heads) {
-          p->heads = first->second;
-          ++stats_.rolled_back;
+        auto kept = first_heads_.find(p->volume);
+        if (kept != first_heads_.end() && kept->second != p->heads) {
+          p->heads = kept->second;
+          first(stats_.rolled_back, "pushed rolled-back heads");
         }
       }
       return true;
@@ -109,7 +110,7 @@ bool TamperingTransport::tamper_outgoing(const std::string& to, Message& m) {
         nb->succs = lies(self_, nb->succs.size() + 1, true);
         nb->preds = lies(self_, nb->preds.size() + 1, false);
         nb->pred = nb->preds.front();
-        ++stats_.lies;
+        first(stats_.lies, "lied about its neighbours");
       }
       if (auto* f = std::get_if<msg::Found>(&m.body)) {
         auto key = finds_.find({to, m.request_id});
@@ -118,7 +119,7 @@ bool TamperingTransport::tamper_outgoing(const std::string& to, Message& m) {
         f->done = true;
         f->nodes = lies(around, std::max<size_t>(f->nodes.size(), 3), true);
         if (key != finds_.end()) finds_.erase(key);
-        ++stats_.lies;
+        first(stats_.lies, "lied about a key's successors");
       }
       if (auto* l = std::get_if<msg::Leaving>(&m.body)) l->succs = lies(self_, 3, true);
       return true;
@@ -129,11 +130,15 @@ bool TamperingTransport::tamper_outgoing(const std::string& to, Message& m) {
 void TamperingTransport::alter(Bytes& block) {
   if (block.empty()) return;
   block[rng_() % block.size()] ^= 0x5a;
-  ++stats_.altered;
+  first(stats_.altered, "altered a block");
+}
+
+void TamperingTransport::first(uint64_t& counter, const std::string& what) {
+  if (counter++ == 0) log::info("malicious node: " + what + " (the first time)");
 }
 
 Bytes TamperingTransport::forge(ByteView encoded) {
-  ++stats_.forged;
+  first(stats_.forged, "forged a head");
   auto h = Head::decode(encoded);
   if (!h) {
     Bytes b(encoded.begin(), encoded.end());
@@ -170,12 +175,12 @@ std::vector<NodeRef> TamperingTransport::lies(const NodeRef& around, size_t coun
 
 void TamperingTransport::remember_heads(const Id256& volume, const std::vector<Bytes>& heads) {
   if (heads.empty()) return;
-  auto [it, first] = first_heads_.try_emplace(volume, heads);
+  auto [it, is_first] = first_heads_.try_emplace(volume, heads);
   if (mode_ == Misbehaviour::forge_heads) {
     std::vector<Bytes> forged;
     for (auto& h : heads) forged.push_back(forge(h));
     push_heads(volume, std::move(forged));
-  } else if (mode_ == Misbehaviour::rollback_heads && !first && it->second != heads) {
+  } else if (mode_ == Misbehaviour::rollback_heads && !is_first && it->second != heads) {
     push_heads(volume, it->second);  // a newer set went by: push the old one over it
   }
 }
@@ -186,7 +191,7 @@ void TamperingTransport::push_heads(const Id256& volume, std::vector<Bytes> head
     // Request id 0: a request nobody answers, so no reply comes back to confuse our node.
     Message m{0, self_, msg::PutHeads{volume, heads}};
     inner_.send(peer, m.encode());
-    ++stats_.pushed;
+    first(stats_.pushed, "pushed heads to " + peer);
   }
 }
 

@@ -52,6 +52,8 @@ class TamperingTransport final : public Transport {
 
  private:
   void received(const std::string& from, ByteView bytes);
+  // Logs the first misdeed of each kind, so a test can tell from the log that it happened.
+  void first(uint64_t& counter, const std::string& what);
   // Each returns false to drop the message.
   bool tamper_outgoing(const std::string& to, Message& m);
   void alter(Bytes& block);
