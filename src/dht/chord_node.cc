@@ -22,10 +22,16 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
       rpc_(transport, clock, self_) {
   handoff_cursor_ = id;
   rpc_.set_handler([this](const std::string& from, Message m) { on_request(from, std::move(m)); });
-  rpc_.set_observer([this](const std::string& from, const NodeRef& sender) {
+  rpc_.set_observer([this](const std::string& from, const NodeRef& sender, bool response) {
+    // Only a sender that names the address it wrote from is who it says (the transport proves
+    // its id).
+    bool at_home = sender.addr == from && state_ != State::left;
+    if (at_home) routing_.note_proven(sender);
+    // Only answers are signs of life: a node that sends requests but answers none would pass
+    // for alive forever, and stay a predecessor, a successor or a lookup candidate.
+    if (!response) return;
     routing_.note_heard(from, clock_.now_ms());
-    // Only a sender that names the address it wrote from goes into the routing cache.
-    if (sender.addr == from && state_ != State::left) routing_.note_seen(sender);
+    if (at_home) routing_.note_seen(sender);
   });
 }
 
@@ -156,16 +162,26 @@ void ChordNode::try_join(const std::string& bootstrap, unsigned attempt) {
                   [this, s, retry](Result<Message> r) {
                     if (state_ != State::joining) return;
                     auto* nb = r ? std::get_if<msg::Neighbors>(&r->body) : nullptr;
-                    if (!nb) return retry(r ? fail(Errc::corrupt, "bad answer") : r.error());
-                    bool wrapped = false;
-                    auto list = routing_.successor_list(s, nb->succs, &wrapped);
-                    routing_.set_successors(std::move(list), wrapped);
-                    routing_.set_predecessor(std::nullopt);
-                    become_member();
-                    successors_changed();
-                    auto d = std::move(join_done_);
-                    join_done_ = nullptr;
-                    if (d) d({});
+                    if (!nb || r->sender.id != s.id)
+                      return retry(r ? fail(Errc::corrupt, "bad answer") : r.error());
+                    // Ask the nodes it names first, so that we start with a full list of nodes
+                    // that proved who they are, not with the successor alone.
+                    std::vector<NodeRef> ask;
+                    for (auto& n : nb->succs)
+                      if (!routing_.proven(n) && ask.size() < cfg_.successors) ask.push_back(n);
+                    prove(ask, [this, s, succs = nb->succs] {
+                      if (state_ != State::joining) return;
+                      bool wrapped = false;
+                      std::vector<NodeRef> unproven;
+                      auto list = routing_.successor_list(s, succs, &wrapped, &unproven);
+                      routing_.set_successors(std::move(list), wrapped);
+                      routing_.set_predecessor(std::nullopt);
+                      become_member();
+                      successors_changed();
+                      auto d = std::move(join_done_);
+                      join_done_ = nullptr;
+                      if (d) d({});
+                    });
                   });
       });
 }
@@ -201,8 +217,10 @@ void ChordNode::stabilize() {
 void ChordNode::on_successor_answer(const NodeRef& s, const msg::Neighbors& nb) {
   // Reconcile: our list is our successor followed by its list.
   bool wrapped = false;
-  auto list = routing_.successor_list(s, nb.succs, &wrapped);
+  std::vector<NodeRef> unproven;
+  auto list = routing_.successor_list(s, nb.succs, &wrapped, &unproven);
   routing_.set_successors(std::move(list), wrapped);
+  prove(unproven);
   successors_changed();
   // The successor's predecessor sits between us: adopt it, but only once it answers. Its
   // predecessor list may name nodes closer still (after many joins between us): take the
@@ -231,15 +249,20 @@ void ChordNode::adopt_successor(const NodeRef& candidate, std::function<void(boo
   rpc_.call(candidate.addr, msg::GetNeighbors{}, cfg_.rpc_timeout_ms,
             [this, candidate, then](Result<Message> r) {
               auto* nb = r ? std::get_if<msg::Neighbors>(&r->body) : nullptr;
-              bool ok = nb && (state_ == State::member || state_ == State::leaving);
+              // Only the candidate itself counts: another node answering at the address a
+              // peer gave for it proves nothing about the candidate.
+              bool ok = nb && r->sender.id == candidate.id &&
+                        (state_ == State::member || state_ == State::leaving);
               // Still closer than our current successor (or we are alone)?
               if (ok && !routing_.successors().empty() &&
                   !ring::in_open(candidate.id, self_.id, routing_.successor().id))
                 ok = false;
               if (ok) {
                 bool wrapped = false;
-                auto list = routing_.successor_list(candidate, nb->succs, &wrapped);
+                std::vector<NodeRef> unproven;
+                auto list = routing_.successor_list(candidate, nb->succs, &wrapped, &unproven);
                 routing_.set_successors(std::move(list), wrapped);
+                prove(unproven);
                 successors_changed();
                 notify(candidate);
               }
@@ -277,6 +300,19 @@ void ChordNode::successor_failed(const NodeRef& s) {
         arm(kStabilize, 0);
       },
       3);
+}
+
+void ChordNode::prove(const std::vector<NodeRef>& nodes, std::function<void()> then) {
+  if (nodes.empty()) {
+    if (then) rpc_.defer(std::move(then));
+    return;
+  }
+  // An answer from the node named proves it (see the observer); the next stabilization takes it.
+  auto left = std::make_shared<size_t>(nodes.size());
+  for (auto& n : nodes)
+    rpc_.call(n.addr, msg::Ping{}, cfg_.rpc_timeout_ms, [left, then](Result<Message>) {
+      if (--*left == 0 && then) then();
+    });
 }
 
 void ChordNode::notify(const NodeRef& n) {
@@ -318,8 +354,11 @@ void ChordNode::check_predecessor() {
     auto* nb = r ? std::get_if<msg::Neighbors>(&r->body) : nullptr;
     if (nb) {
       pred_failures_ = 0;
+      std::vector<NodeRef> unproven;
       routing_.set_predecessors(
-          pred, nb->preds.empty() && nb->pred ? std::vector<NodeRef>{*nb->pred} : nb->preds);
+          pred, nb->preds.empty() && nb->pred ? std::vector<NodeRef>{*nb->pred} : nb->preds,
+          &unproven);
+      prove(unproven);
       return;
     }
     if (++pred_failures_ < cfg_.suspect_after ||

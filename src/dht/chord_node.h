@@ -107,6 +107,9 @@ class ChordNode {
   void successor_failed(const NodeRef& s);
   void adopt_successor(const NodeRef& candidate, std::function<void(bool)> then);
   void notify(const NodeRef& n);
+  // Pings nodes a peer named that have not proved their identity yet, so that they can be taken
+  // into our lists; runs `then`, if given, once all answered or timed out.
+  void prove(const std::vector<NodeRef>& nodes, std::function<void()> then = nullptr);
   void rejoin();
   void check_predecessor();
   void set_predecessor(const NodeRef& p);

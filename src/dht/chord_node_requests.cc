@@ -112,8 +112,18 @@ void ChordNode::on_request(const std::string& from, Message m) {
 void ChordNode::on_notify(const NodeRef& c) {
   if (c.id == self_.id) return;
   auto pred = routing_.predecessor();
-  if (!pred || ring::in_open(c.id, pred->id, self_.id)) {
-    set_predecessor(c);
+  auto closer = [this, c] {
+    auto p = routing_.predecessor();
+    return !p || ring::in_open(c.id, p->id, self_.id);
+  };
+  if (closer()) {
+    // Adopted only once it answers, as stabilize adopts a successor: a node that sends but
+    // never answers must not become the predecessor (nobody would repair its range).
+    rpc_.call(c.addr, msg::Ping{}, cfg_.rpc_timeout_ms, [this, c, closer](Result<Message> r) {
+      if (r && r->sender.id == c.id && closer() &&
+          (state_ == State::member || state_ == State::leaving))
+        set_predecessor(c);
+    });
     return;
   }
   if (pred->id == c.id) return;
@@ -135,7 +145,10 @@ void ChordNode::on_leaving(const NodeRef& who, const msg::Leaving& m) {
   if (was_succ) {
     // Take the leaver's successors as ours; stabilize confirms them right away.
     std::vector<NodeRef> rest = routing_.successors();
-    std::vector<NodeRef> merged = m.succs;
+    // Of the leaver's successors, only those that proved who they are (it may lie about them).
+    std::vector<NodeRef> merged;
+    for (auto& n : m.succs)
+      if (routing_.proven(n)) merged.push_back(n);
     merged.insert(merged.end(), rest.begin(), rest.end());
     if (!merged.empty()) {
       bool wrapped = false;

@@ -43,6 +43,11 @@ void Lookup::fill() {
   auto nodes = routing_.closest_preceding(key_, 8 + failed_.size());
   for (auto& n : nodes)
     if (!failed_.count(n.addr) && cands_.size() < 8) add(n, false);
+  // Every node we know before the key failed (a node right before it that lies, say): any other
+  // node we know may still know the key's successors, from wherever it sits.
+  if (cands_.empty())
+    for (auto& n : routing_.known())
+      if (!failed_.count(n.addr) && cands_.size() < 8) add(n, false);
   if (cands_.empty())
     for (auto& n : nodes) add(n, false);
 }
@@ -109,21 +114,30 @@ void Lookup::on_answer(size_t idx, Result<Message> r) {
     return;
   }
   auto* f = std::get_if<msg::Found>(&r->body);
-  if (!f) {
-    last_error_ = "unexpected answer to find";
+  if (!f || (!c.seed && r->sender.id != c.node.id)) {
+    // Another node at the address we were given for this one: whoever named it was wrong.
+    last_error_ = f ? "a node other than " + c.node.str() + " answered" : "unexpected answer";
+    failed_.insert(c.node.addr);
     step();
     return;
   }
   Id256 from = r->sender.id;
   if (f->done) {
-    // Sanity: the key must fall between the node that answered and the successor it names.
-    if (!f->nodes.empty() && (c.seed || ring::in_half_open(key_, from, f->nodes.front().id) ||
-                              f->nodes.front().id == from)) {
-      out_.successors = std::move(f->nodes);
-      finish(std::move(out_));
+    // Sanity: the key must fall between the node that answered and the successor it names. A
+    // node we chose because it precedes the key cannot itself be the key's successor (we would
+    // come first); only a seed, whose place we do not know, may say so.
+    if (!f->nodes.empty() && (c.seed || (f->nodes.front().id != from &&
+                                         ring::in_half_open(key_, from, f->nodes.front().id)))) {
+      if (c.seed || routing_.proven(f->nodes.front())) {
+        out_.successors = std::move(f->nodes);
+        finish(std::move(out_));
+      } else {
+        verify(idx, std::move(f->nodes));
+      }
       return;
     }
     last_error_ = "inconsistent answer from " + r->sender.str();
+    failed_.insert(c.node.addr);
     step();
     return;
   }
@@ -133,6 +147,25 @@ void Lookup::on_answer(size_t idx, Result<Message> r) {
     if (ring::in_open(n.id, from, key_)) add(n, false);
   }
   step();
+}
+
+void Lookup::verify(size_t idx, std::vector<NodeRef> successors) {
+  // The successor named is one we have never heard from: ask it before believing the node that
+  // named it, which may have made it up (a made-up id, or an address where another node or
+  // nobody answers). A lie costs this lookup one more round trip and the liar, nothing else.
+  auto self = shared_from_this();
+  NodeRef first = successors.front();
+  rpc_.call(first.addr, msg::Ping{}, cfg_.hop_timeout_ms,
+            [self, idx, first, successors = std::move(successors)](Result<Message> r) mutable {
+              if (r && r->sender.id == first.id) {
+                self->out_.successors = std::move(successors);
+                return self->finish(std::move(self->out_));
+              }
+              const NodeRef& liar = self->cands_[idx].node;
+              self->last_error_ = liar.str() + " named a successor that is not there";
+              self->failed_.insert(liar.addr);
+              self->step();
+            });
 }
 
 void Lookup::finish(Result<Outcome> r) {

@@ -43,6 +43,8 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
   void add(const NodeRef& n, bool seed);
   void step();
   void on_answer(size_t idx, Result<Message> r);
+  // Finishes with `successors` (candidate idx's answer) once their first one proves itself.
+  void verify(size_t idx, std::vector<NodeRef> successors);
   void finish(Result<Outcome> r);
 
   Rpc& rpc_;

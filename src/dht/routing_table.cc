@@ -10,10 +10,11 @@ RoutingTable::RoutingTable(NodeRef self, const ChordConfig& cfg)
     : self_(std::move(self)), cfg_(cfg) {}
 
 std::vector<NodeRef> RoutingTable::successor_list(const NodeRef& first,
-                                                  const std::vector<NodeRef>& rest,
-                                                  bool* wrapped) const {
+                                                  const std::vector<NodeRef>& rest, bool* wrapped,
+                                                  std::vector<NodeRef>* unproven) const {
   std::vector<NodeRef> out;
   *wrapped = false;
+  bool cut = false;  // at an entry we cannot take: unproven, or out of order
   auto add = [&](const NodeRef& n) {
     if (out.size() >= cfg_.successors) return false;
     if (n.id == self_.id) {  // came back around
@@ -21,13 +22,24 @@ std::vector<NodeRef> RoutingTable::successor_list(const NodeRef& first,
       return false;
     }
     // Keep the list ordered: each entry strictly after the previous one, before self.
-    if (!out.empty() && !ring::in_open(n.id, out.back().id, self_.id)) return false;
+    if (!out.empty() && !ring::in_open(n.id, out.back().id, self_.id)) return !(cut = true);
     out.push_back(n);
     return true;
   };
   if (!add(first)) return out;
-  for (auto& n : rest)
+  for (auto& n : rest) {
+    if (n.id != self_.id && !proven(n)) {
+      if (unproven) unproven->push_back(n);
+      cut = true;
+      break;
+    }
     if (!add(n)) break;
+  }
+  // What we knew and verified before beats a list we cannot check: go on with our own entries
+  // past the last one taken (they were checked when they entered the list).
+  if (cut && !*wrapped)
+    for (auto& n : succs_)
+      if (ring::in_open(n.id, out.back().id, self_.id) && !add(n)) break;
   return out;
 }
 
@@ -51,12 +63,17 @@ void RoutingTable::set_predecessor(std::optional<NodeRef> pred) {
   if (pred_) preds_.push_back(*pred_);
 }
 
-void RoutingTable::set_predecessors(const NodeRef& pred, const std::vector<NodeRef>& its_preds) {
+void RoutingTable::set_predecessors(const NodeRef& pred, const std::vector<NodeRef>& its_preds,
+                                    std::vector<NodeRef>* unproven) {
   preds_.clear();
   preds_.push_back(pred);
   for (auto& n : its_preds) {
     if (preds_.size() >= cfg_.replicas) break;
     if (n.id == self_.id) break;
+    if (!proven(n)) {
+      if (unproven) unproven->push_back(n);
+      break;
+    }
     // Ordered: each one strictly before the previous, after self.
     if (!ring::in_open(n.id, self_.id, preds_.back().id)) break;
     preds_.push_back(n);
@@ -71,6 +88,19 @@ void RoutingTable::note_seen(const NodeRef& n) {
   std::erase_if(cache_, [&](const NodeRef& c) { return c.addr == n.addr || c.id == n.id; });
   cache_.push_back(n);
   if (cache_.size() > cfg_.cache_size) cache_.erase(cache_.begin());
+}
+
+void RoutingTable::note_proven(const NodeRef& n) {
+  if (n.empty()) return;
+  // Bounded: forgetting costs only a ping to prove a node again.
+  if (proven_.size() >= 16 * 1024 && !proven_.count(n.addr)) proven_.clear();
+  proven_[n.addr] = n.id;
+}
+
+bool RoutingTable::proven(const NodeRef& n) const {
+  if (n.id == self_.id) return n.addr == self_.addr;
+  auto it = proven_.find(n.addr);
+  return it != proven_.end() && it->second == n.id;
 }
 
 bool RoutingTable::heard_within(const std::string& addr, int64_t now, int64_t window_ms) const {

@@ -33,24 +33,35 @@ class RoutingTable {
   const NodeRef& successor() const { return succs_.empty() ? self_ : succs_.front(); }
   // [first] + rest, cut where the list comes back around to this node (*wrapped: the list then
   // holds the whole ring) or stops being ordered, at most r long. Zave: a node's list is its
-  // successor followed by the successor's list.
+  // successor followed by the successor's list. Only entries of `rest` that proved their
+  // identity to us are taken: at the first other one the list goes on with our current list
+  // instead, and that entry goes to *unproven (the caller pings it, so it can be taken next
+  // time). A peer that lies about its successors cannot fill our list with made-up nodes.
   std::vector<NodeRef> successor_list(const NodeRef& first, const std::vector<NodeRef>& rest,
-                                      bool* wrapped) const;
+                                      bool* wrapped,
+                                      std::vector<NodeRef>* unproven = nullptr) const;
   void set_successors(std::vector<NodeRef> list, bool wrapped);
   bool whole_ring() const { return whole_ring_; }
   bool remove_successor(const Id256& id);
 
   const std::optional<NodeRef>& predecessor() const { return pred_; }
   void set_predecessor(std::optional<NodeRef> pred);
-  // [pred, pred's pred, ...], at most `replicas` long, cut where it reaches this node.
+  // [pred, pred's pred, ...], at most `replicas` long, cut where it reaches this node or at the
+  // first of `its_preds` that has not proved its identity (it goes to *unproven).
   const std::vector<NodeRef>& predecessors() const { return preds_; }
-  void set_predecessors(const NodeRef& pred, const std::vector<NodeRef>& its_preds);
+  void set_predecessors(const NodeRef& pred, const std::vector<NodeRef>& its_preds,
+                        std::vector<NodeRef>* unproven = nullptr);
 
   const NodeRef& finger(unsigned i) const { return fingers_[i]; }
   void set_finger(unsigned i, const NodeRef& n) { fingers_[i] = n; }
 
-  // A node answered or wrote to us: cache it, and stop probing it as dropped.
+  // A node answered us: cache it, and stop probing it as dropped.
   void note_seen(const NodeRef& n);
+  // A message came from `n.addr` signed, so to speak, by `n.id`: the transport proves the
+  // sender's id (see docs/dht.md), so the node at that address is `n.id`. Kept per address;
+  // the newest id of an address wins.
+  void note_proven(const NodeRef& n);
+  bool proven(const NodeRef& n) const;
   // Any message arrived from this address.
   void note_heard(const std::string& addr, int64_t now) { heard_[addr] = now; }
   // Whether a message from this address arrived in the last `window_ms`: a missed answer from
@@ -85,6 +96,7 @@ class RoutingTable {
   std::vector<NodeRef> cache_;  // most recent last
   std::vector<Dropped> dropped_;
   std::unordered_map<std::string, int64_t> heard_;
+  std::unordered_map<std::string, Id256> proven_;  // address -> the id proven there
 };
 
 }  // namespace peerstore

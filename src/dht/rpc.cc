@@ -119,7 +119,7 @@ void Rpc::on_bytes(const std::string& from, const std::optional<Id256>& proven_i
 void Rpc::on_message(const std::string& from, Message m) {
   if (!m.is_response()) {
     ++stats_.requests;
-    if (observer_) observer_(from, m.sender);
+    if (observer_) observer_(from, m.sender, false);
     if (handler_) handler_(from, std::move(m));
     return;
   }
@@ -130,7 +130,7 @@ void Rpc::on_message(const std::string& from, Message m) {
   }
   Reply cb = std::move(it->second.cb);
   clock_.cancel(it->second.timer);
-  if (observer_) observer_(from, m.sender);
+  if (observer_) observer_(from, m.sender, true);
   pending_.erase(it);
   ++stats_.responses;
   if (auto* e = std::get_if<msg::Error>(&m.body)) {

@@ -36,7 +36,8 @@ class Rpc {
   const NodeRef& self() const { return self_; }
   void set_handler(Handler handler) { handler_ = std::move(handler); }
   // Sees the sender of every decoded message (requests and matched responses) before dispatch.
-  using Observer = std::function<void(const std::string& from, const NodeRef& sender)>;
+  using Observer =
+      std::function<void(const std::string& from, const NodeRef& sender, bool response)>;
   void set_observer(Observer observer) { observer_ = std::move(observer); }
   // Runs `cb` exactly once (unless the Rpc is destroyed or drop_all() is called first). With
   // attempts > 1 a call that times out is sent again (for idempotent requests on lossy links);

@@ -28,7 +28,7 @@ SimCluster::~SimCluster() {
   for (auto& p : peers_) p->node.reset();
 }
 
-size_t SimCluster::add_node() {
+size_t SimCluster::add_node(const Wrap& wrap) {
   auto p = std::make_unique<SimPeer>();
   size_t i = peers_.size();
   p->addr = "n" + std::to_string(i);
@@ -47,7 +47,9 @@ size_t SimCluster::add_node() {
       });
   ChordConfig c = cfg_;
   c.rng_seed = rng()();
-  p->node = std::make_unique<ChordNode>(*p->transport, *p->clock, *p->store, *p->disk, p->id, c);
+  if (wrap) p->wrapper = wrap(*p->transport);
+  Transport& via = p->wrapper ? *p->wrapper : *p->transport;
+  p->node = std::make_unique<ChordNode>(via, *p->clock, *p->store, *p->disk, p->id, c);
   peers_.push_back(std::move(p));
   return i;
 }

@@ -32,6 +32,7 @@ struct SimPeer {
   bool alive = true;
   std::unique_ptr<MemoryStore> store;
   std::unique_ptr<SimTransport> transport;
+  std::unique_ptr<Transport> wrapper;  // what the node talks through, if a test wrapped it
   std::unique_ptr<SimClock> clock;
   std::unique_ptr<InlineDiskQueue> disk;
   std::unique_ptr<ChordNode> node;
@@ -51,8 +52,10 @@ class SimCluster {
   const SimPeer& peer(size_t i) const { return *peers_[i]; }
   ChordNode& node(size_t i) { return *peers_[i]->node; }
 
-  // A new, idle node with a fresh id. Returns its index.
-  size_t add_node();
+  // A new, idle node with a fresh id. Returns its index. `wrap` (tests of malicious peers) puts
+  // a wrapper between the node and its transport, as DhtClientOptions::wrap_transport does.
+  using Wrap = std::function<std::unique_ptr<Transport>(Transport& inner)>;
+  size_t add_node(const Wrap& wrap = nullptr);
   // How long the disks of nodes added from now on take to report a write (0: the next event).
   void set_disk_delay(int64_t ms) { disk_delay_ms_ = ms; }
   // Node 0 creates the ring, then `n - 1` more join one at a time through random members,

@@ -110,16 +110,28 @@ void Cluster::start(int n, std::chrono::milliseconds timeout) {
   MESSAGE(n << " nodes form a consistent ring after " << seconds_since(started) << " s");
 }
 
-void Cluster::start_node(int i, const std::string& join) {
+int Cluster::add_node(const std::string& binary, const std::vector<std::string>& extra_args,
+                      const std::function<void(const std::string&)>& prepare) {
+  REQUIRE(size() > 0);
+  start_node(size(), address(0), binary, extra_args, prepare);
+  return size() - 1;
+}
+
+void Cluster::start_node(int i, const std::string& join, const std::string& binary,
+                         const std::vector<std::string>& extra_args,
+                         const std::function<void(const std::string&)>& prepare) {
   REQUIRE(i == size());
   nodes_.emplace_back();
   nodes_.back().data = new_dir("node" + std::to_string(i));
+  if (prepare) prepare(nodes_.back().data);
   for (int attempt = 1;; ++attempt) {
     Node& node = nodes_.back();
     node.address = "127.0.0.1:" + std::to_string(free_tcp_port());
     node.log = node.data + (attempt == 1 ? "" : "-attempt" + std::to_string(attempt)) + ".log";
-    std::vector<std::string> argv{bin_.node, "--listen", node.address, "--data", node.data};
+    std::vector<std::string> argv{binary.empty() ? bin_.node : binary, "--listen", node.address,
+                                  "--data", node.data};
     if (!join.empty()) argv.insert(argv.end(), {"--join", join});
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     try {
       node.process.emplace(argv, SpawnOptions{.stderr_path = node.log});
     } catch (const std::exception& e) {

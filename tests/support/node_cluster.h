@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,12 @@ class Cluster {
   // 0, one after the other) and waits until the ring is consistent; a REQUIRE failure with every
   // status otherwise.
   void start(int n, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+  // Starts one more node joined to node 0 from `binary`, a program that takes peerstore-node's
+  // flags (a test-only node), plus `extra_args`; `prepare(data_dir)` runs before it starts.
+  // Waits until it says it is a member, not for the ring. Returns its index.
+  int add_node(const std::string& binary, const std::vector<std::string>& extra_args,
+               const std::function<void(const std::string& data_dir)>& prepare = {});
 
   int size() const { return static_cast<int>(nodes_.size()); }
   const std::string& address(int i) const { return nodes_.at(i).address; }
@@ -103,7 +110,9 @@ class Cluster {
     std::string address, data, log;
     std::optional<ChildProcess> process;
   };
-  void start_node(int i, const std::string& join);
+  void start_node(int i, const std::string& join, const std::string& binary = {},
+                  const std::vector<std::string>& extra_args = {},
+                  const std::function<void(const std::string&)>& prepare = {});
   StatusReply status_with(std::vector<std::string> where);
   // Statuses of every running node and mount; false with *problem if one does not answer.
   bool member_statuses(std::vector<NodeStatus>& out, std::string* problem);
