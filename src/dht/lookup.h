@@ -44,7 +44,9 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
   void step();
   void on_answer(size_t idx, Result<Message> r);
   // Finishes with `successors` (candidate idx's answer) once their first one proves itself.
-  void verify(size_t idx, std::vector<NodeRef> successors);
+  // Pings successors[at] (then the next entries, up to kMaxVerified) before taking the list.
+  void verify(size_t idx, std::vector<NodeRef> successors, size_t at = 0);
+  static constexpr size_t kMaxVerified = 4;
   void finish(Result<Outcome> r);
 
   Rpc& rpc_;

@@ -289,6 +289,19 @@ bool Cluster::ring_consistent(std::string* problem) {
                    next.id + "@" + next.address + ": " + m.json;
       return false;
     }
+    // Writes go to a key's successor and the next two nodes: until every list names them, a
+    // block written now lands on fewer or other nodes and waits for repair (nodes take list
+    // entries only once they answered, so lists fill a stabilize round after the first one).
+    size_t need = std::min<size_t>(members.size() - 1, 2);
+    for (size_t j = 1; j < need; ++j) {
+      const NodeStatus& want = members[(k + 1 + j) % members.size()];
+      if (m.successors.size() <= j || lower(ref_id(m.successors[j])) != lower(want.id)) {
+        if (problem)
+          *problem = m.address + "'s successor " + std::to_string(j + 1) + " is not yet " +
+                     want.id + "@" + want.address + ": " + m.json;
+        return false;
+      }
+    }
   }
   return true;
 }

@@ -78,8 +78,9 @@ class Cluster {
     return status_with({"--data", data_dir});
   }
 
-  // Asks every running node and mount. True if each answers, is a member, and its first
-  // successor is the next member in id order; otherwise *problem says what is wrong.
+  // Asks every running node and mount. True if each answers, is a member, and its first two
+  // successors (where the ring has them: the rest of a key's replica set) are the next members
+  // in id order; otherwise *problem says what is wrong.
   bool ring_consistent(std::string* problem);
   // Polls ring_consistent(); a REQUIRE failure with the problem and every status on timeout.
   void wait_for_ring(std::chrono::milliseconds timeout);
