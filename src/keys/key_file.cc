@@ -59,12 +59,7 @@ Result<Secret> decode_key_file(ByteView bytes, const std::string& kind, const st
                                    " is damaged; restore it from a backup or move it away to "
                                    "create a new identity");
   };
-  mp::Limits lim;
-  lim.array = 4;
-  lim.map = 0;
-  lim.str = 64;
-  lim.bin = kMaxKeyFile;
-  lim.depth = 1;
+  const mp::Limits lim{.array = 4, .map = 0, .str = 64, .bin = kMaxKeyFile, .depth = 1};
   auto oh = mp::unpack(bytes, lim);
   if (!oh) return bad();
   auto arr = mp::get_array(oh->get(), 4, 4);
