@@ -24,12 +24,8 @@ Status ChunkTree::load(const std::optional<BlockPtr>& root, uint32_t depth) {
 
 Status ChunkTree::load_node(const BlockPtr& p, int level, uint64_t index) {
   PS_ASSIGN(Bytes plain, io_.read(p));
-  mp::Limits lim;
-  lim.array = kFanout;
-  lim.map = 0;
-  lim.str = 0;
-  lim.bin = BlockPtr::kEncodedSize;
-  lim.depth = 2;
+  const mp::Limits lim{
+      .array = kFanout, .map = 0, .str = 0, .bin = BlockPtr::kEncodedSize, .depth = 2};
   PS_ASSIGN(auto oh, mp::unpack(plain, lim));
   PS_ASSIGN(auto top, mp::get_array(oh.get(), 2, 2));
   PS_ASSIGN(auto lv, mp::get_u64(top[0]));

@@ -63,12 +63,7 @@ Bytes InodeRecord::encode() const {
 }
 
 Result<InodeRecord> InodeRecord::decode(ByteView bytes) {
-  mp::Limits lim;
-  lim.array = kMaxXattrs;
-  lim.map = 0;
-  lim.str = 0;
-  lim.bin = kMaxBlockSize;
-  lim.depth = 3;
+  const mp::Limits lim{.array = kMaxXattrs, .map = 0, .str = 0, .bin = kMaxBlockSize, .depth = 3};
   PS_ASSIGN(auto oh, mp::unpack(bytes, lim));
   PS_ASSIGN(auto a, mp::get_array(oh.get(), 18, 18));
   PS_ASSIGN(auto version, mp::get_u64(a[0]));

@@ -35,12 +35,8 @@ Status TrieMap::load(Node& n) {
   if (n.loaded) return {};
   PS_ASSIGN(Bytes plain, io_.read(*n.ptr));
   // Sized for a node: the parser allocates for an array's length before reading it.
-  mp::Limits lim;
-  lim.array = kMaxLeafEntries;
-  lim.map = 0;
-  lim.str = 0;
-  lim.bin = kMaxBlockSize;
-  lim.depth = 3;
+  const mp::Limits lim{
+      .array = kMaxLeafEntries, .map = 0, .str = 0, .bin = kMaxBlockSize, .depth = 3};
   PS_ASSIGN(auto oh, mp::unpack(plain, lim));
   PS_ASSIGN(auto top, mp::get_array(oh.get(), 2, 2));
   PS_ASSIGN(auto kind, mp::get_u64(top[0]));

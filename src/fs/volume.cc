@@ -37,12 +37,7 @@ Result<std::unique_ptr<Volume>> Volume::open(LocalStore& store, VolumeKeys keys,
   }
   PS_ASSIGN(BlockPtr root, v->head_->open_root(v->keys_.read_key));
   PS_ASSIGN(Bytes plain, v->io_.read(root));
-  mp::Limits lim;
-  lim.array = 3;
-  lim.map = 0;
-  lim.str = 0;
-  lim.bin = BlockPtr::kEncodedSize;
-  lim.depth = 1;
+  const mp::Limits lim{.array = 3, .map = 0, .str = 0, .bin = BlockPtr::kEncodedSize, .depth = 1};
   PS_ASSIGN(auto oh, mp::unpack(plain, lim));
   PS_ASSIGN(auto a, mp::get_array(oh.get(), 3, 3));
   PS_ASSIGN(auto version, mp::get_u64(a[0]));

@@ -63,12 +63,7 @@ uint64_t Head::counter_of(const Id256& dev) const {
 }
 
 Result<Head> Head::decode(ByteView bytes) {
-  mp::Limits lim;
-  lim.array = kMaxClock;
-  lim.map = 0;
-  lim.str = 0;
-  lim.bin = 4096;
-  lim.depth = 3;
+  const mp::Limits lim{.array = kMaxClock, .map = 0, .str = 0, .bin = 4096, .depth = 3};
   PS_ASSIGN(auto oh, mp::unpack(bytes, lim));
   PS_ASSIGN(auto a, mp::get_array(oh.get(), 8, 8));
   PS_ASSIGN(auto version, mp::get_u64(a[0]));

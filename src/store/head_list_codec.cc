@@ -18,12 +18,8 @@ Bytes encode_head_list(const std::vector<Bytes>& heads) {
 Result<std::vector<Bytes>> decode_head_list(ByteView record) {
   // One flat array of bins: the parser refuses anything else before it allocates for it. The
   // store does not know the DHT's head size cap, so a head is capped at a block's size.
-  mp::Limits lim;
-  lim.array = kMaxHeadsPerVolume;
-  lim.map = 0;
-  lim.str = 0;
-  lim.bin = kMaxBlockSize;
-  lim.depth = 1;
+  const mp::Limits lim{
+      .array = kMaxHeadsPerVolume, .map = 0, .str = 0, .bin = kMaxBlockSize, .depth = 1};
   PS_ASSIGN(auto oh, mp::unpack(record, lim));
   PS_ASSIGN(auto arr, mp::get_array(oh.get(), 0, kMaxHeadsPerVolume));
   std::vector<Bytes> out;
