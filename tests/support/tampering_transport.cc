@@ -40,10 +40,12 @@ TamperingTransport::~TamperingTransport() {
 void TamperingTransport::set_receiver(Receiver receiver) {
   receiver_ = std::move(receiver);
   if (!receiver_) return inner_.set_receiver(nullptr);
-  inner_.set_receiver([this](const std::string& from, ByteView bytes) { received(from, bytes); });
+  inner_.set_receiver([this](const std::string& from, const std::optional<Id256>& proven_id,
+                             ByteView bytes) { received(from, proven_id, bytes); });
 }
 
-void TamperingTransport::received(const std::string& from, ByteView bytes) {
+void TamperingTransport::received(const std::string& from, const std::optional<Id256>& proven_id,
+                                  ByteView bytes) {
   if (auto m = Message::decode(bytes); m && !is_status(*m)) {
     peers_.insert(from);
     if (auto* p = std::get_if<msg::PutHeads>(&m->body)) remember_heads(p->volume, p->heads);
@@ -56,7 +58,7 @@ void TamperingTransport::received(const std::string& from, ByteView bytes) {
     if (auto* g = std::get_if<msg::GetHeads>(&m->body); g && mode_ == Misbehaviour::rollback_heads)
       heads_asked_[{from, m->request_id}] = g->volume;
   }
-  if (receiver_) receiver_(from, bytes);
+  if (receiver_) receiver_(from, proven_id, bytes);
 }
 
 void TamperingTransport::send(const std::string& to, Bytes message) {

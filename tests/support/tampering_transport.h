@@ -51,7 +51,7 @@ class TamperingTransport final : public Transport {
   }
 
  private:
-  void received(const std::string& from, ByteView bytes);
+  void received(const std::string& from, const std::optional<Id256>& proven_id, ByteView bytes);
   // Logs the first misdeed of each kind, so a test can tell from the log that it happened.
   void first(uint64_t& counter, const std::string& what);
   // Each returns false to drop the message.
