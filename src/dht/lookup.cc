@@ -154,23 +154,27 @@ void Lookup::verify(size_t idx, std::vector<NodeRef> successors, size_t at) {
   // named it, which may have made it up (a made-up id, or an address where another node or
   // nobody answers). A lie costs this lookup a round trip per entry and the liar, nothing else.
   // An honest node may name a successor that just died (its list is a stabilize round behind):
-  // the next entry that answers is then the key's successor, as in Chord's successor lists.
+  // when the connection to it is refused, the next entry that answers is the key's successor,
+  // as in Chord's successor lists.
   auto self = shared_from_this();
   NodeRef next = successors.at(at);
-  rpc_.call(next.addr, msg::Ping{}, cfg_.hop_timeout_ms,
-            [self, idx, next, at, successors = std::move(successors)](Result<Message> r) mutable {
-              if (r && r->sender.id == next.id) {
-                successors.erase(successors.begin(), successors.begin() + long(at));
-                self->out_.successors = std::move(successors);
-                return self->finish(std::move(self->out_));
-              }
-              if (at + 1 < std::min(successors.size(), kMaxVerified))
-                return self->verify(idx, std::move(successors), at + 1);
-              const NodeRef& liar = self->cands_[idx].node;
-              self->last_error_ = liar.str() + " named successors that are not there";
-              self->failed_.insert(liar.addr);
-              self->step();
-            });
+  rpc_.call(
+      next.addr, msg::Ping{}, cfg_.hop_timeout_ms,
+      [self, idx, next, at, successors = std::move(successors)](Result<Message> r) mutable {
+        if (r && r->sender.id == next.id) {
+          successors.erase(successors.begin(), successors.begin() + long(at));
+          self->out_.successors = std::move(successors);
+          return self->finish(std::move(self->out_));
+        }
+        // Only a refused connection says the node is gone; a lost ping (a timeout) does
+        // not, and skipping a live successor would give a wrong answer.
+        if (r.code() == Errc::unavailable && at + 1 < std::min(successors.size(), kMaxVerified))
+          return self->verify(idx, std::move(successors), at + 1);
+        const NodeRef& liar = self->cands_[idx].node;
+        self->last_error_ = liar.str() + " named successors that are not there";
+        self->failed_.insert(liar.addr);
+        self->step();
+      });
 }
 
 void Lookup::finish(Result<Outcome> r) {
