@@ -14,7 +14,6 @@
 #include "dht/dht_client.h"
 #include "dht/node_ref.h"
 #include "keys/identity.h"
-#include "keys/key_file.h"
 #include "store/data_dir_lock.h"
 #include "store/lmdb_store.h"
 #include "support/tampering_transport.h"
@@ -28,31 +27,21 @@ struct Args {
   std::string listen, join, data, mode;
 };
 
-// The network secret in DATA/network.key (the tests copy node 0's there), created if absent.
-Result<Secret> network_secret(const std::string& data) {
-  std::string path = data + "/network.key";
-  auto secret = read_key_file(path, "network");
-  if (secret || secret.code() != Errc::not_found) return secret;
-  Secret fresh(PeerCredentials::kNetworkSecretSize);
-  randombytes_buf(fresh.data(), fresh.size());
-  PS_TRY(write_key_file(path, "network", fresh));
-  return fresh;
-}
-
 Result<int> run(const Args& a, test::Misbehaviour mode) {
   if (sodium_init() < 0) return fail(Errc::io, "libsodium does not initialize");
   PS_TRY(make_dirs(a.data));
   PS_ASSIGN(auto lock, DataDirLock::acquire(a.data));
   PS_ASSIGN(auto device, Identity::load_or_create_device(a.data));
-  PS_ASSIGN(auto secret, network_secret(a.data));
+  // --join HOST:PORT with the network secret the tests copied into DATA, as for any node.
+  PS_ASSIGN(auto admission, tool::admit(a.data, a.join));
   PS_ASSIGN(auto store, LmdbStore::open(a.data + "/store"));
   PS_ASSIGN(auto ring, store->with_heads_db("ring_heads"));
   Id256 id = node_id_for(device.public_key());
   test::TamperingTransport* tamper = nullptr;  // owned by the DhtClient, lives on its loop
   DhtClientOptions o;
   o.listen = a.listen;
-  o.join = a.join;
-  o.credentials = std::make_shared<PeerCredentials>(std::move(device), std::move(secret));
+  o.join = admission.join;
+  o.credentials = tool::make_credentials(std::move(device), std::move(admission.network_secret));
   o.wrap_transport = [&](Transport& inner) -> std::unique_ptr<Transport> {
     auto t = std::make_unique<test::TamperingTransport>(inner, mode, get_u64be(id.b.data()));
     tamper = t.get();
