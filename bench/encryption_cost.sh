@@ -1,21 +1,19 @@
 #!/bin/bash
-# encryption_cost.sh: what the authenticated, encrypted transport costs. Runs the DHT benchmark
-# (bench/dht_bench.sh: 10 peerstore-node processes on 127.0.0.1, puts and gets of 256 KiB
-# blocks, 1 / 8 / 64 in flight) on this tree and on PLAIN_COMMIT, the last commit whose
-# transport sent frames in the clear, alternating ROUNDS times so both see the same machine,
-# and prints the median ops/s of each with the ratio (also saved in
-# bench/out/encryption/compare.md).
-# Env: PLAIN_COMMIT (default 4e845c0), PLAIN_WT (its git worktree, default
-# /tmp/peerstore-plain; made if missing), PLAIN_BUILD (its build dir, default
-# /tmp/peerstore-plain-build), BUILD_DIR (this tree's build dir; default build/, made by
-# scripts/build.sh), ROUNDS (3), BENCH_TMP (where the nodes keep their data; /dev/shm takes the
-# disk out, which makes the transport's share of the time larger), JOBS (compile jobs).
+# encryption_cost.sh: what the transport's record layer (ChaCha20-Poly1305 on every frame)
+# costs. Runs the DHT benchmark (bench/dht_bench.sh: 10 peerstore-node processes on 127.0.0.1,
+# puts and gets of 256 KiB blocks, 1 / 8 / 64 in flight) on this tree, and on a copy of this
+# commit whose AeadFrameFilter seals and opens nothing (the handshake, framing and tags stay:
+# only the cipher work goes), alternating ROUNDS times so both see the same machine; prints the
+# median ops/s of each and the ratio (also saved in bench/out/encryption/compare.md). The
+# copy is a git worktree (PLAIN_WT, default /tmp/peerstore-plain, made or moved to HEAD) built
+# in PLAIN_BUILD (default /tmp/peerstore-plain-build); it is for this benchmark only.
+# Env: BUILD_DIR (this tree's build dir; default build/, made by scripts/build.sh), ROUNDS (3),
+# BENCH_TMP (where the nodes keep their data; /dev/shm takes the disk out), JOBS.
 # Extra arguments go to dht_bench (e.g. --tput-ops 400).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(git -C "$HERE" rev-parse --show-toplevel)
 cd "$ROOT"
-PLAIN_COMMIT=${PLAIN_COMMIT:-4e845c0}
 PLAIN_WT=${PLAIN_WT:-/tmp/peerstore-plain}
 PLAIN_BUILD=${PLAIN_BUILD:-/tmp/peerstore-plain-build}
 ROUNDS=${ROUNDS:-3}
@@ -24,8 +22,16 @@ mkdir -p "$OUT"
 : > "$OUT/runs.jsonl"
 
 if [ ! -d "$PLAIN_WT" ]; then
-  git worktree add --detach "$PLAIN_WT" "$PLAIN_COMMIT" >&2
+  git worktree add --detach "$PLAIN_WT" HEAD >&2
+else
+  git -C "$PLAIN_WT" checkout -q -f --detach "$(git rev-parse HEAD)"
 fi
+# The copy's record layer keeps its counters and 16-byte tags but does no cipher work.
+perl -0pi -e 's/crypto_aead_chacha20poly1305_ietf_encrypt_detached\(.*?\);/(void)n;/s;
+  s/if \(crypto_aead_chacha20poly1305_ietf_decrypt_detached\(.*?\) != 0\)/(void)n;\n  if (false)/s' \
+  "$PLAIN_WT/src/dht/aead_frame_filter.cc"
+grep -q '_encrypt_detached\|_decrypt_detached' "$PLAIN_WT/src/dht/aead_frame_filter.cc" &&
+  { echo "encryption_cost.sh: could not take the cipher out of the copy" >&2; exit 1; }
 [ -f "$PLAIN_BUILD/build.ninja" ] || (cd "$PLAIN_WT" && meson setup "$PLAIN_BUILD" --buildtype=release >&2)
 if [ -n "${BUILD_DIR:-}" ]; then
   B=$(cd "$BUILD_DIR" && pwd)
@@ -34,7 +40,7 @@ else
   B=$ROOT/build
 fi
 for b in "$PLAIN_BUILD" "$B"; do
-  meson compile -C "$b" -j "${JOBS:-$(nproc)}" dht_bench peerstore-node >&2
+  meson compile -C "$b" -j "${JOBS:-$(nproc)}" bench/dht_bench tools/peerstore-node tools/peerstore >&2
 done
 
 # One dht_bench.sh run of a tree (its own script, which knows how its nodes join), tagged.
@@ -53,7 +59,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 {
-  echo "256 KiB blocks on a 10-node ring, median of $ROUNDS rounds (bench/encryption_cost.sh)"
+  echo "256 KiB blocks on a 10-node ring, median of $ROUNDS rounds (bench/encryption_cost.sh);"
+  echo "plain: the same commit with the record layer's cipher taken out"
   echo
   echo "| op | in flight | plain ops/s | encrypted ops/s | encrypted / plain | p99 ms plain | p99 ms encrypted |"
   echo "|---|---|---|---|---|---|---|"
