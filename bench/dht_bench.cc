@@ -14,7 +14,6 @@
 
 #include "common/log.h"
 #include "dht/dht_client.h"
-#include "dht/node_ref.h"
 #include "keys/block_cipher.h"
 #include "keys/invite_token.h"
 #include "keys/signing_key.h"
@@ -135,12 +134,11 @@ int main(int argc, char** argv) {
   }
   dopt.join = invite->address;
   SigningKey device = SigningKey::generate();
-  Id256 node_id = node_id_for(device.public_key());
   dopt.credentials =
       std::make_shared<const PeerCredentials>(std::move(device), std::move(invite->network_secret));
 
   MemoryStore store;
-  auto dht = DhtClient::start(store, node_id, dopt);
+  auto dht = DhtClient::start(store, dopt);
   if (!dht) {
     std::fprintf(stderr, "dht_bench: %s\n", dht.error().message().c_str());
     return 1;

@@ -8,7 +8,6 @@
 #include "common/dirs.h"
 #include "common/log.h"
 #include "dht/dht_client.h"
-#include "dht/node_ref.h"
 #include "keys/identity.h"
 #include "store/data_dir_lock.h"
 #include "store/lmdb_store.h"
@@ -27,14 +26,13 @@ Result<int> run(const Args& a) {
   PS_ASSIGN(auto lock, DataDirLock::acquire(a.data));
   PS_ASSIGN(auto admission, tool::admit(a.data, a.join));
   PS_ASSIGN(auto device, Identity::load_or_create_device(a.data));
-  Id256 node_id = node_id_for(device.public_key());
   PS_ASSIGN(auto store, LmdbStore::open(a.data + "/store"));
   PS_ASSIGN(auto ring, store->with_heads_db("ring_heads"));
   DhtClientOptions o;
   o.listen = a.listen;
   o.join = admission.join;
   o.credentials = tool::make_credentials(std::move(device), std::move(admission.network_secret));
-  PS_ASSIGN(auto dht, DhtClient::start(*ring, node_id, o));
+  PS_ASSIGN(auto dht, DhtClient::start(*ring, o));
   PS_TRY(tool::write_node_address(a.data, dht->address()));
   log::info("peerstore-node: serving " + a.data + " on " + dht->address());
 

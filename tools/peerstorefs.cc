@@ -15,7 +15,6 @@
 #include "common/dirs.h"
 #include "common/log.h"
 #include "dht/dht_client.h"
-#include "dht/node_ref.h"
 #include "fs/file_system.h"
 #include "fs/mount_point.h"
 #include "fs/mount_session.h"
@@ -121,8 +120,7 @@ Result<int> serve(const Args& a, Identity identity, int report_fd) {
   dopt.join_timeout_ms = 8000;  // the whole start-up answers within 10 s
   dopt.credentials = tool::make_credentials(SigningKey::from_seed(identity.device.seed()),
                                             std::move(admission.network_secret));
-  PS_ASSIGN(auto dht,
-            DhtClient::start(*ring_store, node_id_for(identity.device.public_key()), dopt));
+  PS_ASSIGN(auto dht, DhtClient::start(*ring_store, dopt));
   TieredStoreOptions topt;
   topt.replicated = a.replicated;
   topt.cache_bytes = a.cache_bytes;

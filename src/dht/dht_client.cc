@@ -12,10 +12,10 @@
 
 namespace peerstore {
 
-Result<std::unique_ptr<DhtClient>> DhtClient::start(LocalStore& store, const Id256& node_id,
-                                                    DhtClientOptions opts) {
-  if (!opts.credentials || node_id != node_id_for(opts.credentials->device.public_key()))
-    return fail(Errc::invalid, "a node's id is the hash of the device key it proves");
+Result<std::unique_ptr<DhtClient>> DhtClient::start(LocalStore& store, DhtClientOptions opts) {
+  if (!opts.credentials) return fail(Errc::invalid, "a node needs credentials to prove");
+  // The id peers will check against what the handshake proves.
+  const Id256 node_id = node_id_for(opts.credentials->device.public_key());
   std::unique_ptr<DhtClient> c(new DhtClient);
   PS_ASSIGN(c->loop_, LoopThread::start("dht"));
   auto joined = std::make_shared<std::promise<Status>>();

@@ -41,9 +41,9 @@ class DhtClient final : public RemoteStore {
  public:
   // Listens, then creates a ring or joins the one `opts.join` belongs to. `store` holds what the
   // node keeps for the ring and must outlive the client. A join nobody answers fails within
-  // join_timeout_ms with a message that says what to check.
-  static Result<std::unique_ptr<DhtClient>> start(LocalStore& store, const Id256& node_id,
-                                                  DhtClientOptions opts);
+  // join_timeout_ms with a message that says what to check. The node's ring id is
+  // node_id_for(the credentials' device key), the id its handshakes prove.
+  static Result<std::unique_ptr<DhtClient>> start(LocalStore& store, DhtClientOptions opts);
   // Stops at once, as a crash would look to the ring (call leave() first to go gracefully).
   ~DhtClient() override;
   DhtClient(const DhtClient&) = delete;

@@ -7,12 +7,13 @@
 #include <memory>
 
 #include "common/secret.h"
+#include "keys/network_secret.h"
 #include "keys/signing_key.h"
 
 namespace peerstore {
 
 struct PeerCredentials {
-  static constexpr size_t kNetworkSecretSize = 32;
+  static constexpr size_t kNetworkSecretSize = peerstore::kNetworkSecretSize;
 
   SigningKey device;
   Secret network_secret;  // kNetworkSecretSize bytes

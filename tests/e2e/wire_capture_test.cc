@@ -40,11 +40,10 @@ void write_file(const std::string& path, const std::string& content) {
   ::close(fd);
 }
 
-// The last 32 bytes of a plain key file are its seed (see secret_scan.h for the format).
 std::string key_seed(const std::string& path) {
-  std::string bytes = read_all(path);
-  REQUIRE_MESSAGE(bytes.size() > 32, "no key in " << path);
-  return bytes.substr(bytes.size() - 32);
+  auto k = read_plain_key(path);
+  REQUIRE_MESSAGE(k.has_value(), "no plain key in " << path);
+  return k->seed;
 }
 
 std::string public_key_of(const std::string& seed) {

@@ -51,7 +51,7 @@ struct Peer {
         std::move(device), Secret(Bytes(PeerCredentials::kNetworkSecretSize, 0x42)));
     o.chord = fast_config();
     o.chord.rng_seed = seed;
-    auto c = DhtClient::start(store, id, o);
+    auto c = DhtClient::start(store, o);
     INFO((c.ok() ? "" : c.error().message()));
     REQUIRE(c.ok());
     client = std::move(*c);
@@ -129,7 +129,7 @@ TEST_CASE("chord on tcp: a node without the network secret cannot join") {
   o.join = first.client->address();
   o.chord = fast_config();
   auto started = std::chrono::steady_clock::now();
-  auto c = DhtClient::start(store, node_id_for(o.credentials->device.public_key()), o);
+  auto c = DhtClient::start(store, o);
   auto took = std::chrono::steady_clock::now() - started;
   REQUIRE_FALSE(c.ok());
   INFO(c.error().message());

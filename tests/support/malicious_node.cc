@@ -47,7 +47,7 @@ Result<int> run(const Args& a, test::Misbehaviour mode) {
     tamper = t.get();
     return t;
   };
-  PS_ASSIGN(auto dht, DhtClient::start(*ring, id, std::move(o)));
+  PS_ASSIGN(auto dht, DhtClient::start(*ring, std::move(o)));
   if (tamper) tamper->arm();  // joined: from now on drop-all answers nothing
   PS_TRY(tool::write_node_address(a.data, dht->address()));
   log::info("peerstore-malicious-node: " + a.mode + " on " + dht->address());

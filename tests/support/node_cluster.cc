@@ -81,9 +81,13 @@ Cluster::~Cluster() {
       for (auto it = left.rbegin(); it != left.rend(); ++it)
         run_fusermount({"-uz"}, *it, base_ + "/fusermount-cleanup.log");
     }
+    bool ran_nodes = !nodes_.empty();
     nodes_.clear();
-    // No key may reach a log or an output of anything this cluster ran (DESIGN §6).
+    // No key may reach a log or an output of anything this cluster ran (DESIGN §6). Every node
+    // leaves a device key and a network secret: none found means the scan cannot see them.
     auto scan = scan_for_secrets(base_, {"invite.out"});
+    if (ran_nodes)
+      CHECK_MESSAGE(scan.keys >= 2, "the secret scan recognised no key file in " << base_);
     std::string leaks;
     for (const auto& l : scan.leaks) leaks += "\n  " + l;
     CHECK_MESSAGE(scan.leaks.empty(), "key material in the test's files:" << leaks);

@@ -34,7 +34,7 @@ std::string base64(const std::string& raw, int variant) {
   return out;
 }
 
-// KIND and SEED of a plain key file, or nothing.
+// KIND and SEED of plain key file bytes, or nothing.
 bool parse_key(const std::string& bytes, std::string& kind, std::string& seed) {
   static const std::string magic =
       "\xad"
@@ -54,6 +54,12 @@ bool parse_key(const std::string& bytes, std::string& kind, std::string& seed) {
 }
 
 }  // namespace
+
+std::optional<PlainKey> read_plain_key(const std::string& path) {
+  PlainKey k;
+  if (!parse_key(read_file(path, 4096), k.kind, k.seed)) return std::nullopt;
+  return k;
+}
 
 std::vector<std::pair<std::string, std::string>> secret_forms(const std::string& raw) {
   std::string hex(raw.size() * 2 + 1, '\0');
@@ -102,9 +108,8 @@ SecretScan scan_for_secrets(const std::string& dir, const std::vector<std::strin
     if (name.ends_with(".mdb") || std::find(exempt.begin(), exempt.end(), name) != exempt.end())
       continue;
     if (name.ends_with(".key")) {
-      std::string kind, seed;
-      if (parse_key(read_file(it->path(), 4096), kind, seed)) {
-        keys.push_back({it->path().string(), kind, secret_forms(seed)});
+      if (auto k = read_plain_key(it->path().string())) {
+        keys.push_back({it->path().string(), k->kind, secret_forms(k->seed)});
         ++scan.keys;
       }
       continue;

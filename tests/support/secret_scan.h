@@ -7,6 +7,7 @@
 // thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@ struct SecretScan {
 
 // Files named one of `exempt` are not searched (the output of `peerstore invite`, whose job is
 // to print the secret).
+// The kind and seed of a plain key file at `path`; nullopt for anything else.
+struct PlainKey {
+  std::string kind, seed;
+};
+std::optional<PlainKey> read_plain_key(const std::string& path);
+
 SecretScan scan_for_secrets(const std::string& dir, const std::vector<std::string>& exempt = {});
 
 // The forms a 32-byte secret could take in text (raw, hex, base64): what scan_for_secrets
