@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "common/log.h"
+#include "common/process_signals.h"
 
 namespace peerstore {
 namespace {
@@ -18,6 +19,9 @@ void close_handle(uv_handle_t* h, void* closed) {
 }  // namespace
 
 Result<std::unique_ptr<LoopThread>> LoopThread::start(std::string name) {
+  // Every process that talks to peers has a loop thread; a peer closing its end must never kill
+  // it through SIGPIPE (see common/process_signals.h).
+  ignore_sigpipe();
   std::unique_ptr<LoopThread> t(new LoopThread(std::move(name)));
   auto failed = [&](const char* what, int rc) {
     return fail(Errc::io,
