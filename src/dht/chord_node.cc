@@ -19,7 +19,13 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
       routing_(self_, cfg_),
       store_(store, disk),
       started_ms_(clock.now_ms()),
-      rpc_(transport, clock, self_) {
+      rpc_(transport, clock, self_),
+      replicator_(rpc_, clock, cfg_, [this](const Id256& key, auto done) {
+        lookup(key, [this, done](Result<Lookup::Outcome> r) {
+          if (!r) return done(r.error());
+          done(replicas_of(r->successors));
+        });
+      }) {
   handoff_cursor_ = id;
   rpc_.set_handler([this](const std::string& from, Message m) { on_request(from, std::move(m)); });
   rpc_.set_observer([this](const std::string& from, const NodeRef& sender, bool response) {
@@ -496,10 +502,27 @@ void ChordNode::leave(std::function<void(Status)> done) {
   state_ = State::leaving;
   leave_done_ = std::move(done);
   stop_timers();
-  leave_deadline_ = clock_.schedule(cfg_.transfer_timeout_ms * 3, [this] {
-    leave_deadline_ = 0;
-    finish_leave(fail(Errc::timeout, "handoff did not finish"));
+  // Our own copies are going away: our writes count only once other nodes hold them all.
+  replicator_.exclude(self_.id);
+  arm_leave_deadline("writes of this node did not reach their full replica count");
+  replicator_.drain([this] {
+    if (state_ == State::leaving) leave_after_writes();
   });
+}
+
+void ChordNode::arm_leave_deadline(std::string what) {
+  if (leave_deadline_) clock_.cancel(leave_deadline_);
+  leave_deadline_ = clock_.schedule(cfg_.transfer_timeout_ms * 3, [this, what] {
+    leave_deadline_ = 0;
+    size_t short_keys = replicator_.pending();
+    finish_leave(fail(Errc::timeout, what + (short_keys ? " (" + std::to_string(short_keys) +
+                                                              " keys below their replica count)"
+                                                        : std::string())));
+  });
+}
+
+void ChordNode::leave_after_writes() {
+  arm_leave_deadline("handoff did not finish");
   // Refresh both neighbour lists first: the handoff targets come from them.
   auto pending = std::make_shared<int>(1);
   auto step = [this, pending] {

@@ -22,6 +22,7 @@
 #include "dht/lookup.h"
 #include "dht/range_sync.h"
 #include "dht/replica_store.h"
+#include "dht/replicator.h"
 #include "dht/routing_table.h"
 #include "dht/rpc.h"
 #include "dht/transport.h"
@@ -52,14 +53,17 @@ class ChordNode {
   // Joins the ring that `bootstrap` (an address) belongs to. `done` runs once the node is a
   // member (it then copies its successor's list) or when joining failed.
   void join(const std::string& bootstrap, std::function<void(Status)> done);
-  // Hands this node's keys to the nodes that own them once it is gone, tells its neighbours,
-  // and stops. From the start it refuses writes (with an error answer); `done` runs once every
-  // write it accepted before is on disk and acknowledged.
+  // Brings every write this node made to its full replica count, hands this node's keys to the
+  // nodes that own them once it is gone, tells its neighbours, and stops. From the start it
+  // refuses writes (with an error answer); `done` runs once every write it accepted before is on
+  // disk and acknowledged, with an error if some key could not be placed on all its replicas
+  // (each phase, these writes and the handoff, has 3 transfer timeouts).
   void leave(std::function<void(Status)> done);
 
   using LookupDone = std::function<void(Result<Lookup::Outcome>)>;
   void lookup(const Id256& key, LookupDone done);
-  // Stores a block on the key's replicas; succeeds once write_quorum of them have it.
+  // Stores a block on the key's replicas; succeeds once write_quorum of them have it, and goes on
+  // in the background until all `replicas` have it (see Replicator).
   void put_block(const Id256& id, Bytes data, std::function<void(Status)> done);
   // put_block for a block the hosting process sealed itself (its id is the hash computed then),
   // without hashing it again on the loop thread; the replicas still check what they receive.
@@ -80,6 +84,7 @@ class ChordNode {
   const ChordConfig& config() const { return cfg_; }
   const Stats& stats() const { return stats_; }
   const Rpc::Stats& rpc_stats() const { return rpc_.stats(); }
+  const Replicator::Stats& replication_stats() const { return replicator_.stats(); }
 
   // Deletes the local copies of those `ids` this node does not keep as a replica (outside
   // (pred_R, self]), for the hosting process's bounded cache; `done` gets the ids deleted. While
@@ -118,6 +123,8 @@ class ChordNode {
   void consider_merge(const NodeRef& n);
   void successors_changed();
   void try_join(const std::string& bootstrap, unsigned attempt);
+  void arm_leave_deadline(std::string what);
+  void leave_after_writes();
   void finish_leave(Status st);
   void stop_timers();
 
@@ -180,7 +187,9 @@ class ChordNode {
   std::function<uint64_t()> pending_uploads_;
   int64_t started_ms_;
 
-  Rpc rpc_;  // last: destroyed first, dropping every callback into this node
+  Rpc rpc_;  // destroyed before the members above, dropping every callback into this node
+  // Writes of this node's process until they reach their full count; after rpc_, which it uses.
+  Replicator replicator_;
 };
 
 }  // namespace peerstore

@@ -33,7 +33,10 @@ msg::NodeStatus ChordNode::status() const {
   s.blocks = store_.blocks();
   s.head_sets = store_.head_sets();
   s.block_bytes = store_.block_bytes();
-  s.below_target = below_target();
+  // Keys of our range short of a copy, and writes of our own still short of their full count:
+  // both are keys the ring holds fewer copies of than it should.
+  s.below_target = below_target() + replicator_.pending();
+  s.longest_short_ms = uint64_t(std::max<int64_t>(0, replicator_.stats().longest_short_ms));
   s.pending_uploads = pending_uploads_ ? pending_uploads_() : 0;
   s.uptime_ms = uint64_t(clock_.now_ms() - started_ms_);
   return s;

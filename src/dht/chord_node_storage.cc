@@ -28,9 +28,12 @@ void ChordNode::lookup(const Id256& key, LookupDone done) {
 }
 
 std::vector<NodeRef> ChordNode::replicas_of(const std::vector<NodeRef>& successors) const {
+  // A leaving node is nobody's replica any more, whatever the others' lists still say.
+  bool skip_self = state_ == State::leaving || state_ == State::left;
   std::vector<NodeRef> out;
   for (auto& n : successors) {
     if (out.size() >= cfg_.replicas) break;
+    if (skip_self && n.id == self_.id) continue;
     bool dup = false;
     for (auto& o : out) dup |= o.id == n.id;
     if (!dup) out.push_back(n);
@@ -41,41 +44,9 @@ std::vector<NodeRef> ChordNode::replicas_of(const std::vector<NodeRef>& successo
 // ---- writes ----
 
 void ChordNode::quorum_write(const Id256& key, Body request, std::function<void(Status)> done) {
-  lookup(key, [this, request = std::move(request), done](Result<Lookup::Outcome> r) {
+  lookup(key, [this, key, request = std::move(request), done](Result<Lookup::Outcome> r) mutable {
     if (!r) return done(r.error());
-    auto replicas = replicas_of(r->successors);
-    struct Tally {
-      size_t acks = 0, answers = 0, need = 0, total = 0;
-      bool reported = false;
-      Error last;
-    };
-    auto t = std::make_shared<Tally>();
-    t->total = replicas.size();
-    t->need = std::min<size_t>(cfg_.write_quorum, replicas.size());
-    for (auto& n : replicas) {
-      rpc_.call(
-          n.addr, request, cfg_.transfer_timeout_ms,
-          [t, done, n](Result<Message> r) {
-            ++t->answers;
-            if (r)
-              ++t->acks;
-            else
-              t->last = r.error();
-            if (t->reported) return;
-            if (t->acks >= t->need) {
-              t->reported = true;
-              done({});
-            } else if (t->answers == t->total) {
-              t->reported = true;
-              // A replica that refused the bytes themselves is reported as such.
-              Errc code = t->last.code == Errc::corrupt ? Errc::corrupt : Errc::unavailable;
-              done(fail(code, "write reached " + std::to_string(t->acks) + " of " +
-                                  std::to_string(t->need) + " replicas needed (" +
-                                  t->last.message() + ")"));
-            }
-          },
-          cfg_.store_attempts);
-    }
+    replicator_.write(key, std::move(request), replicas_of(r->successors), std::move(done));
   });
 }
 

@@ -15,7 +15,8 @@
 //  20 leaving         pred|nil, [succ...]
 //  21 ok              -                      22 error       code(uint), text(str)
 //  23 get_status      -                      24 status      node, state(str), pred|nil,
-//     [succ...], blocks, head_sets, block_bytes, below_target, pending_uploads, uptime_ms (uints)
+//     [succ...], blocks, head_sets, block_bytes, below_target, pending_uploads, uptime_ms,
+//     longest_short_ms (uints)
 // where a node is [id(bin32), addr(str)] and an entry is
 // [kind, key(bin32), volume(bin32)|nil, fingerprint(bin16)].
 // encode() never fails; decode() caps every size before allocating and turns anything
@@ -146,6 +147,8 @@ struct NodeStatus {
   uint64_t below_target = 0;
   uint64_t pending_uploads = 0;  // reported by the hosting process (its mount's upload queue)
   uint64_t uptime_ms = 0;
+  // The longest time one of this node's writes spent at its write quorum, below its full count.
+  uint64_t longest_short_ms = 0;
 };
 }  // namespace msg
 

@@ -39,6 +39,7 @@ msg::NodeStatus status_sample() {
   s.block_bytes = 300;
   s.below_target = 2;
   s.uptime_ms = 70000;
+  s.longest_short_ms = 120;
   return s;
 }
 
@@ -94,10 +95,10 @@ TEST_CASE("message: golden bytes") {
   CHECK(to_hex(Message{2, sender(), msg::Neighbors{std::nullopt, {}, {}}}.encode()) ==
         "97010402" + kSender + "c09090");
   CHECK(to_hex(Message{4, sender(), msg::GetStatus{}}.encode()) == "94011704" + kSender);
-  // node, "member", nil, [n3], 5, 1, 300, 2, 0, 70000
+  // node, "member", nil, [n3], 5, 1, 300, 2, 0, 70000, 120
   CHECK(to_hex(Message{3, sender(), status_sample()}.encode()) ==
-        "9e011803" + kSender + kSender + "a66d656d626572" + "c0" + "9192c420" + rep("33", 32) +
-            "a26e33" + "0501cd012c0200ce00011170");
+        "9f011803" + kSender + kSender + "a66d656d626572" + "c0" + "9192c420" + rep("33", 32) +
+            "a26e33" + "0501cd012c0200ce0001117078");
 }
 
 TEST_CASE("message: every type round-trips") {
@@ -212,7 +213,7 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
   // A status with a state name too long, and one with a count that is not an unsigned integer.
   auto status_with = [&](const std::string& state, int64_t blocks) {
     return enc([&](mp::Packer& pk) {
-      pk.pack_array(14);
+      pk.pack_array(15);
       pk.pack(1);
       pk.pack(24);
       pk.pack(1);
@@ -222,7 +223,7 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
       pk.pack_nil();
       pk.pack_array(0);
       pk.pack(blocks);
-      for (int i = 0; i < 5; ++i) pk.pack(0);
+      for (int i = 0; i < 6; ++i) pk.pack(0);
     });
   };
   CHECK(Message::decode(status_with("member", 1)).ok());

@@ -1,0 +1,159 @@
+#include "dht/replicator.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace peerstore {
+
+struct Replicator::Write {
+  uint64_t id = 0;
+  Id256 key;
+  Body request;
+  std::function<void(Status)> done;  // until reported
+  bool reported = false;
+  size_t need = 0;         // acknowledgements for the caller's success
+  int64_t quorum_ms = -1;  // when it reached quorum
+  int64_t backoff_ms = 0;
+  std::vector<Id256> target;  // the replica set of the current round
+  std::set<Id256> acked;      // nodes that hold it (acknowledged a put)
+  size_t outstanding = 0;     // calls of the current round not answered yet
+  Error last;
+
+  size_t acked_in_target() const {
+    size_t n = 0;
+    for (auto& id : target) n += acked.count(id);
+    return n;
+  }
+};
+
+Replicator::Replicator(Rpc& rpc, Clock& clock, const ChordConfig& cfg, FindReplicas find)
+    : rpc_(rpc), clock_(clock), cfg_(cfg), find_(std::move(find)) {}
+
+Replicator::~Replicator() {
+  for (auto t : timers_) clock_.cancel(t);
+}
+
+void Replicator::write(const Id256& key, Body request, const std::vector<NodeRef>& replicas,
+                       std::function<void(Status)> done) {
+  auto w = std::make_shared<Write>();
+  w->id = next_id_++;
+  w->key = key;
+  w->request = std::move(request);
+  w->done = std::move(done);
+  std::vector<NodeRef> set;
+  for (auto& n : replicas)
+    if (!excluded_ || n.id != *excluded_) set.push_back(n);
+  w->need = std::min<size_t>(cfg_.write_quorum, set.size());
+  if (set.empty()) {
+    rpc_.defer([done = std::move(w->done)] {
+      done(fail(Errc::unavailable, "write reached no replica: the ring has no other node"));
+    });
+    return;
+  }
+  writes_[w->id] = w;
+  send_round(w, set);
+}
+
+void Replicator::send_round(const std::shared_ptr<Write>& w, const std::vector<NodeRef>& replicas) {
+  w->target.clear();
+  std::vector<NodeRef> to_send;
+  for (auto& n : replicas) {
+    if (excluded_ && n.id == *excluded_) continue;
+    if (w->target.size() >= cfg_.replicas) break;
+    w->target.push_back(n.id);
+    if (!w->acked.count(n.id)) to_send.push_back(n);
+  }
+  if (to_send.empty()) return round_over(w);
+  w->outstanding = to_send.size();
+  std::weak_ptr<char> alive = alive_;
+  for (auto& n : to_send) {
+    rpc_.call(
+        n.addr, w->request, cfg_.transfer_timeout_ms,
+        [this, alive, w, n](Result<Message> r) {
+          if (alive.expired()) return;
+          --w->outstanding;
+          if (r && !(excluded_ && n.id == *excluded_))
+            w->acked.insert(n.id);
+          else if (!r)
+            w->last = r.error();
+          if (!w->reported && w->acked_in_target() >= w->need) {
+            w->reported = true;
+            w->quorum_ms = clock_.now_ms();
+            ++stats_.writes;
+            auto done = std::move(w->done);
+            w->done = nullptr;
+            done({});
+          }
+          if (w->outstanding == 0) round_over(w);
+        },
+        cfg_.store_attempts);
+  }
+}
+
+void Replicator::round_over(const std::shared_ptr<Write>& w) {
+  if (!w->reported) {
+    // Too few replicas could take it: the caller hears why and keeps the data to try again.
+    w->reported = true;
+    Errc code = w->last.code == Errc::corrupt ? Errc::corrupt : Errc::unavailable;
+    auto done = std::move(w->done);
+    w->done = nullptr;
+    std::string why = "write reached " + std::to_string(w->acked_in_target()) + " of " +
+                      std::to_string(w->need) + " replicas needed (" + w->last.message() + ")";
+    finish(w->id);
+    done(fail(code, why));
+    return;
+  }
+  if (!w->target.empty() && w->acked_in_target() >= w->target.size()) {
+    ++stats_.full;
+    stats_.longest_short_ms = std::max(stats_.longest_short_ms, clock_.now_ms() - w->quorum_ms);
+    return finish(w->id);
+  }
+  retry_later(w);
+}
+
+void Replicator::retry_later(const std::shared_ptr<Write>& w) {
+  if (clock_.now_ms() - w->quorum_ms > kMaxShortMs) {
+    ++stats_.abandoned;
+    log::warn("dht: key " + w->key.short_hex() + " has stayed at " +
+              std::to_string(w->acked_in_target()) + " copies for " +
+              std::to_string(kMaxShortMs / 60000) + " minutes; leaving it to repair");
+    return finish(w->id);
+  }
+  // 200 ms, then doubling up to a repair period: a replica that timed out is usually one that
+  // died, and the ring takes a few stabilizations to route around it.
+  w->backoff_ms = std::clamp<int64_t>(w->backoff_ms * 2, 200, cfg_.repair_ms);
+  std::weak_ptr<char> alive = alive_;
+  auto timer = std::make_shared<Clock::TimerId>(0);
+  *timer = clock_.schedule(w->backoff_ms, [this, alive, w, timer] {
+    if (alive.expired()) return;
+    timers_.erase(*timer);
+    ++stats_.resends;
+    find_(w->key, [this, alive, w](Result<std::vector<NodeRef>> r) {
+      if (alive.expired()) return;
+      if (!r || r->empty()) return retry_later(w);
+      send_round(w, *r);
+    });
+  });
+  timers_.insert(*timer);
+}
+
+void Replicator::finish(uint64_t id) {
+  writes_.erase(id);
+  if (!writes_.empty() || drained_.empty()) return;
+  auto waiting = std::move(drained_);
+  drained_.clear();
+  for (auto& d : waiting) d();
+}
+
+void Replicator::drain(std::function<void()> done) {
+  if (writes_.empty()) return rpc_.defer(std::move(done));
+  drained_.push_back(std::move(done));
+}
+
+void Replicator::exclude(const Id256& self) {
+  excluded_ = self;
+  for (auto& [id, w] : writes_) w->acked.erase(self);
+}
+
+}  // namespace peerstore

@@ -1,0 +1,122 @@
+// The durability contract on the simulated ring (docs/dht.md, "Durability"): a write
+// acknowledged at its quorum is brought to its full count by its writer, which reports the key
+// below target meanwhile and measures how long it stayed there; a writer that leaves does so only
+// once its writes are at full count, so losing two replicas right after it left loses nothing;
+// one that cannot get there in bounded time says so.
+#include <doctest/doctest.h>
+
+#include "scenario.h"
+#include "test_data.h"
+
+namespace peerstore::sim {
+namespace {
+
+struct Setup {
+  size_t writer = 0;
+  TestBlock block;
+  std::vector<size_t> replicas;  // the block's true replica set, the writer not among them
+};
+
+// A ring of 12 and a block whose replicas do not include the writer.
+Setup prepare(SimCluster& c) {
+  std::string why;
+  REQUIRE(c.grow(12, 100));
+  REQUIRE(settle(c, 60000, &why) >= 0);
+  c.run_for(5000);
+  Setup s;
+  s.writer = c.random_live();
+  for (;;) {
+    s.block = random_block(c.rng());
+    s.replicas = c.true_successors(s.block.id, 3);
+    if (std::find(s.replicas.begin(), s.replicas.end(), s.writer) == s.replicas.end()) break;
+  }
+  return s;
+}
+
+// Drops every put_block of `id` addressed to `to` while *on.
+void drop_puts_to(SimCluster& c, const std::string& to, const Id256& id, const bool* on) {
+  c.net().set_tamper([to, id, on](const std::string&, const std::string& dest, Bytes& m) {
+    if (!*on || dest != to) return true;
+    auto d = Message::decode(m);
+    auto* put = d ? std::get_if<msg::PutBlock>(&d->body) : nullptr;
+    return !(put && put->id == id);
+  });
+}
+
+TEST_CASE("sim: a write at quorum reaches its third replica before its writer leaves") {
+  uint64_t seed = seed_or(91);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  Setup s = prepare(c);
+  size_t third = s.replicas[2];
+  bool blocking = true;
+  drop_puts_to(c, c.peer(third).addr, s.block.id, &blocking);
+
+  REQUIRE(c.put_block(s.writer, s.block.id, s.block.data).ok());
+  // Longer than every re-send of the first round and a repair period: the third replica is
+  // unreachable for this key, from the writer and from the primary's repair alike.
+  c.run_for(8000);
+  CHECK_FALSE(c.node(third).storage().contains(KeyKind::block, s.block.id));
+  // The writer knows the key is short of a copy, and says so.
+  CHECK(c.node(s.writer).status().below_target >= 1);
+
+  blocking = false;
+  Status left = c.await<Status>([&](auto cb) { c.node(s.writer).leave(cb); },
+                                fail(Errc::timeout, "leave did not finish"), 60000);
+  INFO("leave: " << (left ? std::string("ok") : left.error().message()));
+  CHECK(left.ok());
+  // The writer left only once the third copy was there: both other replicas may go at once.
+  CHECK(c.node(third).storage().contains(KeyKind::block, s.block.id));
+  c.crash(s.replicas[0]);
+  c.crash(s.replicas[1]);
+  c.run_for(100);
+  size_t reader = c.random_live();
+  auto got = c.get_block(reader, s.block.id);
+  INFO("read through " << c.peer(reader).addr << ": "
+                       << (got ? std::string("ok") : got.error().message()));
+  REQUIRE(got.ok());
+  CHECK(*got == s.block.data);
+  const auto st = c.node(s.writer).replication_stats();
+  c.crash(s.writer);  // the process exits
+  CHECK(st.full == 1);
+  CHECK(st.resends >= 1);
+  MESSAGE("the write spent " << st.longest_short_ms << " ms (virtual) at quorum below target");
+  CHECK(st.longest_short_ms >= 8000);
+}
+
+TEST_CASE("sim: writes reach their full count promptly, and the writer's status returns to 0") {
+  uint64_t seed = seed_or(92);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  Setup s = prepare(c);
+  for (int k = 0; k < 50; ++k) {
+    auto b = random_block(c.rng());
+    REQUIRE(c.put_block(s.writer, b.id, b.data).ok());
+  }
+  c.run_for(2000);
+  const auto& st = c.node(s.writer).replication_stats();
+  CHECK(st.writes == 50);
+  CHECK(st.full == 50);
+  CHECK(st.resends == 0);
+  // Latencies are 5-50 ms: the third copy follows the second within a round trip or two.
+  CHECK(st.longest_short_ms <= 200);
+  MESSAGE("50 writes: longest time at quorum below target " << st.longest_short_ms << " ms");
+}
+
+TEST_CASE("sim: a writer whose write cannot reach its full count fails its leave, loudly") {
+  uint64_t seed = seed_or(93);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  Setup s = prepare(c);
+  bool blocking = true;
+  drop_puts_to(c, c.peer(s.replicas[2]).addr, s.block.id, &blocking);
+  REQUIRE(c.put_block(s.writer, s.block.id, s.block.data).ok());
+  Status left = c.leave(s.writer);
+  REQUIRE_FALSE(left.ok());
+  INFO(left.error().message());
+  CHECK(left.error().message().find("full replica count") != std::string::npos);
+  CHECK(left.error().message().find("1 keys below") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace peerstore::sim
