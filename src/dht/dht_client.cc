@@ -86,7 +86,16 @@ Status DhtClient::leave(std::chrono::milliseconds timeout) {
   auto f = done->get_future();
   loop_->post([this, done] {
     if (!node_->is_member()) return done->set_value({});
-    node_->leave([done](Status st) { done->set_value(st); });
+    node_->leave([this, done](Status st) {
+      // What the durability contract promises, measured (docs/dht.md, "Durability").
+      const auto& r = node_->replication_stats();
+      if (r.writes)
+        log::info("dht: " + std::to_string(r.full) + " of " + std::to_string(r.writes) +
+                  " writes of this node reached their full replica count; the longest was below "
+                  "it for " +
+                  std::to_string(r.longest_short_ms) + " ms after its quorum");
+      done->set_value(st);
+    });
   });
   if (f.wait_for(timeout) != std::future_status::ready)
     return fail(Errc::timeout, "leaving the ring took longer than " +

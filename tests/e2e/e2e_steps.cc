@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 
 #include "support/file_digest.h"
@@ -65,6 +66,15 @@ void write_through_mount(Cluster& cluster, int node, const std::string& config, 
                    << wrote << " s; unmount (upload + leave) took " << seconds_since(started)
                    << " s");
   REQUIRE_MESSAGE(status == 0, "unmounting the writer failed: " << m.describe());
+  // The writer's node reports how long its writes stayed below their replica count (the loss
+  // harness, bench/loss_harness.sh, collects this line).
+  std::string log = m.log();
+  size_t at = log.find("the longest was below it for ");
+  if (at != std::string::npos)
+    MESSAGE("e2e: longest below-target window "
+            << std::strtoll(log.c_str() + at + std::strlen("the longest was below it for "),
+                            nullptr, 10)
+            << " ms");
 }
 
 PeerMount& check_through_mount(Cluster& cluster, int node, const std::string& config,
@@ -78,6 +88,7 @@ PeerMount& check_through_mount(Cluster& cluster, int node, const std::string& co
                     "reading the dataset from " + m.mountpoint());
     problems = data.differences(m.mountpoint());
   }
+  MESSAGE("e2e: lost files " << problems.size());
   MESSAGE("a fresh mount joined to node "
           << node << " (" << cluster.address(node) << ") mounted in " << mounted << " s and read "
           << data.summary() << " in " << seconds_since(started) - mounted << " s");
