@@ -87,8 +87,9 @@ for ((i = 1; i <= RUNS; i++)); do
   rm -f "$log"
   started=$SECONDS
   rc=0
-  PEERSTORE_TEST_TMPDIR=$RUN_DIR meson test -C "$BUILD_DIR" --no-rebuild --num-processes 1 \
-    --print-errorlogs "${selection[@]}" >"$RESULTS_DIR/current.out" 2>&1 || rc=$?
+  run_child env PEERSTORE_TEST_TMPDIR="$RUN_DIR" meson test -C "$BUILD_DIR" --no-rebuild \
+    --num-processes 1 --print-errorlogs "${selection[@]}" >"$RESULTS_DIR/current.out" 2>&1 ||
+    rc=$?
   took=$((SECONDS - started))
   end_run_dir
   failing=()

@@ -7,6 +7,8 @@
 #   start_loop NAME           sets LOOP_NAME and RESULTS_DIR (default a new /tmp/NAME.XXXXXX),
 #                             starts the busy loops; an EXIT trap stops them and cleans up
 #   new_run_dir / end_run_dir creates RUN_DIR for one run / cleans it up and removes it
+#   run_child CMD...          runs CMD and returns its status; a signal to the script stops CMD
+#                             at once, rather than once it is done (up to a whole test run)
 
 # shellcheck source=scripts/test_cleanup.sh
 . scripts/test_cleanup.sh
@@ -32,6 +34,7 @@ loop_usage() { sed -n '2s/^# \([^:]*\):.*/usage: \1/p' "$0" >&2; exit 2; }
 
 BUSY_PIDS=()
 RUN_DIR=
+CHILD_PID=
 
 start_loop() {
   local _
@@ -51,7 +54,23 @@ stop_loop() {
   local p
   for p in "${BUSY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   BUSY_PIDS=()
+  if [ -n "$CHILD_PID" ]; then
+    kill -TERM "$CHILD_PID" 2>/dev/null || true
+    wait "$CHILD_PID" 2>/dev/null || true
+    CHILD_PID=
+  fi
   end_run_dir
+}
+
+# In the background, because bash runs a trap only once the foreground command is done, and
+# `wait` returns at once on a signal.
+run_child() {
+  local rc=0
+  "$@" &
+  CHILD_PID=$!
+  wait "$CHILD_PID" || rc=$?
+  CHILD_PID=
+  return "$rc"
 }
 
 new_run_dir() {
