@@ -2,7 +2,7 @@
 # test.sh [MESON TEST ARGS...]: installs what is missing, builds build/ (the same release
 # build as build.sh), runs every test suite with `meson test` (unit, sim, and the suites on real
 # binaries: mount, and e2e with its rings of peerstore-node processes), then cleans up the
-# peerstorefs mounts and the peerstorefs and peerstore-node processes the run left behind; then
+# peerstorefs mounts and the processes the run left behind (scripts/test_cleanup.sh); then
 # builds build-fuzz/ with clang (-Dfuzz=true) and runs the fuzz suite (each libFuzzer target over
 # its seed corpus plus 30 s of new inputs, docs/fuzzing.md), and prints
 # "N passed, N failed[, N skipped]" over both.
@@ -23,32 +23,9 @@ PEERSTORE_TEST_TMPDIR=$(mktemp -d /tmp/peerstore-test.XXXXXX)
 chmod 755 "$PEERSTORE_TEST_TMPDIR"  # tests run some steps as an unprivileged user
 export PEERSTORE_TEST_TMPDIR
 
-# Mount points under this run's directory, one a line, in /proc/mounts' escaped form.
-run_mounts() { awk -v d="$PEERSTORE_TEST_TMPDIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts; }
-# peerstorefs and peerstore-node processes started for this run (their --data or mountpoint
-# arguments name its directory; the e2e suite keeps every node's data there).
-run_pids() { pgrep -f -- "(peerstorefs|peerstore-node) .*$PEERSTORE_TEST_TMPDIR/" || true; }
-
-cleanup() {
-  local m p
-  run_mounts | while read -r m; do
-    [ -n "$m" ] || continue
-    m=$(perl -pe 's/\\([0-7]{3})/chr(oct($1))/ge' <<<"$m")
-    echo "test.sh: detaching leftover mount $m" >&2
-    fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-  done
-  # A detached daemon normally exits by itself; give it a moment, then kill what is left
-  # (storage nodes never exit by themselves: those are always killed here).
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    [ -n "$(run_pids)" ] || break
-    sleep 0.2
-  done
-  for p in $(run_pids); do
-    echo "test.sh: killing leftover $(ps -o comm= -p "$p" 2>/dev/null || echo process) (pid $p)" >&2
-    kill -9 "$p" 2>/dev/null || true
-  done
-  rm -rf "$PEERSTORE_TEST_TMPDIR" 2>/dev/null || true
-}
+# shellcheck source=scripts/test_cleanup.sh
+. scripts/test_cleanup.sh
+cleanup() { test_cleanup "$PEERSTORE_TEST_TMPDIR" test.sh; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

@@ -1,0 +1,38 @@
+# shellcheck shell=bash
+# test_cleanup.sh: sourced by scripts/test.sh and bench/flake_loop.sh. Cleans up after a test
+# run whose mounts, data directories and processes all live under one directory of its own
+# (PEERSTORE_TEST_TMPDIR), so a PeerStore you mounted yourself and other runs survive:
+#   test_cleanup DIR WHO   detaches the mounts under DIR (fusermount3 -uz, else umount -l),
+#                          kills the peerstorefs, peerstore-node and peerstore-malicious-node
+#                          processes whose arguments name DIR, and removes DIR; says what it
+#                          did on stderr, prefixed "WHO: ".
+
+# Mount points under DIR, one a line, in /proc/mounts' escaped form.
+test_run_mounts() { awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/mounts; }
+
+# The processes started for the run in DIR (their --data or mountpoint arguments name it; the
+# e2e suite keeps every node's data there).
+test_run_pids() {
+  pgrep -f -- "(peerstorefs|peerstore-node|peerstore-malicious-node) .*$1/" || true
+}
+
+test_cleanup() {
+  local dir=$1 who=$2 m p
+  test_run_mounts "$dir" | while read -r m; do
+    [ -n "$m" ] || continue
+    m=$(perl -pe 's/\\([0-7]{3})/chr(oct($1))/ge' <<<"$m")
+    echo "$who: detaching leftover mount $m" >&2
+    fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+  # A detached daemon normally exits by itself; give it a moment, then kill what is left
+  # (storage nodes never exit by themselves: those are always killed here).
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    [ -n "$(test_run_pids "$dir")" ] || break
+    sleep 0.2
+  done
+  for p in $(test_run_pids "$dir"); do
+    echo "$who: killing leftover $(ps -o comm= -p "$p" 2>/dev/null || echo process) (pid $p)" >&2
+    kill -9 "$p" 2>/dev/null || true
+  done
+  rm -rf "$dir" 2>/dev/null || true
+}
