@@ -150,7 +150,13 @@ class ChordNode {
   // Storage, repair and handoff (chord_node_storage.cc).
   void repair();
   void handoff();
-  void handoff_group(std::vector<KeyEntry> keys, size_t pos, unsigned groups_left);
+  // Offers keys[pos..] (in ring order), group by group, to the replica set the first key of
+  // each group has now; `done` gets where it stopped, the keys, the groups some replica failed
+  // to take and whether the node's state changed under it.
+  using OffersDone = std::function<void(size_t next, const std::vector<KeyEntry>& keys,
+                                        size_t failed, bool stopped)>;
+  void offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned groups_left,
+                       OffersDone done, size_t failed = 0);
   void leave_handoff();
   std::vector<NodeRef> replicas_of(const std::vector<NodeRef>& successors) const;
   void quorum_write(const Id256& key, Body request, std::function<void(Status)> done);

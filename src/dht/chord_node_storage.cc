@@ -223,23 +223,32 @@ void ChordNode::handoff() {
     ++pos;
   if (pos == keys.size()) pos = 0;
   handing_off_ = true;
-  handoff_group(std::move(keys), pos, 16);
+  offer_to_owners(
+      std::move(keys), pos, 16,
+      [this](size_t next, const std::vector<KeyEntry>& keys, size_t failed, bool stopped) {
+        (void)failed;
+        handing_off_ = false;
+        if (!stopped)
+          handoff_cursor_ = next >= keys.size() || next == 0 ? self_.id : keys[next - 1].key;
+      });
 }
 
-void ChordNode::handoff_group(std::vector<KeyEntry> keys, size_t pos, unsigned groups_left) {
-  if (pos >= keys.size() || groups_left == 0 || state_ != State::member) {
-    handoff_cursor_ = pos >= keys.size() || pos == 0 ? self_.id : keys[pos - 1].key;
-    handing_off_ = false;
-    return;
-  }
+void ChordNode::offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned groups_left,
+                                OffersDone done, size_t failed) {
+  bool leaving = state_ == State::leaving;
+  if (pos >= keys.size() || groups_left == 0 || !(state_ == State::member || leaving))
+    return done(pos, keys, failed, false);
   Id256 first = keys[pos].key;
-  lookup(first, [this, keys = std::move(keys), pos, groups_left,
-                 first](Result<Lookup::Outcome> r) mutable {
-    if (!r || state_ != State::member) {
-      handing_off_ = false;
-      return;
+  lookup(first, [this, keys = std::move(keys), pos, groups_left, first, done, failed,
+                 leaving](Result<Lookup::Outcome> r) mutable {
+    bool still = leaving ? state_ == State::leaving : state_ == State::member;
+    if (!still) return done(pos, keys, failed, true);
+    auto replicas = r ? replicas_of(r->successors) : std::vector<NodeRef>{};
+    if (replicas.empty()) {
+      // Nobody to offer these to now: a member tries again next round, a leaver counts them.
+      if (!leaving) return done(pos, keys, failed, true);
+      return offer_to_owners(std::move(keys), pos + 1, groups_left - 1, done, failed + 1);
     }
-    auto replicas = replicas_of(r->successors);
     const Id256& owner = replicas.front().id;
     // The keys from `first` up to the owner all belong to it.
     size_t end = pos;
@@ -249,17 +258,22 @@ void ChordNode::handoff_group(std::vector<KeyEntry> keys, size_t pos, unsigned g
     if (end == pos) end = pos + 1;
     bool mine = false;
     for (auto& n : replicas) mine |= n.id == self_.id;
-    if (mine) return handoff_group(std::move(keys), end, groups_left - 1);
+    if (mine) return offer_to_owners(std::move(keys), end, groups_left - 1, done, failed);
     std::vector<KeyEntry> group(keys.begin() + pos, keys.begin() + end);
-    auto pending = std::make_shared<size_t>(replicas.size());
-    auto rest = std::make_shared<std::vector<KeyEntry>>(std::move(keys));
+    struct Round {
+      size_t pending, failed;
+      std::vector<KeyEntry> keys;
+    };
+    auto round = std::make_shared<Round>(Round{replicas.size(), failed, std::move(keys)});
     ++stats_.handoff_sessions;
     for (auto& n : replicas) {
       KeyHandoff::start(
           rpc_, store_, cfg_, n, group,
-          [this, pending, rest, end, groups_left](Status, const KeyHandoff::Stats& st) {
-            stats_.handoff_pushed += st.pushed;
-            if (--*pending == 0) handoff_group(std::move(*rest), end, groups_left - 1);
+          [this, round, end, groups_left, done](Status st, const KeyHandoff::Stats& hs) {
+            stats_.handoff_pushed += hs.pushed;
+            if (!st || hs.failed) ++round->failed;
+            if (--round->pending == 0)
+              offer_to_owners(std::move(round->keys), end, groups_left - 1, done, round->failed);
           });
     }
   });
@@ -316,14 +330,8 @@ void ChordNode::leave_handoff() {
       }
     return true;
   });
-  // Keys outside our range: to the successor, whose handoff passes them on to their owners.
-  for (auto& e : elsewhere) {
-    auto& slot = per_target[succs.front().addr];
-    slot.first = succs.front();
-    slot.second.push_back(e);
-  }
-  if (per_target.empty()) return finish_leave({});
-  auto pending = std::make_shared<size_t>(per_target.size());
+  if (per_target.empty() && elsewhere.empty()) return finish_leave({});
+  auto pending = std::make_shared<size_t>(per_target.size() + !elsewhere.empty());
   auto failed = std::make_shared<size_t>(0);
   NodeRef fallback = succs.front();
   auto one_done = [this, pending, failed](bool ok) {
@@ -334,6 +342,14 @@ void ChordNode::leave_handoff() {
     else
       finish_leave({});
   };
+  // Keys outside our range are copies beyond the ring's count (or ones that never reached their
+  // owners): offered group by group to the replica set each has now, which takes what it lacks;
+  // usually nothing moves.
+  if (!elsewhere.empty())
+    offer_to_owners(std::move(elsewhere), 0, ~0u,
+                    [one_done](size_t, const std::vector<KeyEntry>&, size_t failed, bool stopped) {
+                      one_done(failed == 0 && !stopped);
+                    });
   for (auto& [addr, slot] : per_target) {
     auto entries = std::make_shared<std::vector<KeyEntry>>(std::move(slot.second));
     NodeRef target = slot.first;

@@ -5,6 +5,8 @@
 // one that cannot get there in bounded time says so.
 #include <doctest/doctest.h>
 
+#include "dht/sim_clock.h"
+#include "dht/sim_transport.h"
 #include "scenario.h"
 #include "test_data.h"
 
@@ -116,6 +118,33 @@ TEST_CASE("sim: a writer whose write cannot reach its full count fails its leave
   INFO(left.error().message());
   CHECK(left.error().message().find("full replica count") != std::string::npos);
   CHECK(left.error().message().find("1 keys below") != std::string::npos);
+}
+
+TEST_CASE("sim: a leaving node's copies of other nodes' keys reach those keys' replicas") {
+  uint64_t seed = seed_or(94);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  Setup s = prepare(c);  // a block whose replicas do not include the writer
+  // The block reaches only the writer, as a copy left over from churn or a partition would.
+  int ep = c.net().add_endpoint("client");
+  SimTransport transport(c.net(), ep);
+  SimClock clock(c.net(), ep);
+  Rpc client(transport, clock, NodeRef{Id256{}, "client"});
+  bool stored = false;
+  client.call(c.peer(s.writer).addr, msg::PutBlock{s.block.id, s.block.data}, 10000,
+              [&](Result<Message> r) { stored = r.ok(); });
+  for (int t = 0; t < 5000 && !stored; ++t) c.run_for(1);
+  REQUIRE(stored);
+  for (size_t r : s.replicas)
+    REQUIRE_FALSE(c.node(r).storage().contains(KeyKind::block, s.block.id));
+
+  Status left = c.leave(s.writer);
+  INFO("leave: " << (left ? std::string("ok") : left.error().message()));
+  CHECK(left.ok());
+  for (size_t r : s.replicas) {
+    INFO("replica " << c.peer(r).addr);
+    CHECK(c.node(r).storage().contains(KeyKind::block, s.block.id));
+  }
 }
 
 }  // namespace
