@@ -19,6 +19,8 @@ struct Replicator::Write {
   std::set<Id256> acked;      // nodes that hold it (acknowledged a put)
   size_t outstanding = 0;     // calls of the current round not answered yet
   Error last;
+  size_t bytes = 0;      // of the request's payload
+  bool counted = false;  // in short_bytes_
 
   size_t acked_in_target() const {
     size_t n = 0;
@@ -26,6 +28,18 @@ struct Replicator::Write {
     return n;
   }
 };
+
+namespace {
+
+size_t payload_bytes(const Body& b) {
+  if (auto* p = std::get_if<msg::PutBlock>(&b)) return p->data.size();
+  size_t n = 0;
+  if (auto* h = std::get_if<msg::PutHeads>(&b))
+    for (auto& x : h->heads) n += x.size();
+  return n;
+}
+
+}  // namespace
 
 Replicator::Replicator(Rpc& rpc, Clock& clock, const ChordConfig& cfg, FindReplicas find)
     : rpc_(rpc), clock_(clock), cfg_(cfg), find_(std::move(find)) {}
@@ -40,6 +54,7 @@ void Replicator::write(const Id256& key, Body request, const std::vector<NodeRef
   w->id = next_id_++;
   w->key = key;
   w->request = std::move(request);
+  w->bytes = payload_bytes(w->request);
   w->done = std::move(done);
   std::vector<NodeRef> set;
   for (auto& n : replicas)
@@ -77,21 +92,29 @@ void Replicator::send_round(const std::shared_ptr<Write>& w, const std::vector<N
             w->acked.insert(n.id);
           else if (!r)
             w->last = r.error();
-          if (!w->reported && w->acked_in_target() >= w->need) {
-            w->reported = true;
-            w->quorum_ms = clock_.now_ms();
-            ++stats_.writes;
-            auto done = std::move(w->done);
-            w->done = nullptr;
-            done({});
-          }
+          if (!w->reported && w->acked_in_target() >= w->need &&
+              (short_bytes_ < kMaxShortBytes || w->acked_in_target() == w->target.size()))
+            report_success(w);
           if (w->outstanding == 0) round_over(w);
         },
         cfg_.store_attempts);
   }
 }
 
+void Replicator::report_success(const std::shared_ptr<Write>& w) {
+  w->reported = true;
+  w->quorum_ms = clock_.now_ms();
+  ++stats_.writes;
+  short_bytes_ += w->bytes;
+  w->counted = true;
+  auto done = std::move(w->done);
+  w->done = nullptr;
+  done({});
+}
+
 void Replicator::round_over(const std::shared_ptr<Write>& w) {
+  // Held back by kMaxShortBytes: the round is over, so the caller hears now.
+  if (!w->reported && w->acked_in_target() >= w->need) report_success(w);
   if (!w->reported) {
     // Too few replicas could take it: the caller hears why and keeps the data to try again.
     w->reported = true;
@@ -139,7 +162,10 @@ void Replicator::retry_later(const std::shared_ptr<Write>& w) {
 }
 
 void Replicator::finish(uint64_t id) {
-  writes_.erase(id);
+  auto it = writes_.find(id);
+  if (it == writes_.end()) return;
+  if (it->second->counted) short_bytes_ -= it->second->bytes;
+  writes_.erase(it);
   if (!writes_.empty() || drained_.empty()) return;
   auto waiting = std::move(drained_);
   drained_.clear();

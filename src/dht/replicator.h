@@ -37,6 +37,10 @@ class Replicator {
   };
   // A write not at its target this long is left to repair, loudly.
   static constexpr int64_t kMaxShortMs = 10 * 60 * 1000;
+  // Bytes of writes kept at quorum below target beyond which a new write reports success only
+  // when its first round is over (all replicas answered): back-pressure on a writer that outruns
+  // its slowest replica, instead of keeping an unbounded backlog in memory.
+  static constexpr size_t kMaxShortBytes = 64 << 20;
 
   Replicator(Rpc& rpc, Clock& clock, const ChordConfig& cfg, FindReplicas find);
   ~Replicator();
@@ -52,6 +56,7 @@ class Replicator {
   // Writes that reached quorum and are not at their full count yet (each is one key below its
   // replica target), plus those still on their way to quorum.
   size_t pending() const { return writes_.size(); }
+  size_t short_bytes() const { return short_bytes_; }
   // Runs `done` once pending() is 0 (at once if it is).
   void drain(std::function<void()> done);
   // Counts acknowledgements from `self` no more (a leaving node's own copy is going away); its
@@ -63,6 +68,7 @@ class Replicator {
   struct Write;
   void send_round(const std::shared_ptr<Write>& w, const std::vector<NodeRef>& replicas);
   void round_over(const std::shared_ptr<Write>& w);
+  void report_success(const std::shared_ptr<Write>& w);
   void retry_later(const std::shared_ptr<Write>& w);
   void finish(uint64_t id);
 
@@ -75,6 +81,7 @@ class Replicator {
   std::set<Clock::TimerId> timers_;
   std::vector<std::function<void()>> drained_;
   std::optional<Id256> excluded_;
+  size_t short_bytes_ = 0;  // of reported writes not at their full count
   Stats stats_;
   // Callbacks of the Rpc and the lookups hold it weakly: they may come after we are gone.
   std::shared_ptr<char> alive_ = std::make_shared<char>();
