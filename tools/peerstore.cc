@@ -1,116 +1,44 @@
 // peerstore: works with a PeerStore network without a mount: `status` asks a running node (found
 // through its data directory or given by address) for its ring and replication state; `invite`
 // prints a token that admits another device; `passwd` sets, changes or removes the passphrase of
-// the user key. Wiring only.
+// the user key. Wiring only: src/host finds the node, asks it, and formats the answer.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "dht/status_query.h"
-#include "keys/identity.h"
-#include "keys/invite_token.h"
+#include "host/data_dir_layout.h"
+#include "host/invitation.h"
+#include "host/status_client.h"
+#include "host/status_report.h"
+#include "host/user_message.h"
 #include "keys/key_file.h"
-#include "keys/network_secret.h"
 #include "keys/passphrase.h"
-#include "tool_support.h"
 
 using namespace peerstore;
 
 namespace {
 
-std::string node_str(const NodeRef& n) {
-  return n.id.hex() + "@" + n.addr;
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (uint8_t(c) < 0x20) continue;  // addresses never hold control characters; drop them
-    out += c;
-  }
-  return out + "\"";
-}
-
-void print_json(const msg::NodeStatus& s) {
-  std::string succ;
-  for (auto& n : s.successors) succ += (succ.empty() ? "" : ",") + json_string(node_str(n));
-  std::printf(
-      "{\"id\":\"%s\",\"address\":%s,\"state\":%s,\"predecessor\":%s,\"successors\":[%s],"
-      "\"blocks\":%llu,\"head_sets\":%llu,\"below_target\":%llu,\"pending_uploads\":%llu,"
-      "\"uptime_ms\":%llu}\n",
-      s.self.id.hex().c_str(), json_string(s.self.addr).c_str(), json_string(s.state).c_str(),
-      s.predecessor ? json_string(node_str(*s.predecessor)).c_str() : "null", succ.c_str(),
-      (unsigned long long)s.blocks, (unsigned long long)s.head_sets,
-      (unsigned long long)s.below_target, (unsigned long long)s.pending_uploads,
-      (unsigned long long)s.uptime_ms);
-}
-
-void print_text(const msg::NodeStatus& s) {
-  uint64_t secs = s.uptime_ms / 1000;
-  std::printf("node             %s\n", s.self.id.hex().c_str());
-  std::printf("address          %s (%s, up %lluh%02llum%02llus)\n", s.self.addr.c_str(),
-              s.state.c_str(), (unsigned long long)(secs / 3600),
-              (unsigned long long)(secs / 60 % 60), (unsigned long long)(secs % 60));
-  std::printf("predecessor      %s\n", s.predecessor ? s.predecessor->str().c_str() : "(none yet)");
-  for (size_t i = 0; i < s.successors.size(); ++i)
-    std::printf("%s %s\n", i == 0 ? "successors      " : "                ",
-                s.successors[i].str().c_str());
-  std::printf("keys held        %llu blocks, %llu head sets\n", (unsigned long long)s.blocks,
-              (unsigned long long)s.head_sets);
-  // The ring's size as this node sees it: itself and its distinct successors.
-  bool small_ring = s.successors.size() + 1 < 3;
-  std::printf("below target     %llu%s\n", (unsigned long long)s.below_target,
-              !s.below_target ? ""
-              : small_ring    ? " (the ring has fewer nodes than copies of each key)"
-                              : " (repair is under way)");
-  std::printf("pending uploads  %llu\n", (unsigned long long)s.pending_uploads);
-}
-
-Result<int> status(const std::string& data, std::string node, bool json) {
-  if (node.empty()) {
-    PS_ASSIGN(node, tool::read_node_address(data));
-  }
-  // A status query joins nothing, so it proves a key of its own rather than the node's; the
-  // network secret is what admits it.
-  auto secret = load_network_secret(data);
-  if (!secret && secret.code() == Errc::not_found)
-    return fail(Errc::not_found, "no network secret in " + data +
-                                     "; give --data DIR of a member of the node's network");
-  if (!secret) return secret.error();
-  auto creds = tool::make_credentials(SigningKey::generate(), std::move(*secret));
-  PS_ASSIGN(auto s, query_status(node, std::move(creds), std::chrono::seconds(5)));
-  json ? print_json(s) : print_text(s);
+Result<int> status(const host::DataDirLayout& layout, const std::string& node, bool json) {
+  PS_ASSIGN(auto s, host::ask_node_status(layout, node));
+  if (json)
+    std::printf("%s\n", host::status_json(s).c_str());
+  else
+    std::fputs(host::status_text(s).c_str(), stdout);
   return 0;
 }
 
-Result<int> invite(const std::string& data, std::string address) {
-  auto secret = load_network_secret(data);
-  if (!secret && secret.code() == Errc::not_found)
-    return fail(Errc::not_found, "no network secret in " + data +
-                                     "; start the node first (peerstorefs or peerstore-node "
-                                     "with --data " +
-                                     data + ")");
-  if (!secret) return secret.error();
-  if (address.empty()) {
-    auto running = tool::read_node_address(data);
-    if (!running)
-      return fail(Errc::not_found, "no node is running on " + data +
-                                       "; start it, or give --address HOST:PORT of a member");
-    address = *running;
-  }
-  PS_ASSIGN(std::string token, InviteToken::format(address, *secret));
-  if (address.starts_with("127.") || address.starts_with("localhost:") ||
-      address.starts_with("[::1]:"))
+Result<int> invite(const host::DataDirLayout& layout, const std::string& address) {
+  PS_ASSIGN(auto inv, host::make_invitation(layout, address));
+  if (inv.local_only)
     std::fprintf(stderr,
                  "peerstore: note: %s is reachable from this computer only; for another "
                  "computer, give --address HOST:PORT of a member it can reach\n",
-                 address.c_str());
-  std::printf("%s\n", token.c_str());
+                 inv.address.c_str());
+  std::printf("%s\n", inv.token.c_str());
   return 0;
 }
 
-Result<int> passwd(const std::string& config, bool remove) {
-  std::string path = Identity::user_key_path(config);
+Result<int> passwd(const host::DataDirLayout& layout, bool remove) {
+  std::string path = layout.user_key();
   auto key = unlock_key_file(path, "user", passphrase_for_key("user", path));
   if (!key && key.code() == Errc::not_found)
     return fail(Errc::not_found, "no user key at " + path +
@@ -168,14 +96,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "peerstore: %s; see 'peerstore --help'\n", e.what());
     return 2;
   }
-  if (data.empty()) data = tool::default_data_dir();
-  if (config.empty()) config = tool::default_config_dir();
-
-  Result<int> r = *pw    ? passwd(config, remove)
-                  : *inv ? invite(data, address)
-                         : status(data, node, json);
+  host::DataDirLayout layout(data, config);
+  Result<int> r = *pw    ? passwd(layout, remove)
+                  : *inv ? invite(layout, address)
+                         : status(layout, node, json);
   if (!r) {
-    std::fprintf(stderr, "peerstore: %s\n", tool::user_message(r.error()).c_str());
+    std::fprintf(stderr, "peerstore: %s\n", host::user_message(r.error()).c_str());
     return 1;
   }
   return *r;

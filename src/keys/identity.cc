@@ -32,6 +32,10 @@ std::string Identity::user_key_path(const std::string& config_dir) {
   return config_dir + "/user.key";
 }
 
+std::string Identity::device_key_path(const std::string& device_dir) {
+  return device_dir + "/device.key";
+}
+
 Result<Identity> Identity::load_or_create(const std::string& config_dir,
                                           const std::string& device_dir,
                                           const PassphraseSource& passphrase) {
@@ -39,7 +43,7 @@ Result<Identity> Identity::load_or_create(const std::string& config_dir,
   PS_TRY(make_dirs(config_dir));
   PS_TRY(make_dirs(dev_dir));
   PS_ASSIGN(auto user, load_or_create_key(user_key_path(config_dir), "user", passphrase));
-  PS_ASSIGN(auto device, load_or_create_key(dev_dir + "/device.key", "device"));
+  PS_ASSIGN(auto device, load_or_create_key(device_key_path(dev_dir), "device"));
   return Identity{std::move(user), std::move(device)};
 }
 
@@ -49,7 +53,7 @@ namespace peerstore {
 
 Result<SigningKey> Identity::load_or_create_device(const std::string& device_dir) {
   PS_TRY(make_dirs(device_dir));
-  return load_or_create_key(device_dir + "/device.key", "device");
+  return load_or_create_key(device_key_path(device_dir), "device");
 }
 
 }  // namespace peerstore

@@ -25,6 +25,7 @@ struct Identity {
                                          const std::string& device_dir = {},
                                          const PassphraseSource& passphrase = nullptr);
   static std::string user_key_path(const std::string& config_dir);
+  static std::string device_key_path(const std::string& device_dir);
   // The device key alone, for a storage node that has no user.
   static Result<SigningKey> load_or_create_device(const std::string& device_dir);
 };

@@ -10,8 +10,12 @@
 
 namespace peerstore {
 
+std::string DataDirLock::lock_path(const std::string& dir) {
+  return dir + "/lock";
+}
+
 Result<DataDirLock> DataDirLock::acquire(const std::string& dir) {
-  std::string path = dir + "/lock";
+  std::string path = lock_path(dir);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return fail(Errc::io, "cannot open " + path + ": " + std::strerror(errno));
   // A previous instance may still be writing its last commit after its unmount returned:

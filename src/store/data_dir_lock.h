@@ -13,6 +13,8 @@ class DataDirLock {
  public:
   // Errc::busy with the holder's pid in the message when another process has it.
   static Result<DataDirLock> acquire(const std::string& dir);
+  // The file it locks: DIR/lock.
+  static std::string lock_path(const std::string& dir);
   DataDirLock(DataDirLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
   DataDirLock& operator=(DataDirLock&&) = delete;
   ~DataDirLock();

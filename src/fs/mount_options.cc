@@ -1,0 +1,79 @@
+#include "fs/mount_options.h"
+
+#include <charconv>
+#include <set>
+
+namespace peerstore {
+namespace {
+
+// libfuse's mount options that take no value, and those that take one.
+const std::set<std::string, std::less<>> kFlags = {
+    "allow_other", "allow_root", "default_permissions",
+    "ro",          "rw",         "auto_unmount",
+    "nosuid",      "suid",       "nodev",
+    "dev",         "noexec",     "exec",
+    "async",       "sync",       "atime",
+    "noatime",     "relatime",   "dirsync",
+    "blkdev",      "nodiratime"};
+const std::set<std::string, std::less<>> kValued = {"fsname", "subtype", "max_read", "blksize"};
+
+// One item of a group: `opt` is KEY or KEY=VALUE.
+Status apply(std::string_view opt, MountOptions& out) {
+  size_t eq = opt.find('=');
+  std::string_view key = opt.substr(0, eq);
+  std::optional<std::string_view> value;
+  if (eq != std::string_view::npos) value = opt.substr(eq + 1);
+  if (key == "durability") {
+    if (!value || (*value != "local" && *value != "replicated"))
+      return fail(Errc::invalid,
+                  "-o durability takes 'local' (fsync waits for this disk) or "
+                  "'replicated' (fsync waits for the network's copies)");
+    out.replicated = *value == "replicated";
+    return {};
+  }
+  if (key == "cache_size") {
+    auto size = value ? parse_size(*value) : std::nullopt;
+    if (!size) return fail(Errc::invalid, "-o cache_size takes a size such as 512M or 8G");
+    out.cache_bytes = *size;
+    return {};
+  }
+  bool known = value ? kValued.count(key) > 0 : kFlags.count(key) > 0;
+  if (!known)
+    return fail(Errc::invalid,
+                "unknown mount option '-o " + std::string(opt) + "'; see 'peerstorefs --help'");
+  if (key != "default_permissions") out.fuse.emplace_back(opt);  // always on
+  return {};
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_size(std::string_view s) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end == s.data()) return std::nullopt;
+  std::string_view unit(end, size_t(s.data() + s.size() - end));
+  if (unit.empty()) return n;
+  static constexpr std::string_view kUnits = "KMGT";
+  size_t index = unit.size() == 1 ? kUnits.find(char(unit[0] & ~0x20)) : std::string_view::npos;
+  if (index == std::string_view::npos) return std::nullopt;
+  unsigned shift = unsigned(10 * (index + 1));
+  if (n > (UINT64_MAX >> shift)) return std::nullopt;
+  return n << shift;
+}
+
+Result<MountOptions> MountOptions::parse(const std::vector<std::string>& groups) {
+  MountOptions out;
+  for (const std::string& group : groups) {
+    std::string_view rest = group;
+    while (true) {
+      size_t comma = rest.find(',');
+      std::string_view opt = rest.substr(0, comma);
+      if (!opt.empty()) PS_TRY(apply(opt, out));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return out;
+}
+
+}  // namespace peerstore

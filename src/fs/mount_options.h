@@ -1,0 +1,32 @@
+// MountOptions: what `peerstorefs -o OPT[,OPT...]` asks for: PeerStore's own options and the
+// libfuse mount options that go through to the kernel. A value; parse() is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace peerstore {
+
+// PeerStore's own: durability=local|replicated, cache_size=SIZE. libfuse's: allow_other, ro,
+// fsname=..., ... Anything else is refused with a one-line message that says what to do.
+struct MountOptions {
+  bool replicated = false;                   // durability=replicated: fsync waits for the ring
+  uint64_t cache_bytes = uint64_t(4) << 30;  // cache_size: local copies of network blocks
+  // For libfuse's mount, in the order given; default_permissions is taken out (always on).
+  std::vector<std::string> fuse;
+
+  // Each of `groups` is one -o argument, a comma-separated list; empty items are skipped, and
+  // a later value of an option overrides an earlier one. Errc::invalid on anything malformed.
+  static Result<MountOptions> parse(const std::vector<std::string>& groups);
+};
+
+// "512M", "8G", "1048576": bytes, with an optional K, M, G or T (powers of 1024, either case).
+// No sign, no spaces; nothing when malformed or past 2^64 - 1.
+std::optional<uint64_t> parse_size(std::string_view s);
+
+}  // namespace peerstore

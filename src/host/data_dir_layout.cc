@@ -1,0 +1,53 @@
+#include "host/data_dir_layout.h"
+
+#include <cstdlib>
+
+#include "keys/identity.h"
+#include "keys/network_secret.h"
+#include "store/data_dir_lock.h"
+
+namespace peerstore::host {
+
+std::string default_dir(const char* xdg_var, const char* home_suffix) {
+  if (const char* x = std::getenv(xdg_var); x && *x) return std::string(x) + "/peerstore";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/root") + home_suffix;
+}
+
+std::string default_data_dir() {
+  return default_dir("XDG_DATA_HOME", "/.local/share/peerstore");
+}
+
+std::string default_config_dir() {
+  return default_dir("XDG_CONFIG_HOME", "/.config/peerstore");
+}
+
+DataDirLayout::DataDirLayout(std::string data, std::string config)
+    : data_(data.empty() ? default_data_dir() : std::move(data)),
+      config_(config.empty() ? default_config_dir() : std::move(config)) {}
+
+std::string DataDirLayout::store() const {
+  return data_ + "/store";
+}
+
+std::string DataDirLayout::node_address() const {
+  return data_ + "/node.addr";
+}
+
+std::string DataDirLayout::network_key() const {
+  return network_secret_path(data_);
+}
+
+std::string DataDirLayout::device_key() const {
+  return Identity::device_key_path(data_);
+}
+
+std::string DataDirLayout::lock() const {
+  return DataDirLock::lock_path(data_);
+}
+
+std::string DataDirLayout::user_key() const {
+  return Identity::user_key_path(config_);
+}
+
+}  // namespace peerstore::host

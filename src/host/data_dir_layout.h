@@ -1,0 +1,39 @@
+// DataDirLayout: the one list of the paths in a node's data directory (DATA) and the user's
+// config directory (CONFIG), with their XDG defaults. A value; thread-safe.
+#pragma once
+
+#include <string>
+
+namespace peerstore::host {
+
+// $XDG_xxx/peerstore, or ~/<home_suffix> (/root/<home_suffix> without $HOME).
+std::string default_dir(const char* xdg_var, const char* home_suffix);
+std::string default_data_dir();    // $XDG_DATA_HOME/peerstore or ~/.local/share/peerstore
+std::string default_config_dir();  // $XDG_CONFIG_HOME/peerstore or ~/.config/peerstore
+
+// Code above the layers asks the layout for a path and never builds one itself. The file names
+// that a lower layer owns with its format (network.key, device.key, lock) come from that layer.
+class DataDirLayout {
+ public:
+  // The directories as given on the command line; an empty one is its default.
+  explicit DataDirLayout(std::string data, std::string config = {});
+  DataDirLayout() : DataDirLayout({}, {}) {}
+
+  const std::string& data() const { return data_; }
+  const std::string& config() const { return config_; }
+
+  std::string store() const;         // DATA/store: the LMDB environment (blocks, heads)
+  std::string node_address() const;  // DATA/node.addr: the running node's address
+  std::string network_key() const;   // DATA/network.key: the network secret
+  std::string device_key() const;    // DATA/device.key: this computer's key, its ring id
+  std::string lock() const;          // DATA/lock: held by the process that uses DATA
+  std::string user_key() const;      // CONFIG/user.key: the user's identity
+  // The LMDB heads database in store() that holds the head sets the node keeps for the ring
+  // (the mount's own heads are in the default one).
+  static constexpr const char* kRingHeadsDb = "ring_heads";
+
+ private:
+  std::string data_, config_;
+};
+
+}  // namespace peerstore::host

@@ -1,0 +1,68 @@
+#include "host/mounted_node.h"
+
+#include <unistd.h>
+
+#include "common/log.h"
+
+namespace peerstore::host {
+
+Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Identity identity) {
+  const MountConfig& c = config;
+  std::unique_ptr<MountedNode> m(new MountedNode());
+  m->mountpoint_ = c.mountpoint;
+  NodeOptions nopt = std::move(config.node);
+  nopt.device = SigningKey::from_seed(identity.device.seed());
+  nopt.join_timeout_ms = 8000;  // the whole start-up answers within 10 s
+  PS_ASSIGN(m->node_, Node::open(std::move(nopt)));
+  const std::string& data = m->node_->layout().data();
+
+  // Threads started from here on (DHT loop, disk queue, uploads, sealers, committer) block the
+  // stop signals, so libfuse's handlers, which the main thread's loop waits on, get them.
+  m->quiet_helpers_.emplace();
+  PS_TRY(m->node_->start());
+  DhtClient& dht = m->node_->dht();
+  TieredStoreOptions topt;
+  topt.replicated = c.options.replicated;
+  topt.cache_bytes = c.options.cache_bytes;
+  m->tiered_ = std::make_shared<TieredStore>(m->node_->store(), dht, topt);
+  dht.set_pending_uploads_source([w = std::weak_ptr<TieredStore>(m->tiered_)]() -> uint64_t {
+    auto t = w.lock();
+    return t ? t->tier_stats().upload.pending : 0;
+  });
+
+  auto damaged = [&](const Error& e) {
+    return fail(e.code, "cannot open the file system in " + data + ": " + e.message() +
+                            "; the data directory is damaged or belongs to another identity");
+  };
+  auto volume = Volume::open(*m->tiered_, VolumeKeys::derive_home(identity.user),
+                             identity.device.public_key());
+  if (!volume && volume.code() == Errc::unavailable) return volume.error();
+  if (!volume) return damaged(volume.error());
+  FileSystem::Options fo;
+  fo.statfs_path = data;
+  auto fs = FileSystem::open(std::move(*volume), fo, Caller{getuid(), getgid()});
+  if (!fs) return damaged(fs.error());
+  m->fs_ = std::move(*fs);
+  PS_ASSIGN(m->session_, MountSession::mount(*m->fs_, c.mountpoint, c.options.fuse, c.debug));
+  return m;
+}
+
+Status MountedNode::serve() {
+  log::info("mounted " + mountpoint_ + "; node " + node_->address());
+  fs_->start_committer();
+  quiet_helpers_.reset();
+  Status ran = session_->run();
+  session_.reset();
+  fs_.reset();  // the final commit
+
+  // Everything committed goes to the network before this node leaves it.
+  if (Status st = tiered_->flush(std::chrono::seconds(60)); !st)
+    log::warn("not everything reached the network: " + st.error().message() + "; it stays in " +
+              node_->layout().data() + " and goes up at the next start");
+  node_->dht().set_pending_uploads_source(nullptr);
+  node_->leave();
+  tiered_.reset();
+  return ran;
+}
+
+}  // namespace peerstore::host

@@ -1,0 +1,59 @@
+// MountedNode: what `peerstorefs` runs: this computer's Node, a TieredStore over its store and
+// the ring, the user's home FileSystem and its FUSE mount, and the way out on unmount or a stop
+// signal. Not thread-safe: start, serve and destroy on the thread that owns the mount.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "fs/file_system.h"
+#include "fs/mount_options.h"
+#include "fs/mount_session.h"
+#include "host/node.h"
+#include "host/stop_signals.h"
+#include "keys/identity.h"
+#include "store/tiered_store.h"
+
+namespace peerstore::host {
+
+struct MountConfig {
+  NodeOptions node;        // its device key: the identity's
+  std::string mountpoint;  // checked (fs/mount_point.h)
+  MountOptions options;
+  bool debug = false;  // log every FUSE request
+};
+
+// start() starts no thread before the DHT node and mounts before it returns, so a daemonizing
+// caller forks before it and reports to its parent after it (DESIGN §7). The way out: the final
+// commit, uploads (up to 60 s), leaving the ring.
+class MountedNode {
+ public:
+  // Opens the data directory, starts or joins the ring, opens the user's tree and mounts it.
+  // The threads it starts (DHT loop, uploads, sealers) block the stop signals until serve()
+  // runs, so that libfuse's handlers get them.
+  static Result<std::unique_ptr<MountedNode>> start(MountConfig config, Identity identity);
+  // Serves until unmounted or signalled; then commits, uploads what is pending (warning about
+  // what did not go up), leaves the ring and removes DATA/node.addr. The session's error, if
+  // it had one.
+  Status serve();
+  ~MountedNode() = default;
+  MountedNode(const MountedNode&) = delete;
+  MountedNode& operator=(const MountedNode&) = delete;
+
+  const std::string& address() const { return node_->address(); }
+
+ private:
+  MountedNode() = default;
+
+  std::string mountpoint_;
+  std::optional<SignalBlock> quiet_helpers_;
+  // Destroyed in reverse: the mount, the file system, the tiered store, then the node.
+  std::unique_ptr<Node> node_;
+  std::shared_ptr<TieredStore> tiered_;
+  std::unique_ptr<FileSystem> fs_;
+  std::unique_ptr<MountSession> session_;
+};
+
+}  // namespace peerstore::host

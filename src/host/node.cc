@@ -1,0 +1,63 @@
+#include "host/node.h"
+
+#include "common/dirs.h"
+#include "common/log.h"
+#include "common/process_signals.h"
+#include "host/admission.h"
+#include "host/node_address.h"
+#include "keys/identity.h"
+
+namespace peerstore::host {
+
+Result<std::unique_ptr<Node>> Node::open(NodeOptions options) {
+  ignore_sigpipe();
+  const DataDirLayout& layout = options.layout;
+  PS_TRY(make_dirs(layout.data()));
+  PS_ASSIGN(auto lock, DataDirLock::acquire(layout.data()));
+  PS_ASSIGN(Admission admission, admit(layout, options.join));
+  std::optional<SigningKey> device = std::move(options.device);
+  options.device.reset();
+  if (!device) {
+    PS_ASSIGN(device, Identity::load_or_create_device(layout.data()));
+  }
+  std::unique_ptr<Node> node(new Node(std::move(options), std::move(lock)));
+  node->join_ = std::move(admission.join);
+  node->credentials_ = make_credentials(std::move(*device), std::move(admission.network_secret));
+  PS_ASSIGN(node->store_, LmdbStore::open(node->layout().store()));
+  PS_ASSIGN(node->ring_store_, node->store_->with_heads_db(DataDirLayout::kRingHeadsDb));
+  return node;
+}
+
+Result<std::unique_ptr<Node>> Node::start(NodeOptions options) {
+  PS_ASSIGN(auto node, open(std::move(options)));
+  PS_TRY(node->start());
+  return node;
+}
+
+Status Node::start(std::function<std::unique_ptr<Transport>(Transport& inner)> wrap_transport) {
+  if (dht_) return fail(Errc::invalid, "the node on " + layout().data() + " is started already");
+  DhtClientOptions o;
+  o.listen = options_.listen;
+  o.join = join_;
+  o.join_timeout_ms = options_.join_timeout_ms;
+  o.credentials = credentials_;
+  o.wrap_transport = std::move(wrap_transport);
+  PS_ASSIGN(dht_, DhtClient::start(*ring_store_, std::move(o)));
+  PS_TRY(write_node_address(layout(), dht_->address()));
+  address_written_ = true;
+  return {};
+}
+
+void Node::leave(const std::string& log_prefix) {
+  if (Status st = dht_->leave(std::chrono::seconds(60)); !st)
+    log::warn(log_prefix + "leaving the ring: " + st.error().message() +
+              "; the other nodes will repair");
+  remove_node_address(layout());
+  address_written_ = false;
+}
+
+Node::~Node() {
+  if (address_written_) remove_node_address(layout());
+}
+
+}  // namespace peerstore::host

@@ -1,0 +1,76 @@
+// Node: this computer's DHT node on a data directory, and the one start and stop sequence that
+// every binary running a node goes through. Create, start, leave and destroy on one thread;
+// dht() is thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "dht/dht_client.h"
+#include "host/data_dir_layout.h"
+#include "keys/signing_key.h"
+#include "store/data_dir_lock.h"
+#include "store/lmdb_store.h"
+
+namespace peerstore::host {
+
+struct NodeOptions {
+  DataDirLayout layout;
+  std::string listen = "127.0.0.1:0";  // port 0: any free port
+  std::string join;                    // --join as given: empty, an invite token, or HOST:PORT
+  // The device key this node proves; none: DATA/device.key, loaded or created.
+  std::optional<SigningKey> device;
+  int64_t join_timeout_ms = 10000;
+};
+
+// open(): directories, the data directory's lock, admission (--join), the device key, LMDB at
+// DATA/store and its ring heads db. start(): the DhtClient (its loop thread) creates or joins the
+// ring, then DATA/node.addr is written. leave(): the graceful way out (keys handed over);
+// destroying the node without it looks like a crash to the ring.
+class Node {
+ public:
+  // Everything that starts no thread (so a process may still fork after it). Ignores SIGPIPE
+  // for the process first (common/process_signals.h).
+  static Result<std::unique_ptr<Node>> open(NodeOptions options);
+  // open(), then start().
+  static Result<std::unique_ptr<Node>> start(NodeOptions options);
+  // Starts the DHT node, creates or joins the ring, and writes DATA/node.addr. Once only.
+  // `wrap_transport`: tests only (the malicious node), see DhtClientOptions.
+  Status start(std::function<std::unique_ptr<Transport>(Transport& inner)> wrap_transport = {});
+  // Hands this node's keys over and leaves the ring (up to 60 s); a failure is logged as a
+  // warning that starts with `log_prefix` (the other nodes repair), never returned. Then
+  // removes DATA/node.addr.
+  void leave(const std::string& log_prefix = {});
+  // Removes DATA/node.addr if this node wrote it; then stops the DHT node at once.
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const DataDirLayout& layout() const { return options_.layout; }
+  // The mount's local store (its own heads in the default heads db).
+  LmdbStore& store() { return *store_; }
+  // After start().
+  DhtClient& dht() { return *dht_; }
+  const std::string& address() const { return dht_->address(); }
+  // What the node proves in every handshake: its device key (its ring id is node_id_for that
+  // key) and the network secret.
+  const PeerCredentials& credentials() const { return *credentials_; }
+
+ private:
+  Node(NodeOptions options, DataDirLock lock)
+      : options_(std::move(options)), lock_(std::move(lock)) {}
+
+  NodeOptions options_;
+  // Destroyed in reverse: the DHT node, then the stores, then the lock.
+  DataDirLock lock_;
+  std::string join_;  // what admission resolved --join to
+  PeerCredentialsPtr credentials_;
+  std::unique_ptr<LmdbStore> store_, ring_store_;
+  std::unique_ptr<DhtClient> dht_;
+  bool address_written_ = false;
+};
+
+}  // namespace peerstore::host

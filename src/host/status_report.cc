@@ -1,0 +1,81 @@
+#include "host/status_report.h"
+
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace peerstore::host {
+namespace {
+
+// Addresses never hold control characters; what a peer sends anyway is dropped.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    if (uint8_t(c) >= 0x20) out += c;
+  return out;
+}
+
+std::string node_str(const NodeRef& n) {
+  return printable(n.id.hex() + "@" + n.addr);
+}
+
+void appendf(std::string& out, const char* format, ...) __attribute__((format(printf, 2, 3)));
+void appendf(std::string& out, const char* format, ...) {
+  va_list ap, again;
+  va_start(ap, format);
+  va_copy(again, ap);
+  int n = std::vsnprintf(nullptr, 0, format, ap);
+  va_end(ap);
+  if (n > 0) {
+    size_t at = out.size();
+    out.resize(at + size_t(n) + 1);
+    std::vsnprintf(out.data() + at, size_t(n) + 1, format, again);
+    out.resize(at + size_t(n));
+  }
+  va_end(again);
+}
+
+}  // namespace
+
+std::string status_json(const msg::NodeStatus& s) {
+  // Ordered: the fields come out in the order scripts have always seen.
+  nlohmann::ordered_json j;
+  j["id"] = s.self.id.hex();
+  j["address"] = printable(s.self.addr);
+  j["state"] = printable(s.state);
+  j["predecessor"] = s.predecessor ? nlohmann::ordered_json(node_str(*s.predecessor)) : nullptr;
+  j["successors"] = nlohmann::ordered_json::array();
+  for (auto& n : s.successors) j["successors"].push_back(node_str(n));
+  j["blocks"] = s.blocks;
+  j["head_sets"] = s.head_sets;
+  j["below_target"] = s.below_target;
+  j["pending_uploads"] = s.pending_uploads;
+  j["uptime_ms"] = s.uptime_ms;
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string status_text(const msg::NodeStatus& s) {
+  std::string out;
+  uint64_t secs = s.uptime_ms / 1000;
+  appendf(out, "node             %s\n", s.self.id.hex().c_str());
+  appendf(out, "address          %s (%s, up %" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s)\n",
+          s.self.addr.c_str(), s.state.c_str(), secs / 3600, secs / 60 % 60, secs % 60);
+  appendf(out, "predecessor      %s\n",
+          s.predecessor ? s.predecessor->str().c_str() : "(none yet)");
+  for (size_t i = 0; i < s.successors.size(); ++i)
+    appendf(out, "%s %s\n", i == 0 ? "successors      " : "                ",
+            s.successors[i].str().c_str());
+  appendf(out, "keys held        %" PRIu64 " blocks, %" PRIu64 " head sets\n", s.blocks,
+          s.head_sets);
+  // The ring's size as this node sees it: itself and its distinct successors.
+  bool small_ring = s.successors.size() + 1 < 3;
+  appendf(out, "below target     %" PRIu64 "%s\n", s.below_target,
+          !s.below_target ? ""
+          : small_ring    ? " (the ring has fewer nodes than copies of each key)"
+                          : " (repair is under way)");
+  appendf(out, "pending uploads  %" PRIu64 "\n", s.pending_uploads);
+  return out;
+}
+
+}  // namespace peerstore::host

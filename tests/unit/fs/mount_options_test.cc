@@ -1,0 +1,150 @@
+// MountOptions turns `-o` arguments into what the mount asks for. The contract: PeerStore's own
+// options (durability, cache_size) are taken out and checked; libfuse's known flags and valued
+// options pass through in order (default_permissions, always on, is swallowed); anything else,
+// and any malformed value, is Errc::invalid with one line that says what to do.
+#include "fs/mount_options.h"
+
+#include <doctest/doctest.h>
+
+#include "../common/must.h"
+
+namespace peerstore {
+namespace {
+
+using test::must;
+using Strings = std::vector<std::string>;
+
+constexpr uint64_t kKiB = 1024, kMiB = kKiB << 10, kGiB = kMiB << 10, kTiB = kGiB << 10;
+
+std::string refusal(const Strings& groups) {
+  auto r = MountOptions::parse(groups);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.code() == Errc::invalid);
+  CHECK(r.error().context.find('\n') == std::string::npos);
+  return r.error().context;
+}
+
+const std::string kDurability =
+    "-o durability takes 'local' (fsync waits for this disk) or 'replicated' (fsync waits for "
+    "the network's copies)";
+const std::string kCacheSize = "-o cache_size takes a size such as 512M or 8G";
+
+TEST_CASE("mount options: none gives the defaults") {
+  MountOptions o = must(MountOptions::parse({}));
+  CHECK_FALSE(o.replicated);
+  CHECK(o.cache_bytes == 4 * kGiB);
+  CHECK(o.fuse.empty());
+  CHECK(must(MountOptions::parse({""})).fuse.empty());
+  CHECK(must(MountOptions::parse({",,,"})).fuse.empty());
+}
+
+TEST_CASE("mount options: durability") {
+  CHECK(must(MountOptions::parse({"durability=replicated"})).replicated);
+  CHECK_FALSE(must(MountOptions::parse({"durability=local"})).replicated);
+  CHECK_FALSE(must(MountOptions::parse({"durability=replicated,durability=local"})).replicated);
+  CHECK(must(MountOptions::parse({"durability=local", "durability=replicated"})).replicated);
+  CHECK(must(MountOptions::parse({"durability=replicated"})).fuse.empty());  // not libfuse's
+  CHECK_FALSE(must(MountOptions::parse({"durability=replicated,durability=local,"})).replicated);
+  for (const char* bad : {"durability", "durability=", "durability=Local", "durability=sync",
+                          "durability==local", "durability=replicated "}) {
+    std::string item = bad;
+    CAPTURE(item);
+    CHECK(refusal({bad}) == kDurability);
+  }
+}
+
+TEST_CASE("mount options: cache_size in bytes and units") {
+  auto cache = [](const std::string& v) {
+    return must(MountOptions::parse({"cache_size=" + v})).cache_bytes;
+  };
+  CHECK(cache("0") == 0);
+  CHECK(cache("1048576") == kMiB);
+  CHECK(cache("512K") == 512 * kKiB);
+  CHECK(cache("512k") == 512 * kKiB);
+  CHECK(cache("512M") == 512 * kMiB);
+  CHECK(cache("8g") == 8 * kGiB);
+  CHECK(cache("2T") == 2 * kTiB);
+  CHECK(cache("16777215T") == 16777215 * kTiB);  // the largest whole number of TiB
+  CHECK(cache("18446744073709551615") == UINT64_MAX);
+  CHECK(must(MountOptions::parse({"cache_size=1G,cache_size=2G"})).cache_bytes == 2 * kGiB);
+  CHECK(must(MountOptions::parse({"cache_size=1G"})).fuse.empty());
+}
+
+TEST_CASE("mount options: malformed cache_size") {
+  for (const char* bad :
+       {"cache_size", "cache_size=", "cache_size=M", "cache_size=12X", "cache_size=12MB",
+        "cache_size=12 M", "cache_size= 12M", "cache_size=-1", "cache_size=+5M", "cache_size=1.5G",
+        "cache_size=0x10", "cache_size=16777216T", "cache_size=99999999999T",
+        "cache_size=18446744073709551616", "cache_size=99999999999999999999999",
+        "cache_size=17592186044416M"}) {
+    std::string item = bad;
+    CAPTURE(item);
+    CHECK(refusal({bad}) == kCacheSize);
+  }
+}
+
+TEST_CASE("parse_size") {
+  CHECK(parse_size("1") == 1u);
+  CHECK(parse_size("1K") == kKiB);
+  CHECK(parse_size("4T") == 4 * kTiB);
+  CHECK(parse_size("18014398509481983K") == 18014398509481983 * kKiB);
+  CHECK_FALSE(parse_size("18014398509481984K"));  // 2^64: wraps to 0 without the check
+  CHECK_FALSE(parse_size(""));
+  CHECK_FALSE(parse_size("K"));
+  CHECK_FALSE(parse_size("1KK"));
+  CHECK_FALSE(parse_size("1P"));
+  CHECK_FALSE(parse_size("-0"));
+}
+
+TEST_CASE("mount options: libfuse flags pass through in order") {
+  Strings flags = {"allow_other", "allow_root", "ro",     "rw",        "auto_unmount",
+                   "nosuid",      "suid",       "nodev",  "dev",       "noexec",
+                   "exec",        "async",      "sync",   "atime",     "noatime",
+                   "relatime",    "dirsync",    "blkdev", "nodiratime"};
+  for (auto& f : flags) {
+    CAPTURE(f);
+    CHECK(must(MountOptions::parse({f})).fuse == Strings{f});
+  }
+  MountOptions o = must(MountOptions::parse({"ro,allow_other", "noatime"}));
+  CHECK(o.fuse == Strings{"ro", "allow_other", "noatime"});
+}
+
+TEST_CASE("mount options: valued libfuse options pass through whole") {
+  MountOptions o = must(MountOptions::parse(
+      {"fsname=peerstore,subtype=peerstorefs,max_read=131072,blksize=4096,fsname=a=b"}));
+  CHECK(o.fuse == Strings{"fsname=peerstore", "subtype=peerstorefs", "max_read=131072",
+                          "blksize=4096", "fsname=a=b"});
+}
+
+TEST_CASE("mount options: default_permissions is always on and swallowed") {
+  CHECK(must(MountOptions::parse({"default_permissions"})).fuse.empty());
+  CHECK(must(MountOptions::parse({"ro,default_permissions,allow_other"})).fuse ==
+        Strings{"ro", "allow_other"});
+}
+
+TEST_CASE("mount options: empty items between commas are skipped") {
+  MountOptions o = must(MountOptions::parse({"ro,,allow_other", ",noatime,", "", ","}));
+  CHECK(o.fuse == Strings{"ro", "allow_other", "noatime"});
+}
+
+TEST_CASE("mount options: unknown options are refused by name") {
+  CHECK(refusal({"bogus"}) == "unknown mount option '-o bogus'; see 'peerstorefs --help'");
+  CHECK(refusal({"ro,bogus=1,allow_other"}) ==
+        "unknown mount option '-o bogus=1'; see 'peerstorefs --help'");
+  // A flag with a value, a valued option without one, and a near miss are all unknown.
+  CHECK(refusal({"ro=1"}) == "unknown mount option '-o ro=1'; see 'peerstorefs --help'");
+  CHECK(refusal({"fsname"}) == "unknown mount option '-o fsname'; see 'peerstorefs --help'");
+  CHECK(refusal({"allow-other"}) ==
+        "unknown mount option '-o allow-other'; see 'peerstorefs --help'");
+  CHECK(refusal({"=x"}) == "unknown mount option '-o =x'; see 'peerstorefs --help'");
+  CHECK(refusal({"RO"}) == "unknown mount option '-o RO'; see 'peerstorefs --help'");
+}
+
+TEST_CASE("mount options: the first bad item decides the message") {
+  CHECK(refusal({"cache_size=1X,bogus"}) == kCacheSize);
+  CHECK(refusal({"ro", "bogus,durability=x"}) ==
+        "unknown mount option '-o bogus'; see 'peerstorefs --help'");
+}
+
+}  // namespace
+}  // namespace peerstore

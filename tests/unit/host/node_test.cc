@@ -1,0 +1,74 @@
+// Node runs the start and stop sequence on a data directory. The contract: a started node
+// listens and has written its address to DATA/node.addr; a second node on the same DATA is
+// refused (the lock) while the first runs; leaving or dropping the node removes the address.
+#include "host/node.h"
+
+#include <doctest/doctest.h>
+
+#include "../common/must.h"
+#include "../common/temp_dir.h"
+#include "dht/node_ref.h"
+#include "host/node_address.h"
+#include "keys/network_secret.h"
+
+namespace peerstore::host {
+namespace {
+
+using test::must;
+
+NodeOptions options_for(const std::string& data) {
+  NodeOptions o;
+  o.layout = DataDirLayout(data + "/data", data + "/config");
+  return o;
+}
+
+TEST_CASE("node: start writes node.addr, leave removes it") {
+  test::TempDir dir;
+  auto node = must(Node::start(options_for(dir.path())));
+  const DataDirLayout& l = node->layout();
+  CHECK(node->address().starts_with("127.0.0.1:"));
+  CHECK(must(read_node_address(l)) == node->address());
+  CHECK(must(load_network_secret(l.data())) == node->credentials().network_secret);
+  // The device key is DATA's, so the ring id survives restarts.
+  Id256 id = node_id_for(node->credentials().device.public_key());
+  CHECK(node->dht().status().self.id == id);
+
+  auto second = Node::open(options_for(dir.path()));
+  CHECK(second.code() == Errc::busy);
+
+  node->leave();
+  CHECK(read_node_address(l).code() == Errc::not_found);
+  node.reset();
+  auto again = must(Node::start(options_for(dir.path())));
+  CHECK(node_id_for(again->credentials().device.public_key()) == id);
+}
+
+TEST_CASE("node: dropped without leaving, it still removes node.addr") {
+  test::TempDir dir;
+  auto node = must(Node::start(options_for(dir.path())));
+  DataDirLayout l = node->layout();
+  CHECK(read_node_address(l).ok());
+  node.reset();
+  CHECK(read_node_address(l).code() == Errc::not_found);
+}
+
+TEST_CASE("node: open starts nothing and writes no address") {
+  test::TempDir dir;
+  auto node = must(Node::open(options_for(dir.path())));
+  CHECK(read_node_address(node->layout()).code() == Errc::not_found);
+  REQUIRE(node->start().ok());
+  CHECK(must(read_node_address(node->layout())) == node->address());
+  CHECK(node->start().code() == Errc::invalid);  // once only
+}
+
+TEST_CASE("node: --join HOST:PORT without a network secret fails before anything starts") {
+  test::TempDir dir;
+  NodeOptions o = options_for(dir.path());
+  o.join = "127.0.0.1:1";
+  auto r = Node::start(std::move(o));
+  CHECK(r.code() == Errc::not_found);
+  CHECK(r.error().context.find("peerstore invite") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace peerstore::host

@@ -1,0 +1,106 @@
+// The forms `peerstore status` prints. The contract: the JSON is one line that a JSON parser
+// reads back to the same values under the field names scripts use (and in their order), whatever
+// bytes a peer put in its addresses; the text form shows every field.
+#include "host/status_report.h"
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace peerstore::host {
+namespace {
+
+NodeRef node(uint8_t fill, std::string addr) {
+  NodeRef n;
+  n.id.b.fill(fill);
+  n.addr = std::move(addr);
+  return n;
+}
+
+msg::NodeStatus sample() {
+  msg::NodeStatus s;
+  s.self = node(0x11, "127.0.0.1:4000");
+  s.state = "member";
+  s.predecessor = node(0x22, "127.0.0.1:4001");
+  s.successors = {node(0x33, "127.0.0.1:4002"), node(0x44, "10.0.0.1:4003")};
+  s.blocks = 12;
+  s.head_sets = 3;
+  s.below_target = 2;
+  s.pending_uploads = 7;
+  s.uptime_ms = 3723'000;
+  return s;
+}
+
+TEST_CASE("status json: parses back to the same values, fields in order") {
+  msg::NodeStatus s = sample();
+  std::string text = status_json(s);
+  CHECK(text.find('\n') == std::string::npos);
+  auto j = nlohmann::ordered_json::parse(text);
+  std::vector<std::string> keys;
+  for (auto& [k, v] : j.items()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"id", "address", "state", "predecessor", "successors",
+                                         "blocks", "head_sets", "below_target", "pending_uploads",
+                                         "uptime_ms"});
+  CHECK(j["id"] == s.self.id.hex());
+  CHECK(j["address"] == "127.0.0.1:4000");
+  CHECK(j["state"] == "member");
+  CHECK(j["predecessor"] == s.predecessor->id.hex() + "@127.0.0.1:4001");
+  REQUIRE(j["successors"].size() == 2);
+  CHECK(j["successors"][0] == s.successors[0].id.hex() + "@127.0.0.1:4002");
+  CHECK(j["successors"][1] == s.successors[1].id.hex() + "@10.0.0.1:4003");
+  CHECK(j["blocks"] == 12);
+  CHECK(j["head_sets"] == 3);
+  CHECK(j["below_target"] == 2);
+  CHECK(j["pending_uploads"] == 7);
+  CHECK(j["uptime_ms"] == 3723'000);
+}
+
+TEST_CASE("status json: no predecessor is null, no successors an empty list") {
+  msg::NodeStatus s = sample();
+  s.predecessor.reset();
+  s.successors.clear();
+  s.blocks = UINT64_MAX;
+  auto j = nlohmann::json::parse(status_json(s));
+  CHECK(j["predecessor"].is_null());
+  CHECK(j["successors"].is_array());
+  CHECK(j["successors"].empty());
+  CHECK(j["blocks"].get<uint64_t>() == UINT64_MAX);
+}
+
+TEST_CASE("status json: whatever a peer puts in an address stays valid JSON") {
+  msg::NodeStatus s = sample();
+  s.self.addr = "a\"b\\c\x01\n\td";
+  s.state = "\x7f";
+  s.successors = {node(0x55, std::string("x\xff\xfe:1", 5))};
+  std::string text = status_json(s);
+  CHECK(text.find('\n') == std::string::npos);
+  auto j = nlohmann::json::parse(text);
+  CHECK(j["address"] == "a\"b\\cd");  // control characters dropped, quotes kept
+  CHECK(j["state"] == "\x7f");
+  CHECK(j["successors"][0].get<std::string>().starts_with(s.successors[0].id.hex() + "@x"));
+}
+
+TEST_CASE("status text: every field, one per line") {
+  std::string t = status_text(sample());
+  CHECK(t.find("node             " + sample().self.id.hex() + "\n") != std::string::npos);
+  CHECK(t.find("address          127.0.0.1:4000 (member, up 1h02m03s)\n") != std::string::npos);
+  CHECK(t.find("predecessor      " + sample().predecessor->str() + "\n") != std::string::npos);
+  CHECK(t.find("successors       " + sample().successors[0].str() + "\n") != std::string::npos);
+  CHECK(t.find("                 " + sample().successors[1].str() + "\n") != std::string::npos);
+  CHECK(t.find("keys held        12 blocks, 3 head sets\n") != std::string::npos);
+  CHECK(t.find("below target     2 (repair is under way)\n") != std::string::npos);
+  CHECK(t.find("pending uploads  7\n") != std::string::npos);
+
+  msg::NodeStatus lone = sample();
+  lone.predecessor.reset();
+  lone.successors.resize(1);
+  std::string l = status_text(lone);
+  CHECK(l.find("predecessor      (none yet)\n") != std::string::npos);
+  CHECK(l.find("below target     2 (the ring has fewer nodes than copies of each key)\n") !=
+        std::string::npos);
+  lone.below_target = 0;
+  CHECK(status_text(lone).find("below target     0\n") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace peerstore::host
