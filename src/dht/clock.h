@@ -1,6 +1,6 @@
 // Clock: the Chord node's only source of time: monotonic milliseconds and one-shot timers.
-// Production uses libuv timers; tests use SimClock (virtual time). Loop thread only: timers
-// fire on the loop thread, never synchronously inside schedule().
+// Production uses libuv timers; tests use SimClock (virtual time, tests/support/). Loop thread
+// only: timers fire on the loop thread, never synchronously inside schedule().
 #pragma once
 
 #include <cstdint>

@@ -4,8 +4,9 @@
 // addresses nodes announce ("127.0.0.1:3000", or a simulator name); a receiver is told the
 // sender's listen address and, where the transport authenticates peers, the ring id the sender
 // proved in the handshake (the TCP transport; the simulator proves nothing). Production uses
-// libuv TCP with FrameCodec; tests use SimTransport. Loop thread only: send() and the receiver
-// run on the node's loop thread, and send() never calls the receiver synchronously.
+// libuv TCP with FrameCodec; tests use SimTransport (tests/support/). Loop thread only: send()
+// and the receiver run on the node's loop thread, and send() never calls the receiver
+// synchronously.
 #pragma once
 
 #include <functional>

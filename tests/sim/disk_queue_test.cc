@@ -4,8 +4,8 @@
 
 #include <mutex>
 
-#include "dht/inline_disk_queue.h"
 #include "dht/thread_disk_queue.h"
+#include "support/inline_disk_queue.h"
 #include "test_data.h"
 #include "test_disks.h"
 

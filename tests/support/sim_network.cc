@@ -1,4 +1,4 @@
-#include "dht/sim_network.h"
+#include "support/sim_network.h"
 
 #include <cassert>
 

@@ -1,8 +1,9 @@
-// SimNetwork: a deterministic simulated network and event loop that runs thousands of real
-// Chord nodes in one process: virtual time, one seeded PRNG, per-message latency, loss,
-// partitions, crashes and a tamper hook. Every timer and message delivery is an event ordered by
-// (time, sequence), so a seed replays exactly. Nodes reach it through SimTransport and SimClock
-// endpoints. Single-threaded: everything runs on the thread that calls run_*().
+// SimNetwork: tests only (the sim_support library in tests/support/, never in the product). A
+// deterministic simulated network and event loop that runs thousands of real Chord nodes in one
+// process: virtual time, one seeded PRNG, per-message latency, loss, partitions, crashes and a
+// tamper hook. Every timer and message delivery is an event ordered by (time, sequence), so a
+// seed replays exactly. Nodes reach it through SimTransport and SimClock endpoints.
+// Single-threaded: everything runs on the thread that calls run_*().
 #pragma once
 
 #include <cstdint>
