@@ -42,6 +42,8 @@ class DiskQueue {
   // Runs a function on the loop thread later (a LoopThread's post, a zero-delay timer).
   using Post = std::function<void(std::function<void()>)>;
 
+  // Commits every batch it accepted before it returns; their `done`s are posted as usual (a loop
+  // that stops first drops them).
   virtual ~DiskQueue() = default;
   // Commits the batch as one LocalStore::write, after every batch written before it. `done` gets
   // the result on the loop thread, never inside write().
