@@ -1,9 +1,13 @@
-// FakeRemoteStore: an in-memory RemoteStore for the tiered store's tests. Answers from its own
-// thread after a short delay (as the DHT's loop thread would), can be switched offline (every
-// call fails with Errc::unavailable), counts calls, and records the order of puts so tests can
-// check that heads never arrive before their blocks. Thread-safe.
+// FakeRemoteStore: an in-memory RemoteStore for the tiered store's tests (unit/store) and the
+// RemoteStore conformance suite (integration/). Answers from its own thread after a short delay
+// (as the DHT's loop thread would), can be switched offline (every call fails with
+// Errc::unavailable), counts calls, and records the order of puts so tests can check that heads
+// never arrive before their blocks. Unlike the DHT it does not decode heads: it keeps every
+// distinct head it is given, where the DHT drops those that another head dominates, and it takes
+// a block's id on trust. Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -69,8 +73,9 @@ class FakeRemoteStore final : public RemoteStore {
       if (offline) return done(fail(Errc::unavailable, "offline"));
       std::lock_guard lk(data_m_);
       blocks_at_head_put_.push_back(blocks_.size());
-      auto& set = heads_[volume];
-      for (auto& h : heads) set.push_back(std::move(h));
+      auto& set = heads_[volume];  // a set: a head put twice is kept once
+      for (auto& h : heads)
+        if (std::find(set.begin(), set.end(), h) == set.end()) set.push_back(std::move(h));
       done({});
     });
   }
