@@ -14,6 +14,7 @@
 #include "store/memory_store.h"
 #include "support/inline_disk_queue.h"
 #include "test_data.h"
+#include "test_disks.h"
 
 namespace peerstore {
 namespace {
@@ -60,50 +61,6 @@ class TestLoop {
   std::vector<std::function<void()>> posted_;  // guarded by mu_
 };
 
-// A MemoryStore that notes the order and thread of its writes, refuses a batch holding the
-// poisoned block, and can be slowed down. Thread-safe.
-class WatchedStore final : public LocalStore {
- public:
-  std::atomic<int> delay_ms{0};
-  std::optional<BlockId> poison;  // set before the queue starts
-
-  Result<Bytes> get(const BlockId& id) override { return mem_.get(id); }
-  Result<bool> contains(const BlockId& id) override { return mem_.contains(id); }
-  Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override {
-    return mem_.for_each_id(fn);
-  }
-  Result<std::vector<Bytes>> heads(const VolumeId& volume) override { return mem_.heads(volume); }
-  Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override {
-    return mem_.for_each_volume(fn);
-  }
-  Status write(const WriteBatch& batch) override {
-    if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    std::lock_guard lock(mu_);
-    writers_.push_back(std::this_thread::get_id());
-    for (auto& b : batch.blocks) {
-      if (poison && b.id == *poison) return fail(Errc::io, "the test's disk refuses this batch");
-    }
-    for (auto& b : batch.blocks) order_.push_back(b.id);
-    return mem_.write(batch);
-  }
-  Result<StoreStats> stats() override { return mem_.stats(); }
-
-  std::vector<BlockId> order() {
-    std::lock_guard lock(mu_);
-    return order_;
-  }
-  std::vector<std::thread::id> writers() {
-    std::lock_guard lock(mu_);
-    return writers_;
-  }
-
- private:
-  MemoryStore mem_;
-  std::mutex mu_;
-  std::vector<BlockId> order_;            // guarded by mu_
-  std::vector<std::thread::id> writers_;  // guarded by mu_
-};
-
 struct ThreadQueue {
   static std::unique_ptr<DiskQueue> make(LocalStore& store, DiskQueue::Post post) {
     return std::make_unique<ThreadDiskQueue>(store, std::move(post));
@@ -130,11 +87,18 @@ std::vector<sim::TestBlock> blocks(size_t n, uint64_t seed) {
 
 #define DISK_QUEUES ThreadQueue, InlineQueue
 
+// A queue of kind Q on a FlakyStore, posting to a TestLoop.
+template <class Q>
+struct QueueRig {
+  sim::FlakyStore store;
+  TestLoop loop;
+  std::unique_ptr<DiskQueue> q = Q::make(store, loop.post());
+};
+
 TEST_CASE_TEMPLATE("disk queue: a batch commits whole; done runs on the loop, never inside write()",
                    Q, DISK_QUEUES) {
-  WatchedStore store;
-  TestLoop loop;
-  auto q = Q::make(store, loop.post());
+  QueueRig<Q> rig;
+  auto& [store, loop, q] = rig;
   auto b = blocks(2, 1);
   auto volume = sim::make_volume(7);
   VolumeId vid = volume.id();
@@ -162,9 +126,8 @@ TEST_CASE_TEMPLATE("disk queue: a batch commits whole; done runs on the loop, ne
 }
 
 TEST_CASE_TEMPLATE("disk queue: batches commit and report in the order written", Q, DISK_QUEUES) {
-  WatchedStore store;
-  TestLoop loop;
-  auto q = Q::make(store, loop.post());
+  QueueRig<Q> rig;
+  auto& [store, loop, q] = rig;
   auto b = blocks(50, 2);
   auto volume = sim::make_volume(8);
   VolumeId vid = volume.id();
@@ -193,11 +156,10 @@ TEST_CASE_TEMPLATE("disk queue: batches commit and report in the order written",
 
 TEST_CASE_TEMPLATE("disk queue: a failed batch reports the store's error; the rest commit", Q,
                    DISK_QUEUES) {
-  WatchedStore store;
-  TestLoop loop;
+  QueueRig<Q> rig;
+  auto& [store, loop, q] = rig;
   auto b = blocks(3, 3);
-  store.poison = b[1].id;
-  auto q = Q::make(store, loop.post());
+  store.poison = b[1].id;  // before the first write
   std::vector<std::optional<Status>> done(3);
   for (size_t i = 0; i < 3; ++i) q->write(one_block(b[i]), [&, i](Status st) { done[i] = st; });
   REQUIRE(loop.run_until([&] { return done[0] && done[1] && done[2]; }));
@@ -211,9 +173,8 @@ TEST_CASE_TEMPLATE("disk queue: a failed batch reports the store's error; the re
 
 TEST_CASE_TEMPLATE("disk queue: post runs on the loop in order, never inside post()", Q,
                    DISK_QUEUES) {
-  WatchedStore store;
-  TestLoop loop;
-  auto q = Q::make(store, loop.post());
+  QueueRig<Q> rig;
+  auto& [store, loop, q] = rig;
   std::vector<int> ran;
   for (int i = 0; i < 10; ++i) {
     q->post([&, i] {
@@ -227,9 +188,8 @@ TEST_CASE_TEMPLATE("disk queue: post runs on the loop in order, never inside pos
 }
 
 TEST_CASE_TEMPLATE("disk queue: a completion may write again", Q, DISK_QUEUES) {
-  WatchedStore store;
-  TestLoop loop;
-  auto q = Q::make(store, loop.post());
+  QueueRig<Q> rig;
+  auto& [store, loop, q] = rig;
   auto b = blocks(5, 4);
   size_t next = 0, done = 0;
   std::function<void(Status)> chain = [&](Status st) {
@@ -244,7 +204,7 @@ TEST_CASE_TEMPLATE("disk queue: a completion may write again", Q, DISK_QUEUES) {
 
 TEST_CASE_TEMPLATE("disk queue: destroying it commits every batch it accepted, in order", Q,
                    DISK_QUEUES) {
-  WatchedStore store;
+  sim::FlakyStore store;
   store.delay_ms = 1;  // so that batches are still queued when the queue goes
   TestLoop loop;
   auto b = blocks(30, 5);
@@ -269,7 +229,7 @@ TEST_CASE_TEMPLATE("disk queue: destroying it commits every batch it accepted, i
 // Not part of the contract: when and on which thread the write runs. Production keeps the loop
 // thread off the disk; the simulator writes at once, so that runs stay deterministic.
 TEST_CASE("inline disk queue: writes at once, on the calling thread") {
-  WatchedStore store;
+  sim::FlakyStore store;
   TestLoop loop;
   InlineDiskQueue q(store, loop.post());
   auto b = blocks(1, 7);
@@ -283,7 +243,7 @@ TEST_CASE("inline disk queue: writes at once, on the calling thread") {
 }
 
 TEST_CASE("thread disk queue: writes run on its worker, never on the loop thread") {
-  WatchedStore store;
+  sim::FlakyStore store;
   TestLoop loop;
   auto b = blocks(10, 6);
   size_t done = 0;
