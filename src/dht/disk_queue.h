@@ -1,6 +1,7 @@
 // DiskQueue: where a node's LocalStore writes go so that the loop thread never waits for the disk
 // (DESIGN §7). A DiskBatch owns the bytes it writes, so it can wait in a queue and cross to a
 // worker thread. Loop thread only; completions run on the loop thread, never inside the call.
+// Conformance suite: tests/sim/disk_queue_conformance_test.cc.
 #pragma once
 
 #include <functional>
