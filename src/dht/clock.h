@@ -1,6 +1,7 @@
 // Clock: the Chord node's only source of time: monotonic milliseconds and one-shot timers.
-// Production uses libuv timers; tests use SimClock (virtual time). Loop thread only: timers
-// fire on the loop thread, never synchronously inside schedule().
+// Production uses libuv timers; tests use SimClock (virtual time, tests/support/). Loop thread
+// only: timers fire on the loop thread, never synchronously inside schedule(). Conformance suite:
+// tests/integration/clock_conformance_test.cc.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 // DiskQueue: where a node's LocalStore writes go so that the loop thread never waits for the disk
 // (DESIGN §7). A DiskBatch owns the bytes it writes, so it can wait in a queue and cross to a
 // worker thread. Loop thread only; completions run on the loop thread, never inside the call.
+// Conformance suite: tests/sim/disk_queue_conformance_test.cc.
 #pragma once
 
 #include <functional>
@@ -42,6 +43,8 @@ class DiskQueue {
   // Runs a function on the loop thread later (a LoopThread's post, a zero-delay timer).
   using Post = std::function<void(std::function<void()>)>;
 
+  // Commits every batch it accepted before it returns; their `done`s are posted as usual (a loop
+  // that stops first drops them).
   virtual ~DiskQueue() = default;
   // Commits the batch as one LocalStore::write, after every batch written before it. `done` gets
   // the result on the loop thread, never inside write().

@@ -1,10 +1,13 @@
 // Transport: how a Chord node exchanges messages with other nodes. It sends whole encoded
 // messages to an address and hands received ones to one receiver callback, best effort: a
-// message may be lost, and the caller's timeouts deal with it. Addresses are the listen
-// addresses nodes announce ("127.0.0.1:3000", or a simulator name); a receiver is told the
-// sender's listen address and, where the transport authenticates peers, the ring id the sender
-// proved in the handshake (the TCP transport; the simulator proves nothing). Production uses
-// libuv TCP with FrameCodec; tests use SimTransport. Loop thread only: send() and the receiver
+// message may be lost, and the caller's timeouts deal with it; the messages of one sender to one
+// address that do arrive, arrive in the order sent. Addresses are the listen addresses nodes
+// announce ("127.0.0.1:3000", or a simulator name); a receiver is told the sender's listen
+// address (where answers go) and, where the transport authenticates peers, the ring id the
+// sender proved in the handshake (the TCP transport; the simulator proves nothing). Once a
+// transport is gone (the TCP one closed), messages to its address are dropped. Production uses
+// libuv TCP with FrameCodec; tests use SimTransport (tests/support/); conformance suite:
+// tests/integration/transport_conformance_test.cc. Loop thread only: send() and the receiver
 // run on the node's loop thread, and send() never calls the receiver synchronously.
 #pragma once
 

@@ -1,5 +1,11 @@
 // LocalStore: a BlockStore and HeadStore on one machine that can write blocks and heads in one
-// atomic, durable transaction (a commit). Implementations are thread-safe.
+// atomic, durable transaction (a commit). Implementations are thread-safe. One of them has the
+// network behind it (TieredStore) and reads through to it: get() of a block it lacks (never
+// stored, or erased) may fetch it from the network, and heads() is the set written last together
+// with the heads the network holds for the volume (the network keeps a head until a newer one
+// dominates it), each once and in no particular order. Its writes, contains(), for_each_id(),
+// for_each_volume() and stats() are local, like every other LocalStore's. Conformance suite:
+// tests/unit/store/local_store_conformance_test.cc.
 #pragma once
 
 #include <optional>

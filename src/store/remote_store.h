@@ -2,7 +2,8 @@
 // DHT in production, a fake in tests). Asynchronous: every call returns at once and its
 // callback runs exactly once, later, on a thread of the implementation and never inside the
 // call; callbacks must be quick and must not block. Implementations enforce a timeout on every
-// call, so a callback always comes. Thread-safe.
+// call, so a callback always comes. Thread-safe. Conformance suite:
+// tests/integration/remote_store_conformance_test.cc.
 #pragma once
 
 #include <functional>

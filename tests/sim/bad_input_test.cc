@@ -5,9 +5,9 @@
 // data stay intact.
 #include <doctest/doctest.h>
 
-#include "dht/sim_clock.h"
-#include "dht/sim_transport.h"
 #include "scenario.h"
+#include "support/sim_clock.h"
+#include "support/sim_transport.h"
 
 namespace peerstore::sim {
 namespace {

@@ -5,9 +5,9 @@
 // one that cannot get there in bounded time says so.
 #include <doctest/doctest.h>
 
-#include "dht/sim_clock.h"
-#include "dht/sim_transport.h"
 #include "scenario.h"
+#include "support/sim_clock.h"
+#include "support/sim_transport.h"
 #include "test_data.h"
 
 namespace peerstore::sim {

@@ -6,9 +6,9 @@
 
 #include <doctest/doctest.h>
 
-#include "dht/sim_clock.h"
-#include "dht/sim_transport.h"
 #include "sim_seed.h"
+#include "support/sim_clock.h"
+#include "support/sim_transport.h"
 
 namespace peerstore {
 namespace {

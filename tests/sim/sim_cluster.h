@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "dht/chord_node.h"
-#include "dht/inline_disk_queue.h"
-#include "dht/sim_clock.h"
-#include "dht/sim_network.h"
-#include "dht/sim_transport.h"
 #include "sim_seed.h"
 #include "store/memory_store.h"
+#include "support/inline_disk_queue.h"
+#include "support/sim_clock.h"
+#include "support/sim_network.h"
+#include "support/sim_transport.h"
 
 namespace peerstore::sim {
 

@@ -3,9 +3,9 @@
 // keys a crashed replica held until repair has re-created them, and 0 once repair is done.
 #include <doctest/doctest.h>
 
-#include "dht/sim_clock.h"
-#include "dht/sim_transport.h"
 #include "scenario.h"
+#include "support/sim_clock.h"
+#include "support/sim_transport.h"
 
 namespace peerstore::sim {
 namespace {

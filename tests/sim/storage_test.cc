@@ -6,9 +6,9 @@
 // verify; head sets keep the heads no other head dominates.
 #include <doctest/doctest.h>
 
-#include "dht/sim_clock.h"
-#include "dht/sim_transport.h"
 #include "scenario.h"
+#include "support/sim_clock.h"
+#include "support/sim_transport.h"
 
 namespace peerstore::sim {
 namespace {

@@ -1,11 +1,15 @@
-// Disks for the storage tests: FlakyStore, a MemoryStore whose writes can be made to fail and
-// that notes the thread each write ran on; and SteppedDiskQueue, a DiskQueue the test steps by
+// Disks for the storage tests: FlakyStore, a MemoryStore whose writes can be made to fail (all,
+// or those holding one block) or slow, and that notes the thread each write ran on and the order
+// blocks were written in; and SteppedDiskQueue, a DiskQueue the test steps by
 // hand (batches wait for commit(), posted answers for run_posted()). FlakyStore is thread-safe;
 // SteppedDiskQueue is single-threaded.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <deque>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "dht/disk_queue.h"
@@ -16,7 +20,8 @@ namespace peerstore::sim {
 class FlakyStore final : public LocalStore {
  public:
   std::atomic<bool> fail_writes{false};
-  std::atomic<std::thread::id> last_writer{};
+  std::atomic<int> delay_ms{0};
+  std::optional<BlockId> poison;  // a batch holding it fails; set before writes start
 
   Result<Bytes> get(const BlockId& id) override { return mem_.get(id); }
   Result<bool> contains(const BlockId& id) override { return mem_.contains(id); }
@@ -28,14 +33,32 @@ class FlakyStore final : public LocalStore {
     return mem_.for_each_volume(fn);
   }
   Status write(const WriteBatch& batch) override {
-    last_writer = std::this_thread::get_id();
+    if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    std::lock_guard lock(mu_);
+    writers_.push_back(std::this_thread::get_id());
     if (fail_writes) return fail(Errc::io, "the test's disk refuses writes");
+    for (auto& b : batch.blocks)
+      if (poison && b.id == *poison) return fail(Errc::io, "the test's disk refuses this batch");
+    for (auto& b : batch.blocks) order_.push_back(b.id);
     return mem_.write(batch);
   }
   Result<StoreStats> stats() override { return mem_.stats(); }
 
+  // The blocks written, in order, and the thread of every write() call.
+  std::vector<BlockId> order() {
+    std::lock_guard lock(mu_);
+    return order_;
+  }
+  std::vector<std::thread::id> writers() {
+    std::lock_guard lock(mu_);
+    return writers_;
+  }
+
  private:
   MemoryStore mem_;
+  std::mutex mu_;
+  std::vector<BlockId> order_;            // guarded by mu_
+  std::vector<std::thread::id> writers_;  // guarded by mu_
 };
 
 class SteppedDiskQueue final : public DiskQueue {

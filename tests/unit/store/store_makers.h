@@ -1,16 +1,20 @@
 // Makers for the LocalStore conformance suite: each opens one implementation in a fresh
-// state and can reopen it (the in-memory store keeps its object; LMDB reopens its directory).
-// Not thread-safe.
+// state (LMDB ones can reopen their directory). kNetworkBehind marks a store with the network
+// behind it (TieredStore), whose reads may also return what the network holds; settle() waits
+// until such a store's writes have reached the network. Not thread-safe.
 #pragma once
 
 #include <doctest/doctest.h>
 #include <sodium.h>
 
+#include <chrono>
 #include <memory>
 
 #include "../common/temp_dir.h"
 #include "store/lmdb_store.h"
 #include "store/memory_store.h"
+#include "store/tiered_store.h"
+#include "support/fake_remote_store.h"
 
 namespace peerstore::test {
 
@@ -37,15 +41,19 @@ inline VolumeId volume_id(uint8_t fill) {
 }
 
 struct MemoryStoreMaker {
+  static constexpr bool kNetworkBehind = false;
   std::unique_ptr<MemoryStore> store = std::make_unique<MemoryStore>();
   LocalStore& get() { return *store; }
+  void settle() {}
 };
 
 struct LmdbStoreMaker {
+  static constexpr bool kNetworkBehind = false;
   TempDir dir;
   std::unique_ptr<LmdbStore> store;
   LmdbStoreMaker() { reopen(); }
   LocalStore& get() { return *store; }
+  void settle() {}
   void reopen() {
     store.reset();  // close first: one environment per directory per process
     auto s = LmdbStore::open(dir.file("db"));
@@ -57,10 +65,12 @@ struct LmdbStoreMaker {
 // A store that shares an environment and its blocks with another but has its own heads
 // database: it must behave as a LocalStore of its own.
 struct LmdbSiblingStoreMaker {
+  static constexpr bool kNetworkBehind = false;
   TempDir dir;
   std::unique_ptr<LmdbStore> base, store;
   LmdbSiblingStoreMaker() { reopen(); }
   LocalStore& get() { return *store; }
+  void settle() {}
   void reopen() {
     store.reset();
     base.reset();
@@ -73,8 +83,27 @@ struct LmdbSiblingStoreMaker {
   }
 };
 
+// A TieredStore over an LMDB store and the fake network, uploading as it would in a mount.
+struct TieredStoreMaker {
+  static constexpr bool kNetworkBehind = true;
+  LmdbStoreMaker local;
+  FakeRemoteStore remote;
+  std::unique_ptr<TieredStore> store;
+  TieredStoreMaker() {
+    remote.delay_ms = 0;
+    TieredStoreOptions o;
+    o.heads_timeout_ms = 2000;
+    o.upload.retry_ms = 20;
+    store = std::make_unique<TieredStore>(local.get(), remote, o);
+  }
+  ~TieredStoreMaker() { store.reset(); }  // before the fake network stops
+  LocalStore& get() { return *store; }
+  void settle() { REQUIRE(store->flush(std::chrono::seconds(10)).ok()); }
+};
+
 }  // namespace peerstore::test
 
+TYPE_TO_STRING(peerstore::test::TieredStoreMaker);
 TYPE_TO_STRING(peerstore::test::MemoryStoreMaker);
 TYPE_TO_STRING(peerstore::test::LmdbStoreMaker);
 TYPE_TO_STRING(peerstore::test::LmdbSiblingStoreMaker);

@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "../common/must.h"
-#include "fake_remote_store.h"
 #include "store_makers.h"
+#include "support/fake_remote_store.h"
 
 namespace peerstore {
 namespace {

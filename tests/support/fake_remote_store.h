@@ -1,9 +1,13 @@
-// FakeRemoteStore: an in-memory RemoteStore for the tiered store's tests. Answers from its own
-// thread after a short delay (as the DHT's loop thread would), can be switched offline (every
-// call fails with Errc::unavailable), counts calls, and records the order of puts so tests can
-// check that heads never arrive before their blocks. Thread-safe.
+// FakeRemoteStore: an in-memory RemoteStore for the tiered store's tests (unit/store) and the
+// RemoteStore conformance suite (integration/). Answers from its own thread after a short delay
+// (as the DHT's loop thread would), can be switched offline (every call fails with
+// Errc::unavailable), counts calls, and records the order of puts so tests can check that heads
+// never arrive before their blocks. Keeps a volume's heads as the DHT does (each once, none that
+// another dominates), but verifies nothing: it keeps heads that do not decode (the tiered store's
+// tests use plain strings) and takes a block's id on trust. Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include "keys/signed_head.h"
 #include "store/local_store.h"
 #include "store/remote_store.h"
 
@@ -70,7 +75,7 @@ class FakeRemoteStore final : public RemoteStore {
       std::lock_guard lk(data_m_);
       blocks_at_head_put_.push_back(blocks_.size());
       auto& set = heads_[volume];
-      for (auto& h : heads) set.push_back(std::move(h));
+      for (auto& h : heads) add_head(set, std::move(h));
       done({});
     });
   }
@@ -114,6 +119,29 @@ class FakeRemoteStore final : public RemoteStore {
   }
 
  private:
+  // a's version vector is at least b's for every device, and larger for one.
+  static bool dominates(const Head& a, const Head& b) {
+    for (auto& [device, n] : b.clock)
+      if (a.counter_of(device) < n) return false;
+    for (auto& [device, n] : a.clock)
+      if (n > b.counter_of(device)) return true;
+    return false;
+  }
+  static void add_head(std::vector<Bytes>& set, Bytes h) {
+    if (std::find(set.begin(), set.end(), h) != set.end()) return;
+    if (auto head = Head::decode(h); head.ok()) {
+      for (const Bytes& kept : set) {
+        auto k = Head::decode(kept);
+        if (k.ok() && dominates(*k, *head)) return;
+      }
+      std::erase_if(set, [&](const Bytes& kept) {
+        auto k = Head::decode(kept);
+        return k.ok() && dominates(*head, *k);
+      });
+    }
+    set.push_back(std::move(h));
+  }
+
   void later(std::function<void()> fn) {
     std::lock_guard lk(m_);
     queue_.emplace_back(std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms),

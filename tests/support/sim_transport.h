@@ -1,9 +1,10 @@
-// SimTransport: a Transport endpoint on a SimNetwork, with the same contract as the TCP one
-// (best effort, never delivers synchronously). Single-threaded, like the SimNetwork it uses.
+// SimTransport: tests only (the sim_support library). A Transport endpoint on a SimNetwork, with
+// the same contract as the TCP one (best effort, never delivers synchronously). Single-threaded,
+// like the SimNetwork it uses.
 #pragma once
 
-#include "dht/sim_network.h"
 #include "dht/transport.h"
+#include "support/sim_network.h"
 
 namespace peerstore {
 

@@ -1,5 +1,6 @@
-#include "dht/sim_network.h"
+#include "support/sim_network.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace peerstore {
@@ -76,7 +77,11 @@ void SimNetwork::send(int from_ep, const std::string& to, Bytes message) {
     return;
   }
   int64_t lat = std::uniform_int_distribution<int64_t>(lat_min_, lat_max_)(rng_);
-  schedule(lat, dst, [this, from_ep, dst, m = std::move(message)]() mutable {
+  // Like TCP, one pair's messages arrive in the order sent: none overtakes an earlier one (equal
+  // times keep the order of scheduling).
+  int64_t& last = last_arrival_[(uint64_t(uint32_t(from_ep)) << 32) | uint32_t(dst)];
+  last = std::max(now_ + lat, last);
+  schedule(last - now_, dst, [this, from_ep, dst, m = std::move(message)]() mutable {
     if (!reachable(from_ep, dst)) {  // partitioned while in flight
       ++stats_.blocked;
       return;

@@ -1,8 +1,9 @@
-// SimNetwork: a deterministic simulated network and event loop that runs thousands of real
-// Chord nodes in one process: virtual time, one seeded PRNG, per-message latency, loss,
-// partitions, crashes and a tamper hook. Every timer and message delivery is an event ordered by
-// (time, sequence), so a seed replays exactly. Nodes reach it through SimTransport and SimClock
-// endpoints. Single-threaded: everything runs on the thread that calls run_*().
+// SimNetwork: tests only (the sim_support library in tests/support/, never in the product). A
+// deterministic simulated network and event loop that runs thousands of real Chord nodes in one
+// process: virtual time, one seeded PRNG, per-message latency, loss, partitions, crashes and a
+// tamper hook. Every timer and message delivery is an event ordered by (time, sequence), so a
+// seed replays exactly. Nodes reach it through SimTransport and SimClock endpoints.
+// Single-threaded: everything runs on the thread that calls run_*().
 #pragma once
 
 #include <cstdint>
@@ -45,7 +46,8 @@ class SimNetwork {
   void run_for(int64_t ms) { run_until(now_ + ms); }
   size_t pending_events() const { return events_.size(); }
 
-  // Messages.
+  // Messages. Each takes a random latency, but one pair's messages arrive in the order sent, as
+  // on the TCP transport's one connection per pair (lost ones leave gaps).
   void send(int from_ep, const std::string& to, Bytes message);
   void set_latency(int64_t min_ms, int64_t max_ms) {
     lat_min_ = min_ms;
@@ -90,6 +92,7 @@ class SimNetwork {
   std::vector<Endpoint> eps_;
   std::unordered_map<std::string, int> by_addr_;
   int64_t lat_min_ = 5, lat_max_ = 50;
+  std::unordered_map<uint64_t, int64_t> last_arrival_;  // per (from, to) pair: FIFO delivery
   double loss_ = 0;
   Tamper tamper_;
   Stats stats_;

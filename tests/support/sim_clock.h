@@ -1,9 +1,10 @@
-// SimClock: a Clock on a SimNetwork's virtual time. Its timers belong to one endpoint, so they
-// stop firing when that endpoint crashes. Single-threaded, like the SimNetwork it uses.
+// SimClock: tests only (the sim_support library). A Clock on a SimNetwork's virtual time. Its
+// timers belong to one endpoint, so they stop firing when that endpoint crashes.
+// Single-threaded, like the SimNetwork it uses.
 #pragma once
 
 #include "dht/clock.h"
-#include "dht/sim_network.h"
+#include "support/sim_network.h"
 
 namespace peerstore {
 

@@ -1,6 +1,7 @@
-// InlineDiskQueue: the simulator's DiskQueue. It writes each batch at once on the calling thread
-// and reports through the Post it is given (a SimClock timer), so runs stay deterministic and
-// completions keep the DiskQueue contract (never synchronous). Single-threaded.
+// InlineDiskQueue: tests only (the sim_support library): the simulator's DiskQueue. It writes
+// each batch at once on the calling thread and reports through the Post it is given (a SimClock
+// timer), so runs stay deterministic and completions keep the DiskQueue contract (never
+// synchronous). Single-threaded.
 #pragma once
 
 #include "dht/disk_queue.h"
