@@ -19,7 +19,7 @@ Result<int> run(host::NodeOptions options) {
   log::info("peerstore-node: serving " + node->layout().data() + " on " + node->address());
   int sig = host::wait_for_stop_signal();
   log::info(std::string("peerstore-node: ") + strsignal(sig) + ", leaving the ring");
-  node->leave("peerstore-node: ");
+  PS_TRY(node->leave());
   return 0;
 }
 

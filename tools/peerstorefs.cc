@@ -37,7 +37,11 @@ Result<int> serve(host::MountConfig config, Identity identity, int report_fd) {
     }
     log::use_syslog("peerstorefs");
   }
-  PS_TRY(mounted->serve());
+  if (Status st = mounted->serve(); !st) {
+    // Detached, nobody reads the pipe any more: the system log is where it is said.
+    if (report_fd >= 0) log::error(user_message(st.error()));
+    return st.error();
+  }
   return 0;
 }
 

@@ -56,13 +56,19 @@ Status MountedNode::serve() {
   fs_.reset();  // the final commit
 
   // Everything committed goes to the network before this node leaves it.
-  if (Status st = tiered_->flush(std::chrono::seconds(60)); !st)
-    log::warn("not everything reached the network: " + st.error().message() + "; it stays in " +
-              node_->layout().data() + " and goes up at the next start");
+  Status flushed = tiered_->flush(std::chrono::seconds(60));
+  if (!flushed) {
+    std::string why = "not everything reached the network: " + flushed.error().message() +
+                      "; it stays in " + node_->layout().data() + " and goes up at the next start";
+    flushed = fail(flushed.code(), why);
+  }
   node_->dht().set_pending_uploads_source(nullptr);
-  node_->leave();
+  Status left = node_->leave();
   tiered_.reset();
-  return ran;
+  // Any of them makes the process exit non-zero: the data is safe locally, not yet on the ring.
+  if (!ran) return ran;
+  if (!flushed) return flushed;
+  return left;
 }
 
 }  // namespace peerstore::host

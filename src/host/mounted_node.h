@@ -34,9 +34,9 @@ class MountedNode {
   // The threads it starts (DHT loop, uploads, sealers) block the stop signals until serve()
   // runs, so that libfuse's handlers get them.
   static Result<std::unique_ptr<MountedNode>> start(MountConfig config, Identity identity);
-  // Serves until unmounted or signalled; then commits, uploads what is pending (warning about
-  // what did not go up), leaves the ring and removes DATA/node.addr. The session's error, if
-  // it had one.
+  // Serves until unmounted or signalled; then commits, uploads what is pending, leaves the ring
+  // and removes DATA/node.addr. The session's error if it had one, else why not everything went
+  // up (it stays in DATA for the next start) or why the leave could not place every key.
   Status serve();
   ~MountedNode() = default;
   MountedNode(const MountedNode&) = delete;

@@ -48,12 +48,16 @@ Status Node::start(std::function<std::unique_ptr<Transport>(Transport& inner)> w
   return {};
 }
 
-void Node::leave(const std::string& log_prefix) {
-  if (Status st = dht_->leave(std::chrono::seconds(60)); !st)
-    log::warn(log_prefix + "leaving the ring: " + st.error().message() +
-              "; the other nodes will repair");
+Status Node::leave() {
+  Status st = dht_->leave(std::chrono::seconds(60));
   remove_node_address(layout());
   address_written_ = false;
+  if (st) return {};
+  std::string why = "could not leave the ring cleanly: " + st.error().message() +
+                    "; every key stays in " + layout().data() +
+                    " (start the node again to finish the handoff; meanwhile the other nodes "
+                    "repair)";
+  return fail(st.code(), why);
 }
 
 Node::~Node() {

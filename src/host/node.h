@@ -40,10 +40,11 @@ class Node {
   // Starts the DHT node, creates or joins the ring, and writes DATA/node.addr. Once only.
   // `wrap_transport`: tests only (the malicious node), see DhtClientOptions.
   Status start(std::function<std::unique_ptr<Transport>(Transport& inner)> wrap_transport = {});
-  // Hands this node's keys over and leaves the ring (up to 60 s); a failure is logged as a
-  // warning that starts with `log_prefix` (the other nodes repair), never returned. Then
-  // removes DATA/node.addr.
-  void leave(const std::string& log_prefix = {});
+  // Brings this node's own writes to their full replica count, hands its keys over and leaves
+  // the ring (docs/dht.md, "Durability"), up to 60 s; then removes DATA/node.addr. A leave that
+  // could not place every key is an error that says the keys stay in DATA: the caller prints it
+  // and exits non-zero.
+  Status leave();
   // Removes DATA/node.addr if this node wrote it; then stops the DHT node at once.
   ~Node();
   Node(const Node&) = delete;

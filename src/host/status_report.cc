@@ -52,6 +52,7 @@ std::string status_json(const msg::NodeStatus& s) {
   j["below_target"] = s.below_target;
   j["pending_uploads"] = s.pending_uploads;
   j["uptime_ms"] = s.uptime_ms;
+  j["longest_short_ms"] = s.longest_short_ms;
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
@@ -75,6 +76,9 @@ std::string status_text(const msg::NodeStatus& s) {
           : small_ring    ? " (the ring has fewer nodes than copies of each key)"
                           : " (repair is under way)");
   appendf(out, "pending uploads  %" PRIu64 "\n", s.pending_uploads);
+  // How long the node's own writes stayed at their quorum, short of their full count.
+  appendf(out, "longest short    %" PRIu64 " ms (a write of this node below its copies)\n",
+          s.longest_short_ms);
   return out;
 }
 

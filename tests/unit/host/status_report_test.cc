@@ -28,6 +28,7 @@ msg::NodeStatus sample() {
   s.below_target = 2;
   s.pending_uploads = 7;
   s.uptime_ms = 3723'000;
+  s.longest_short_ms = 250;
   return s;
 }
 
@@ -40,7 +41,7 @@ TEST_CASE("status json: parses back to the same values, fields in order") {
   for (auto& [k, v] : j.items()) keys.push_back(k);
   CHECK(keys == std::vector<std::string>{"id", "address", "state", "predecessor", "successors",
                                          "blocks", "head_sets", "below_target", "pending_uploads",
-                                         "uptime_ms"});
+                                         "uptime_ms", "longest_short_ms"});
   CHECK(j["id"] == s.self.id.hex());
   CHECK(j["address"] == "127.0.0.1:4000");
   CHECK(j["state"] == "member");
@@ -53,6 +54,7 @@ TEST_CASE("status json: parses back to the same values, fields in order") {
   CHECK(j["below_target"] == 2);
   CHECK(j["pending_uploads"] == 7);
   CHECK(j["uptime_ms"] == 3723'000);
+  CHECK(j["longest_short_ms"] == 250);
 }
 
 TEST_CASE("status json: no predecessor is null, no successors an empty list") {
@@ -90,6 +92,7 @@ TEST_CASE("status text: every field, one per line") {
   CHECK(t.find("keys held        12 blocks, 3 head sets\n") != std::string::npos);
   CHECK(t.find("below target     2 (repair is under way)\n") != std::string::npos);
   CHECK(t.find("pending uploads  7\n") != std::string::npos);
+  CHECK(t.find("longest short    250 ms") != std::string::npos);
 
   msg::NodeStatus lone = sample();
   lone.predecessor.reset();
