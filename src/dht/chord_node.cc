@@ -43,6 +43,7 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
 
 ChordNode::~ChordNode() {
   stop_timers();
+  for (auto t : read_retries_) clock_.cancel(t);
 }
 
 void ChordNode::stop_timers() {

@@ -68,7 +68,8 @@ class ChordNode {
   // put_block for a block the hosting process sealed itself (its id is the hash computed then),
   // without hashing it again on the loop thread; the replicas still check what they receive.
   void put_own_block(const Id256& id, Bytes data, std::function<void(Status)> done);
-  // Reads the first copy that hashes to its id, trying the replicas in order.
+  // Reads the first copy that hashes to its id, trying the replicas in order; a read that met
+  // unreachable nodes (churn) asks again after 1 and 2 stabilize periods.
   void get_block(const Id256& id, std::function<void(Result<Bytes>)> done);
   // Adds heads to a volume's head set on its replicas (quorum), after checking them here.
   void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
@@ -160,6 +161,8 @@ class ChordNode {
   void leave_handoff();
   std::vector<NodeRef> replicas_of(const std::vector<NodeRef>& successors) const;
   void quorum_write(const Id256& key, Body request, std::function<void(Status)> done);
+  static constexpr unsigned kReadAttempts = 3;
+  void fetch_block(const Id256& id, unsigned attempt, std::function<void(Result<Bytes>)> done);
   void read_block_from(const Id256& id, std::vector<NodeRef> nodes, size_t i, bool any_failed,
                        std::function<void(Result<Bytes>)> done);
 
@@ -191,6 +194,7 @@ class ChordNode {
   std::function<void(Status)> leave_done_;
   Clock::TimerId leave_deadline_ = 0;
   std::function<uint64_t()> pending_uploads_;
+  std::set<Clock::TimerId> read_retries_;  // reads waiting to ask again
   int64_t started_ms_;
 
   Rpc rpc_;  // destroyed before the members above, dropping every callback into this node

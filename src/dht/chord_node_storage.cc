@@ -94,10 +94,30 @@ void ChordNode::get_block(const Id256& id, std::function<void(Result<Bytes>)> do
       return;
     }
   }
-  lookup(id, [this, id, done](Result<Lookup::Outcome> r) {
-    if (!r) return done(r.error());
+  fetch_block(id, 0, std::move(done));
+}
+
+void ChordNode::fetch_block(const Id256& id, unsigned attempt,
+                            std::function<void(Result<Bytes>)> done) {
+  // Right after a crash, lookups and reads meet nodes that are gone (a successor list names them,
+  // a ping to them times out) until stabilization routes around them, a few seconds later: a
+  // read that failed that way asks again after 1, then 2 stabilize periods. A block that every
+  // node asked answered is not there fails at once.
+  auto again = [this, id, attempt, done](Result<Bytes> r) {
+    bool running = state_ == State::member || state_ == State::leaving;
+    if (r || r.code() != Errc::unavailable || attempt + 1 >= kReadAttempts || !running)
+      return done(std::move(r));
+    auto timer = std::make_shared<Clock::TimerId>(0);
+    *timer = clock_.schedule(cfg_.stabilize_ms << attempt, [this, id, attempt, done, timer] {
+      read_retries_.erase(*timer);
+      fetch_block(id, attempt + 1, done);
+    });
+    read_retries_.insert(*timer);
+  };
+  lookup(id, [this, id, again](Result<Lookup::Outcome> r) {
+    if (!r) return again(r.error());
     // The replicas first, then the rest of the successor list (copies left there by churn).
-    read_block_from(id, std::move(r->successors), 0, false, done);
+    read_block_from(id, std::move(r->successors), 0, false, again);
   });
 }
 
