@@ -20,12 +20,15 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
       store_(store, disk),
       started_ms_(clock.now_ms()),
       rpc_(transport, clock, self_),
-      replicator_(rpc_, clock, cfg_, [this](const Id256& key, auto done) {
-        lookup(key, [this, done](Result<Lookup::Outcome> r) {
-          if (!r) return done(r.error());
-          done(replicas_of(r->successors));
-        });
-      }) {
+      replicator_(
+          rpc_, clock, cfg_,
+          [this](const Id256& key, auto done) {
+            lookup(key, [this, done](Result<Lookup::Outcome> r) {
+              if (!r) return done(r.error());
+              done(replicas_of(r->successors));
+            });
+          },
+          [this] { return copies_possible(); }) {
   handoff_cursor_ = id;
   rpc_.set_handler([this](const std::string& from, Message m) { on_request(from, std::move(m)); });
   rpc_.set_observer([this](const std::string& from, const NodeRef& sender, bool response) {

@@ -160,6 +160,8 @@ class ChordNode {
                        OffersDone done, size_t failed = 0);
   void leave_handoff();
   std::vector<NodeRef> replicas_of(const std::vector<NodeRef>& successors) const;
+  // min(replicas, the ring's size as far as this node knows it; a leaving node not counted).
+  size_t copies_possible() const;
   void quorum_write(const Id256& key, Body request, std::function<void(Status)> done);
   static constexpr unsigned kReadAttempts = 3;
   void fetch_block(const Id256& id, unsigned attempt, std::function<void(Result<Bytes>)> done);

@@ -41,6 +41,11 @@ std::vector<NodeRef> ChordNode::replicas_of(const std::vector<NodeRef>& successo
   return out;
 }
 
+size_t ChordNode::copies_possible() const {
+  bool counts_self = state_ == State::member;
+  return std::min<size_t>(cfg_.replicas, routing_.successors().size() + (counts_self ? 1 : 0));
+}
+
 // ---- writes ----
 
 void ChordNode::quorum_write(const Id256& key, Body request, std::function<void(Status)> done) {
@@ -100,13 +105,14 @@ void ChordNode::get_block(const Id256& id, std::function<void(Result<Bytes>)> do
 void ChordNode::fetch_block(const Id256& id, unsigned attempt,
                             std::function<void(Result<Bytes>)> done) {
   // Right after a crash, lookups and reads meet nodes that are gone (a successor list names them,
-  // a ping to them times out) until stabilization routes around them, a few seconds later: a
-  // read that failed that way asks again after 1, then 2 stabilize periods. A block that every
-  // node asked answered is not there fails at once.
-  auto again = [this, id, attempt, done](Result<Bytes> r) {
+  // a ping to them times out) or successor lists cut short (fewer nodes than a key's replicas),
+  // until stabilization routes around them, a few seconds later: such a read asks again after 1,
+  // then 2 stabilize periods. A block that a whole replica set answered is not there fails at
+  // once.
+  auto again = [this, id, attempt, done](Result<Bytes> r, bool short_list) {
     bool running = state_ == State::member || state_ == State::leaving;
-    if (r || r.code() != Errc::unavailable || attempt + 1 >= kReadAttempts || !running)
-      return done(std::move(r));
+    bool churn = r.code() == Errc::unavailable || (r.code() == Errc::not_found && short_list);
+    if (r || !churn || attempt + 1 >= kReadAttempts || !running) return done(std::move(r));
     auto timer = std::make_shared<Clock::TimerId>(0);
     *timer = clock_.schedule(cfg_.stabilize_ms << attempt, [this, id, attempt, done, timer] {
       read_retries_.erase(*timer);
@@ -115,9 +121,11 @@ void ChordNode::fetch_block(const Id256& id, unsigned attempt,
     read_retries_.insert(*timer);
   };
   lookup(id, [this, id, again](Result<Lookup::Outcome> r) {
-    if (!r) return again(r.error());
+    if (!r) return again(r.error(), false);
+    bool short_list = replicas_of(r->successors).size() < copies_possible();
     // The replicas first, then the rest of the successor list (copies left there by churn).
-    read_block_from(id, std::move(r->successors), 0, false, again);
+    read_block_from(id, std::move(r->successors), 0, false,
+                    [again, short_list](Result<Bytes> got) { again(std::move(got), short_list); });
   });
 }
 

@@ -41,8 +41,9 @@ size_t payload_bytes(const Body& b) {
 
 }  // namespace
 
-Replicator::Replicator(Rpc& rpc, Clock& clock, const ChordConfig& cfg, FindReplicas find)
-    : rpc_(rpc), clock_(clock), cfg_(cfg), find_(std::move(find)) {}
+Replicator::Replicator(Rpc& rpc, Clock& clock, const ChordConfig& cfg, FindReplicas find,
+                       ExpectedCopies expected)
+    : rpc_(rpc), clock_(clock), cfg_(cfg), find_(std::move(find)), expected_(std::move(expected)) {}
 
 Replicator::~Replicator() {
   for (auto t : timers_) clock_.cancel(t);
@@ -127,7 +128,9 @@ void Replicator::round_over(const std::shared_ptr<Write>& w) {
     done(fail(code, why));
     return;
   }
-  if (!w->target.empty() && w->acked_in_target() >= w->target.size()) {
+  size_t expected = std::min<size_t>(cfg_.replicas, expected_ ? expected_() : cfg_.replicas);
+  if (!w->target.empty() && w->target.size() >= expected &&
+      w->acked_in_target() >= w->target.size()) {
     ++stats_.full;
     stats_.longest_short_ms = std::max(stats_.longest_short_ms, clock_.now_ms() - w->quorum_ms);
     return finish(w->id);

@@ -42,7 +42,13 @@ class Replicator {
   // its slowest replica, instead of keeping an unbounded backlog in memory.
   static constexpr size_t kMaxShortBytes = 64 << 20;
 
-  Replicator(Rpc& rpc, Clock& clock, const ChordConfig& cfg, FindReplicas find);
+  // How many copies a key can have on the ring as this node knows it: min(replicas, ring size).
+  // A replica set shorter than that (a lookup answered from a successor list cut short by churn)
+  // is not a full count: the write goes on with a new lookup.
+  using ExpectedCopies = std::function<size_t()>;
+
+  Replicator(Rpc& rpc, Clock& clock, const ChordConfig& cfg, FindReplicas find,
+             ExpectedCopies expected);
   ~Replicator();
   Replicator(const Replicator&) = delete;
   Replicator& operator=(const Replicator&) = delete;
@@ -76,6 +82,7 @@ class Replicator {
   Clock& clock_;
   const ChordConfig& cfg_;
   FindReplicas find_;
+  ExpectedCopies expected_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::shared_ptr<Write>> writes_;
   std::set<Clock::TimerId> timers_;

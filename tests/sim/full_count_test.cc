@@ -5,6 +5,7 @@
 // one that cannot get there in bounded time says so.
 #include <doctest/doctest.h>
 
+#include "dht/replicator.h"
 #include "scenario.h"
 #include "support/sim_clock.h"
 #include "support/sim_transport.h"
@@ -145,6 +146,42 @@ TEST_CASE("sim: a leaving node's copies of other nodes' keys reach those keys' r
     INFO("replica " << c.peer(r).addr);
     CHECK(c.node(r).storage().contains(KeyKind::block, s.block.id));
   }
+}
+
+TEST_CASE("sim: a replica set cut short by churn is not a full count") {
+  uint64_t seed = seed_or(95);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  std::string why;
+  REQUIRE(c.grow(8, 100));
+  REQUIRE(settle(c, 60000, &why) >= 0);
+  auto b = random_block(c.rng());
+  auto r = c.true_successors(b.id, 3);
+  std::vector<NodeRef> full_set = {c.node(r[0]).self(), c.node(r[1]).self(), c.node(r[2]).self()};
+  // A writer whose lookup first answered with two nodes only (a successor list cut at its first
+  // unproven entry), and the whole set on the next lookup.
+  int ep = c.net().add_endpoint("writer");
+  SimTransport transport(c.net(), ep);
+  SimClock clock(c.net(), ep);
+  Rpc rpc(transport, clock, NodeRef{Id256{}, "writer"});
+  ChordConfig cfg = c.config();
+  int finds = 0;
+  Replicator rep(
+      rpc, clock, cfg,
+      [&](const Id256&, std::function<void(Result<std::vector<NodeRef>>)> done) {
+        ++finds;
+        done(full_set);
+      },
+      [] { return size_t(3); });
+  Status result = fail(Errc::timeout, "no answer");
+  rep.write(b.id, msg::PutBlock{b.id, b.data}, {full_set[0], full_set[1]},
+            [&](Status st) { result = st; });
+  c.run_for(3000);
+  CHECK(result.ok());  // the quorum of the two it had
+  CHECK(finds >= 1);   // two copies were not taken for the full count
+  CHECK(c.node(r[2]).storage().contains(KeyKind::block, b.id));
+  CHECK(rep.stats().full == 1);
+  CHECK(rep.pending() == 0);
 }
 
 }  // namespace
