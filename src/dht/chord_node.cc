@@ -46,7 +46,7 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
 
 ChordNode::~ChordNode() {
   stop_timers();
-  for (auto t : read_retries_) clock_.cancel(t);
+  for (auto t : retry_timers_) clock_.cancel(t);
 }
 
 void ChordNode::stop_timers() {

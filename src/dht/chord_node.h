@@ -156,8 +156,9 @@ class ChordNode {
   // to take and whether the node's state changed under it.
   using OffersDone = std::function<void(size_t next, const std::vector<KeyEntry>& keys,
                                         size_t failed, bool stopped)>;
+  static constexpr unsigned kLeaveOfferTries = 4;
   void offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned groups_left,
-                       OffersDone done, size_t failed = 0);
+                       OffersDone done, size_t failed = 0, unsigned tries = 0);
   void leave_handoff();
   std::vector<NodeRef> replicas_of(const std::vector<NodeRef>& successors) const;
   // min(replicas, the ring's size as far as this node knows it; a leaving node not counted).
@@ -196,7 +197,7 @@ class ChordNode {
   std::function<void(Status)> leave_done_;
   Clock::TimerId leave_deadline_ = 0;
   std::function<uint64_t()> pending_uploads_;
-  std::set<Clock::TimerId> read_retries_;  // reads waiting to ask again
+  std::set<Clock::TimerId> retry_timers_;  // reads and leave offers waiting to ask again
   int64_t started_ms_;
 
   Rpc rpc_;  // destroyed before the members above, dropping every callback into this node

@@ -115,10 +115,10 @@ void ChordNode::fetch_block(const Id256& id, unsigned attempt,
     if (r || !churn || attempt + 1 >= kReadAttempts || !running) return done(std::move(r));
     auto timer = std::make_shared<Clock::TimerId>(0);
     *timer = clock_.schedule(cfg_.stabilize_ms << attempt, [this, id, attempt, done, timer] {
-      read_retries_.erase(*timer);
+      retry_timers_.erase(*timer);
       fetch_block(id, attempt + 1, done);
     });
-    read_retries_.insert(*timer);
+    retry_timers_.insert(*timer);
   };
   lookup(id, [this, id, again](Result<Lookup::Outcome> r) {
     if (!r) return again(r.error(), false);
@@ -262,20 +262,38 @@ void ChordNode::handoff() {
 }
 
 void ChordNode::offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned groups_left,
-                                OffersDone done, size_t failed) {
+                                OffersDone done, size_t failed, unsigned tries) {
   bool leaving = state_ == State::leaving;
   if (pos >= keys.size() || groups_left == 0 || !(state_ == State::member || leaving))
     return done(pos, keys, failed, false);
+  // A leaver's group that some replica did not take (it just left or died, and the lists that
+  // named it are a stabilization behind) is offered again with a fresh lookup, a stabilize
+  // period later, before it counts as failed; a member leaves that to its next round.
+  auto next = [this, pos, groups_left, done, failed, tries, leaving](
+                  std::vector<KeyEntry> keys, size_t end, bool group_failed) {
+    if (group_failed && leaving && tries + 1 < kLeaveOfferTries && state_ == State::leaving) {
+      auto rest = std::make_shared<std::vector<KeyEntry>>(std::move(keys));
+      auto timer = std::make_shared<Clock::TimerId>(0);
+      *timer = clock_.schedule(
+          cfg_.stabilize_ms, [this, rest, pos, groups_left, done, failed, tries, timer] {
+            retry_timers_.erase(*timer);
+            offer_to_owners(std::move(*rest), pos, groups_left, done, failed, tries + 1);
+          });
+      retry_timers_.insert(*timer);
+      return;
+    }
+    offer_to_owners(std::move(keys), end, groups_left - 1, done, failed + group_failed);
+  };
   Id256 first = keys[pos].key;
-  lookup(first, [this, keys = std::move(keys), pos, groups_left, first, done, failed,
-                 leaving](Result<Lookup::Outcome> r) mutable {
+  lookup(first, [this, keys = std::move(keys), pos, first, done, failed, leaving,
+                 next](Result<Lookup::Outcome> r) mutable {
     bool still = leaving ? state_ == State::leaving : state_ == State::member;
     if (!still) return done(pos, keys, failed, true);
     auto replicas = r ? replicas_of(r->successors) : std::vector<NodeRef>{};
     if (replicas.empty()) {
-      // Nobody to offer these to now: a member tries again next round, a leaver counts them.
+      // Nobody to offer these to now: a member tries again next round, a leaver retries.
       if (!leaving) return done(pos, keys, failed, true);
-      return offer_to_owners(std::move(keys), pos + 1, groups_left - 1, done, failed + 1);
+      return next(std::move(keys), pos + 1, true);
     }
     const Id256& owner = replicas.front().id;
     // The keys from `first` up to the owner all belong to it.
@@ -286,23 +304,28 @@ void ChordNode::offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned
     if (end == pos) end = pos + 1;
     bool mine = false;
     for (auto& n : replicas) mine |= n.id == self_.id;
-    if (mine) return offer_to_owners(std::move(keys), end, groups_left - 1, done, failed);
+    if (mine) return next(std::move(keys), end, false);
     std::vector<KeyEntry> group(keys.begin() + pos, keys.begin() + end);
     struct Round {
-      size_t pending, failed;
+      size_t pending;
+      bool failed = false;
       std::vector<KeyEntry> keys;
     };
-    auto round = std::make_shared<Round>(Round{replicas.size(), failed, std::move(keys)});
+    auto round = std::make_shared<Round>(Round{replicas.size(), false, std::move(keys)});
     ++stats_.handoff_sessions;
     for (auto& n : replicas) {
-      KeyHandoff::start(
-          rpc_, store_, cfg_, n, group,
-          [this, round, end, groups_left, done](Status st, const KeyHandoff::Stats& hs) {
-            stats_.handoff_pushed += hs.pushed;
-            if (!st || hs.failed) ++round->failed;
-            if (--round->pending == 0)
-              offer_to_owners(std::move(round->keys), end, groups_left - 1, done, round->failed);
-          });
+      KeyHandoff::start(rpc_, store_, cfg_, n, group,
+                        [this, round, end, next, n](Status st, const KeyHandoff::Stats& hs) {
+                          stats_.handoff_pushed += hs.pushed;
+                          if (!st || hs.failed) {
+                            round->failed = true;
+                            // A leaver no longer stabilizes: its own lists must stop naming a
+                            // node that does not take keys, or every retry asks it again.
+                            if (state_ == State::leaving) routing_.remove_successor(n.id);
+                          }
+                          if (--round->pending == 0)
+                            next(std::move(round->keys), end, round->failed);
+                        });
     }
   });
 }

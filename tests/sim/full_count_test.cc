@@ -148,6 +148,35 @@ TEST_CASE("sim: a leaving node's copies of other nodes' keys reach those keys' r
   }
 }
 
+TEST_CASE("sim: a leaver offers its stray copies again when a replica just died") {
+  uint64_t seed = seed_or(96);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  Setup s = prepare(c);
+  int ep = c.net().add_endpoint("client");
+  SimTransport transport(c.net(), ep);
+  SimClock clock(c.net(), ep);
+  Rpc client(transport, clock, NodeRef{Id256{}, "client"});
+  bool stored = false;
+  client.call(c.peer(s.writer).addr, msg::PutBlock{s.block.id, s.block.data}, 10000,
+              [&](Result<Message> r) { stored = r.ok(); });
+  for (int t = 0; t < 5000 && !stored; ++t) c.run_for(1);
+  REQUIRE(stored);
+  // One replica of the key dies just before the leave: the lists the leaver's lookups read still
+  // name it for a stabilization or two.
+  c.crash(s.replicas[1]);
+  Status left = c.await<Status>([&](auto cb) { c.node(s.writer).leave(cb); },
+                                fail(Errc::timeout, "leave did not finish"), 60000);
+  INFO("leave: " << (left ? std::string("ok") : left.error().message()));
+  CHECK(left.ok());
+  c.crash(s.writer);
+  auto now = c.true_successors(s.block.id, 3);
+  for (size_t r : now) {
+    INFO("replica " << c.peer(r).addr);
+    CHECK(c.node(r).storage().contains(KeyKind::block, s.block.id));
+  }
+}
+
 TEST_CASE("sim: a replica set cut short by churn is not a full count") {
   uint64_t seed = seed_or(95);
   INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
