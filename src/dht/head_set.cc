@@ -6,28 +6,6 @@
 
 namespace peerstore {
 
-ClockOrder compare_clocks(const Head& a, const Head& b) {
-  bool a_less = false, b_less = false;  // some device where a < b, where b < a
-  size_t i = 0, j = 0;
-  while (i < a.clock.size() || j < b.clock.size()) {
-    uint64_t x = 0, y = 0;
-    if (j >= b.clock.size() || (i < a.clock.size() && a.clock[i].first < b.clock[j].first)) {
-      x = a.clock[i++].second;
-    } else if (i >= a.clock.size() || b.clock[j].first < a.clock[i].first) {
-      y = b.clock[j++].second;
-    } else {
-      x = a.clock[i++].second;
-      y = b.clock[j++].second;
-    }
-    if (x < y) a_less = true;
-    if (y < x) b_less = true;
-  }
-  if (a_less && b_less) return ClockOrder::concurrent;
-  if (a_less) return ClockOrder::before;
-  if (b_less) return ClockOrder::after;
-  return ClockOrder::equal;
-}
-
 Id256 HeadSet::key_for(const VolumeId& volume) {
   Id256 k;
   crypto_generichash_state st;

@@ -10,10 +10,6 @@
 
 namespace peerstore {
 
-enum class ClockOrder { equal, before, after, concurrent };
-// before: a's clock <= b's in every device and differs (b dominates a).
-ClockOrder compare_clocks(const Head& a, const Head& b);
-
 class HeadSet {
  public:
   explicit HeadSet(const VolumeId& volume) : volume_(volume) {}

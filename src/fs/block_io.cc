@@ -96,6 +96,20 @@ Result<BlockPtr> BlockIo::write(ByteView plaintext) {
   return ptr;
 }
 
+void BlockIo::write_raw(const BlockId& id, ByteView bytes) {
+  auto blob = std::make_shared<Blob>(
+      Blob{std::make_shared_for_overwrite<uint8_t[]>(bytes.size()), bytes.size()});
+  std::copy(bytes.begin(), bytes.end(), blob->data.get());
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = pending_.try_emplace(id, std::move(blob));
+  if (inserted) pending_bytes_ += bytes.size();
+}
+
+Result<Bytes> BlockIo::read_raw(const BlockId& id) {
+  if (Shared q = queued(id)) return Bytes(q->view().begin(), q->view().end());
+  return store_.get(id);
+}
+
 Status BlockIo::write_batch(const Batch& blocks, const VolumeId* volume,
                             const std::vector<Bytes>* heads) {
   WriteBatch batch;

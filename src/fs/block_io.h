@@ -38,6 +38,11 @@ class BlockIo {
   // thread is kMaxBatchesInFlight batches behind. Fails with the store's error (e.g. no_space)
   // after a background write failed, until a commit succeeds.
   Result<BlockPtr> write(ByteView plaintext);
+  // Queues bytes stored as they are, under their own hash `id` (a head, which storage nodes
+  // read anyway: its descendants name it by that hash).
+  void write_raw(const BlockId& id, ByteView bytes);
+  // Fetches a block stored with write_raw (or any block, unopened).
+  Result<Bytes> read_raw(const BlockId& id);
   // Writes every queued block and the volume's new head set in one durable transaction, after
   // every earlier batch.
   Status commit(const VolumeId& volume, const std::vector<Bytes>& heads);

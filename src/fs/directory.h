@@ -13,6 +13,7 @@ namespace peerstore {
 struct DirEntry {
   uint64_t ino = 0;
   uint8_t type = 0;  // DT_* value
+  bool operator==(const DirEntry&) const = default;
 };
 
 uint64_t name_pos(std::string_view name);

@@ -51,11 +51,13 @@ Result<std::unique_ptr<FileSystem>> FileSystem::open(std::unique_ptr<Volume> vol
 }
 
 FileSystem::~FileSystem() {
-  sealer_.reset();  // its callbacks take mu_ and touch nodes
   {
     std::lock_guard lock(commit_mu_);
     stop_ = true;
   }
+  sync_wake_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
+  sealer_.reset();  // its callbacks take mu_ and touch nodes
   wake_.notify_all();
   if (committer_.joinable()) committer_.join();
 }
@@ -166,6 +168,7 @@ int FileSystem::setattr(uint64_t ino, const struct stat& in, int to_set, struct 
   r.ctime = (to_set & FUSE_SET_ATTR_CTIME) ? in.st_ctim : t;
   table_.mark_dirty(n);
   changed_ = true;
+  commit_soon();
   fill_attr(n, out);
   return 0;
 }
@@ -214,6 +217,7 @@ int FileSystem::new_node(const Caller& c, Node& parent, std::string_view name, m
   parent.rec.mtime = parent.rec.ctime = (*n)->rec.ctime;
   table_.mark_dirty(parent);
   changed_ = true;
+  commit_soon();
   *out = *n;
   return 0;
 }
@@ -268,6 +272,7 @@ int FileSystem::link(uint64_t ino, uint64_t newparent, std::string_view newname,
   table_.mark_dirty(**p);
   table_.mark_dirty(**n);
   changed_ = true;
+  commit_soon();
   return entry_reply(**n, out);
 }
 
@@ -304,6 +309,7 @@ int FileSystem::remove_entry(Node& parent, std::string_view name, bool want_dir)
   table_.mark_dirty(parent);
   if (auto st = drop_link(target); !st) return err(st.error(), "remove");
   changed_ = true;
+  commit_soon();
   return 0;
 }
 
@@ -375,6 +381,8 @@ int FileSystem::rename(uint64_t parent, std::string_view name, uint64_t newparen
     if (auto st = dir_insert(*src_dir.dir, name, **de); !st) return err(st.error(), "rename");
     if (auto st = dir_insert(*dst_dir.dir, newname, **se); !st) return err(st.error(), "rename");
     if (parent != newparent) {
+      if (!src.rec.is_dir()) src.rec.parent = newparent;  // a hint for merges: where it lives
+      if (!dst.rec.is_dir()) dst.rec.parent = parent;
       if (src.rec.is_dir()) {
         src.rec.parent = newparent;
         src_dir.rec.nlink--;
@@ -393,6 +401,7 @@ int FileSystem::rename(uint64_t parent, std::string_view name, uint64_t newparen
     table_.mark_dirty(src_dir);
     table_.mark_dirty(dst_dir);
     changed_ = true;
+  commit_soon();
     return 0;
   }
 
@@ -414,6 +423,7 @@ int FileSystem::rename(uint64_t parent, std::string_view name, uint64_t newparen
   src_dir.rec.entries--;
   if (auto st = dir_insert(*dst_dir.dir, newname, **se); !st) return err(st.error(), "rename");
   dst_dir.rec.entries++;
+  if (!src.rec.is_dir()) src.rec.parent = newparent;  // a hint for merges: where it lives
   if (src.rec.is_dir() && parent != newparent) {
     src.rec.parent = newparent;
     src_dir.rec.nlink--;
@@ -425,6 +435,7 @@ int FileSystem::rename(uint64_t parent, std::string_view name, uint64_t newparen
   table_.mark_dirty(src_dir);
   table_.mark_dirty(dst_dir);
   changed_ = true;
+  commit_soon();
   return 0;
 }
 

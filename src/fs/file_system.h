@@ -45,6 +45,22 @@ class FileSystem {
   struct Options {
     std::string statfs_path;   // the file system whose capacity statfs reports
     int commit_interval_ms = 1000;
+    // A change that users expect other computers to see soon (a written file closed, rename,
+    // unlink, mkdir...) is committed within this long; a burst of them makes one commit.
+    int commit_debounce_ms = 100;
+    // How often live sync asks for the volume's heads when nothing pushed one.
+    int sync_poll_ms = 250;
+  };
+
+  // What the kernel must forget after live sync changed the tree: attributes and cached pages
+  // of inodes, and names in directories.
+  struct Invalidation {
+    std::vector<uint64_t> inodes;
+    std::vector<std::pair<uint64_t, std::string>> entries;  // (directory, name)
+  };
+  using Notifier = std::function<void(const Invalidation&)>;
+  struct SyncStats {
+    uint64_t rounds = 0, fast_forwards = 0, merges = 0, conflicts = 0, failures = 0;
   };
 
   // Opens the volume's tree, creating the root directory for a new volume.
@@ -56,6 +72,23 @@ class FileSystem {
   void start_committer();
   // Commits everything changed so far, durably. Returns 0 or an errno.
   int commit();
+  // Asks the committer for a commit within the debounce.
+  void commit_soon();
+
+  // Live sync. The notifier is called from the sync thread with no lock held, never inside a
+  // request handler; set it before start_sync and clear it (nullptr) before whatever it calls
+  // goes away.
+  void set_notifier(Notifier n);
+  // One round: commits local changes, reads the volume's heads (this computer's and the
+  // network's), fast-forwards to a descendant or merges concurrent ones, and notifies the
+  // kernel of what changed. Returns 0 or an errno.
+  int sync();
+  // Runs sync() every sync_poll_ms, and soon after wake_sync() (a pushed head).
+  void start_sync();
+  void wake_sync();
+  SyncStats sync_stats() const;
+  // The committed state (tests compare computers by it). Stable only between commits.
+  const Volume& volume() const { return *volume_; }
 
   int lookup(uint64_t parent, std::string_view name, EntryOut* out);
   void forget(uint64_t ino, uint64_t nlookup);
@@ -121,6 +154,12 @@ class FileSystem {
   void install_sealed(uint64_t ino, uint64_t idx, const std::shared_ptr<Bytes>& buf,
                       const Result<BlockPtr>& sealed);
   void committer_loop();
+  void syncer_loop(int poll_ms);
+  int commit_locked();  // commit() under commit_serial_
+  // Seals the tree under mu_; the root to commit, or an errno.
+  Result<std::optional<BlockPtr>> seal_locked();
+  // Under mu_: moves the tree to the volume's current table and lists what changed since `old`.
+  Result<Invalidation> switch_tree(const std::optional<BlockPtr>& old);
   int err(const Error& e, const char* op) const;
 
   std::unique_ptr<Volume> volume_;
@@ -136,7 +175,16 @@ class FileSystem {
   std::condition_variable wake_;
   bool stop_ = false;
   bool commit_requested_ = false;
+  std::optional<std::chrono::steady_clock::time_point> commit_due_;
+  bool sync_requested_ = false;
+  std::condition_variable sync_wake_;
   std::thread committer_;
+  std::thread syncer_;
+  std::mutex notify_mu_;  // guards notifier_; held while it runs
+  Notifier notifier_;
+  mutable std::mutex stats_mu_;
+  SyncStats sync_stats_;
+  bool warned_sync_ = false;
   // Last: destroyed first, while the tree its callbacks update still exists.
   std::unique_ptr<ChunkSealer> sealer_;
 };

@@ -75,6 +75,7 @@ int FileSystem::release(uint64_t ino) {
   if (!n) return err(n.error(), "release");
   if ((*n)->open_count > 0) (*n)->open_count--;
   if ((*n)->unlinked && (*n)->open_count == 0) (*n)->chunks.reset();  // free its buffers now
+  if ((*n)->dirty) commit_soon();  // a written file closed: other computers should see it soon
   return 0;
 }
 
@@ -307,6 +308,7 @@ int FileSystem::setxattr(uint64_t ino, std::string_view name, ByteView value, in
   (*np)->rec.ctime = now();
   table_.mark_dirty(**np);
   changed_ = true;
+  commit_soon();
   return 0;
 }
 
@@ -349,6 +351,7 @@ int FileSystem::removexattr(uint64_t ino, std::string_view name) {
   (*np)->rec.ctime = now();
   table_.mark_dirty(**np);
   changed_ = true;
+  commit_soon();
   return 0;
 }
 
@@ -362,48 +365,6 @@ Status FileSystem::flush_content(Node& n) {
     PS_ASSIGN(n.rec.root, n.dir->flush());
   }
   return {};
-}
-
-int FileSystem::commit() {
-  // One commit at a time; the tree lock is held only while the new tree is built, not while
-  // the store writes and syncs it, so file operations go on during the disk flush.
-  std::lock_guard serial(commit_serial_);
-  Result<std::optional<BlockPtr>> root = std::optional<BlockPtr>();
-  {
-    std::lock_guard lock(mu_);
-    if (!changed_) return 0;
-    root = table_.flush([this](Node& n) { return flush_content(n); });
-    if (!root) return commit_errno_ = err(root.error(), "commit");
-    changed_ = false;
-    dirty_chunks_ = 0;
-    table_.sweep();
-  }
-  if (auto st = volume_->commit(*root); !st) {
-    std::lock_guard lock(mu_);
-    changed_ = true;  // the tree is sealed but not committed: the next round retries
-    commit_errno_ = err(st.error(), "commit");
-    return commit_errno_;
-  }
-  std::lock_guard lock(mu_);
-  commit_errno_ = 0;
-  return 0;
-}
-
-void FileSystem::start_committer() {
-  committer_ = std::thread([this] { committer_loop(); });
-}
-
-void FileSystem::committer_loop() {
-  std::unique_lock lock(commit_mu_);
-  while (!stop_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(opts_.commit_interval_ms),
-                   [this] { return stop_ || commit_requested_; });
-    if (stop_) break;
-    commit_requested_ = false;
-    lock.unlock();
-    commit();  // errors are logged where they happen; the next round retries
-    lock.lock();
-  }
 }
 
 }  // namespace peerstore

@@ -19,16 +19,26 @@ Result<std::unique_ptr<MountSession>> MountSession::mount(FileSystem& fs,
   fuse_args args = FUSE_ARGS_INIT(int(argv.size()), argv.data());
   m->se_ = fuse_session_new(&args, &fuse_operations(), sizeof(fuse_lowlevel_ops), &m->ctx_);
   if (!m->se_) return fail(Errc::invalid, "cannot create the FUSE session (bad -o option?)");
-  if (fuse_set_signal_handlers(m->se_) != 0) return fail(Errc::io, "cannot install signal handlers");
+  if (fuse_set_signal_handlers(m->se_) != 0)
+    return fail(Errc::io, "cannot install signal handlers");
   m->signals_ = true;
   if (fuse_session_mount(m->se_, mountpoint.c_str()) != 0)
     return fail(Errc::io, "cannot mount on " + mountpoint +
                               " (is /dev/fuse available and fusermount3 installed?)");
   m->mounted_ = true;
+  // Live sync tells the kernel what other computers changed. From the sync thread, never from
+  // a request handler; an inode or name the kernel does not hold answers ENOENT, which is fine.
+  fuse_session* se = m->se_;
+  fs.set_notifier([se](const FileSystem::Invalidation& inv) {
+    for (uint64_t ino : inv.inodes) fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(ino), 0, 0);
+    for (auto& [dir, name] : inv.entries)
+      fuse_lowlevel_notify_inval_entry(se, fuse_ino_t(dir), name.data(), name.size());
+  });
   return m;
 }
 
 MountSession::~MountSession() {
+  ctx_.fs.set_notifier(nullptr);
   if (!se_) return;
   if (mounted_) fuse_session_unmount(se_);
   if (signals_) fuse_remove_signal_handlers(se_);
@@ -41,6 +51,7 @@ Status MountSession::run() {
   fuse_loop_cfg_set_idle_threads(cfg, 8);
   int rc = fuse_session_loop_mt(se_, cfg);
   fuse_loop_cfg_destroy(cfg);
+  ctx_.fs.set_notifier(nullptr);
   int e = ctx_.fs.commit();  // after SIGTERM the kernel never sent destroy
   fuse_session_unmount(se_);
   mounted_ = false;

@@ -4,8 +4,36 @@
 
 namespace peerstore {
 
-NodeTable::NodeTable(BlockIo& io, std::optional<BlockPtr> table_root)
-    : io_(io), table_(table_root ? TrieMap(io, *table_root) : TrieMap(io)) {}
+NodeTable::NodeTable(BlockIo& io, std::optional<BlockPtr> table_root) : io_(io) {
+  open_table(table_root);
+}
+
+void NodeTable::open_table(const std::optional<BlockPtr>& root) {
+  table_ = root ? std::make_unique<TrieMap>(io_, *root) : std::make_unique<TrieMap>(io_);
+}
+
+Status NodeTable::reset(const std::optional<BlockPtr>& table_root) {
+  open_table(table_root);
+  dirty_.clear();
+  for (auto& [ino, n] : nodes_) {
+    n->dirty = false;
+    PS_ASSIGN(auto value, table_->get(ino, key_of(ino)));
+    if (!value) {  // gone there: stays loaded (and its content readable) while referenced
+      n->unlinked = true;
+      n->rec.nlink = 0;
+      continue;
+    }
+    // Back (a merge kept it, changed elsewhere) or changed: the table's version, and content
+    // structures that reload from it on next use.
+    n->unlinked = false;
+    n->chunks.reset();
+    n->dir.reset();
+    PS_ASSIGN(auto rec, InodeRecord::decode(*value));
+    if (rec.ino != ino) return fail(Errc::corrupt, "inode table entry names another inode");
+    n->rec = std::move(rec);
+  }
+  return {};
+}
 
 Bytes NodeTable::key_of(uint64_t ino) {
   Bytes k(8);
@@ -15,7 +43,7 @@ Bytes NodeTable::key_of(uint64_t ino) {
 
 Result<Node*> NodeTable::get(uint64_t ino) {
   if (auto it = nodes_.find(ino); it != nodes_.end()) return it->second.get();
-  PS_ASSIGN(auto value, table_.get(ino, key_of(ino)));
+  PS_ASSIGN(auto value, table_->get(ino, key_of(ino)));
   if (!value) return fail(Errc::not_found, "inode " + std::to_string(ino));
   PS_ASSIGN(auto rec, InodeRecord::decode(*value));
   if (rec.ino != ino) return fail(Errc::corrupt, "inode table entry names another inode");
@@ -33,7 +61,7 @@ Result<Node*> NodeTable::create(InodeRecord rec) {
     randombytes_buf(&ino, sizeof ino);
     ino &= (uint64_t(1) << 63) - 1;  // keep it positive for tools that use signed ino_t
     if (ino <= kRootIno || nodes_.count(ino)) continue;
-    PS_ASSIGN(auto existing, table_.get(ino, key_of(ino)));
+    PS_ASSIGN(auto existing, table_->get(ino, key_of(ino)));
     if (existing) continue;
     rec.ino = ino;
     auto node = std::make_unique<Node>();
@@ -65,13 +93,14 @@ void NodeTable::mark_dirty(Node& n) {
 
 Status NodeTable::unlink(Node& n) {
   n.unlinked = true;
-  PS_TRY(table_.erase(n.ino(), key_of(n.ino())));
+  PS_TRY(table_->erase(n.ino(), key_of(n.ino())));
   return {};
 }
 
 Status NodeTable::load_content(Node& n) {
   if (n.rec.is_dir() && !n.dir) {
-    n.dir = n.rec.root ? std::make_unique<TrieMap>(io_, *n.rec.root) : std::make_unique<TrieMap>(io_);
+    n.dir =
+        n.rec.root ? std::make_unique<TrieMap>(io_, *n.rec.root) : std::make_unique<TrieMap>(io_);
   } else if (n.rec.is_file() && !n.chunks && n.rec.root) {
     auto t = std::make_unique<ChunkTree>(io_);
     PS_TRY(t->load(n.rec.root, n.rec.depth));
@@ -80,7 +109,8 @@ Status NodeTable::load_content(Node& n) {
   return {};
 }
 
-Result<std::optional<BlockPtr>> NodeTable::flush(const std::function<Status(Node&)>& flush_content) {
+Result<std::optional<BlockPtr>> NodeTable::flush(
+    const std::function<Status(Node&)>& flush_content) {
   for (uint64_t ino : dirty_) {
     auto it = nodes_.find(ino);
     if (it == nodes_.end()) continue;
@@ -90,11 +120,11 @@ Result<std::optional<BlockPtr>> NodeTable::flush(const std::function<Status(Node
       continue;
     }
     PS_TRY(flush_content(n));
-    PS_TRY(table_.put(ino, key_of(ino), n.rec.encode()));
+    PS_TRY(table_->put(ino, key_of(ino), n.rec.encode()));
     n.dirty = false;
   }
   dirty_.clear();
-  return table_.flush();
+  return table_->flush();
 }
 
 void NodeTable::sweep() {

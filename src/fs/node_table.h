@@ -37,13 +37,18 @@ class NodeTable {
   // Persists every dirty node's record (after `flush_content` sealed its content) and seals
   // the table. Returns the new table root.
   Result<std::optional<BlockPtr>> flush(const std::function<Status(Node&)>& flush_content);
+  // Moves to another committed table (live sync): every loaded node takes its record there
+  // (an unlinked one too: a merge can bring it back), or becomes unlinked if it has none. Call with
+  // no dirty node (right after a commit).
+  Status reset(const std::optional<BlockPtr>& table_root);
   // Evicts clean nodes that neither the kernel nor an open file references.
   void sweep();
 
  private:
   static Bytes key_of(uint64_t ino);
+  void open_table(const std::optional<BlockPtr>& root);
   BlockIo& io_;
-  TrieMap table_;
+  std::unique_ptr<TrieMap> table_;
   std::unordered_map<uint64_t, std::unique_ptr<Node>> nodes_;
   std::unordered_set<uint64_t> dirty_;
 };

@@ -39,6 +39,15 @@ class TrieMap {
   Result<std::optional<BlockPtr>> flush();
   bool dirty() const;
 
+  // Calls fn for every (pos, key) whose value differs between the maps rooted at `a` and `b`
+  // (a null value for the side without it), in (pos, key) order; stops at fn's first error.
+  // Subtrees the two maps share (the same block) are skipped, so the cost grows with the
+  // difference, not with the maps. Used by merges and to tell the kernel what changed.
+  using DiffVisitor =
+      std::function<Status(uint64_t pos, ByteView key, const Bytes* a, const Bytes* b)>;
+  static Status diff(BlockIo& io, const std::optional<BlockPtr>& a,
+                     const std::optional<BlockPtr>& b, const DiffVisitor& fn);
+
  private:
   struct Entry {
     uint64_t pos;
@@ -58,6 +67,9 @@ class TrieMap {
   Status split(Node& n, int depth);
   Status scan_node(Node& n, int depth, uint64_t from, const Visitor& fn, bool& stop);
   Result<std::optional<BlockPtr>> flush_node(Node& n);
+  Status collect(Node& n, std::vector<Entry>& out);
+  static Status diff_nodes(TrieMap& ta, Node* a, TrieMap& tb, Node* b, int depth,
+                           const DiffVisitor& fn);
   static int slot(uint64_t pos, int depth) { return int((pos >> (56 - 8 * depth)) & 0xff); }
 
   BlockIo& io_;

@@ -1,19 +1,24 @@
-// Volume: one volume's committed state in a LocalStore: the heads, the root block, and commits
-// that write new blocks plus a signed head in one transaction. Root block format (msgpack):
-// [1, inode table root (bin64 | nil), created_ns]. Not thread-safe: the FileSystem lock
-// serializes commits.
+// Volume: one volume's committed state in a LocalStore: the head this computer's tree is at,
+// the root block, commits that write new blocks plus a signed head in one transaction, and the
+// moves live sync makes: fast-forward to a descendant head, or merge a concurrent one. Every
+// head is also stored as a block under its own hash, so the ancestry of any head can be
+// walked to find a merge base. Root block format (msgpack): [1, inode table root (bin64 | nil),
+// created_ns]. Not thread-safe: the FileSystem serializes commits and syncs.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "fs/block_io.h"
+#include "fs/tree_merge.h"
 #include "keys/signed_head.h"
 
 namespace peerstore {
 
 class Volume {
  public:
-  // Loads the newest head that verifies; a volume without heads starts empty.
+  // Opens at the winner of the heads that verify (the later time, then the larger hash); a
+  // volume without heads starts empty. The other heads are merged by the first sync.
   static Result<std::unique_ptr<Volume>> open(LocalStore& store, VolumeKeys keys,
                                               const PublicKey& device);
 
@@ -22,14 +27,33 @@ class Volume {
   // The committed inode table root; nullopt for a new volume.
   const std::optional<BlockPtr>& table_root() const { return table_root_; }
   bool is_new() const { return !head_.has_value(); }
+  const std::optional<Head>& head() const { return head_; }
   uint64_t commits() const { return commits_; }
 
   // Seals a root block for `table_root` and writes it, every queued block and a new signed head
   // descending from the current one, atomically.
   Status commit(const std::optional<BlockPtr>& table_root);
 
+  // The volume's heads in the store (with a TieredStore: this computer's and the network's),
+  // each verified; a head that does not verify is logged once and skipped. Safe to call while
+  // another thread commits.
+  Result<std::vector<Head>> fetch_heads();
+  // A head by hash (a parent), verified: Errc::corrupt if it is not a head of this volume.
+  Result<Head> load_head(const Id256& hash);
+  // The inode table a head points at.
+  Result<std::optional<BlockPtr>> table_of(const Head& h);
+
+  // Moves to `h`, a descendant of the current head (fast-forward).
+  Status adopt(const Head& h);
+  // Merges the concurrent head `other` into the current one: finds their merge base, merges
+  // the trees and commits a head with both as parents. Conflict copies made are returned.
+  Result<std::vector<MergeConflict>> merge(const Head& other);
+
  private:
   Volume(LocalStore& store, VolumeKeys keys, const PublicKey& device);
+  // Writes the root block, `h` as a block and the local head set {h}; then h is the head.
+  Status write_head(Head h, const std::optional<BlockPtr>& table_root);
+  Bytes root_block(const std::optional<BlockPtr>& table_root, int64_t created_ns) const;
 
   LocalStore& store_;
   VolumeKeys keys_;
@@ -38,6 +62,10 @@ class Volume {
   std::optional<Head> head_;
   std::optional<BlockPtr> table_root_;
   uint64_t commits_ = 0;
+  std::atomic<bool> warned_bad_head_ = false;
 };
+
+// The device name conflict copies carry: the first 8 hex digits of its key.
+std::string device_name(const PublicKey& device);
 
 }  // namespace peerstore

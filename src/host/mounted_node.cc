@@ -50,6 +50,7 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
 Status MountedNode::serve() {
   log::info("mounted " + mountpoint_ + "; node " + node_->address());
   fs_->start_committer();
+  fs_->start_sync();
   quiet_helpers_.reset();
   Status ran = session_->run();
   session_.reset();

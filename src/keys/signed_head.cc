@@ -62,6 +62,28 @@ uint64_t Head::counter_of(const Id256& dev) const {
   return 0;
 }
 
+ClockOrder compare_clocks(const Head& a, const Head& b) {
+  bool a_less = false, b_less = false;  // some device where a < b, where b < a
+  size_t i = 0, j = 0;
+  while (i < a.clock.size() || j < b.clock.size()) {
+    uint64_t x = 0, y = 0;
+    if (j >= b.clock.size() || (i < a.clock.size() && a.clock[i].first < b.clock[j].first)) {
+      x = a.clock[i++].second;
+    } else if (i >= a.clock.size() || b.clock[j].first < a.clock[i].first) {
+      y = b.clock[j++].second;
+    } else {
+      x = a.clock[i++].second;
+      y = b.clock[j++].second;
+    }
+    if (x < y) a_less = true;
+    if (y < x) b_less = true;
+  }
+  if (a_less && b_less) return ClockOrder::concurrent;
+  if (a_less) return ClockOrder::before;
+  if (b_less) return ClockOrder::after;
+  return ClockOrder::equal;
+}
+
 Result<Head> Head::decode(ByteView bytes) {
   const mp::Limits lim{.array = kMaxClock, .map = 0, .str = 0, .bin = 4096, .depth = 3};
   PS_ASSIGN(auto oh, mp::unpack(bytes, lim));
@@ -100,7 +122,7 @@ Result<Head> Head::decode(ByteView bytes) {
 
 Head Head::make(const VolumeKeys& keys, const BlockPtr& root,
                 std::vector<std::pair<Id256, uint64_t>> clock, std::vector<Id256> parents,
-                const PublicKey& device, int64_t time_ns) {
+                const PublicKey& device, int64_t time_ns, bool deterministic) {
   Head h;
   h.volume = keys.id();
   std::sort(clock.begin(), clock.end());
@@ -109,7 +131,15 @@ Head Head::make(const VolumeKeys& keys, const BlockPtr& root,
   uint8_t plain[BlockPtr::kEncodedSize];
   root.encode_to(plain);
   h.root_box.resize(kNonce + sizeof plain + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  randombytes_buf(h.root_box.data(), kNonce);
+  if (deterministic) {
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, keys.read_key.data(), keys.read_key.size(), kNonce);
+    crypto_generichash_update(&st, plain, sizeof plain);
+    for (auto& p : h.parents) crypto_generichash_update(&st, p.b.data(), p.b.size());
+    crypto_generichash_final(&st, h.root_box.data(), kNonce);
+  } else {
+    randombytes_buf(h.root_box.data(), kNonce);
+  }
   unsigned long long n = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(h.root_box.data() + kNonce, &n, plain, sizeof plain,
                                              h.volume.b.data(), h.volume.b.size(), nullptr,

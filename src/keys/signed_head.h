@@ -29,11 +29,18 @@ struct Head {
 
   // Decodes without verifying; Errc::corrupt on anything malformed.
   static Result<Head> decode(ByteView bytes);
-  // Builds and signs a head pointing at `root`.
+  // Builds and signs a head pointing at `root`. With `deterministic`, the root box's nonce is a
+  // keyed hash (read key) of the root and the parents instead of random, so every computer
+  // that makes the same merge makes the same head, byte for byte (Ed25519 signatures are
+  // deterministic); a nonce repeats only for the same root and parents, which reveals nothing.
   static Head make(const VolumeKeys& keys, const BlockPtr& root,
                    std::vector<std::pair<Id256, uint64_t>> clock, std::vector<Id256> parents,
-                   const PublicKey& device, int64_t time_ns);
+                   const PublicKey& device, int64_t time_ns, bool deterministic = false);
   Result<BlockPtr> open_root(const Secret& read_key) const;
 };
+
+enum class ClockOrder { equal, before, after, concurrent };
+// before: a's clock <= b's in every device and differs (b dominates a).
+ClockOrder compare_clocks(const Head& a, const Head& b);
 
 }  // namespace peerstore

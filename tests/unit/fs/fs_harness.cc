@@ -21,7 +21,12 @@ PublicKey test_device() {
 Caller root_caller() { return Caller{0, 0}; }
 
 std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms) {
-  auto vol = Volume::open(store, test_volume_keys(), test_device());
+  return open_fs(store, commit_interval_ms, test_device());
+}
+
+std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms,
+                                    const PublicKey& device) {
+  auto vol = Volume::open(store, test_volume_keys(), device);
   REQUIRE_MESSAGE(vol.ok(), (vol.ok() ? std::string() : vol.error().message()));
   FileSystem::Options opts;
   opts.statfs_path = "/";

@@ -28,6 +28,9 @@ Caller root_caller();
 // Opens the volume in `store` (creating it when new) and its FileSystem. The committer is
 // not started unless a test starts it.
 std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms = 1000);
+// The same as another computer of the user: `device` instead of test_device().
+std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms,
+                                    const PublicKey& device);
 
 // A LocalStore that forwards to another and flips one byte of every block whose id is in
 // `tampered` on the way out (get and view), like a disk or peer returning damaged data.

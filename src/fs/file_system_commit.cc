@@ -1,0 +1,226 @@
+// FileSystem: commits (on demand, debounced, and in the background) and live sync (moving the
+// tree to what other computers committed, merging when both sides changed it).
+#include <chrono>
+
+#include "common/log.h"
+#include "fs/file_system.h"
+
+namespace peerstore {
+
+Result<std::optional<BlockPtr>> FileSystem::seal_locked() {
+  PS_ASSIGN(auto root, table_.flush([this](Node& n) { return flush_content(n); }));
+  changed_ = false;
+  dirty_chunks_ = 0;
+  table_.sweep();
+  return root;
+}
+
+int FileSystem::commit() {
+  std::lock_guard serial(commit_serial_);
+  return commit_locked();
+}
+
+int FileSystem::commit_locked() {
+  // The tree lock is held only while the new tree is built, not while the store writes and
+  // syncs it, so file operations go on during the disk flush.
+  Result<std::optional<BlockPtr>> root = std::optional<BlockPtr>();
+  {
+    std::lock_guard lock(mu_);
+    if (!changed_) return 0;
+    root = seal_locked();
+    if (!root) return commit_errno_ = err(root.error(), "commit");
+  }
+  if (auto st = volume_->commit(*root); !st) {
+    std::lock_guard lock(mu_);
+    changed_ = true;  // the tree is sealed but not committed: the next round retries
+    commit_errno_ = err(st.error(), "commit");
+    return commit_errno_;
+  }
+  std::lock_guard lock(mu_);
+  commit_errno_ = 0;
+  return 0;
+}
+
+void FileSystem::commit_soon() {
+  std::lock_guard lock(commit_mu_);
+  if (commit_due_) return;
+  commit_due_ =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.commit_debounce_ms);
+  wake_.notify_all();
+}
+
+void FileSystem::start_committer() {
+  committer_ = std::thread([this] { committer_loop(); });
+}
+
+void FileSystem::committer_loop() {
+  std::unique_lock lock(commit_mu_);
+  while (!stop_) {
+    auto woken = [this] { return stop_ || commit_requested_; };
+    if (commit_due_)
+      wake_.wait_until(lock, *commit_due_, woken);
+    else
+      wake_.wait_for(lock, std::chrono::milliseconds(opts_.commit_interval_ms),
+                     [this] { return stop_ || commit_requested_ || commit_due_; });
+    if (stop_) break;
+    // Woken by commit_soon(): wait out the debounce first.
+    if (commit_due_ && !commit_requested_ && std::chrono::steady_clock::now() < *commit_due_)
+      continue;
+    commit_requested_ = false;
+    commit_due_.reset();
+    lock.unlock();
+    commit();  // errors are logged where they happen; the next round retries
+    lock.lock();
+  }
+}
+
+void FileSystem::set_notifier(Notifier n) {
+  std::lock_guard lock(notify_mu_);
+  notifier_ = std::move(n);
+}
+
+void FileSystem::start_sync() {
+  syncer_ = std::thread([this] { syncer_loop(opts_.sync_poll_ms); });
+}
+
+void FileSystem::wake_sync() {
+  std::lock_guard lock(commit_mu_);
+  sync_requested_ = true;
+  sync_wake_.notify_all();
+}
+
+FileSystem::SyncStats FileSystem::sync_stats() const {
+  std::lock_guard lock(stats_mu_);
+  return sync_stats_;
+}
+
+void FileSystem::syncer_loop(int poll_ms) {
+  std::unique_lock lock(commit_mu_);
+  while (!stop_) {
+    sync_wake_.wait_for(lock, std::chrono::milliseconds(poll_ms),
+                        [this] { return stop_ || sync_requested_; });
+    if (stop_) break;
+    sync_requested_ = false;
+    lock.unlock();
+    sync();  // failures are logged once and counted; the next round retries
+    lock.lock();
+  }
+}
+
+int FileSystem::sync() {
+  {
+    std::lock_guard lock(stats_mu_);
+    ++sync_stats_.rounds;
+  }
+  auto failed = [&](const Error& e) {
+    std::lock_guard lock(stats_mu_);
+    ++sync_stats_.failures;
+    if (!warned_sync_) log::warn("live sync: " + e.message() + " (retrying)");
+    warned_sync_ = true;
+    return to_errno(e.code);
+  };
+  if (int e = commit()) return e;
+  // Asking the network may take seconds: commits (fsync) go on meanwhile.
+  auto heads = volume_->fetch_heads();
+  if (!heads) return failed(heads.error());
+  std::lock_guard serial(commit_serial_);
+  // Heads this tree already contains are done with; the rest in a canonical order.
+  std::vector<Head> news;
+  for (auto& h : *heads) {
+    const auto& ours = volume_->head();
+    if (ours) {
+      auto o = compare_clocks(h, *ours);
+      if (o == ClockOrder::before || o == ClockOrder::equal) continue;
+    }
+    news.push_back(std::move(h));
+  }
+  if (news.empty()) return 0;
+  std::sort(news.begin(), news.end(),
+            [](const Head& a, const Head& b) { return a.hash() < b.hash(); });
+
+  Invalidation inv;
+  {
+    // Under the tree lock from here: nothing may change the tree between the commit of local
+    // changes and the switch to the merged tree.
+    std::lock_guard lock(mu_);
+    if (changed_) {
+      auto root = seal_locked();
+      if (!root) return failed(root.error());
+      if (auto st = volume_->commit(*root); !st) {
+        changed_ = true;
+        return failed(st.error());
+      }
+    }
+    std::optional<BlockPtr> old = volume_->table_root();
+    uint64_t ff = 0, merges = 0, conflicts = 0;
+    for (auto& h : news) {
+      const auto& cur = volume_->head();
+      auto o = cur ? compare_clocks(h, *cur) : ClockOrder::after;
+      if (o == ClockOrder::before || o == ClockOrder::equal) continue;
+      if (o == ClockOrder::after) {
+        if (auto st = volume_->adopt(h); !st) return failed(st.error());
+        ++ff;
+        continue;
+      }
+      auto made = volume_->merge(h);
+      if (!made) return failed(made.error());
+      ++merges;
+      for (auto& c : *made) {
+        ++conflicts;
+        log::warn("sync conflict: both computers changed \"" + c.name + "\" (devices " + c.winner +
+                  " and " + c.loser + "); kept " + c.loser + "'s version as \"" + c.copy + "\"");
+      }
+    }
+    {
+      std::lock_guard slock(stats_mu_);
+      sync_stats_.fast_forwards += ff;
+      sync_stats_.merges += merges;
+      sync_stats_.conflicts += conflicts;
+      warned_sync_ = false;
+    }
+    if (volume_->table_root() == old) return 0;
+    auto changes = switch_tree(old);
+    if (!changes) return failed(changes.error());
+    inv = std::move(*changes);
+  }
+  std::lock_guard lock(notify_mu_);
+  if (notifier_ && (!inv.inodes.empty() || !inv.entries.empty())) notifier_(inv);
+  return 0;
+}
+
+Result<FileSystem::Invalidation> FileSystem::switch_tree(const std::optional<BlockPtr>& old) {
+  const std::optional<BlockPtr>& now = volume_->table_root();
+  Invalidation inv;
+  // What the kernel may hold: inodes it was told about (loaded nodes) and their names.
+  struct DirChange {
+    uint64_t ino;
+    std::optional<BlockPtr> from, to;
+  };
+  std::vector<DirChange> dirs;
+  PS_TRY(TrieMap::diff(volume_->io(), old, now,
+                       [&](uint64_t ino, ByteView, const Bytes* a, const Bytes* b) -> Status {
+                         if (!table_.find_loaded(ino)) return {};
+                         inv.inodes.push_back(ino);
+                         std::optional<BlockPtr> from, to;
+                         if (a) {
+                           PS_ASSIGN(auto r, InodeRecord::decode(*a));
+                           if (r.is_dir()) from = r.root;
+                         }
+                         if (b) {
+                           PS_ASSIGN(auto r, InodeRecord::decode(*b));
+                           if (r.is_dir()) to = r.root;
+                         }
+                         if (from != to) dirs.push_back({ino, from, to});
+                         return {};
+                       }));
+  for (auto& d : dirs)
+    PS_TRY(TrieMap::diff(volume_->io(), d.from, d.to,
+                         [&](uint64_t, ByteView name, const Bytes*, const Bytes*) -> Status {
+                           inv.entries.emplace_back(d.ino, std::string(as_chars(name)));
+                           return {};
+                         }));
+  PS_TRY(table_.reset(now));
+  return inv;
+}
+
+}  // namespace peerstore
