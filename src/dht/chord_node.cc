@@ -98,6 +98,10 @@ void ChordNode::run_task(Task t) {
       arm(t, jitter(cfg_.handoff_ms));
       handoff();
       break;
+    case kWatch:
+      arm(t, jitter(HeadWatch::kRenewMs));
+      renew_watches();
+      break;
     case kTaskCount:
       break;
   }
@@ -119,6 +123,7 @@ void ChordNode::become_member() {
   next_bootstrap_probe_ = clock_.now_ms() + cfg_.probe_ms * 30;
   arm(kRepair, int64_t(rng_() % uint64_t(cfg_.repair_ms)));
   arm(kHandoff, cfg_.handoff_ms / 2 + int64_t(rng_() % uint64_t(cfg_.handoff_ms)));
+  arm(kWatch, 0);
 }
 
 // ---- join ----

@@ -19,6 +19,7 @@
 #include "dht/chord_config.h"
 #include "dht/clock.h"
 #include "dht/disk_queue.h"
+#include "dht/head_watch.h"
 #include "dht/lookup.h"
 #include "dht/range_sync.h"
 #include "dht/replica_store.h"
@@ -76,6 +77,10 @@ class ChordNode {
                  std::function<void(Status)> done);
   // The merged, verified head set of the volume from all reachable replicas.
   void get_heads(const VolumeId& volume, std::function<void(Result<std::vector<Bytes>>)> done);
+  // Asks the volume's replicas to tell this node when its head set changes (and asks again
+  // every HeadWatch::kRenewMs, so replicas that joined since learn of it); `changed` then runs
+  // on the loop thread. Pushed news, best effort: a watcher still polls for what was missed.
+  void watch_heads(const VolumeId& volume, std::function<void()> changed);
 
   const NodeRef& self() const { return self_; }
   State state() const { return state_; }
@@ -101,7 +106,7 @@ class ChordNode {
   static const char* state_name(State s);
 
  private:
-  enum Task { kStabilize, kCheckPred, kFixFingers, kProbe, kRepair, kHandoff, kTaskCount };
+  enum Task { kStabilize, kCheckPred, kFixFingers, kProbe, kRepair, kHandoff, kWatch, kTaskCount };
 
   // Maintenance (chord_node.cc).
   void become_member();
@@ -128,6 +133,10 @@ class ChordNode {
   void leave_after_writes();
   void finish_leave(Status st);
   void stop_timers();
+
+  // Head watches (chord_node_watch.cc).
+  void renew_watches();
+  void notify_watchers(const VolumeId& volume);
 
   // Requests (chord_node_requests.cc).
   void on_request(const std::string& from, Message m);
@@ -177,6 +186,7 @@ class ChordNode {
   std::mt19937_64 rng_;
   RoutingTable routing_;
   ReplicaStore store_;
+  HeadWatch watch_;
   Stats stats_;
 
   Clock::TimerId timers_[kTaskCount] = {};

@@ -78,10 +78,12 @@ void ChordNode::on_request(const std::string& from, Message m) {
           }
           respond(from, m, std::move(out));
         } else if constexpr (std::is_same_v<T, msg::PutHeads>) {
-          store_.put_heads(b.volume, b.heads, [this, from, id = m.request_id](Result<bool> r) {
-            if (!r) ++stats_.rejected_heads;
-            answer_write(from, id, r ? Status() : Status(r.error()));
-          });
+          store_.put_heads(b.volume, b.heads,
+                           [this, from, id = m.request_id, v = b.volume](Result<bool> r) {
+                             if (!r) ++stats_.rejected_heads;
+                             answer_write(from, id, r ? Status() : Status(r.error()));
+                             if (r && *r) notify_watchers(v);
+                           });
         } else if constexpr (std::is_same_v<T, msg::Summarize>) {
           respond(from, m, msg::Summary{store_.summarize(b.lo, b.hi, b.parts_log2)});
         } else if constexpr (std::is_same_v<T, msg::ListKeys>) {
@@ -98,6 +100,15 @@ void ChordNode::on_request(const std::string& from, Message m) {
             if (!mine || mine->fp != e.fp) w.indices.push_back(uint32_t(i));
           }
           respond(from, m, std::move(w));
+        } else if constexpr (std::is_same_v<T, msg::WatchHeads>) {
+          // Notices go to the address the sender gave for itself; it answered from there.
+          bool ok =
+              m.sender.addr == from && watch_.add_watcher(b.volume, m.sender, clock_.now_ms());
+          respond(from, m,
+                  ok ? Body(msg::Ok{}) : Body(msg::Error{Errc::busy, "too many watchers"}));
+        } else if constexpr (std::is_same_v<T, msg::HeadsChanged>) {
+          watch_.changed(b.volume);
+          respond(from, m, msg::Ok{});
         } else if constexpr (std::is_same_v<T, msg::Leaving>) {
           if (m.sender.addr == from) on_leaving(m.sender, b);
           respond(from, m, msg::Ok{});

@@ -139,6 +139,12 @@ void DhtClient::put_heads(const VolumeId& volume, std::vector<Bytes> heads,
   });
 }
 
+void DhtClient::watch_heads(const VolumeId& volume, std::function<void()> changed) {
+  loop_->post([this, volume, changed = std::move(changed)]() mutable {
+    node_->watch_heads(volume, std::move(changed));
+  });
+}
+
 void DhtClient::release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) {
   loop_->post([this, ids = std::move(ids), done = std::move(done)]() mutable {
     node_->release_blocks(ids, std::move(done));

@@ -64,6 +64,9 @@ class DhtClient final : public RemoteStore {
   void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
                  std::function<void(Status)> done) override;
   void release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) override;
+  // Asks the volume's replicas to push news of its head set (ChordNode::watch_heads);
+  // `changed` runs on the loop thread and must be quick.
+  void watch_heads(const VolumeId& volume, std::function<void()> changed);
 
  private:
   DhtClient() = default;

@@ -13,7 +13,7 @@ constexpr const char* kTypeNames[] = {
     "ping",      "pong",       "get_neighbors", "neighbors", "notify", "find",      "found",
     "get_block", "block",      "put_block",     "get_heads", "heads",  "put_heads", "summarize",
     "summary",   "list_keys",  "key_list",      "offer",     "want",   "leaving",   "ok",
-    "error",     "get_status", "status"};
+    "error",     "get_status", "status",        "watch_heads", "heads_changed"};
 static_assert(std::size(kTypeNames) == std::variant_size_v<Body>);
 
 // ---- encoding ----
@@ -138,6 +138,8 @@ struct BodyPacker {
     pack_str(pk, m.text.size() > kMaxErrorText ? m.text.substr(0, kMaxErrorText) : m.text);
   }
   void operator()(const msg::GetStatus&) {}
+  void operator()(const msg::WatchHeads& m) { pack_id(pk, m.volume); }
+  void operator()(const msg::HeadsChanged& m) { pack_id(pk, m.volume); }
   void operator()(const msg::NodeStatus& m) {
     pack_node(pk, m.self);
     pack_str(pk, m.state.substr(0, kMaxStateName));
@@ -153,7 +155,8 @@ constexpr size_t kFieldCount[] = {0, 0, 0, 3, 0,  // ping pong get_neighbors nei
                                   1, 2, 1, 1, 2,  // find found get_block block put_block
                                   1, 1, 2, 3, 1,  // get_heads heads put_heads summarize summary
                                   3, 2, 1, 1, 2,  // list_keys key_list offer want leaving
-                                  0, 2, 0, 11};   // ok error get_status status
+                                  0, 2, 0, 11,    // ok error get_status status
+                                  1, 1};          // watch_heads heads_changed
 static_assert(std::size(kFieldCount) == std::variant_size_v<Body>);
 constexpr size_t kMaxFields = *std::max_element(std::begin(kFieldCount), std::end(kFieldCount));
 constexpr size_t kHeader = 4;
@@ -397,6 +400,16 @@ Result<Body> decode_body(uint32_t type, const mp::Object* f) {
         PS_ASSIGN(*counts[i], mp::get_u64(f[4 + i]));
       }
       return Body(std::move(m));
+    }
+    case 25: {
+      msg::WatchHeads m;
+      PS_ASSIGN(m.volume, get_id(f[0]));
+      return Body(m);
+    }
+    case 26: {
+      msg::HeadsChanged m;
+      PS_ASSIGN(m.volume, get_id(f[0]));
+      return Body(m);
     }
   }
   return fail(Errc::corrupt, "unknown message type " + std::to_string(type));

@@ -17,6 +17,8 @@
 //  23 get_status      -                      24 status      node, state(str), pred|nil,
 //     [succ...], blocks, head_sets, block_bytes, below_target, pending_uploads, uptime_ms,
 //     longest_short_ms (uints)
+//  25 watch_heads     volume(bin32)   (tell me when the volume's head set changes, for a while)
+//  26 heads_changed   volume(bin32)   (a watched head set changed; answered with ok)
 // where a node is [id(bin32), addr(str)] and an entry is
 // [kind, key(bin32), volume(bin32)|nil, fingerprint(bin16)].
 // encode() never fails; decode() caps every size before allocating and turns anything
@@ -136,6 +138,12 @@ struct Error {
   std::string text;
 };
 struct GetStatus {};
+struct WatchHeads {
+  Id256 volume;
+};
+struct HeadsChanged {
+  Id256 volume;
+};
 // What `peerstore status` shows of one node.
 struct NodeStatus {
   NodeRef self;
@@ -157,7 +165,8 @@ using Body = std::variant<msg::Ping, msg::Pong, msg::GetNeighbors, msg::Neighbor
                           msg::Find, msg::Found, msg::GetBlock, msg::Block, msg::PutBlock,
                           msg::GetHeads, msg::Heads, msg::PutHeads, msg::Summarize, msg::Summary,
                           msg::ListKeys, msg::KeyList, msg::Offer, msg::Want, msg::Leaving, msg::Ok,
-                          msg::Error, msg::GetStatus, msg::NodeStatus>;
+                          msg::Error, msg::GetStatus, msg::NodeStatus, msg::WatchHeads,
+                          msg::HeadsChanged>;
 
 // Drops heads from the end of `heads` until they fit in one message (and kMaxHeadsPerMessage).
 // A head set that large is pathological; the canonical order keeps the choice deterministic.

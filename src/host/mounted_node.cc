@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "host/conflict_file.h"
 
 namespace peerstore::host {
 
@@ -51,9 +52,25 @@ Status MountedNode::serve() {
   log::info("mounted " + mountpoint_ + "; node " + node_->address());
   fs_->start_committer();
   fs_->start_sync();
+  {
+    std::lock_guard lock(waker_->m);
+    waker_->fs = fs_.get();
+  }
+  fs_->set_conflict_sink([file = node_->layout().conflicts()](const ConflictRecord& r) {
+    if (auto st = append_conflict(file, r); !st)
+      log::warn("cannot record the conflict in " + file + ": " + st.error().message());
+  });
+  node_->dht().watch_heads(fs_->volume().keys().id(), [w = waker_] {
+    std::lock_guard lock(w->m);
+    if (w->fs) w->fs->wake_sync();
+  });
   quiet_helpers_.reset();
   Status ran = session_->run();
   session_.reset();
+  {
+    std::lock_guard lock(waker_->m);
+    waker_->fs = nullptr;
+  }
   fs_.reset();  // the final commit
 
   // Everything committed goes to the network before this node leaves it.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -53,6 +54,13 @@ class MountedNode {
   std::unique_ptr<Node> node_;
   std::shared_ptr<TieredStore> tiered_;
   std::unique_ptr<FileSystem> fs_;
+  // What a pushed head wakes: the file system's sync, while it exists (the loop thread calls
+  // it; serve() clears it before the file system goes).
+  struct SyncWaker {
+    std::mutex m;
+    FileSystem* fs = nullptr;
+  };
+  std::shared_ptr<SyncWaker> waker_ = std::make_shared<SyncWaker>();
   std::unique_ptr<MountSession> session_;
 };
 

@@ -58,6 +58,8 @@ void make_seeds(Seeds& seeds) {
       msg::Error{Errc::not_found, "block 0123456789ab"},
       msg::GetStatus{},
       msg::NodeStatus{node(1), "member", node(9), {node(2)}, 10, 2, 4096, 1, 3, 60000},
+      msg::WatchHeads{id_of(7)},
+      msg::HeadsChanged{id_of(7)},
   };
   for (size_t i = 0; i < bodies.size(); ++i) {
     Message m{1000 + i, node(1), bodies[i]};

@@ -76,6 +76,8 @@ std::vector<Message> samples() {
   add(msg::Error{Errc::corrupt, "bad"});
   add(msg::GetStatus{});
   add(status_sample());
+  add(msg::WatchHeads{filled(6)});
+  add(msg::HeadsChanged{filled(6)});
   return v;
 }
 
@@ -95,6 +97,10 @@ TEST_CASE("message: golden bytes") {
   CHECK(to_hex(Message{2, sender(), msg::Neighbors{std::nullopt, {}, {}}}.encode()) ==
         "97010402" + kSender + "c09090");
   CHECK(to_hex(Message{4, sender(), msg::GetStatus{}}.encode()) == "94011704" + kSender);
+  CHECK(to_hex(Message{6, sender(), msg::WatchHeads{filled(0x55)}}.encode()) ==
+        "95011906" + kSender + "c420" + rep("55", 32));
+  CHECK(to_hex(Message{6, sender(), msg::HeadsChanged{filled(0x55)}}.encode()) ==
+        "95011a06" + kSender + "c420" + rep("55", 32));
   // node, "member", nil, [n3], 5, 1, 300, 2, 0, 70000, 120
   CHECK(to_hex(Message{3, sender(), status_sample()}.encode()) ==
         "9f011803" + kSender + kSender + "a66d656d626572" + "c0" + "9192c420" + rep("33", 32) +
