@@ -20,6 +20,7 @@
 #include <set>
 
 #include "fs/directory.h"
+#include "fs/file_content.h"
 #include "fs/node_table.h"
 #include "fs/record_merge.h"
 #include "fs/trie_map.h"
@@ -138,8 +139,12 @@ class Merger {
       } else {
         InodeRecord r = merge_fields(b ? *b : *w, *w, *l);
         if (!w->is_dir() && b && !same_content(*w, *b) && !same_content(*l, *b) &&
-            !same_content(*w, *l))
-          copies_.push_back(ino);  // r has the winner's content
+            !same_content(*w, *l)) {
+          // Both rewrote it: edits of a text file in different places merge line by line;
+          // anything else keeps both versions (r has the winner's content).
+          PS_ASSIGN(bool merged, merge_text_content(io_, *b, *w, *l, r));
+          if (!merged) copies_.push_back(ino);
+        }
         merged_[ino] = std::move(r);
       }
     }
