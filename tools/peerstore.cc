@@ -1,10 +1,12 @@
 // peerstore: works with a PeerStore network without a mount: `status` asks a running node (found
 // through its data directory or given by address) for its ring and replication state; `invite`
-// prints a token that admits another device; `passwd` sets, changes or removes the passphrase of
+// prints a token that admits another device; `conflicts` lists the conflict copies live sync
+// made on this computer; `passwd` sets, changes or removes the passphrase of
 // the user key. Wiring only: src/host finds the node, asks it, and formats the answer.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "host/conflict_file.h"
 #include "host/data_dir_layout.h"
 #include "host/invitation.h"
 #include "host/status_client.h"
@@ -19,10 +21,28 @@ namespace {
 
 Result<int> status(const host::DataDirLayout& layout, const std::string& node, bool json) {
   PS_ASSIGN(auto s, host::ask_node_status(layout, node));
+  // Conflicts are this computer's (its mount's log), so only with the local data directory.
+  std::optional<uint64_t> conflicts;
+  if (node.empty()) {
+    PS_ASSIGN(auto list, host::read_conflicts(layout.conflicts()));
+    conflicts = list.size();
+  }
   if (json)
-    std::printf("%s\n", host::status_json(s).c_str());
+    std::printf("%s\n", host::status_json(s, conflicts).c_str());
   else
-    std::fputs(host::status_text(s).c_str(), stdout);
+    std::fputs(host::status_text(s, conflicts).c_str(), stdout);
+  return 0;
+}
+
+Result<int> conflicts(const host::DataDirLayout& layout) {
+  PS_ASSIGN(auto list, host::read_conflicts(layout.conflicts()));
+  if (list.empty()) {
+    std::printf("no conflicts: live sync kept every change without a conflict copy\n");
+    return 0;
+  }
+  for (auto& c : list)
+    std::fputs(host::conflict_line(c).c_str(), stdout);
+  std::printf("%zu conflict copies\n", list.size());
   return 0;
 }
 
@@ -74,6 +94,12 @@ int main(int argc, char** argv) {
   st->add_option("--node", node, "HOST:PORT of a node");
   st->add_flag("--json", json, "One line of JSON");
 
+  auto* cf = app.add_subcommand(
+      "conflicts",
+      "List the conflict copies live sync made on this computer (two computers changed one "
+      "file at once: one version keeps the name, the other is NAME.conflict-DEVICE-TIME)");
+  cf->add_option("--data", data, "Data directory of the mount (default: the default data dir)");
+
   auto* inv = app.add_subcommand(
       "invite",
       "Print a one-line token that admits another device to this network: pass it to "
@@ -99,6 +125,7 @@ int main(int argc, char** argv) {
   host::DataDirLayout layout(data, config);
   Result<int> r = *pw    ? passwd(layout, remove)
                   : *inv ? invite(layout, address)
+                  : *cf  ? conflicts(layout)
                          : status(layout, node, json);
   if (!r) {
     std::fprintf(stderr, "peerstore: %s\n", host::user_message(r.error()).c_str());

@@ -30,6 +30,10 @@ std::string DataDirLayout::store() const {
   return data_ + "/store";
 }
 
+std::string DataDirLayout::conflicts() const {
+  return data_ + "/conflicts";
+}
+
 std::string DataDirLayout::node_address() const {
   return data_ + "/node.addr";
 }

@@ -3,6 +3,7 @@
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 namespace peerstore::host {
@@ -38,7 +39,7 @@ void appendf(std::string& out, const char* format, ...) {
 
 }  // namespace
 
-std::string status_json(const msg::NodeStatus& s) {
+std::string status_json(const msg::NodeStatus& s, std::optional<uint64_t> conflicts) {
   // Ordered: the fields come out in the order scripts have always seen.
   nlohmann::ordered_json j;
   j["id"] = s.self.id.hex();
@@ -53,10 +54,11 @@ std::string status_json(const msg::NodeStatus& s) {
   j["pending_uploads"] = s.pending_uploads;
   j["uptime_ms"] = s.uptime_ms;
   j["longest_short_ms"] = s.longest_short_ms;
+  if (conflicts) j["conflicts"] = *conflicts;
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-std::string status_text(const msg::NodeStatus& s) {
+std::string status_text(const msg::NodeStatus& s, std::optional<uint64_t> conflicts) {
   std::string out;
   uint64_t secs = s.uptime_ms / 1000;
   appendf(out, "node             %s\n", s.self.id.hex().c_str());
@@ -79,6 +81,22 @@ std::string status_text(const msg::NodeStatus& s) {
   // How long the node's own writes stayed at their quorum, short of their full count.
   appendf(out, "longest short    %" PRIu64 " ms (a write of this node below its copies)\n",
           s.longest_short_ms);
+  if (conflicts)
+    appendf(out, "sync conflicts   %" PRIu64 "%s\n", *conflicts,
+            *conflicts ? " (peerstore conflicts lists them)" : "");
+  return out;
+}
+
+std::string conflict_line(const ConflictRecord& c) {
+  time_t secs = time_t(c.time_ns / 1000000000);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char when[32];
+  strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  std::string out;
+  appendf(out, "%s  %s (devices %s and %s): %s's version is %s\n", when, printable(c.path).c_str(),
+          printable(c.winner).c_str(), printable(c.loser).c_str(), printable(c.loser).c_str(),
+          printable(c.copy).c_str());
   return out;
 }
 

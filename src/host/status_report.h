@@ -1,18 +1,24 @@
 // The forms `peerstore status` prints a node's status in: text for people, and one line of JSON
 // for scripts (field names: id, address, state, predecessor, successors, blocks, head_sets,
-// below_target, pending_uploads, uptime_ms; nodes as "ID@ADDRESS"). Stateless; thread-safe.
+// below_target, pending_uploads, uptime_ms, longest_short_ms, and conflicts when the local data
+// directory is known; nodes as "ID@ADDRESS"), and conflict log lines. Stateless; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "dht/message.h"
+#include "fs/conflict_log.h"
 
 namespace peerstore::host {
 
 // A JSON object, no newline. Control characters in addresses (a peer's answer) are dropped;
 // bytes that are not UTF-8 become U+FFFD.
-std::string status_json(const msg::NodeStatus& s);
+// `conflicts`: this computer's count of conflict copies (field "conflicts"), when known.
+std::string status_json(const msg::NodeStatus& s, std::optional<uint64_t> conflicts = {});
 // Lines, each ending in a newline.
-std::string status_text(const msg::NodeStatus& s);
+std::string status_text(const msg::NodeStatus& s, std::optional<uint64_t> conflicts = {});
+// One conflict of the conflict log, for `peerstore conflicts`: a line ending in a newline.
+std::string conflict_line(const ConflictRecord& c);
 
 }  // namespace peerstore::host
