@@ -12,11 +12,13 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "fs/chunk_sealer.h"
+#include "fs/conflict_log.h"
 #include "fs/directory.h"
 #include "fs/node_table.h"
 #include "fs/volume.h"
@@ -43,13 +45,13 @@ class FileSystem {
   static constexpr size_t kDirtyChunkLimit = 1024;  // 64 MiB of unsealed chunks triggers a commit
 
   struct Options {
-    std::string statfs_path;   // the file system whose capacity statfs reports
+    std::string statfs_path;  // the file system whose capacity statfs reports
     int commit_interval_ms = 1000;
     // A change that users expect other computers to see soon (a written file closed, rename,
     // unlink, mkdir...) is committed within this long; a burst of them makes one commit.
     int commit_debounce_ms = 100;
-    // How often live sync asks for the volume's heads when nothing pushed one.
-    int sync_poll_ms = 250;
+    // How often live sync asks for the volume's heads when no replica pushed news of one.
+    int sync_poll_ms = 500;
   };
 
   // What the kernel must forget after live sync changed the tree: attributes and cached pages
@@ -59,6 +61,7 @@ class FileSystem {
     std::vector<std::pair<uint64_t, std::string>> entries;  // (directory, name)
   };
   using Notifier = std::function<void(const Invalidation&)>;
+  using ConflictSink = std::function<void(const ConflictRecord&)>;
   struct SyncStats {
     uint64_t rounds = 0, fast_forwards = 0, merges = 0, conflicts = 0, failures = 0;
   };
@@ -79,6 +82,8 @@ class FileSystem {
   // request handler; set it before start_sync and clear it (nullptr) before whatever it calls
   // goes away.
   void set_notifier(Notifier n);
+  // Where sync reports each conflict copy it made (it also logs it); called like the notifier.
+  void set_conflict_sink(ConflictSink sink);
   // One round: commits local changes, reads the volume's heads (this computer's and the
   // network's), fast-forwards to a descendant or merges concurrent ones, and notifies the
   // kernel of what changed. Returns 0 or an errno.
@@ -104,8 +109,8 @@ class FileSystem {
   int link(uint64_t ino, uint64_t newparent, std::string_view newname, EntryOut* out);
   int unlink(uint64_t parent, std::string_view name);
   int rmdir(uint64_t parent, std::string_view name);
-  int rename(uint64_t parent, std::string_view name, uint64_t newparent,
-             std::string_view newname, unsigned flags);
+  int rename(uint64_t parent, std::string_view name, uint64_t newparent, std::string_view newname,
+             unsigned flags);
 
   int open(uint64_t ino, int flags);
   int create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, int flags,
@@ -160,6 +165,8 @@ class FileSystem {
   Result<std::optional<BlockPtr>> seal_locked();
   // Under mu_: moves the tree to the volume's current table and lists what changed since `old`.
   Result<Invalidation> switch_tree(const std::optional<BlockPtr>& old);
+  // Under mu_: "/a/b" for a directory, "" for the root (for messages).
+  Result<std::string> path_of(uint64_t dir);
   int err(const Error& e, const char* op) const;
 
   std::unique_ptr<Volume> volume_;
@@ -171,7 +178,7 @@ class FileSystem {
   int commit_errno_ = 0;  // the last commit's failure; writes past the dirty limit fail with it
 
   std::mutex commit_serial_;  // one commit at a time; taken before mu_
-  std::mutex commit_mu_;     // guards the committer's wake-up state
+  std::mutex commit_mu_;      // guards the committer's wake-up state
   std::condition_variable wake_;
   bool stop_ = false;
   bool commit_requested_ = false;
@@ -180,11 +187,13 @@ class FileSystem {
   std::condition_variable sync_wake_;
   std::thread committer_;
   std::thread syncer_;
-  std::mutex notify_mu_;  // guards notifier_; held while it runs
+  std::mutex notify_mu_;  // guards notifier_ and conflict_sink_; held while they run
   Notifier notifier_;
+  ConflictSink conflict_sink_;
   mutable std::mutex stats_mu_;
   SyncStats sync_stats_;
   bool warned_sync_ = false;
+  std::set<Id256> refused_;  // heads that lied about their history; under commit_serial_
   // Last: destroyed first, while the tree its callbacks update still exists.
   std::unique_ptr<ChunkSealer> sealer_;
 };

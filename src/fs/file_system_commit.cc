@@ -74,6 +74,30 @@ void FileSystem::committer_loop() {
   }
 }
 
+void FileSystem::set_conflict_sink(ConflictSink sink) {
+  std::lock_guard lock(notify_mu_);
+  conflict_sink_ = std::move(sink);
+}
+
+Result<std::string> FileSystem::path_of(uint64_t dir) {
+  std::string path;
+  for (int depth = 0; dir != NodeTable::kRootIno; ++depth) {
+    if (depth > 4096) return fail(Errc::corrupt, "directory nesting too deep");
+    PS_ASSIGN(Node * n, node(dir));
+    uint64_t parent = n->rec.parent;
+    PS_ASSIGN(Node * p, dir_node(parent));
+    std::string name = "?";
+    PS_TRY(dir_scan(*p->dir, 0, [&](uint64_t, std::string_view entry, const DirEntry& e) {
+      if (e.ino != dir) return true;
+      name = entry;
+      return false;
+    }));
+    path = "/" + name + path;
+    dir = parent;
+  }
+  return path;
+}
+
 void FileSystem::set_notifier(Notifier n) {
   std::lock_guard lock(notify_mu_);
   notifier_ = std::move(n);
@@ -119,11 +143,12 @@ int FileSystem::sync() {
     warned_sync_ = true;
     return to_errno(e.code);
   };
-  if (int e = commit()) return e;
-  // Asking the network may take seconds: commits (fsync) go on meanwhile.
+  // Asking the network may take seconds: commits (fsync) go on meanwhile. Local changes are
+  // committed only when there is something to merge them with (below): the committer's
+  // cadence is not this loop's.
   auto heads = volume_->fetch_heads();
   if (!heads) return failed(heads.error());
-  std::lock_guard serial(commit_serial_);
+  std::unique_lock serial(commit_serial_);
   // Heads this tree already contains are done with; the rest in a canonical order.
   std::vector<Head> news;
   for (auto& h : *heads) {
@@ -139,6 +164,9 @@ int FileSystem::sync() {
             [](const Head& a, const Head& b) { return a.hash() < b.hash(); });
 
   Invalidation inv;
+  std::optional<Error> stopped;  // a head that could not be taken now: retried next round
+  std::vector<MergeConflict> made_conflicts;
+  std::vector<ConflictRecord> records;
   {
     // Under the tree lock from here: nothing may change the tree between the commit of local
     // changes and the switch to the merged tree.
@@ -154,37 +182,71 @@ int FileSystem::sync() {
     std::optional<BlockPtr> old = volume_->table_root();
     uint64_t ff = 0, merges = 0, conflicts = 0;
     for (auto& h : news) {
+      Id256 hash = h.hash();
+      if (refused_.count(hash)) continue;
       const auto& cur = volume_->head();
       auto o = cur ? compare_clocks(h, *cur) : ClockOrder::after;
       if (o == ClockOrder::before || o == ClockOrder::equal) continue;
+      Status st;
       if (o == ClockOrder::after) {
-        if (auto st = volume_->adopt(h); !st) return failed(st.error());
-        ++ff;
+        st = volume_->adopt(h);
+        ff += st.ok();
+      } else {
+        auto made = volume_->merge(h);
+        if (made) {
+          ++merges;
+          conflicts += made->size();
+          for (auto& c : *made) made_conflicts.push_back(std::move(c));
+        } else {
+          st = made.error();
+        }
+      }
+      if (st) continue;
+      if (st.code() == Errc::corrupt) {
+        // A head that lies about its history (or names parents that are not heads of this
+        // volume) is never taken; what it would hide stays in our tree.
+        refused_.insert(hash);
+        log::warn("live sync refused a head: " + st.error().message());
         continue;
       }
-      auto made = volume_->merge(h);
-      if (!made) return failed(made.error());
-      ++merges;
-      for (auto& c : *made) {
-        ++conflicts;
-        log::warn("sync conflict: both computers changed \"" + c.name + "\" (devices " + c.winner +
-                  " and " + c.loser + "); kept " + c.loser + "'s version as \"" + c.copy + "\"");
-      }
+      stopped = st.error();
+      break;
     }
     {
       std::lock_guard slock(stats_mu_);
       sync_stats_.fast_forwards += ff;
       sync_stats_.merges += merges;
       sync_stats_.conflicts += conflicts;
-      warned_sync_ = false;
+      if (!stopped) warned_sync_ = false;
     }
-    if (volume_->table_root() == old) return 0;
-    auto changes = switch_tree(old);
-    if (!changes) return failed(changes.error());
-    inv = std::move(*changes);
+    // Whatever was taken before a failure is the volume's head now: the tree follows it.
+    if (volume_->table_root() != old) {
+      auto changes = switch_tree(old);
+      if (!changes) return failed(changes.error());
+      inv = std::move(*changes);
+    }
+    for (auto& c : made_conflicts) {
+      auto dir = path_of(c.dir);
+      std::string at = dir ? *dir : "(a directory " + std::to_string(c.dir) + ")";
+      log::warn("sync conflict: two computers changed " + at + "/" + c.name + " (devices " +
+                c.winner + " and " + c.loser + "); " + c.loser + "'s version is " + at + "/" +
+                c.copy);
+      records.push_back({at + "/" + c.name, at + "/" + c.copy, c.winner, c.loser,
+                         std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count()});
+    }
   }
-  std::lock_guard lock(notify_mu_);
-  if (notifier_ && (!inv.inodes.empty() || !inv.entries.empty())) notifier_(inv);
+  // No lock of ours is held while the kernel is told: an invalidation waits for the inode
+  // locks that requests hold, and a request (fsync) may wait for the commit lock.
+  serial.unlock();
+  {
+    std::lock_guard lock(notify_mu_);
+    if (notifier_ && (!inv.inodes.empty() || !inv.entries.empty())) notifier_(inv);
+    if (conflict_sink_)
+      for (auto& r : records) conflict_sink_(r);
+  }
+  if (stopped) return failed(*stopped);
   return 0;
 }
 

@@ -122,6 +122,16 @@ Status Volume::commit(const std::optional<BlockPtr>& table_root) {
 }
 
 Status Volume::adopt(const Head& h) {
+  if (head_) {
+    // Its vector says it descends from ours; its parents must say so too, or a writer could
+    // hide this computer's commits behind an inflated vector.
+    auto loader = [this](const Id256& id) { return load_head(id); };
+    PS_ASSIGN(auto base, merge_base(h, *head_, loader));
+    if (!base || base->hash() != head_->hash())
+      return fail(Errc::corrupt, "head " + h.hash().short_hex() + " of volume " +
+                                     keys_.id().short_hex() +
+                                     " claims to descend from this computer's head but does not");
+  }
   PS_ASSIGN(auto table, table_of(h));
   PS_TRY(io_.commit(keys_.id(), {h.encode()}));
   head_ = h;

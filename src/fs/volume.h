@@ -43,7 +43,8 @@ class Volume {
   // The inode table a head points at.
   Result<std::optional<BlockPtr>> table_of(const Head& h);
 
-  // Moves to `h`, a descendant of the current head (fast-forward).
+  // Moves to `h`, a descendant of the current head (fast-forward); Errc::corrupt if its
+  // ancestry does not reach the current head (a version vector that claims too much).
   Status adopt(const Head& h);
   // Merges the concurrent head `other` into the current one: finds their merge base, merges
   // the trees and commits a head with both as parents. Conflict copies made are returned.

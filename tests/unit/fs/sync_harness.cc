@@ -11,33 +11,6 @@ PublicKey device_key(uint8_t n) {
   return SigningKey::from_seed(Secret(seed)).public_key();
 }
 
-Result<std::vector<Bytes>> NetworkLikeStore::heads(const VolumeId& v) {
-  std::vector<Bytes> out;
-  for (auto& h : heads_[v]) out.push_back(h.encode());
-  return out;
-}
-
-Status NetworkLikeStore::write(const WriteBatch& batch) {
-  WriteBatch blocks = batch;
-  blocks.heads.clear();
-  PS_TRY(blocks_.write(blocks));
-  for (auto& [v, encoded] : batch.heads)
-    for (auto& e : encoded) {
-      PS_ASSIGN(Head h, Head::decode(e));
-      auto& set = heads_[v];
-      bool dominated = false;
-      for (auto& o : set) {
-        auto ord = compare_clocks(h, o);
-        if (ord == ClockOrder::before || (ord == ClockOrder::equal && o.hash() == h.hash()))
-          dominated = true;
-      }
-      if (dominated) continue;
-      std::erase_if(set, [&](const Head& o) { return compare_clocks(o, h) == ClockOrder::before; });
-      set.push_back(h);
-    }
-  return {};
-}
-
 Computer::Computer(NetworkLikeStore& net, uint8_t n) {
   fs = open_fs(net, 1000, device_key(n));
 }

@@ -1,36 +1,14 @@
 // Several computers of one user in one process, for the live-sync suites: each a FileSystem
-// with its own device key over a store that behaves like the network behind every computer
-// (blocks shared, heads kept as the set no other head dominates, as storage nodes keep them).
+// with its own device key over a NetworkLikeStore.
 // Only for use inside doctest test cases. Not thread-safe.
 #pragma once
 
 #include <random>
 
 #include "fs_harness.h"
+#include "support/network_like_store.h"
 
 namespace peerstore::test {
-
-class NetworkLikeStore final : public LocalStore {
- public:
-  Result<Bytes> get(const BlockId& id) override { return blocks_.get(id); }
-  Status view(const BlockId& id, const std::function<Status(ByteView)>& fn) override {
-    return blocks_.view(id, fn);
-  }
-  Result<bool> contains(const BlockId& id) override { return blocks_.contains(id); }
-  Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override {
-    return blocks_.for_each_id(fn);
-  }
-  Result<std::vector<Bytes>> heads(const VolumeId& v) override;
-  Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override {
-    return blocks_.for_each_volume(fn);
-  }
-  Status write(const WriteBatch& batch) override;
-  Result<StoreStats> stats() override { return blocks_.stats(); }
-
- private:
-  MemoryStore blocks_;
-  std::map<VolumeId, std::vector<Head>> heads_;
-};
 
 struct Computer : FsHarness {
   // Opens the user's volume as seen through `net`, as device number `n`.
