@@ -33,13 +33,10 @@ else
   BUILDTYPE=${BUILDTYPE:-release} bash scripts/build.sh >&2
   B=$ROOT/build
 fi
-for f in peerstorefs peerstore-node peerstore; do
-  [ -x "$B/tools/$f" ] || { echo "cluster_fsbench.sh: $B/tools/$f was not built" >&2; exit 1; }
-done
-
-RUN=$(mktemp -d "${BENCH_TMP:-/tmp}/cluster-fsbench.XXXXXX")
 ME=cluster_fsbench.sh
 . "$ROOT/bench/cluster_lib.sh"
+need_binaries
+RUN=$(mktemp -d "${BENCH_TMP:-/tmp}/cluster-fsbench.XXXXXX")
 PIDS=()
 MNT="" MNT_PID=""
 

@@ -2,6 +2,14 @@
 # starting peerstore-node processes on 127.0.0.1. The caller sets B (build dir), RUN (its temp
 # dir), ME (its name, for messages) and keeps the started pids in the array PIDS.
 
+# need_binaries: exits 2 unless peerstorefs, peerstore-node and peerstore are built in $B.
+need_binaries() {
+  local f
+  for f in peerstorefs peerstore-node peerstore; do
+    [ -x "$B/tools/$f" ] || { echo "$ME: $B/tools/$f is missing: build it first" >&2; exit 2; }
+  done
+}
+
 # stop_pids GRACE PID...: SIGTERM, up to GRACE seconds to exit, then SIGKILL; reaps them all.
 stop_pids() {
   local grace=$1 p i killed=0; shift

@@ -17,13 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << text;
-  f.close();
-  REQUIRE_MESSAGE(f.good(), "cannot write " << path);
-}
-
 std::string network_key(const std::string& data_dir) {
   return slurp(data_dir + "/network.key");
 }
@@ -43,7 +36,7 @@ TEST_CASE("e2e: invite + --join TOKEN admits a device, which later joins with HO
   std::string token = cluster.invite_from(cluster.data_dir(1));
   PeerMount& first = cluster.mount_joined(token, config, data);
   std::string text = "admitted by invitation\n";
-  write_text(first.path("admitted.txt"), text);
+  REQUIRE(write_text(first.path("admitted.txt"), text));
   cluster.wait_for_ring(30s);  // the mount's node is a member
   REQUIRE(first.unmount() == 0);
   CHECK(network_key(data) == network_key(cluster.data_dir(0)));

@@ -323,4 +323,11 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+bool write_text(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  return f.good();
+}
+
 }  // namespace peerstore::test

@@ -85,5 +85,7 @@ std::vector<pid_t> pids_with_argument(const std::string& arg);
 
 // Reads a whole file; empty string if it cannot be opened.
 std::string slurp(const std::string& path);
+// Replaces a file's content (open, write, close); false if any step failed.
+bool write_text(const std::string& path, const std::string& text);
 
 }  // namespace peerstore::test
