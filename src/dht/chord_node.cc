@@ -99,7 +99,7 @@ void ChordNode::run_task(Task t) {
       handoff();
       break;
     case kWatch:
-      arm(t, jitter(HeadWatch::kRenewMs));
+      arm(t, HeadWatch::kRenewMs);  // no jitter: renewals are few and need no spreading
       renew_watches();
       break;
     case kTaskCount:
