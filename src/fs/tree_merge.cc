@@ -173,7 +173,8 @@ class Merger {
   }
 
   Status merge_dirs() {
-    for (auto& [ino, m] : merged_) {
+    for (auto& entry : merged_) {
+      const uint64_t ino = entry.first;  // not a structured binding: lambdas capture it
       const Rec& b = base_recs_[ino];
       auto side = [&](std::map<uint64_t, Rec>& recs) {
         auto it = recs.find(ino);

@@ -160,12 +160,13 @@ Result<std::vector<MergeConflict>> Volume::merge(const Head& other) {
   // same head and the network's head set collapses to it.
   const Head& winner = later(ours, other) ? ours : other;
   std::vector<std::pair<Id256, uint64_t>> clock = ours.clock;
-  for (auto& [dev, n] : other.clock) {
-    auto it = std::find_if(clock.begin(), clock.end(), [&](auto& e) { return e.first == dev; });
+  for (const auto& theirs : other.clock) {
+    auto it = std::find_if(clock.begin(), clock.end(),
+                           [&](auto& e) { return e.first == theirs.first; });
     if (it == clock.end())
-      clock.emplace_back(dev, n);
+      clock.push_back(theirs);
     else
-      it->second = std::max(it->second, n);
+      it->second = std::max(it->second, theirs.second);
   }
   std::vector<Id256> parents{ours.hash(), other.hash()};
   std::sort(parents.begin(), parents.end());
