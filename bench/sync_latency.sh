@@ -51,6 +51,13 @@ start_peerstore_node n1
 TOKEN=$(invite_token n1)
 start_peerstore_node n2 "$TOKEN"
 start_peerstore_node n3 "$TOKEN"
+# The three-node ring settles (1 s stabilize period) before the first mount asks it for heads.
+for _ in $(seq 100); do
+  n=$("$B/tools/peerstore" status --data "$RUN/n1" --json 2>/dev/null | jq '.successors | length' || echo 0)
+  [ "${n:-0}" -ge 2 ] && break
+  sleep 0.2
+done
+sleep 2
 mkdir -p "$RUN/config"
 mount_user a "$TOKEN"
 mount_user b "$TOKEN"

@@ -1,9 +1,12 @@
 // FileSystem: commits (on demand, debounced, and in the background) and live sync (moving the
 // tree to what other computers committed, merging when both sides changed it).
 #include <chrono>
+#include <map>
+#include <set>
 
 #include "common/log.h"
 #include "fs/file_system.h"
+#include "fs/record_merge.h"
 
 namespace peerstore {
 
@@ -259,20 +262,30 @@ Result<FileSystem::Invalidation> FileSystem::switch_tree(const std::optional<Blo
     std::optional<BlockPtr> from, to;
   };
   std::vector<DirChange> dirs;
+  // Regular files whose content changed, by the directory they live in. With the writeback
+  // cache the kernel never takes a file's size from us while it holds the inode, so their
+  // names are invalidated too: an inode nobody has open is then dropped (FUSE keeps no unused
+  // inodes), and the next lookup reads the new size.
+  std::map<uint64_t, std::set<uint64_t>> files_by_dir;
   PS_TRY(TrieMap::diff(volume_->io(), old, now,
                        [&](uint64_t ino, ByteView, const Bytes* a, const Bytes* b) -> Status {
                          if (!table_.find_loaded(ino)) return {};
                          inv.inodes.push_back(ino);
-                         std::optional<BlockPtr> from, to;
+                         std::optional<InodeRecord> ra, rb;
                          if (a) {
-                           PS_ASSIGN(auto r, InodeRecord::decode(*a));
-                           if (r.is_dir()) from = r.root;
+                           PS_ASSIGN(ra, InodeRecord::decode(*a));
                          }
                          if (b) {
-                           PS_ASSIGN(auto r, InodeRecord::decode(*b));
-                           if (r.is_dir()) to = r.root;
+                           PS_ASSIGN(rb, InodeRecord::decode(*b));
                          }
+                         std::optional<BlockPtr> from, to;
+                         if (ra && ra->is_dir()) from = ra->root;
+                         if (rb && rb->is_dir()) to = rb->root;
                          if (from != to) dirs.push_back({ino, from, to});
+                         if (ra && rb && ra->is_file() && !same_content(*ra, *rb)) {
+                           files_by_dir[ra->parent].insert(ino);
+                           files_by_dir[rb->parent].insert(ino);
+                         }
                          return {};
                        }));
   for (auto& d : dirs)
@@ -282,6 +295,16 @@ Result<FileSystem::Invalidation> FileSystem::switch_tree(const std::optional<Blo
                            return {};
                          }));
   PS_TRY(table_.reset(now));
+  for (auto& [dir, files] : files_by_dir) {
+    Node* d = table_.find_loaded(dir);
+    if (!d || !d->rec.is_dir()) continue;  // the kernel holds no name in it
+    PS_TRY(table_.load_content(*d));
+    const uint64_t parent = dir;
+    PS_TRY(dir_scan(*d->dir, 0, [&](uint64_t, std::string_view name, const DirEntry& e) {
+      if (files.count(e.ino)) inv.entries.emplace_back(parent, std::string(name));
+      return true;
+    }));
+  }
   return inv;
 }
 

@@ -59,8 +59,10 @@ TEST_CASE("e2e: two mounted computers of one user see each other's changes live"
   MESSAGE("a's new file read on b after " << seconds_since(start) << " s");
 
   // An overwrite, a rename and a delete from the other side, with the kernel's cache warm.
-  put(b.path("docs/note.txt"), "changed by b");
-  CHECK(wait_until([&] { return get(a.path("docs/note.txt")) == "changed by b"; }, kSeen));
+  // Longer than before: the kernel's cached size of the file must not cut it short.
+  put(b.path("docs/note.txt"), "changed by b, and longer");
+  CHECK(wait_until([&] { return get(a.path("docs/note.txt")) == "changed by b, and longer"; },
+                   kSeen));
   REQUIRE(::rename(b.path("docs/note.txt").c_str(), b.path("note-moved.txt").c_str()) == 0);
   CHECK(wait_until(
       [&] { return exists(a.path("note-moved.txt")) && !exists(a.path("docs/note.txt")); }, kSeen));

@@ -272,3 +272,38 @@ TEST_CASE("sync: a text file edited in two places merges cleanly; overlapping ed
 
 }  // namespace
 }  // namespace peerstore
+
+namespace peerstore {
+namespace {
+
+using namespace test;
+
+// The kernel's writeback cache never takes a file's size from the file system while it holds
+// the inode: a file changed elsewhere must lose its name in the kernel's cache too, so that a
+// reader that reopens it gets a fresh inode with the new size (it read "change" for "change1").
+TEST_CASE("sync: a file rewritten on another computer has its name invalidated, not only its inode") {
+  NetworkLikeStore net;
+  Computer a(net, 1), b(net, 2);
+  uint64_t d = a.mkdir(kRoot, "d");
+  uint64_t f = a.create(d, "f");
+  a.write(f, 0, std::string("start\n"));
+  REQUIRE(a.fs->commit() == 0);
+  b.sync();
+  REQUIRE(b.lookup(d, "f") == f);  // the kernel holds d and f
+  std::vector<FileSystem::Invalidation> told;
+  b.fs->set_notifier([&](const FileSystem::Invalidation& inv) { told.push_back(inv); });
+  a.truncate(f, 0);
+  a.write(f, 0, std::string("change1\n"));
+  REQUIRE(a.fs->commit() == 0);
+  b.sync();
+  REQUIRE(told.size() == 1);
+  bool inode = false, name = false;
+  for (uint64_t i : told[0].inodes) inode |= i == f;
+  for (auto& [dir, n] : told[0].entries) name |= dir == d && n == "f";
+  CHECK(inode);
+  CHECK(name);
+  CHECK(b.stat(f).st_size == 8);
+}
+
+}  // namespace
+}  // namespace peerstore
