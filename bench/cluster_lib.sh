@@ -52,3 +52,41 @@ invite_token() {
   "$B/tools/peerstore" invite --data "$RUN/$1" 2>/dev/null ||
     { echo "$ME: peerstore invite --data $RUN/$1 failed" >&2; exit 1; }
 }
+
+# wait_for_ring NAME N: waits (up to 20 s) until the node in $RUN/NAME has N successors, then 2 s
+# more for the ring to settle (1 s stabilize period) before mounts ask it for heads.
+wait_for_ring() {
+  local n _
+  for _ in $(seq 100); do
+    n=$("$B/tools/peerstore" status --data "$RUN/$1" --json 2>/dev/null | jq '.successors | length' || echo 0)
+    [ "${n:-0}" -ge "$2" ] && break
+    sleep 0.2
+  done
+  sleep 2
+}
+
+# mount_user NAME JOIN: peerstorefs on $RUN/NAME/mnt with data $RUN/NAME/data and the user in
+# $RUN/config (so every mount_user is a computer of one user), joining JOIN; adds its pid to
+# PIDS and its mount point to MOUNTS; returns once mounted.
+mount_user() {
+  local d=$RUN/$1 i
+  mkdir -p "$d/mnt" "$d/data" "$RUN/config"
+  "$B/tools/peerstorefs" "$d/mnt" --data "$d/data" --config "$RUN/config" -f --join "$2" \
+    > "$d.log" 2>&1 &
+  PIDS+=($!)
+  MOUNTS+=("$d/mnt")
+  for i in $(seq 150); do
+    grep -q " $d/mnt " /proc/mounts && return 0
+    sleep 0.1
+  done
+  echo "$ME: $1 did not mount; its log:" >&2
+  sed 's/^/  /' "$d.log" >&2
+  exit 1
+}
+
+# unmount_all: unmounts every mount in MOUNTS (lazily if busy).
+unmount_all() {
+  local m
+  for m in "${MOUNTS[@]}"; do fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || true; done
+  MOUNTS=()
+}

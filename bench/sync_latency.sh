@@ -22,8 +22,7 @@ RUN=$(mktemp -d "${BENCH_TMP:-/tmp}/sync-latency.XXXXXX")
 PIDS=()
 MOUNTS=()
 cleanup() {
-  local m
-  for m in "${MOUNTS[@]}"; do fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || true; done
+  unmount_all
   stop_pids 30 "${PIDS[@]}"
   if [ "${KEEP:-0}" = 1 ]; then echo "# kept $RUN" >&2; else rm -rf "$RUN"; fi
 }
@@ -31,34 +30,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mount_user() { # NAME JOIN
-  local d=$RUN/$1 i
-  mkdir -p "$d/mnt" "$d/data"
-  "$B/tools/peerstorefs" "$d/mnt" --data "$d/data" --config "$RUN/config" -f --join "$2" \
-    > "$d.log" 2>&1 &
-  PIDS+=($!)
-  MOUNTS+=("$d/mnt")
-  for i in $(seq 150); do
-    grep -q " $d/mnt " /proc/mounts && return 0
-    sleep 0.1
-  done
-  echo "$ME: $1 did not mount; its log:" >&2
-  sed 's/^/  /' "$d.log" >&2
-  exit 1
-}
-
 start_peerstore_node n1
 TOKEN=$(invite_token n1)
 start_peerstore_node n2 "$TOKEN"
 start_peerstore_node n3 "$TOKEN"
-# The three-node ring settles (1 s stabilize period) before the first mount asks it for heads.
-for _ in $(seq 100); do
-  n=$("$B/tools/peerstore" status --data "$RUN/n1" --json 2>/dev/null | jq '.successors | length' || echo 0)
-  [ "${n:-0}" -ge 2 ] && break
-  sleep 0.2
-done
-sleep 2
-mkdir -p "$RUN/config"
+wait_for_ring n1 2
 mount_user a "$TOKEN"
 mount_user b "$TOKEN"
 A=$RUN/a/mnt B_MNT=$RUN/b/mnt
