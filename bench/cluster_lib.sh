@@ -90,3 +90,19 @@ unmount_all() {
   for m in "${MOUNTS[@]}"; do fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || true; done
   MOUNTS=()
 }
+
+# start_run NAME: a new temporary $RUN, empty PIDS and MOUNTS, and traps that unmount, stop
+# the processes and remove $RUN on exit (KEEP=1 keeps it).
+start_run() {
+  RUN=$(mktemp -d "${BENCH_TMP:-/tmp}/$1.XXXXXX")
+  PIDS=()
+  MOUNTS=()
+  trap run_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+run_cleanup() {
+  unmount_all
+  stop_pids 30 "${PIDS[@]}"
+  if [ "${KEEP:-0}" = 1 ]; then echo "# kept $RUN" >&2; else rm -rf "$RUN"; fi
+}

@@ -18,17 +18,7 @@ B=$(cd "${BUILD_DIR:-$ROOT/build}" && pwd)
 ME=sync_latency.sh
 . "$ROOT/bench/cluster_lib.sh"
 need_binaries
-RUN=$(mktemp -d "${BENCH_TMP:-/tmp}/sync-latency.XXXXXX")
-PIDS=()
-MOUNTS=()
-cleanup() {
-  unmount_all
-  stop_pids 30 "${PIDS[@]}"
-  if [ "${KEEP:-0}" = 1 ]; then echo "# kept $RUN" >&2; else rm -rf "$RUN"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+start_run sync-latency
 
 start_peerstore_node n1
 TOKEN=$(invite_token n1)
