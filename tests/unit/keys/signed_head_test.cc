@@ -1,15 +1,15 @@
 // Head: the one mutable, signed record of a volume. Storage nodes accept a head only if it
 // verifies, so decode + verify must catch any change to its bytes; the root pointer must open
 // only with the volume's read key; and the wire format is pinned by a golden encoding.
-#include <doctest/doctest.h>
+#include "keys/signed_head.h"
 
+#include <doctest/doctest.h>
 #include <sodium.h>
 
 #include <functional>
 
 #include "../common/must.h"
 #include "common/msgpack_codec.h"
-#include "keys/signed_head.h"
 
 namespace peerstore {
 namespace {
@@ -86,6 +86,20 @@ TEST_CASE("two heads of the same state differ only by their random nonce") {
   CHECK(must(a.open_root(keys.read_key)) == must(b.open_root(keys.read_key)));
 }
 
+TEST_CASE("a merge head is the same bytes on every computer that makes it") {
+  VolumeKeys keys = VolumeKeys::derive_home(user_with_seed(1));
+  std::vector<std::pair<Id256, uint64_t>> clock{{id_of(2), 4}, {id_of(3), 9}};
+  Head a = Head::make(keys, sample_root(), clock, {id_of(7), id_of(8)}, id_of(3), 5, true);
+  Head b = Head::make(keys, sample_root(), clock, {id_of(7), id_of(8)}, id_of(3), 5, true);
+  CHECK(a.encode() == b.encode());
+  CHECK(a.verify());
+  CHECK(a.open_root(keys.read_key).ok());
+  // Another merge (other parents) of the same root gets another nonce.
+  Head c = Head::make(keys, sample_root(), clock, {id_of(7), id_of(9)}, id_of(3), 5, true);
+  CHECK(Bytes(c.root_box.begin(), c.root_box.begin() + 24) !=
+        Bytes(a.root_box.begin(), a.root_box.begin() + 24));
+}
+
 TEST_CASE("open_root needs the volume's read key and the volume it was sealed for") {
   VolumeKeys keys = VolumeKeys::derive_home(user_with_seed(1));
   VolumeKeys other = VolumeKeys::derive_home(user_with_seed(2));
@@ -153,17 +167,20 @@ Head golden_head() {
 TEST_CASE("golden encoding of a fixed head") {
   Head h = golden_head();
   std::string expected =
-      "98"                                  // array of 8
-      "01"                                  // version 1
-      "c420" + rep("11", 32) +              // volume: bin8 of 32
-      "92"                                  // clock: array of 2
-      "92c420" + rep("22", 32) + "07" +     //   [device, 7]
-      "92c420" + rep("23", 32) + "cd012c" + //   [device, 300 as uint16]
-      "91c420" + rep("33", 32) +            // parents: array of 1
-      "c468" + rep("44", 104) +             // root_box: bin8 of 104
-      "cf17979cfe3d85cd15"                  // time_ns as uint64
-      "c420" + rep("55", 32) +              // device
-      "c440" + rep("66", 64);               // signature: bin8 of 64
+      "98"  // array of 8
+      "01"  // version 1
+      "c420" +
+      rep("11", 32) +  // volume: bin8 of 32
+      "92"             // clock: array of 2
+      "92c420" +
+      rep("22", 32) + "07" +                 //   [device, 7]
+      "92c420" + rep("23", 32) + "cd012c" +  //   [device, 300 as uint16]
+      "91c420" + rep("33", 32) +             // parents: array of 1
+      "c468" + rep("44", 104) +              // root_box: bin8 of 104
+      "cf17979cfe3d85cd15"                   // time_ns as uint64
+      "c420" +
+      rep("55", 32) +          // device
+      "c440" + rep("66", 64);  // signature: bin8 of 64
   CHECK(to_hex(h.encode()) == expected);
 
   // The signed part is the same array of 7, without the signature.
