@@ -59,6 +59,14 @@ class FileSystem {
   struct Invalidation {
     std::vector<uint64_t> inodes;
     std::vector<std::pair<uint64_t, std::string>> entries;  // (directory, name)
+    // Files that grew, with their new last byte: the kernel keeps its own size for a file it
+    // has open (writeback cache), and storing the last byte is how it learns the new one.
+    struct Grown {
+      uint64_t ino;
+      uint64_t size;
+      uint8_t last;
+    };
+    std::vector<Grown> grown;
   };
   using Notifier = std::function<void(const Invalidation&)>;
   using ConflictSink = std::function<void(const ConflictRecord&)>;

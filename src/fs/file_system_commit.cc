@@ -243,6 +243,14 @@ int FileSystem::sync() {
   // No lock of ours is held while the kernel is told: an invalidation waits for the inode
   // locks that requests hold, and a request (fsync) may wait for the commit lock.
   serial.unlock();
+  // Their last bytes, read like any read (the tree lock is not held here); one that cannot be
+  // read is left out: its size then stays stale until the reader closes it.
+  std::erase_if(inv.grown, [this](Invalidation::Grown& g) {
+    Bytes last;
+    if (read(g.ino, g.size - 1, 1, &last) != 0 || last.size() != 1) return true;
+    g.last = last[0];
+    return false;
+  });
   {
     std::lock_guard lock(notify_mu_);
     if (notifier_ && (!inv.inodes.empty() || !inv.entries.empty())) notifier_(inv);
@@ -285,6 +293,7 @@ Result<FileSystem::Invalidation> FileSystem::switch_tree(const std::optional<Blo
                          if (ra && rb && ra->is_file() && !same_content(*ra, *rb)) {
                            files_by_dir[ra->parent].insert(ino);
                            files_by_dir[rb->parent].insert(ino);
+                           if (rb->size > ra->size) inv.grown.push_back({ino, rb->size, 0});
                          }
                          return {};
                        }));

@@ -33,6 +33,15 @@ Result<std::unique_ptr<MountSession>> MountSession::mount(FileSystem& fs,
     for (uint64_t ino : inv.inodes) fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(ino), 0, 0);
     for (auto& [dir, name] : inv.entries)
       fuse_lowlevel_notify_inval_entry(se, fuse_ino_t(dir), name.data(), name.size());
+    // A reader holding a file open keeps the kernel's size for it; a grown file's last byte,
+    // stored into the kernel's cache, extends that size (a shrunk one stays long until closed).
+    for (auto& g : inv.grown) {
+      uint8_t byte = g.last;
+      fuse_bufvec buf = FUSE_BUFVEC_INIT(1);
+      buf.buf[0].mem = &byte;
+      fuse_lowlevel_notify_store(se, fuse_ino_t(g.ino), off_t(g.size - 1), &buf,
+                                 fuse_buf_copy_flags(0));
+    }
   });
   return m;
 }

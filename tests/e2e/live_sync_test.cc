@@ -68,6 +68,22 @@ TEST_CASE("e2e: two mounted computers of one user see each other's changes live"
   put(b.path("docs/note.txt"), "changed by b, and longer");
   CHECK(wait_until([&] { return get(a.path("docs/note.txt")) == "changed by b, and longer"; },
                    kSeen));
+  // A reader that keeps the file open reads what the other computer appended.
+  {
+    int fd = ::open(a.path("docs/note.txt").c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    std::string before = "changed by b, and longer";
+    std::string after = before + ", and appended to";
+    put(b.path("docs/note.txt"), after);
+    auto read_open = [&] {
+      char buf[256];
+      ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+      return n < 0 ? std::string() : std::string(buf, size_t(n));
+    };
+    CHECK_MESSAGE(wait_until([&] { return read_open() == after; }, kSeen),
+                  "the open file reads \"" << read_open() << "\"");
+    ::close(fd);
+  }
   REQUIRE(::rename(b.path("docs/note.txt").c_str(), b.path("note-moved.txt").c_str()) == 0);
   CHECK(wait_until(
       [&] { return exists(a.path("note-moved.txt")) && !exists(a.path("docs/note.txt")); }, kSeen));
