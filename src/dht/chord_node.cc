@@ -170,7 +170,13 @@ void ChordNode::try_join(const std::string& bootstrap, unsigned attempt) {
         if (s.id == self_.id) {
           if (s.addr != self_.addr)
             return retry(fail(Errc::exists, "node id " + self_.id.short_hex() + " taken"));
-          return retry(fail(Errc::unavailable, "ring already lists this node"));
+          // This node crashed and came back at its address before the ring noticed: the entry
+          // the ring lists is this node, and its successor is the next node listed.
+          auto next = std::find_if(r->successors.begin(), r->successors.end(),
+                                   [this](const NodeRef& n) { return n.id != self_.id; });
+          if (next == r->successors.end())
+            return retry(fail(Errc::unavailable, "ring already lists this node"));
+          s = *next;
         }
         // Zave: join copies the successor's list.
         rpc_.call(s.addr, msg::GetNeighbors{}, cfg_.rpc_timeout_ms,

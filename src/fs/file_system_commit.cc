@@ -183,6 +183,7 @@ int FileSystem::sync() {
       }
     }
     std::optional<BlockPtr> old = volume_->table_root();
+    std::optional<Head> old_head = volume_->head();
     uint64_t ff = 0, merges = 0, conflicts = 0;
     for (auto& h : news) {
       Id256 hash = h.hash();
@@ -225,7 +226,14 @@ int FileSystem::sync() {
     // Whatever was taken before a failure is the volume's head now: the tree follows it.
     if (volume_->table_root() != old) {
       auto changes = switch_tree(old);
-      if (!changes) return failed(changes.error());
+      if (!changes) {
+        // A block of the new tree cannot be read yet (a head that reached the network before
+        // its blocks): the tree stays where it was, and so must the head the next commit
+        // descends from, or that commit would drop what the new head holds. Retried later.
+        if (old_head) volume_->rewind(*old_head, old);
+        if (auto st = table_.reset(old); !st) return failed(st.error());
+        return failed(changes.error());
+      }
       inv = std::move(*changes);
     }
     for (auto& c : made_conflicts) {

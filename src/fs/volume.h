@@ -46,6 +46,12 @@ class Volume {
   // Moves to `h`, a descendant of the current head (fast-forward); Errc::corrupt if its
   // ancestry does not reach the current head (a version vector that claims too much).
   Status adopt(const Head& h);
+  // Back to an earlier head and its table in memory (the store keeps what was written): when
+  // the tree cannot follow a head the volume moved to.
+  void rewind(const Head& h, const std::optional<BlockPtr>& table) {
+    head_ = h;
+    table_root_ = table;
+  }
   // Merges the concurrent head `other` into the current one: finds their merge base, merges
   // the trees and commits a head with both as parents. Conflict copies made are returned.
   Result<std::vector<MergeConflict>> merge(const Head& other);

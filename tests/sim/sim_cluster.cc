@@ -38,20 +38,37 @@ size_t SimCluster::add_node(const Wrap& wrap) {
   for (size_t k = 0; k < device.b.size(); k += 8) put_u64be(device.b.data() + k, rng()());
   p->id = node_id_for(device);
   p->store = std::make_unique<MemoryStore>();
-  p->transport = std::make_unique<SimTransport>(net_, p->ep);
-  p->clock = std::make_unique<SimClock>(net_, p->ep);
+  p->wrap = wrap;
+  peers_.push_back(std::move(p));
+  start_process(*peers_.back());
+  return i;
+}
+
+void SimCluster::start_process(SimPeer& p) {
+  p.transport = std::make_unique<SimTransport>(net_, p.ep);
+  p.clock = std::make_unique<SimClock>(net_, p.ep);
   // Reports go through the node's clock, so a crash drops them like the rest of its events.
-  p->disk = std::make_unique<InlineDiskQueue>(
-      *p->store, [clock = p->clock.get(), delay = disk_delay_ms_](std::function<void()> fn) {
+  p.disk = std::make_unique<InlineDiskQueue>(
+      *p.store, [clock = p.clock.get(), delay = disk_delay_ms_](std::function<void()> fn) {
         clock->schedule(delay, std::move(fn));
       });
   ChordConfig c = cfg_;
   c.rng_seed = rng()();
-  if (wrap) p->wrapper = wrap(*p->transport);
-  Transport& via = p->wrapper ? *p->wrapper : *p->transport;
-  p->node = std::make_unique<ChordNode>(via, *p->clock, *p->store, *p->disk, p->id, c);
-  peers_.push_back(std::move(p));
-  return i;
+  p.wrapper = p.wrap ? p.wrap(*p.transport) : nullptr;
+  Transport& via = p.wrapper ? *p.wrapper : *p.transport;
+  p.node = std::make_unique<ChordNode>(via, *p.clock, *p.store, *p.disk, p.id, c);
+}
+
+void SimCluster::restart(size_t i) {
+  auto& p = *peers_[i];
+  p.node.reset();
+  p.disk.reset();
+  p.wrapper.reset();
+  p.clock.reset();
+  p.transport.reset();
+  net_.restart(p.ep);
+  p.alive = true;
+  start_process(p);
 }
 
 bool SimCluster::live(size_t i) const {

@@ -36,6 +36,7 @@ struct SimPeer {
   std::unique_ptr<SimClock> clock;
   std::unique_ptr<InlineDiskQueue> disk;
   std::unique_ptr<ChordNode> node;
+  std::function<std::unique_ptr<Transport>(Transport& inner)> wrap;  // kept for a restart
 };
 
 class SimCluster {
@@ -67,6 +68,9 @@ class SimCluster {
   // Joins node i through a random live member and runs until it is in (or failed).
   Status join(size_t i);
   void crash(size_t i);
+  // Node i's process starts again after a crash: same address, same id, the store it had (its
+  // disk), a new ChordNode that is not a member yet (join it).
+  void restart(size_t i);
   Status leave(size_t i);
   // Partitions: group per node; 0 everywhere is one network.
   void set_group(size_t i, int group);
@@ -100,6 +104,8 @@ class SimCluster {
   T await(const std::function<void(std::function<void(T)>)>& start, T on_timeout, int64_t max_ms);
 
  private:
+  void start_process(SimPeer& p);
+
   uint64_t seed_;
   ChordConfig cfg_;
   SimNetwork net_;

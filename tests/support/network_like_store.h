@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 
 #include "keys/signed_head.h"
 #include "store/memory_store.h"
@@ -14,11 +15,21 @@ namespace peerstore::test {
 
 class NetworkLikeStore final : public LocalStore {
  public:
-  Result<Bytes> get(const BlockId& id) override { return blocks_.get(id); }
+  Result<Bytes> get(const BlockId& id) override {
+    if (hidden_.count(id)) return fail(Errc::not_found, "block " + id.short_hex() + " (hidden)");
+    return blocks_.get(id);
+  }
   Status view(const BlockId& id, const std::function<Status(ByteView)>& fn) override {
+    if (hidden_.count(id)) return fail(Errc::not_found, "block " + id.short_hex() + " (hidden)");
     return blocks_.view(id, fn);
   }
-  Result<bool> contains(const BlockId& id) override { return blocks_.contains(id); }
+  Result<bool> contains(const BlockId& id) override {
+    if (hidden_.count(id)) return false;
+    return blocks_.contains(id);
+  }
+  // Blocks that are "not on the network yet": reads say not_found until show_all().
+  void hide(const BlockId& id) { hidden_.insert(id); }
+  void show_all() { hidden_.clear(); }
   Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override {
     return blocks_.for_each_id(fn);
   }
@@ -33,6 +44,7 @@ class NetworkLikeStore final : public LocalStore {
   MemoryStore blocks_;
   std::map<VolumeId, std::vector<Head>> heads_;
   std::map<VolumeId, std::vector<Bytes>> undecodable_;
+  std::set<BlockId> hidden_;
 };
 
 }  // namespace peerstore::test

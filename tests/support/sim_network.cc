@@ -25,6 +25,11 @@ void SimNetwork::crash(int ep) {
   eps_[ep].rx = nullptr;
 }
 
+void SimNetwork::restart(int ep) {
+  std::erase_if(events_, [ep](const auto& e) { return e.second.owner == ep; });
+  eps_[ep].up = true;
+}
+
 SimNetwork::EventId SimNetwork::schedule(int64_t delay_ms, int owner, std::function<void()> fn) {
   EventId id = next_id_++;
   events_.emplace(id, Event{owner, std::move(fn)});

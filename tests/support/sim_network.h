@@ -36,6 +36,9 @@ class SimNetwork {
   // A crash: the endpoint stops receiving, and its pending timers and in-flight deliveries are
   // dropped. Permanent (a restarted node gets a new endpoint).
   void crash(int ep);
+  // The endpoint comes back (a restarted process at the same address); whatever the crashed
+  // one had scheduled is dropped for good.
+  void restart(int ep);
   bool is_up(int ep) const { return eps_[ep].up; }
 
   // Events.

@@ -75,3 +75,53 @@ TEST_CASE("sync: heads with an endless version vector are ignored") {
 
 }  // namespace
 }  // namespace peerstore
+
+namespace peerstore {
+namespace {
+
+using namespace test;
+
+// A head can reach the network before the blocks it names (a computer killed after its commit
+// uploads its head at the next start; its blocks follow through its node's handoff). A computer
+// that meets such a head must neither show a broken tree nor commit on top of a head its tree
+// does not hold.
+TEST_CASE("sync: a head whose blocks are not there yet leaves the tree and the head as they were") {
+  NetworkLikeStore net;
+  Computer a(net, 1), b(net, 2);
+  uint64_t d = a.mkdir(kRoot, "d");
+  REQUIRE(a.fs->commit() == 0);
+  b.sync();
+  std::set<BlockId> before;
+  REQUIRE(net.for_each_id([&](const BlockId& id, size_t) {
+               before.insert(id);
+               return true;
+             })
+              .ok());
+  a.write(a.create(d, "from-a"), 0, std::string("a"));
+  REQUIRE(a.fs->commit() == 0);
+  // Everything a just wrote is missing but its head and root block.
+  const Head& ah = *a.fs->volume().head();
+  BlockPtr root = must(ah.open_root(a.fs->volume().keys().read_key));
+  REQUIRE(net.for_each_id([&](const BlockId& id, size_t) {
+               if (!before.count(id) && id != ah.hash() && id != root.id) net.hide(id);
+               return true;
+             })
+              .ok());
+
+  auto table = b.table();
+  CHECK(b.fs->sync() != 0);
+  CHECK(b.table() == table);
+  CHECK(b.list(d).empty());
+  // b goes on and commits: its head must descend from its own tree, not from a's.
+  b.write(b.create(d, "from-b"), 0, std::string("b"));
+  REQUIRE(b.fs->commit() == 0);
+  net.show_all();
+  converge({&a, &b});
+  for (Computer* x : {&a, &b}) {
+    CHECK(x->lookup(d, "from-a") != 0);
+    CHECK(x->lookup(d, "from-b") != 0);
+  }
+}
+
+}  // namespace
+}  // namespace peerstore
