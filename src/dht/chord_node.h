@@ -116,6 +116,9 @@ class ChordNode {
   // Pings nodes a peer named that have not proved their identity yet, so that they can be taken
   // into our lists; runs `then`, if given, once all answered or timed out.
   void prove(const std::vector<NodeRef>& nodes, std::function<void()> then = nullptr);
+  // Pings n in kGoneRounds rounds of kGoneWidth pings at once; `done(true)` if none answered.
+  static constexpr unsigned kGoneRounds = 3, kGoneWidth = 3;
+  void confirm_gone(const NodeRef& n, std::function<void(bool gone)> done, unsigned round = 0);
   void rejoin();
   void check_predecessor();
   void set_predecessor(const NodeRef& p);
