@@ -120,6 +120,8 @@ class ChordNode {
   static constexpr unsigned kGoneRounds = 3, kGoneWidth = 3;
   void confirm_gone(const NodeRef& n, std::function<void(bool gone)> done, unsigned round = 0);
   void rejoin();
+  // Adopts seeds[i], else the next one that answers, as our successor.
+  void rejoin_through(std::vector<NodeRef> seeds, size_t i);
   void check_predecessor();
   void set_predecessor(const NodeRef& p);
   void fix_fingers();
