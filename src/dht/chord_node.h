@@ -117,7 +117,7 @@ class ChordNode {
   // into our lists; runs `then`, if given, once all answered or timed out.
   void prove(const std::vector<NodeRef>& nodes, std::function<void()> then = nullptr);
   // Pings n in kGoneRounds rounds of kGoneWidth pings at once; `done(true)` if none answered.
-  static constexpr unsigned kGoneRounds = 3, kGoneWidth = 3;
+  static constexpr unsigned kGoneRounds = 3, kGoneWidth = 4;
   void confirm_gone(const NodeRef& n, std::function<void(bool gone)> done, unsigned round = 0);
   void rejoin();
   // Adopts seeds[i], else the next one that answers, as our successor.

@@ -16,7 +16,9 @@ void ChordNode::confirm_gone(const NodeRef& n, std::function<void(bool gone)> do
   // a live successor makes the ring skip it: the dropper's list, copied backwards by its
   // predecessors' stabilizations, answers lookups of its keys with the next node for seconds.
   // Pings sent together cost no time: a crash is still noticed after kGoneRounds timeouts
-  // (at once when the connection is refused).
+  // (at once when the connection is refused). With 3 rounds of 4, a live node loses all 12
+  // round trips once in ~5e8 checks at 10 % loss; 3 rounds of 3 (~3e-7) still dropped one live
+  // successor in 100 runs of the loss test, which makes ~1500 such checks a run.
   struct Round {
     unsigned left = kGoneWidth;
     bool answered = false;
