@@ -33,7 +33,9 @@ void run_under_loss(uint64_t seed) {
     Id256 key = random_id(c.rng());
     auto r = c.lookup(c.random_live(), key);
     if (!r) {
-      ++failed;
+      if (!failed++)
+        MESSAGE("failed: lookup of " << key.short_hex() << ": " << r.error().message() << " at "
+                                     << c.net().now_ms());
       continue;
     }
     hops += r->hops;
@@ -84,9 +86,11 @@ void run_under_loss(uint64_t seed) {
 // live successor missed two stabilizations and then a burst of three pings one after the other
 // (about 1 in 150 such bursts fails under 10 % loss), and was dropped (8 times in seed 1026's
 // run); its predecessor took it back 130 ms later, but the nodes behind had copied the list
-// without it and answered lookups of its keys with the next node for a few seconds.
+// without it and answered lookups of its keys with the next node for a few seconds. Seed 1042
+// failed a lookup (48 queries) once drops were fixed: two lost verification pings (see
+// Lookup::verify) made it blame the two nodes that knew the key's successor.
 TEST_CASE("sim: 10% message loss: lookups, reads and writes still succeed") {
-  std::vector<uint64_t> seeds{400, 1026, 1048};
+  std::vector<uint64_t> seeds{400, 1026, 1042, 1048};
   if (std::getenv("PEERSTORE_SIM_SEED")) seeds = {seed_or(0)};
   for (uint64_t seed : seeds) run_under_loss(seed);
 }
