@@ -1,5 +1,6 @@
 // ChordNode: lifecycle and ring maintenance (join, stabilize, rectify, predecessor checks,
-// fingers, re-probing dropped nodes, leave).
+// fingers, leave). Finding the ring again (rejoin, dropped nodes, merges) is in
+// chord_node_heal.cc.
 #include "dht/chord_node.h"
 
 #include <algorithm>
@@ -213,8 +214,12 @@ void ChordNode::stabilize() {
   if (stabilizing_) return;
   ++stats_.stabilizations;
   if (routing_.successors().empty()) {
-    // Alone: our successor is ourselves, so our predecessor is our successor's predecessor.
-    if (auto p = routing_.predecessor()) {
+    // Alone (we created the ring, or our list held the whole ring and the others are gone): our
+    // successor is ourselves, so our predecessor is our successor's predecessor. A node that
+    // lost a partial list is not alone: taking its predecessor would close a two-node ring that
+    // believes it is the whole ring and answers lookups for every key (partitions split halves
+    // into separate rings that way).
+    if (auto p = routing_.predecessor(); p && routing_.whole_ring()) {
       stabilizing_ = true;
       adopt_successor(*p, [this](bool) { stabilizing_ = false; });
     } else if (!routing_.dropped().empty() || !routing_.known().empty()) {
@@ -303,24 +308,21 @@ void ChordNode::successor_failed(const NodeRef& s) {
     return;
   }
   stabilizing_ = true;
-  rpc_.call(
-      s.addr, msg::Ping{}, cfg_.rpc_timeout_ms,
-      [this, s](Result<Message> r) {
-        stabilizing_ = false;
-        if (routing_.successors().empty() || routing_.successor().id != s.id) return;
-        succ_failures_ = 0;
-        if (r) {
-          arm(kStabilize, 0);
-          return;
-        }
-        ++stats_.successor_drops;
-        routing_.remove_successor(s.id);
-        routing_.note_failed(s, clock_.now_ms());
-        successors_changed();
-        log::debug("dht: " + self_.str() + " dropped successor " + s.str());
-        arm(kStabilize, 0);
-      },
-      3);
+  confirm_gone(s, [this, s](bool gone) {
+    stabilizing_ = false;
+    if (routing_.successors().empty() || routing_.successor().id != s.id) return;
+    succ_failures_ = 0;
+    if (!gone) {
+      arm(kStabilize, 0);
+      return;
+    }
+    ++stats_.successor_drops;
+    routing_.remove_successor(s.id);
+    routing_.note_failed(s, clock_.now_ms());
+    successors_changed();
+    log::debug("dht: " + self_.str() + " dropped successor " + s.str());
+    arm(kStabilize, 0);
+  });
 }
 
 void ChordNode::prove(const std::vector<NodeRef>& nodes, std::function<void()> then) {
@@ -338,28 +340,6 @@ void ChordNode::prove(const std::vector<NodeRef>& nodes, std::function<void()> t
 
 void ChordNode::notify(const NodeRef& n) {
   rpc_.call(n.addr, msg::Notify{}, cfg_.rpc_timeout_ms, [](Result<Message>) {});
-}
-
-void ChordNode::rejoin() {
-  // Every successor is gone: find our successor again through any node we still know.
-  std::vector<NodeRef> seeds = routing_.known();
-  for (auto& d : routing_.dropped()) seeds.push_back(d.node);
-  if (seeds.empty()) return;
-  // Nearest after us first.
-  std::sort(seeds.begin(), seeds.end(), [&](const NodeRef& a, const NodeRef& b) {
-    return ring::distance(self_.id, a.id) < ring::distance(self_.id, b.id);
-  });
-  if (seeds.size() > 8) seeds.resize(8);
-  ++stats_.rejoins;
-  stabilizing_ = true;
-  Lookup::start(rpc_, routing_, clock_, cfg_, ring::add_u64(self_.id, 1), seeds,
-                [this](Result<Lookup::Outcome> r) {
-                  if (!r || r->successors.front().id == self_.id) {
-                    stabilizing_ = false;
-                    return;
-                  }
-                  adopt_successor(r->successors.front(), [this](bool) { stabilizing_ = false; });
-                });
 }
 
 // ---- predecessor ----
@@ -385,18 +365,15 @@ void ChordNode::check_predecessor() {
     if (++pred_failures_ < cfg_.suspect_after ||
         routing_.heard_within(pred.addr, clock_.now_ms(), cfg_.stabilize_ms))
       return;
-    // Confirm with a burst of pings before forgetting the predecessor.
+    // Confirm with bursts of pings before forgetting the predecessor.
     checking_pred_ = true;
-    rpc_.call(
-        pred.addr, msg::Ping{}, cfg_.rpc_timeout_ms,
-        [this, pred](Result<Message> r) {
-          checking_pred_ = false;
-          pred_failures_ = 0;
-          if (r || !routing_.predecessor() || routing_.predecessor()->id != pred.id) return;
-          routing_.note_failed(pred, clock_.now_ms());
-          routing_.set_predecessor(std::nullopt);
-        },
-        3);
+    confirm_gone(pred, [this, pred](bool gone) {
+      checking_pred_ = false;
+      pred_failures_ = 0;
+      if (!gone || !routing_.predecessor() || routing_.predecessor()->id != pred.id) return;
+      routing_.note_failed(pred, clock_.now_ms());
+      routing_.set_predecessor(std::nullopt);
+    });
   });
 }
 
@@ -433,59 +410,6 @@ void ChordNode::fix_fingers() {
       next_finger_ = i > 0 ? i - 1 : 255;
     }
   });
-}
-
-// ---- dropped nodes and partition heal ----
-
-void ChordNode::probe_dropped() {
-  int64_t now = clock_.now_ms();
-  std::erase_if(routing_.dropped(), [&](const RoutingTable::Dropped& d) {
-    return now - d.since > cfg_.dropped_ttl_ms;
-  });
-  // The address we joined through is never forgotten: once a minute it is asked where our
-  // successor is on its ring, so rings split for longer than the dropped-node TTL still merge.
-  if (!bootstrap_.empty() && bootstrap_ != self_.addr && now >= next_bootstrap_probe_) {
-    next_bootstrap_probe_ = now + cfg_.probe_ms * 30;
-    rpc_.call(bootstrap_, msg::Ping{}, cfg_.rpc_timeout_ms, [this](Result<Message> r) {
-      if (r && state_ == State::member && r->sender.addr == bootstrap_ && r->sender.id != self_.id)
-        consider_merge(r->sender);
-    });
-  }
-  unsigned probed = 0;
-  for (auto& d : routing_.dropped()) {
-    if (d.next_probe > now || probed >= 4) continue;
-    ++probed;
-    ++d.probes;
-    d.next_probe = now + cfg_.probe_ms * (d.probes < 3 ? (int64_t(1) << d.probes) : 4);
-    NodeRef n = d.node;
-    rpc_.call(n.addr, msg::Ping{}, cfg_.rpc_timeout_ms, [this, n](Result<Message> r) {
-      if (!r || state_ != State::member) return;
-      routing_.forget_dropped(n.id);
-      consider_merge(n);
-    });
-  }
-}
-
-void ChordNode::consider_merge(const NodeRef& n) {
-  // A node we had given up on answers again. If it belongs between us and our successor, take it
-  // (it answered, so Zave's rule allows it); otherwise it may be on another ring (a healed
-  // partition): look our successor up on its ring and take that one if it is closer.
-  if (routing_.successors().empty() || ring::in_open(n.id, self_.id, routing_.successor().id)) {
-    ++stats_.merges;
-    adopt_successor(n, [](bool) {});
-    return;
-  }
-  Lookup::start(rpc_, routing_, clock_, cfg_, ring::add_u64(self_.id, 1), {n},
-                [this](Result<Lookup::Outcome> r) {
-                  if (!r || state_ != State::member) return;
-                  NodeRef s = r->successors.front();
-                  if (s.id == self_.id) return;
-                  if (routing_.successors().empty() ||
-                      ring::in_open(s.id, self_.id, routing_.successor().id)) {
-                    ++stats_.merges;
-                    adopt_successor(s, [](bool) {});
-                  }
-                });
 }
 
 void ChordNode::successors_changed() {

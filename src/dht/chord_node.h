@@ -121,7 +121,12 @@ class ChordNode {
   // Pings nodes a peer named that have not proved their identity yet, so that they can be taken
   // into our lists; runs `then`, if given, once all answered or timed out.
   void prove(const std::vector<NodeRef>& nodes, std::function<void()> then = nullptr);
+  // Pings n in kGoneRounds rounds of kGoneWidth pings at once; `done(true)` if none answered.
+  static constexpr unsigned kGoneRounds = 3, kGoneWidth = 4;
+  void confirm_gone(const NodeRef& n, std::function<void(bool gone)> done, unsigned round = 0);
   void rejoin();
+  // Adopts seeds[i], else the next one that answers, as our successor.
+  void rejoin_through(std::vector<NodeRef> seeds, size_t i);
   void check_predecessor();
   void set_predecessor(const NodeRef& p);
   void fix_fingers();

@@ -50,11 +50,8 @@ void ChordNode::on_request(const std::string& from, Message m) {
             f.done = true;
             f.nodes = std::move(*succ);
           } else {
+            // Empty when we lost every successor: no closer node, and the asker tries another.
             f.nodes = routing_.closest_preceding(b.key, 4);
-            if (f.nodes.empty()) {  // cannot happen with a successor; answer what we know
-              f.done = true;
-              f.nodes = {routing_.successor()};
-            }
           }
           respond(from, m, std::move(f));
         } else if constexpr (std::is_same_v<T, msg::GetBlock>) {

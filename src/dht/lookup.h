@@ -47,6 +47,7 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
   // Pings successors[at] (then the next entries, up to kMaxVerified) before taking the list.
   void verify(size_t idx, std::vector<NodeRef> successors, size_t at = 0);
   static constexpr size_t kMaxVerified = 4;
+  static constexpr unsigned kVerifyAttempts = 3;  // pings of one entry before it counts as absent
   void finish(Result<Outcome> r);
 
   Rpc& rpc_;

@@ -139,7 +139,10 @@ void RoutingTable::forget_dropped(const Id256& id) {
 }
 
 std::optional<std::vector<NodeRef>> RoutingTable::resolve(const Id256& key, size_t want) const {
-  if (succs_.empty()) return std::vector<NodeRef>{self_};
+  // An empty list is the whole ring only when we are alone; a node that lost every successor
+  // knows nothing of the key's successors and must not claim them.
+  if (succs_.empty())
+    return whole_ring_ ? std::optional(std::vector<NodeRef>{self_}) : std::nullopt;
   size_t n = succs_.size();
   auto from = [&](size_t i) {
     // succs_[i..], then (when the list holds the whole ring) self and the rest, circularly.

@@ -78,7 +78,8 @@ class RoutingTable {
   const std::vector<Dropped>& dropped() const { return dropped_; }
 
   // If this node knows the key's successors (the key falls in its successor list, with at least
-  // `want` of them left, or the list holds the whole ring), those successors; else nullopt.
+  // `want` of them left, or the list holds the whole ring), those successors; else nullopt. An
+  // empty list is the whole ring only for a node that is alone, not for one that lost its list.
   std::optional<std::vector<NodeRef>> resolve(const Id256& key, size_t want) const;
   // Up to `count` known nodes in (self, key), closest to the key first.
   std::vector<NodeRef> closest_preceding(const Id256& key, size_t count) const;

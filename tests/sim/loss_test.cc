@@ -3,13 +3,14 @@
 // ring stays one ring.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include "scenario.h"
 
 namespace peerstore::sim {
 namespace {
 
-TEST_CASE("sim: 10% message loss: lookups, reads and writes still succeed") {
-  uint64_t seed = seed_or(400);
+void run_under_loss(uint64_t seed) {
   INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
   const size_t N = scaled(200);
   SimCluster c(seed);
@@ -32,7 +33,9 @@ TEST_CASE("sim: 10% message loss: lookups, reads and writes still succeed") {
     Id256 key = random_id(c.rng());
     auto r = c.lookup(c.random_live(), key);
     if (!r) {
-      ++failed;
+      if (!failed++)
+        MESSAGE("failed: lookup of " << key.short_hex() << ": " << r.error().message() << " at "
+                                     << c.net().now_ms());
       continue;
     }
     hops += r->hops;
@@ -65,6 +68,8 @@ TEST_CASE("sim: 10% message loss: lookups, reads and writes still succeed") {
                        << " messages lost; " << drops << " successors dropped");
   CHECK(failed == 0);
   CHECK(wrong == 0);
+  // No node crashes here: every successor dropped was a live one.
+  CHECK(drops == 0);
   CHECK(write_failures == 0);
   CHECK(reads == "");
   violation.clear();
@@ -75,6 +80,19 @@ TEST_CASE("sim: 10% message loss: lookups, reads and writes still succeed") {
   c.net().set_loss(0);
   REQUIRE(settle(c, 60000, &why) >= 0);
   REQUIRE(replicate(c, book, 3, 60000, &why) >= 0);
+}
+
+// Seeds 1026 and 1048 gave one wrong lookup of 1000 each before (1057 too, of 1001-1100): a
+// live successor missed two stabilizations and then a burst of three pings one after the other
+// (about 1 in 150 such bursts fails under 10 % loss), and was dropped (8 times in seed 1026's
+// run); its predecessor took it back 130 ms later, but the nodes behind had copied the list
+// without it and answered lookups of its keys with the next node for a few seconds. Seed 1042
+// failed a lookup (48 queries) once drops were fixed: two lost verification pings (see
+// Lookup::verify) made it blame the two nodes that knew the key's successor.
+TEST_CASE("sim: 10% message loss: lookups, reads and writes still succeed") {
+  std::vector<uint64_t> seeds{400, 1026, 1042, 1048};
+  if (std::getenv("PEERSTORE_SIM_SEED")) seeds = {seed_or(0)};
+  for (uint64_t seed : seeds) run_under_loss(seed);
 }
 
 }  // namespace

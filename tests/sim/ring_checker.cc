@@ -72,9 +72,15 @@ std::string RingChecker::safety(const SimCluster& c, std::optional<int> group) {
     }
     for (size_t p : path) state[p] = 2;
   }
-  if (cycles.size() != 1)
+  if (cycles.size() != 1) {
+    // The sizes, and the first node of each ring: enough to tell a lone node from a real split.
+    std::string rings;
+    for (auto& cyc : cycles)
+      rings += (rings.empty() ? "" : ", ") + std::to_string(cyc.size()) + " from " +
+               name(c, cyc.front());
     return std::to_string(cycles.size()) + " rings among " + std::to_string(v.members.size()) +
-           " members";
+           " members (sizes " + rings + ")";
+  }
   auto& cyc = cycles.front();
   if (cyc.size() > 1) {
     size_t wraps = 0;
