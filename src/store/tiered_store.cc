@@ -207,7 +207,9 @@ Result<std::vector<Bytes>> TieredStore::heads(const VolumeId& volume) {
   for (auto& h : local)
     if (std::find(remote->begin(), remote->end(), h) == remote->end()) missing.push_back(h);
   merged.insert(merged.end(), missing.begin(), missing.end());
-  if (!missing.empty()) uploads_.add_heads(volume, std::move(missing));
+  // Never in place of a commit queued meanwhile: `local` may be older than it (live sync asks
+  // for heads while the mount commits), and a queued head set supersedes the one before it.
+  if (!missing.empty()) uploads_.add_heads_unless_queued(volume, std::move(missing));
   return merged;
 }
 

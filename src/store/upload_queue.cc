@@ -48,6 +48,17 @@ uint64_t UploadQueue::add_blocks(const std::vector<BlockId>& ids) {
   return next_seq_ - 1;
 }
 
+uint64_t UploadQueue::add_heads_unless_queued(const VolumeId& volume, std::vector<Bytes> heads) {
+  {
+    std::lock_guard lk(core_->m);
+    for (auto* q : {&core_->heads, &core_->retries})
+      for (auto& it : *q)
+        if (it.is_heads && it.id == volume) return 0;
+  }
+  // A commit queued between the check and here is newer still and supersedes these: fine.
+  return add_heads(volume, std::move(heads));
+}
+
 uint64_t UploadQueue::add_heads(const VolumeId& volume, std::vector<Bytes> heads) {
   std::lock_guard lk(core_->m);
   // A queued (not in-flight) head set of the same volume is superseded: the new heads descend

@@ -49,6 +49,10 @@ class UploadQueue {
   // Queues uploads; returns a ticket that wait() accepts.
   uint64_t add_blocks(const std::vector<BlockId>& ids);
   uint64_t add_heads(const VolumeId& volume, std::vector<Bytes> heads);
+  // add_heads for heads read from the local store earlier (published again because the
+  // network lacks them), unless a head set of the volume is queued: that one is a later commit,
+  // and these must not supersede it. Returns 0 when it queued nothing.
+  uint64_t add_heads_unless_queued(const VolumeId& volume, std::vector<Bytes> heads);
   // Waits until everything queued up to and including `ticket` is uploaded. Errc::unavailable
   // (with the last upload error) when the deadline passes first.
   Status wait(uint64_t ticket, std::chrono::milliseconds timeout);

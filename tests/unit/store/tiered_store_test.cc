@@ -294,3 +294,31 @@ TEST_CASE("TieredStore: copies on the network form a bounded cache; the rest is 
 
 }  // namespace
 }  // namespace peerstore
+
+namespace peerstore {
+namespace {
+
+// Live sync asks for heads while the mount commits: heads read from the local store before a
+// commit must not be queued after it, or they supersede (drop) the newer queued head set and
+// the network never gets the last commit (an e2e reader lacked the last 3 files).
+TEST_CASE("UploadQueue: heads published again never supersede a newer queued commit") {
+  MemoryStore local;
+  test::FakeRemoteStore remote;
+  UploadQueueOptions o;
+  o.retry_ms = 20;
+  UploadQueue q(local, remote, o);
+  remote.offline = true;
+  q.add_heads(volume_id(9), {to_bytes("new")});
+  std::this_thread::sleep_for(50ms);  // failed once: waiting for its retry
+  CHECK(q.add_heads_unless_queued(volume_id(9), {to_bytes("old")}) == 0);
+  remote.offline = false;
+  REQUIRE(q.wait(q.last_ticket(), 10s).ok());
+  CHECK(remote.heads_of(volume_id(9)) == std::vector<Bytes>{to_bytes("new")});
+  // With nothing queued, they go up.
+  CHECK(q.add_heads_unless_queued(volume_id(8), {to_bytes("restarted")}) != 0);
+  REQUIRE(q.wait(q.last_ticket(), 10s).ok());
+  CHECK(remote.heads_of(volume_id(8)) == std::vector<Bytes>{to_bytes("restarted")});
+}
+
+}  // namespace
+}  // namespace peerstore
