@@ -4,7 +4,7 @@
 # binaries: mount, and e2e with its rings of peerstore-node processes), then cleans up the
 # peerstorefs mounts and the processes the run left behind (scripts/test_cleanup.sh); then
 # builds build-fuzz/ with clang (-Dfuzz=true) and runs the fuzz suite (each libFuzzer target over
-# its seed corpus plus 30 s of new inputs, docs/fuzzing.md), and prints
+# its seed corpus plus 20 s of new inputs, docs/fuzzing.md), and prints
 # "N passed, N failed[, N skipped]" over both.
 # Exits non-zero if either failed. Extra arguments go to the first meson test (e.g. --suite
 # unit), and then the fuzz suite is skipped unless PEERSTORE_FUZZ=1; PEERSTORE_FUZZ=0 always
