@@ -1,6 +1,8 @@
 #include "host/data_dir_layout.h"
 
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include "keys/identity.h"
 #include "keys/network_secret.h"
@@ -22,9 +24,22 @@ std::string default_config_dir() {
   return default_dir("XDG_CONFIG_HOME", "/.config/peerstore");
 }
 
+namespace {
+
+// A relative directory is made absolute now: a daemonized mount changes to / before it opens
+// its store, and a relative DATA would then name another directory than the one its keys were
+// written to.
+std::string absolute(std::string dir) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(dir, ec);
+  return ec ? dir : abs.lexically_normal().string();
+}
+
+}  // namespace
+
 DataDirLayout::DataDirLayout(std::string data, std::string config)
-    : data_(data.empty() ? default_data_dir() : std::move(data)),
-      config_(config.empty() ? default_config_dir() : std::move(config)) {}
+    : data_(absolute(data.empty() ? default_data_dir() : std::move(data))),
+      config_(absolute(config.empty() ? default_config_dir() : std::move(config))) {}
 
 std::string DataDirLayout::store() const {
   return data_ + "/store";

@@ -15,7 +15,8 @@ std::string default_config_dir();  // $XDG_CONFIG_HOME/peerstore or ~/.config/pe
 // that a lower layer owns with its format (network.key, device.key, lock) come from that layer.
 class DataDirLayout {
  public:
-  // The directories as given on the command line; an empty one is its default.
+  // The directories as given on the command line, made absolute against the current directory
+  // (a daemon changes to /); an empty one is its default.
   explicit DataDirLayout(std::string data, std::string config = {});
   DataDirLayout() : DataDirLayout({}, {}) {}
 

@@ -178,8 +178,16 @@ TEST_CASE("startup: without -f it returns only once the mount works") {
   } reaper{mnt, fx.new_log_path("fusermount-reaper")};
 
   struct stat base = stat_of(fx.base_dir());
-  ChildProcess p(fx.command(mnt, fx.data_dir(), fx.config_dir(), /*foreground=*/false),
-                 SpawnOptions{.stderr_path = fx.new_log_path("daemon")});
+  // The data and config directories as relative paths, from the base directory: the daemon
+  // changes to / after the fork, and its store once went to /data while its keys were written
+  // to BASE/data.
+  auto relative = [&](const std::string& dir) {
+    REQUIRE(dir.rfind(fx.base_dir() + "/", 0) == 0);
+    return dir.substr(fx.base_dir().size() + 1);
+  };
+  ChildProcess p(fx.command(mnt, relative(fx.data_dir()), relative(fx.config_dir()),
+                            /*foreground=*/false),
+                 SpawnOptions{.stderr_path = fx.new_log_path("daemon"), .cwd = fx.base_dir()});
   auto status = p.wait_exit(15s);
   REQUIRE_MESSAGE(status.has_value(), "without -f it did not return in 15 s: " << p.describe());
   REQUIRE_MESSAGE(*status == 0, p.describe());
@@ -202,6 +210,10 @@ TEST_CASE("startup: without -f it returns only once the mount works") {
   }
   CHECK_MESSAGE(gone, "the daemon still runs 15 s after fusermount3 -u");
 
+  // Its store is in the data directory it was given.
+  struct stat store_st;
+  CHECK_MESSAGE(::stat((fx.data_dir() + "/store").c_str(), &store_st) == 0,
+                "no store in " << fx.data_dir());
   // What the daemon wrote was committed at unmount.
   fx.mount();
   CHECK_EQ(read_file(mnt + "/daemon-file"), "from the daemon");

@@ -119,7 +119,8 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, SpawnOptions options)
   if (pid == 0) {
     int e = 0;
     if (!child_setup(parent, options_.uid, options_.gid) || dup2(null_fd, 0) < 0 ||
-        dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
+        dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
+        (!options_.cwd.empty() && chdir(options_.cwd.c_str()) != 0)) {
       e = errno;
     } else {
       // Nothing else of ours may leak into the child: an inherited fd on the mount would keep

@@ -22,6 +22,7 @@ struct SpawnOptions {
   std::optional<uid_t> uid;  // run as this uid/gid (setgroups({}), setresgid, setresuid)
   std::optional<gid_t> gid;
   std::vector<std::string> env;  // "NAME=VALUE" entries added to (or replacing in) our environ
+  std::string cwd;               // run in this directory (empty: ours)
 };
 
 class ChildProcess {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <optional>
 
 #include "../common/must.h"
@@ -51,6 +52,20 @@ TEST_CASE("layout: every path is inside its directory") {
   CHECK(l.lock() == "/d/lock");
   CHECK(l.user_key() == "/c/user.key");
   CHECK(std::string(DataDirLayout::kRingHeadsDb) == "ring_heads");
+}
+
+TEST_CASE("layout: relative directories are made absolute at once") {
+  // A daemonized mount changes to / after parsing its arguments; relative paths taken as they
+  // are would then name other directories.
+  test::TempDir dir;
+  std::string here = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  std::string base = std::filesystem::current_path();
+  DataDirLayout l("data/./x", "cfg");
+  std::filesystem::current_path(here);
+  CHECK(l.data() == base + "/data/x");
+  CHECK(l.config() == base + "/cfg");
+  CHECK(l.store() == base + "/data/x/store");
 }
 
 TEST_CASE("layout: the files the layers create are where the layout says") {
