@@ -1,5 +1,8 @@
 #include "common/bytes.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace peerstore {
 
 std::string to_hex(ByteView b) {
@@ -41,6 +44,12 @@ bool Id256::is_zero() const {
   for (auto x : b)
     if (x) return false;
   return true;
+}
+
+bool bytes_less(ByteView a, ByteView b) {
+  size_t n = std::min(a.size(), b.size());
+  int c = n ? std::memcmp(a.data(), b.data(), n) : 0;
+  return c < 0 || (c == 0 && a.size() < b.size());
 }
 
 }  // namespace peerstore

@@ -22,7 +22,12 @@ inline ByteView as_bytes(std::string_view s) {
 inline std::string_view as_chars(ByteView b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
-inline Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+inline Bytes to_bytes(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
+// Orders byte strings as memcmp does, a prefix first: std::sort's order for Bytes, without
+// GCC 12's false -Wstringop-overread on vector's operator<=>.
+bool bytes_less(ByteView a, ByteView b);
 
 std::string to_hex(ByteView b);
 Result<Bytes> from_hex(std::string_view hex);
@@ -49,7 +54,10 @@ struct Id256Hash {
 };
 
 inline void put_u64be(uint8_t* p, uint64_t v) {
-  for (int i = 7; i >= 0; --i) { p[i] = uint8_t(v); v >>= 8; }
+  for (int i = 7; i >= 0; --i) {
+    p[i] = uint8_t(v);
+    v >>= 8;
+  }
 }
 inline uint64_t get_u64be(const uint8_t* p) {
   uint64_t v = 0;

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "common/msgpack_codec.h"
 #include "dht/aead_frame_filter.h"
 #include "dht/host_port.h"
@@ -35,13 +37,13 @@ ByteView sv_bytes(std::string_view s) {
 
 // What the device key signs: the label, the signer's role, the transcript and its address.
 Bytes signed_part(bool by_dialer, const Id256& transcript, const std::string& listen) {
-  Bytes m;
   auto label = sv_bytes(kSignatureLabel);
-  m.insert(m.end(), label.begin(), label.end());
-  m.push_back(by_dialer ? 'd' : 'a');
-  m.insert(m.end(), transcript.b.begin(), transcript.b.end());
   auto addr = sv_bytes(listen);
-  m.insert(m.end(), addr.begin(), addr.end());
+  Bytes m(label.size() + 1 + transcript.b.size() + addr.size());
+  auto at = std::copy(label.begin(), label.end(), m.begin());
+  *at++ = by_dialer ? 'd' : 'a';
+  at = std::copy(transcript.b.begin(), transcript.b.end(), at);
+  std::copy(addr.begin(), addr.end(), at);
   return m;
 }
 

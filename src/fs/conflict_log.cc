@@ -46,11 +46,9 @@ Bytes encode_conflict(const ConflictRecord& r) {
   for (auto* s : {&r.path, &r.copy, &r.winner, &r.loser}) pack_str(pk, *s);
   pk.pack(r.time_ns);
   Bytes body = mp::to_bytes(buf);
-  Bytes out(4);
-  out[0] = uint8_t(body.size() >> 24);
-  out[1] = uint8_t(body.size() >> 16);
-  out[2] = uint8_t(body.size() >> 8);
-  out[3] = uint8_t(body.size());
+  Bytes out;
+  out.reserve(4 + body.size());
+  for (int shift : {24, 16, 8, 0}) out.push_back(uint8_t(body.size() >> shift));
   out.insert(out.end(), body.begin(), body.end());
   return out;
 }

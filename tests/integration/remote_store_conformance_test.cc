@@ -87,12 +87,12 @@ std::vector<Bytes> heads_of(Rig& r, const VolumeId& v) {
       [&](auto done) { r.remote().get_heads(v, std::move(done)); });
   REQUIRE(got.ok());
   std::vector<Bytes> sorted = *got;
-  std::sort(sorted.begin(), sorted.end());
+  std::sort(sorted.begin(), sorted.end(), bytes_less);
   return sorted;
 }
 
 std::vector<Bytes> sorted(std::vector<Bytes> v) {
-  std::sort(v.begin(), v.end());
+  std::sort(v.begin(), v.end(), bytes_less);
   return v;
 }
 

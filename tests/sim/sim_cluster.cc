@@ -31,7 +31,8 @@ SimCluster::~SimCluster() {
 size_t SimCluster::add_node(const Wrap& wrap) {
   auto p = std::make_unique<SimPeer>();
   size_t i = peers_.size();
-  p->addr = "n" + std::to_string(i);
+  p->addr = "n";
+  p->addr += std::to_string(i);  // (not "n" + ...: GCC 12 warns falsely, -Wrestrict)
   p->ep = net_.add_endpoint(p->addr);
   // A node's id is BLAKE2b-256 of its device public key; the simulation draws the key bytes.
   PublicKey device;

@@ -171,7 +171,7 @@ TEST_CASE("TieredStore: heads merge the network's set with the local one") {
   REQUIRE(r.store->write(commit_of({}, volume_id(4), "from-a")).ok());
   REQUIRE(r.store->flush(10s).ok());
   auto hs = must(r.store->heads(volume_id(4)));
-  std::sort(hs.begin(), hs.end());
+  std::sort(hs.begin(), hs.end(), bytes_less);
   CHECK(hs == std::vector<Bytes>{to_bytes("from-a"), to_bytes("from-b")});
 
   // A local head the network lacks (a crash before its upload) is published again.
