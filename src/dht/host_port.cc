@@ -1,5 +1,6 @@
 #include "dht/host_port.h"
 
+#include <arpa/inet.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -29,9 +30,22 @@ Result<HostPort> HostPort::parse(std::string_view s) {
     if (hp.host.find(':') != std::string::npos) return bad("an IPv6 address needs brackets");
   }
   if (hp.host.empty()) return bad("no host");
-  if (std::any_of(hp.host.begin(), hp.host.end(),
-                  [](unsigned char c) { return std::isspace(c) || std::iscntrl(c); }))
-    return bad("bad character in host");
+  bool bracketed = s.starts_with('[');
+  unsigned char buf[sizeof(in6_addr)];
+  if (bracketed) {
+    std::string addr = hp.host.substr(0, hp.host.find('%'));  // without a zone ("%eth0")
+    if (inet_pton(AF_INET6, addr.c_str(), buf) != 1) return bad("not an IPv6 address");
+  } else if (std::all_of(hp.host.begin(), hp.host.end(),
+                         [](unsigned char c) { return std::isdigit(c) || c == '.'; })) {
+    // The resolver reads "1.2.3" as 1.2.0.3 and "7" as 0.0.0.7: a number that is not a whole
+    // dotted IPv4 address is a typo, never a host name (no top-level domain is all digits).
+    if (inet_pton(AF_INET, hp.host.c_str(), buf) != 1)
+      return bad("not an IPv4 address (four numbers from 0 to 255, separated by dots)");
+  } else if (!std::all_of(hp.host.begin(), hp.host.end(), [](unsigned char c) {
+               return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+             })) {
+    return bad("bad character in host name");
+  }
   if (port.empty() || port.size() > 5 ||
       !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }))
     return bad("port must be a number");

@@ -1,5 +1,6 @@
 #include "host/admission.h"
 
+#include "dht/host_port.h"
 #include "keys/invite_token.h"
 #include "keys/network_secret.h"
 
@@ -15,6 +16,10 @@ Result<Admission> admit(const DataDirLayout& layout, const std::string& join) {
     PS_TRY(adopt_network_secret(layout.data(), token.network_secret));
     return Admission{std::move(token.address), std::move(token.network_secret)};
   }
+  // Checked before anything else: a typo must not become a join attempt at another address.
+  if (auto hp = HostPort::parse(join); !hp)
+    return fail(Errc::invalid,
+                "--join " + hp.error().context + "; pass a member's HOST:PORT or an invite token");
   PS_ASSIGN(Secret secret, member_secret(layout,
                                          "get an invite with 'peerstore invite' on a member and "
                                          "pass --join TOKEN"));

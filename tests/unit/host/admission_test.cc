@@ -59,6 +59,21 @@ TEST_CASE("admission: HOST:PORT without a secret in DATA says how to get an invi
   CHECK(load_network_secret(l.data()).code() == Errc::not_found);  // nothing was created
 }
 
+TEST_CASE("admission: an address that is not a literal HOST:PORT is refused, in one line") {
+  test::TempDir dir;
+  DataDirLayout l(dir.path());
+  must(load_or_create_network_secret(l.data()));
+  // The resolver would read "1.2.3" as 1.2.0.3 and join a stranger.
+  auto r = admit(l, "1.2.3:99");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.code() == Errc::invalid);
+  CHECK(r.error().context ==
+        "--join address '1.2.3:99': not an IPv4 address (four numbers from 0 to 255, separated "
+        "by dots); pass a member's HOST:PORT or an invite token");
+  CHECK(admit(l, "10.0.0.5").code() == Errc::invalid);
+  CHECK(admit(l, "node.example:70000").code() == Errc::invalid);
+}
+
 TEST_CASE("admission: HOST:PORT with a secret in DATA joins with it") {
   test::TempDir dir;
   DataDirLayout l(dir.path());
