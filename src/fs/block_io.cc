@@ -74,22 +74,19 @@ Status BlockIo::read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* o
 }
 
 Result<BlockPtr> BlockIo::write(ByteView plaintext) {
-  {
-    std::lock_guard lock(mu_);
-    if (!failed_) return failed_.error();
-  }
   size_t n = plaintext.size() + kSealOverhead;
   auto blob = std::make_shared<Blob>(Blob{std::make_shared_for_overwrite<uint8_t[]>(n), n});
   BlockPtr ptr = seal_block_into(plaintext, convergence_, blob->data.get());
   std::unique_lock lock(mu_);
   auto [it, inserted] = pending_.try_emplace(ptr.id, std::move(blob));
-  if (inserted) pending_bytes_ += n;
+  if (inserted) pending_bytes_ += n, pending_cost_ += LocalStore::cost_of_block(n);
   if (pending_bytes_ >= kSpillBytes) {
     changed_.wait(lock, [this] { return in_flight_.size() < kMaxBatchesInFlight || stop_; });
     if (pending_bytes_ >= kSpillBytes) {  // nobody else handed it over meanwhile
       in_flight_.push_back(std::move(pending_));
       pending_.clear();
       pending_bytes_ = 0;
+      pending_cost_ = 0;
       changed_.notify_all();
     }
   }
@@ -102,7 +99,8 @@ void BlockIo::write_raw(const BlockId& id, ByteView bytes) {
   std::copy(bytes.begin(), bytes.end(), blob->data.get());
   std::lock_guard lock(mu_);
   auto [it, inserted] = pending_.try_emplace(id, std::move(blob));
-  if (inserted) pending_bytes_ += bytes.size();
+  if (inserted)
+    pending_bytes_ += bytes.size(), pending_cost_ += LocalStore::cost_of_block(bytes.size());
 }
 
 Result<Bytes> BlockIo::read_raw(const BlockId& id) {
@@ -133,11 +131,12 @@ void BlockIo::writer_loop() {
     Status st = write_batch(front, nullptr, nullptr);
     lock.lock();
     if (!st) {
-      // Keep the blocks: the next commit retries them and reports the error to fsync.
+      // Keep the blocks: the next commit retries them and reports the error to fsync. (Taking
+      // no more blocks meanwhile would fail that commit too: it seals the tree through write.)
       log::error("writing blocks: " + st.error().message());
-      failed_ = st;
       for (auto& [id, data] : in_flight_.front())
-        if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size;
+        if (pending_.try_emplace(id, data).second)
+          pending_bytes_ += data->size, pending_cost_ += LocalStore::cost_of_block(data->size);
     }
     in_flight_.pop_front();
     changed_.notify_all();
@@ -153,24 +152,28 @@ Status BlockIo::commit(const VolumeId& volume, const std::vector<Bytes>& heads) 
   in_flight_.push_back(std::move(pending_));
   pending_.clear();
   pending_bytes_ = 0;
+  pending_cost_ = 0;
   const Batch& tail = in_flight_.front();
   lock.unlock();
   Status st = write_batch(tail, &volume, &heads);
   lock.lock();
   if (!st) {
     for (auto& [id, data] : in_flight_.front())
-      if (pending_.try_emplace(id, data).second) pending_bytes_ += data->size;
+      if (pending_.try_emplace(id, data).second)
+        pending_bytes_ += data->size, pending_cost_ += LocalStore::cost_of_block(data->size);
   }
   in_flight_.pop_front();
-  if (st) failed_ = Status();
   committing_ = false;
   changed_.notify_all();
   return st;
 }
 
-size_t BlockIo::pending_bytes() const {
+uint64_t BlockIo::unstored_cost() const {
   std::lock_guard lock(mu_);
-  return pending_bytes_;
+  uint64_t cost = pending_cost_;
+  for (const Batch& b : in_flight_)  // at most a few batches of kSpillBytes
+    for (auto& [id, data] : b) cost += LocalStore::cost_of_block(data->size);
+  return cost;
 }
 
 }  // namespace peerstore

@@ -35,8 +35,9 @@ class BlockIo {
   // block straight from the store's memory where it can.
   Status read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* out, size_t* copied);
   // Seals `plaintext` and queues the block; returns its pointer. Blocks briefly when the writer
-  // thread is kMaxBatchesInFlight batches behind. Fails with the store's error (e.g. no_space)
-  // after a background write failed, until a commit succeeds.
+  // thread is kMaxBatchesInFlight batches behind. A batch the store refused (no_space, I/O
+  // errors) stays queued for the next commit; the caller bounds what it queues meanwhile
+  // (unstored_cost).
   Result<BlockPtr> write(ByteView plaintext);
   // Queues bytes stored as they are, under their own hash `id` (a head, which storage nodes
   // read anyway: its descendants name it by that hash).
@@ -46,7 +47,10 @@ class BlockIo {
   // Writes every queued block and the volume's new head set in one durable transaction, after
   // every earlier batch.
   Status commit(const VolumeId& volume, const std::vector<Bytes>& heads);
-  size_t pending_bytes() const;
+  // What the queued blocks will cost the store (LocalStore::cost_of_block each), and what the
+  // store can still take.
+  uint64_t unstored_cost() const;
+  Result<StoreSpace> space() { return store_.space(); }
 
  private:
   // Sealed bytes waiting for the store; allocated without zero-filling (sealing overwrites all).
@@ -69,9 +73,9 @@ class BlockIo {
   std::condition_variable changed_;
   Batch pending_;
   size_t pending_bytes_ = 0;
+  uint64_t pending_cost_ = 0;
   std::deque<Batch> in_flight_;  // front is being written; all stay readable until written
-  Status failed_;  // the last background write's error, until a commit succeeds
-  bool committing_ = false;  // a commit owns the front batch of in_flight_
+  bool committing_ = false;      // a commit owns the front batch of in_flight_
   bool stop_ = false;
   std::thread writer_;
 };

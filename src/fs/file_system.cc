@@ -12,7 +12,9 @@
 namespace peerstore {
 namespace {
 
-uint8_t dtype_of(mode_t mode) { return uint8_t((mode & S_IFMT) >> 12); }
+uint8_t dtype_of(mode_t mode) {
+  return uint8_t((mode & S_IFMT) >> 12);
+}
 
 }  // namespace
 
@@ -23,8 +25,11 @@ timespec FileSystem::now() {
 }
 
 FileSystem::FileSystem(std::unique_ptr<Volume> volume, Options opts)
-    : volume_(std::move(volume)), opts_(std::move(opts)),
+    : volume_(std::move(volume)),
+      opts_(std::move(opts)),
       table_(volume_->io(), volume_->table_root()),
+      space_([this] { return volume_->io().space(); },
+             std::chrono::milliseconds(opts_.space_probe_ms)),
       sealer_(std::make_unique<ChunkSealer>(volume_->io(), 2, 32)) {}
 
 Result<std::unique_ptr<FileSystem>> FileSystem::open(std::unique_ptr<Volume> volume, Options opts,
@@ -68,7 +73,9 @@ int FileSystem::err(const Error& e, const char* op) const {
   return code;
 }
 
-Result<Node*> FileSystem::node(uint64_t ino) { return table_.get(ino); }
+Result<Node*> FileSystem::node(uint64_t ino) {
+  return table_.get(ino);
+}
 
 Result<Node*> FileSystem::dir_node(uint64_t ino) {
   PS_ASSIGN(Node * n, table_.get(ino));
@@ -92,8 +99,9 @@ void FileSystem::fill_attr(const Node& n, struct stat* st) const {
   st->st_mtim = r.mtime;
   st->st_ctim = r.ctime;
   if (r.is_file()) {
-    uint64_t bytes = n.chunked() ? (n.chunks ? n.chunks->chunk_count() : r.entries) * ChunkTree::kChunkSize
-                                 : r.inline_data.size();
+    uint64_t bytes = n.chunked()
+                         ? (n.chunks ? n.chunks->chunk_count() : r.entries) * ChunkTree::kChunkSize
+                         : r.inline_data.size();
     bytes = std::min<uint64_t>(bytes, (r.size + 4095) / 4096 * 4096);
     st->st_blocks = blkcnt_t((bytes + 511) / 512);
   } else if (r.is_dir()) {
@@ -159,12 +167,17 @@ int FileSystem::setattr(uint64_t ino, const struct stat& in, int to_set, struct 
   if (to_set & FUSE_SET_ATTR_MODE) r.mode = (r.mode & S_IFMT) | (in.st_mode & 07777);
   if (to_set & FUSE_SET_ATTR_UID) r.uid = in.st_uid;
   if (to_set & FUSE_SET_ATTR_GID) r.gid = in.st_gid;
-  if ((to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) && !r.is_dir() && !(to_set & FUSE_SET_ATTR_MODE))
+  if ((to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) && !r.is_dir() &&
+      !(to_set & FUSE_SET_ATTR_MODE))
     r.mode &= ~S_ISUID & ~((r.mode & S_IXGRP) ? S_ISGID : 0);  // chown drops set-id bits
-  if (to_set & FUSE_SET_ATTR_ATIME_NOW) r.atime = t;
-  else if (to_set & FUSE_SET_ATTR_ATIME) r.atime = in.st_atim;
-  if (to_set & FUSE_SET_ATTR_MTIME_NOW) r.mtime = t;
-  else if (to_set & FUSE_SET_ATTR_MTIME) r.mtime = in.st_mtim;
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+    r.atime = t;
+  else if (to_set & FUSE_SET_ATTR_ATIME)
+    r.atime = in.st_atim;
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+    r.mtime = t;
+  else if (to_set & FUSE_SET_ATTR_MTIME)
+    r.mtime = in.st_mtim;
   r.ctime = (to_set & FUSE_SET_ATTR_CTIME) ? in.st_ctim : t;
   table_.mark_dirty(n);
   changed_ = true;
@@ -191,6 +204,7 @@ int FileSystem::new_node(const Caller& c, Node& parent, std::string_view name, m
   auto existing = dir_lookup(*parent.dir, name);
   if (!existing) return err(existing.error(), "create");
   if (*existing) return EEXIST;
+  if (!space_.admit_metadata(unstored())) return ENOSPC;
   InodeRecord r;
   r.mode = mode;
   r.uid = c.uid;
@@ -262,6 +276,7 @@ int FileSystem::link(uint64_t ino, uint64_t newparent, std::string_view newname,
   if (!existing) return err(existing.error(), "link");
   if (*existing) return EEXIST;
   if ((*n)->rec.nlink >= 65000) return EMLINK;
+  if (!space_.admit_metadata(unstored())) return ENOSPC;
   if (auto st = dir_insert(*(*p)->dir, newname, DirEntry{ino, dtype_of((*n)->rec.mode)}); !st)
     return err(st.error(), "link");
   timespec t = now();
@@ -401,7 +416,7 @@ int FileSystem::rename(uint64_t parent, std::string_view name, uint64_t newparen
     table_.mark_dirty(src_dir);
     table_.mark_dirty(dst_dir);
     changed_ = true;
-  commit_soon();
+    commit_soon();
     return 0;
   }
 
@@ -467,23 +482,24 @@ int FileSystem::readdir(uint64_t ino, uint64_t cookie, bool plus, const DirEmit&
     cookie = 2;
   }
   Status inner;
-  auto s = dir_scan(*d.dir, cookie - 2, [&](uint64_t pos, std::string_view name, const DirEntry& e) {
-    struct stat est {};
-    if (!plus) {
-      est.st_ino = e.ino;
-      est.st_mode = mode_t(e.type) << 12;
-      return emit(name, est, pos + 3);
-    }
-    auto n = node(e.ino);
-    if (!n) {
-      inner = n.error();
-      return false;
-    }
-    fill_attr(**n, &est);
-    if (!emit(name, est, pos + 3)) return false;
-    ++(*n)->nlookup;
-    return true;
-  });
+  auto s =
+      dir_scan(*d.dir, cookie - 2, [&](uint64_t pos, std::string_view name, const DirEntry& e) {
+        struct stat est {};
+        if (!plus) {
+          est.st_ino = e.ino;
+          est.st_mode = mode_t(e.type) << 12;
+          return emit(name, est, pos + 3);
+        }
+        auto n = node(e.ino);
+        if (!n) {
+          inner = n.error();
+          return false;
+        }
+        fill_attr(**n, &est);
+        if (!emit(name, est, pos + 3)) return false;
+        ++(*n)->nlookup;
+        return true;
+      });
   if (!s) return err(s.error(), "readdir");
   if (!inner) return err(inner.error(), "readdir");
   return 0;

@@ -21,6 +21,7 @@
 #include "fs/conflict_log.h"
 #include "fs/directory.h"
 #include "fs/node_table.h"
+#include "fs/space_budget.h"
 #include "fs/volume.h"
 
 namespace peerstore {
@@ -52,6 +53,8 @@ class FileSystem {
     int commit_debounce_ms = 100;
     // How often live sync asks for the volume's heads when no replica pushed news of one.
     int sync_poll_ms = 500;
+    // How long the store's free space, once asked, is trusted while the margin lasts.
+    int space_probe_ms = 1000;
   };
 
   // What the kernel must forget after live sync changed the tree: attributes and cached pages
@@ -124,6 +127,9 @@ class FileSystem {
   int create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, int flags,
              EntryOut* out);
   int release(uint64_t ino);
+  // A close() of the file: the last commit's error if it failed while this file has writes no
+  // commit has stored yet (the program learns that its data is not safe), else 0.
+  int flush(uint64_t ino);
   // Reads up to `size` bytes at `off` into `out` (resized to what was read).
   int read(uint64_t ino, uint64_t off, size_t size, Bytes* out);
   // Returns bytes written (>= 0) or -errno.
@@ -176,6 +182,9 @@ class FileSystem {
   // Under mu_: "/a/b" for a directory, "" for the root (for messages).
   Result<std::string> path_of(uint64_t dir);
   int err(const Error& e, const char* op) const;
+  // Under mu_: what was accepted and is not stored yet (dirty chunks, queued blocks), in store
+  // bytes (LocalStore::cost_of_block).
+  uint64_t unstored() const;
 
   std::unique_ptr<Volume> volume_;
   Options opts_;
@@ -184,6 +193,9 @@ class FileSystem {
   size_t dirty_chunks_ = 0;
   bool changed_ = false;
   int commit_errno_ = 0;  // the last commit's failure; writes past the dirty limit fail with it
+  SpaceBudget space_;
+  uint64_t write_seq_ = 0;      // counts writes; Node::last_write is the count at its last one
+  uint64_t committed_seq_ = 0;  // every write up to this one is committed
 
   std::mutex commit_serial_;  // one commit at a time; taken before mu_
   std::mutex commit_mu_;      // guards the committer's wake-up state

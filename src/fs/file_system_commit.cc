@@ -27,9 +27,11 @@ int FileSystem::commit_locked() {
   // The tree lock is held only while the new tree is built, not while the store writes and
   // syncs it, so file operations go on during the disk flush.
   Result<std::optional<BlockPtr>> root = std::optional<BlockPtr>();
+  uint64_t sealed_seq;
   {
     std::lock_guard lock(mu_);
     if (!changed_) return 0;
+    sealed_seq = write_seq_;
     root = seal_locked();
     if (!root) return commit_errno_ = err(root.error(), "commit");
   }
@@ -41,6 +43,7 @@ int FileSystem::commit_locked() {
   }
   std::lock_guard lock(mu_);
   commit_errno_ = 0;
+  committed_seq_ = std::max(committed_seq_, sealed_seq);
   return 0;
 }
 

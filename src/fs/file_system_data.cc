@@ -13,6 +13,8 @@ namespace peerstore {
 namespace {
 
 constexpr size_t kChunk = ChunkTree::kChunkSize;
+// What a dirty chunk will cost the store once sealed.
+constexpr uint64_t kChunkCost = LocalStore::cost_of_block(kChunk + kSealOverhead);
 
 }  // namespace
 
@@ -58,8 +60,8 @@ int FileSystem::open(uint64_t ino, int) {
   return 0;
 }
 
-int FileSystem::create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
-                       int, EntryOut* out) {
+int FileSystem::create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, int,
+                       EntryOut* out) {
   std::lock_guard lock(mu_);
   auto p = dir_node(parent);
   if (!p) return p.code() == Errc::invalid ? ENOTDIR : err(p.error(), "create");
@@ -77,6 +79,17 @@ int FileSystem::release(uint64_t ino) {
   if ((*n)->unlinked && (*n)->open_count == 0) (*n)->chunks.reset();  // free its buffers now
   if ((*n)->dirty) commit_soon();  // a written file closed: other computers should see it soon
   return 0;
+}
+
+int FileSystem::flush(uint64_t ino) {
+  std::lock_guard lock(mu_);
+  if (!commit_errno_) return 0;
+  Node* n = table_.find_loaded(ino);
+  return n && n->last_write > committed_seq_ ? commit_errno_ : 0;
+}
+
+uint64_t FileSystem::unstored() const {
+  return dirty_chunks_ * kChunkCost + volume_->io().unstored_cost();
 }
 
 int FileSystem::read(uint64_t ino, uint64_t off, size_t size, Bytes* out) {
@@ -99,7 +112,8 @@ int FileSystem::read(uint64_t ino, uint64_t off, size_t size, Bytes* out) {
     out->assign(len, 0);
     if (!n.chunked()) {
       auto& d = n.rec.inline_data;
-      if (off < d.size()) std::memcpy(out->data(), d.data() + off, std::min<size_t>(len, d.size() - off));
+      if (off < d.size())
+        std::memcpy(out->data(), d.data() + off, std::min<size_t>(len, d.size() - off));
       return 0;
     }
     if (auto st = table_.load_content(n); !st) return err(st.error(), "read");
@@ -139,13 +153,22 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
     Node& n = **np;
     if (!n.rec.is_file()) return n.rec.is_dir() ? -EISDIR : -EINVAL;
     // Commits are failing (disk full, I/O errors): stop taking data we could only lose.
-    if (commit_errno_ && dirty_chunks_ > kDirtyChunkLimit) return -commit_errno_;
+    if (commit_errno_ && unstored() > kDirtyChunkLimit * kChunkCost) return -commit_errno_;
     if (!n.chunked() && end <= kInlineMax) {
+      // Inline data is part of the inode record: metadata.
+      if (end > n.rec.inline_data.size() && !space_.admit_metadata(unstored())) return -ENOSPC;
       auto& d = n.rec.inline_data;
       if (d.size() < end) d.resize(end, 0);
       std::memcpy(d.data() + off, data.data(), data.size());
     } else {
       if (auto st = ensure_chunks(n); !st) return -err(st.error(), "write");
+      // Refused before any change if the chunks it dirties might not fit in the store.
+      uint64_t fresh = 0;
+      for (uint64_t idx = off / kChunk; idx * kChunk < end; ++idx) {
+        const ChunkTree::Slot* s = n.chunks->find(idx);
+        if (!s || !s->buf) ++fresh;
+      }
+      if (fresh && !space_.admit_data(unstored(), fresh * kChunkCost)) return -ENOSPC;
       for (uint64_t idx = off / kChunk; idx * kChunk < end; ++idx) {
         uint64_t start = idx * kChunk;
         size_t lo = size_t(std::max(off, start) - start);
@@ -169,6 +192,7 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
     }
     n.rec.size = std::max(n.rec.size, end);
     n.rec.mtime = n.rec.ctime = now();
+    n.last_write = ++write_seq_;
     table_.mark_dirty(n);
     changed_ = true;
     over_limit = dirty_chunks_ > kDirtyChunkLimit;
@@ -270,7 +294,11 @@ int FileSystem::fallocate(uint64_t ino, int mode, uint64_t off, uint64_t len) {
   int kind = mode & ~FALLOC_FL_KEEP_SIZE;
   Status st;
   if (kind == 0) {
-    // Nothing to reserve in a content-addressed store: extending the size is the whole job.
+    // Nothing to reserve in a content-addressed store, where a hole costs nothing; but a range
+    // that does not fit now is refused, as programs that preallocate expect.
+    uint64_t grow = off + len > n.rec.size ? off + len - n.rec.size : 0;
+    uint64_t chunks = (grow + kChunk - 1) / kChunk;
+    if (grow && !space_.admit_data(unstored(), chunks * kChunkCost)) return ENOSPC;
   } else if (kind == FALLOC_FL_PUNCH_HOLE) {
     if (!keep) return EOPNOTSUPP;
     st = zero_range(n, off, len);
@@ -296,6 +324,7 @@ int FileSystem::setxattr(uint64_t ino, std::string_view name, ByteView value, in
   std::lock_guard lock(mu_);
   auto np = node(ino);
   if (!np) return err(np.error(), "setxattr");
+  if (!space_.admit_metadata(unstored())) return ENOSPC;
   auto& xs = (*np)->rec.xattrs;
   auto it = xs.find(std::string(name));
   if ((flags & XATTR_CREATE) && it != xs.end()) return EEXIST;

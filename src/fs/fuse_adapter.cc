@@ -10,8 +10,12 @@
 namespace peerstore {
 namespace {
 
-FuseContext& ctx(fuse_req_t req) { return *static_cast<FuseContext*>(fuse_req_userdata(req)); }
-FileSystem& fs(fuse_req_t req) { return ctx(req).fs; }
+FuseContext& ctx(fuse_req_t req) {
+  return *static_cast<FuseContext*>(fuse_req_userdata(req));
+}
+FileSystem& fs(fuse_req_t req) {
+  return ctx(req).fs;
+}
 
 Caller caller(fuse_req_t req) {
   const fuse_ctx* c = fuse_req_ctx(req);
@@ -146,12 +150,15 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
 
 void op_write(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t off,
               fuse_file_info*) {
-  ssize_t n = fs(req).write(ino, uint64_t(off), ByteView(reinterpret_cast<const uint8_t*>(data), size));
+  ssize_t n =
+      fs(req).write(ino, uint64_t(off), ByteView(reinterpret_cast<const uint8_t*>(data), size));
   if (n < 0) return (void)fuse_reply_err(req, int(-n));
   fuse_reply_write(req, size_t(n));
 }
 
-void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
+void op_flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  fuse_reply_err(req, fs(req).flush(ino));
+}
 
 void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   fuse_reply_err(req, fs(req).release(ino));
@@ -171,29 +178,30 @@ void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool
   std::string buf(size, '\0');
   size_t used = 0;
   double timeout = ctx(req).options.entry_timeout;
-  int e = fs(req).readdir(ino, uint64_t(off), plus, [&](std::string_view name, const struct stat& st, uint64_t next) {
-    std::string n(name);
-    size_t need;
-    if (plus) {
-      fuse_entry_param p{};
-      bool dots = n == "." || n == "..";
-      p.attr = st;
-      if (!dots) {
-        p.ino = st.st_ino;
-        p.generation = 1;
-        p.attr_timeout = p.entry_timeout = timeout;
-      }
-      need = fuse_add_direntry_plus(req, nullptr, 0, n.c_str(), nullptr, 0);
-      if (used + need > size) return false;
-      fuse_add_direntry_plus(req, buf.data() + used, size - used, n.c_str(), &p, off_t(next));
-    } else {
-      need = fuse_add_direntry(req, nullptr, 0, n.c_str(), nullptr, 0);
-      if (used + need > size) return false;
-      fuse_add_direntry(req, buf.data() + used, size - used, n.c_str(), &st, off_t(next));
-    }
-    used += need;
-    return true;
-  });
+  int e = fs(req).readdir(
+      ino, uint64_t(off), plus, [&](std::string_view name, const struct stat& st, uint64_t next) {
+        std::string n(name);
+        size_t need;
+        if (plus) {
+          fuse_entry_param p{};
+          bool dots = n == "." || n == "..";
+          p.attr = st;
+          if (!dots) {
+            p.ino = st.st_ino;
+            p.generation = 1;
+            p.attr_timeout = p.entry_timeout = timeout;
+          }
+          need = fuse_add_direntry_plus(req, nullptr, 0, n.c_str(), nullptr, 0);
+          if (used + need > size) return false;
+          fuse_add_direntry_plus(req, buf.data() + used, size - used, n.c_str(), &p, off_t(next));
+        } else {
+          need = fuse_add_direntry(req, nullptr, 0, n.c_str(), nullptr, 0);
+          if (used + need > size) return false;
+          fuse_add_direntry(req, buf.data() + used, size - used, n.c_str(), &st, off_t(next));
+        }
+        used += need;
+        return true;
+      });
   if (e) return (void)fuse_reply_err(req, e);
   fuse_reply_buf(req, buf.data(), used);
 }
@@ -206,7 +214,9 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse
   readdir_common(req, ino, size, off, true);
 }
 
-void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
+void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
+  fuse_reply_err(req, 0);
+}
 
 void op_fsyncdir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
   fuse_reply_err(req, fs(req).commit());
@@ -218,9 +228,11 @@ void op_statfs(fuse_req_t req, fuse_ino_t) {
   fuse_reply_statfs(req, &st);
 }
 
-void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value,
-                 size_t size, int flags) {
-  fuse_reply_err(req, fs(req).setxattr(ino, name, ByteView(reinterpret_cast<const uint8_t*>(value), size), flags));
+void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
+                 int flags) {
+  fuse_reply_err(
+      req,
+      fs(req).setxattr(ino, name, ByteView(reinterpret_cast<const uint8_t*>(value), size), flags));
 }
 
 void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
@@ -243,8 +255,7 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   fuse_reply_err(req, fs(req).removexattr(ino, name));
 }
 
-void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
-                  fuse_file_info*) {
+void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len, fuse_file_info*) {
   if (off < 0 || len <= 0) return (void)fuse_reply_err(req, EINVAL);
   fuse_reply_err(req, fs(req).fallocate(ino, mode, uint64_t(off), uint64_t(len)));
 }

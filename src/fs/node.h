@@ -12,10 +12,11 @@ namespace peerstore {
 
 struct Node {
   InodeRecord rec;
-  uint64_t nlookup = 0;    // kernel references (lookup counts, see FUSE forget)
+  uint64_t nlookup = 0;  // kernel references (lookup counts, see FUSE forget)
   uint32_t open_count = 0;
-  bool dirty = false;      // rec or content changed since the last commit
-  bool unlinked = false;   // nlink reached 0: gone from the table, alive while referenced
+  bool dirty = false;       // rec or content changed since the last commit
+  bool unlinked = false;    // nlink reached 0: gone from the table, alive while referenced
+  uint64_t last_write = 0;  // FileSystem's write count at this file's last write
   std::unique_ptr<ChunkTree> chunks;  // regular files with chunked content, once loaded
   std::unique_ptr<TrieMap> dir;       // directories, once loaded
 

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <climits>
@@ -55,12 +56,18 @@ struct LmdbStore::Env {
   std::atomic<size_t> mapped_since_release{0};
   void* map_addr = nullptr;
   size_t map_len = 0;
+  std::string dir;
+  std::atomic<uint64_t> capacity{0};
 
   ~Env() {
     if (env) mdb_env_close(env);
   }
   void release_mapped_pages();
   void find_map(const std::string& dir);
+  // What the environment can still take. Without `exact`, LMDB's free list (pages that later
+  // writes reuse) is not counted: scanning it takes time, and it only matters when space is low.
+  Result<StoreSpace> space(bool exact);
+  Result<uint64_t> free_list_pages();
 };
 
 Result<MDB_dbi> LmdbStore::open_db(MDB_env* env, const std::string& name) {
@@ -88,6 +95,7 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir) {
   PS_ASSIGN(env->blocks, open_db(env->env, "blocks"));
   PS_ASSIGN(MDB_dbi heads, open_db(env->env, "heads"));
   env->find_map(dir);
+  env->dir = dir;
   return std::unique_ptr<LmdbStore>(new LmdbStore(std::move(env), heads));
 }
 
@@ -192,6 +200,32 @@ Result<std::vector<Bytes>> LmdbStore::heads(const VolumeId& volume) {
 }
 
 Status LmdbStore::write(const WriteBatch& batch) {
+  // Whether it fits is checked first: LMDB reports a disk that fills up during the write as a
+  // short write (EIO), and a write must fail cleanly with no_space instead.
+  uint64_t need = 8 * kPage;  // branch pages of the copy-on-write path, and the meta page
+  for (auto& b : batch.blocks) need += cost_of_block(b.data.size());
+  for (auto& [vol, hs] : batch.heads) {
+    for (auto& h : hs) need += h.size();
+    need += 2 * kPage;
+  }
+  PS_ASSIGN(StoreSpace room, env_->space(false));
+  if (room.free < need) {
+    PS_ASSIGN(room, env_->space(true));
+    if (room.free < need)
+      return fail(Errc::no_space, "store full: " + std::to_string(room.free >> 10) +
+                                      " KiB free, a write needs " + std::to_string(need >> 10) +
+                                      " KiB");
+  }
+  Status st = write_txn(batch);
+  if (!st && st.code() == Errc::io) {
+    // Another process may have filled the disk meanwhile.
+    if (auto after = env_->space(true); after && after->free < need)
+      return fail(Errc::no_space, st.error().context);
+  }
+  return st;
+}
+
+Status LmdbStore::write_txn(const WriteBatch& batch) {
   Txn txn;
   // MDB_NOMETASYNC still syncs the data pages before the meta page is written, so a crash
   // cannot corrupt the store; it only may forget this transaction. The next durable commit's
@@ -250,6 +284,69 @@ void LmdbStore::Env::find_map(const std::string& dir) {
       return;
     }
   }
+}
+
+Result<uint64_t> LmdbStore::Env::free_list_pages() {
+  // Database 0 is LMDB's free list: transaction id -> array of page numbers, the first
+  // element being their count (mdb_stat -f reads it the same way).
+  Txn txn;
+  int rc = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn.t);
+  if (rc) return lmdb_error(rc, "read txn");
+  MDB_cursor* cur;
+  if ((rc = mdb_cursor_open(txn.t, 0, &cur))) return lmdb_error(rc, "free list cursor");
+  uint64_t pages = 0;
+  MDB_val k, v;
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (v.mv_size < sizeof(size_t)) continue;
+    size_t n;
+    std::memcpy(&n, v.mv_data, sizeof n);
+    pages += std::min<uint64_t>(n, v.mv_size / sizeof(size_t) - 1);
+  }
+  mdb_cursor_close(cur);
+  return pages;
+}
+
+Result<StoreSpace> LmdbStore::Env::space(bool exact) {
+  struct statvfs vfs;
+  if (::statvfs(dir.c_str(), &vfs) != 0)
+    return fail(Errc::io, "cannot measure free space of " + dir + ": " + std::strerror(errno));
+  MDB_envinfo info;
+  MDB_stat st;
+  int rc = mdb_env_info(env, &info);
+  if (!rc) rc = mdb_env_stat(env, &st);
+  if (rc) return lmdb_error(rc, "store info");
+  uint64_t psize = st.ms_psize;
+  uint64_t high = (uint64_t(info.me_last_pgno) + 1) * psize;  // the pages in use or freed
+  struct stat fst;
+  uint64_t file = ::stat((dir + "/data.mdb").c_str(), &fst) == 0 ? uint64_t(fst.st_size) : high;
+  uint64_t reusable = file > high ? file - high : 0;  // written past the last page in use
+  uint64_t freed = 0;
+  if (exact) {
+    PS_ASSIGN(uint64_t pages, free_list_pages());
+    freed = std::min(high, pages * psize);
+    reusable += freed;
+  }
+  StoreSpace s;
+  s.free = uint64_t(vfs.f_bavail) * vfs.f_frsize + reusable;
+  s.total = uint64_t(vfs.f_blocks) * vfs.f_frsize;
+  if (uint64_t cap = capacity.load()) {
+    uint64_t used = high - freed;
+    s.total = cap;
+    s.free = std::min(s.free, cap > used ? cap - used : 0);
+  }
+  return s;
+}
+
+Result<StoreSpace> LmdbStore::space() {
+  PS_ASSIGN(StoreSpace s, env_->space(false));
+  // The free list matters only when space runs low (or a capacity is near).
+  if (s.free < (uint64_t(1) << 30) || env_->capacity.load()) return env_->space(true);
+  return s;
+}
+
+void LmdbStore::set_capacity(uint64_t bytes) {
+  env_->capacity = bytes;
 }
 
 Result<StoreStats> LmdbStore::stats() {

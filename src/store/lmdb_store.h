@@ -34,11 +34,17 @@ class LmdbStore final : public LocalStore {
   Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override;
   Status write(const WriteBatch& batch) override;
   Result<StoreStats> stats() override;
+  // The disk's free space plus what LMDB reuses without growing its file (its free list, the
+  // file's tail), capped by the capacity if one is set.
+  Result<StoreSpace> space() override;
+  // Stores at most `bytes` in the environment (every store on it); 0: as much as the disk holds.
+  void set_capacity(uint64_t bytes);
 
  private:
   struct Env;  // the environment and its blocks, shared by every store on it
   LmdbStore(std::shared_ptr<Env> env, MDB_dbi heads) : env_(std::move(env)), heads_(heads) {}
   static Result<MDB_dbi> open_db(MDB_env* env, const std::string& name);
+  Status write_txn(const WriteBatch& batch);
   std::shared_ptr<Env> env_;
   MDB_dbi heads_ = 0;
 };

@@ -38,11 +38,30 @@ struct StoreStats {
   uint64_t block_bytes = 0;
 };
 
+// How much a store can still take. `free` is in bytes of blocks (the store's own overhead per
+// block taken off, see kBlockOverhead), `total` what the store could hold at most.
+struct StoreSpace {
+  static constexpr uint64_t kUnbounded = uint64_t(1) << 62;
+  uint64_t free = kUnbounded;
+  uint64_t total = kUnbounded;
+};
+
 class LocalStore : public BlockStore, public HeadStore {
  public:
   // All of the batch or nothing; durable when it returns unless batch.durable is false.
+  // A batch that does not fit fails with Errc::no_space before anything is written, and the
+  // store keeps working (a smaller batch, or the same once there is room, succeeds).
   virtual Status write(const WriteBatch& batch) = 0;
   virtual Result<StoreStats> stats() = 0;
+  // What it can still take: cheap enough to ask before every write of a file system. Stores
+  // without a limit (tests' fakes) are unbounded.
+  virtual Result<StoreSpace> space() { return StoreSpace{}; }
+  // What storing a block of `size` bytes costs in the worst case: LMDB rounds every large value
+  // up to whole 4 KiB pages and copies a leaf page per insert.
+  static constexpr uint64_t cost_of_block(uint64_t size) {
+    return (size + kPage - 1) / kPage * kPage + kPage;
+  }
+  static constexpr uint64_t kPage = 4096;
 
   Status put(std::span<const BlockRecord> blocks) override {
     WriteBatch b;

@@ -1,5 +1,7 @@
 #include "store/memory_store.h"
 
+#include <unordered_set>
+
 namespace peerstore {
 
 Result<Bytes> MemoryStore::get(const BlockId& id) {
@@ -49,8 +51,26 @@ Status MemoryStore::write(const WriteBatch& batch) {
   for (auto& [vol, hs] : batch.heads)
     if (hs.size() > kMaxHeadsPerVolume) return fail(Errc::too_big, "head set");
   std::lock_guard lock(mu_);
-  for (auto& id : batch.erase) blocks_.erase(id);
-  for (auto& b : batch.blocks) blocks_.try_emplace(b.id, b.data.begin(), b.data.end());
+  if (capacity_) {
+    // What the batch would leave: erased blocks first, as write() applies them.
+    uint64_t used = used_;
+    std::unordered_set<BlockId, Id256Hash> gone;
+    for (auto& id : batch.erase)
+      if (auto it = blocks_.find(id); it != blocks_.end() && gone.insert(id).second)
+        used -= cost_of_block(it->second.size());
+    for (auto& b : batch.blocks)
+      if (!blocks_.contains(b.id) || gone.erase(b.id)) used += cost_of_block(b.data.size());
+    if (used > capacity_) return fail(Errc::no_space, "store full");
+  }
+  for (auto& id : batch.erase) {
+    auto it = blocks_.find(id);
+    if (it == blocks_.end()) continue;
+    used_ -= cost_of_block(it->second.size());
+    blocks_.erase(it);
+  }
+  for (auto& b : batch.blocks)
+    if (blocks_.try_emplace(b.id, b.data.begin(), b.data.end()).second)
+      used_ += cost_of_block(b.data.size());
   for (auto& [vol, hs] : batch.heads) {
     if (hs.empty())
       heads_.erase(vol);
@@ -58,6 +78,17 @@ Status MemoryStore::write(const WriteBatch& batch) {
       heads_[vol] = hs;
   }
   return {};
+}
+
+Result<StoreSpace> MemoryStore::space() {
+  std::lock_guard lock(mu_);
+  if (!capacity_) return StoreSpace{};
+  return StoreSpace{.free = capacity_ > used_ ? capacity_ - used_ : 0, .total = capacity_};
+}
+
+void MemoryStore::set_capacity(uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  capacity_ = bytes;
 }
 
 Result<StoreStats> MemoryStore::stats() {

@@ -53,6 +53,7 @@ class TieredStore final : public LocalStore {
   Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override;
   Status write(const WriteBatch& batch) override;
   Result<StoreStats> stats() override;
+  Result<StoreSpace> space() override { return local_.space(); }
 
   // Waits until everything written so far is on the network (unmount, a graceful leave).
   Status flush(std::chrono::milliseconds timeout);

@@ -10,26 +10,26 @@
 namespace peerstore {
 namespace {
 
-using test::must;
 using test::IoHarness;
+using test::must;
 
 TEST_CASE("BlockIo: queued blocks are readable before the commit and stored by it") {
   IoHarness h;
   auto p = h.io.write(to_bytes("chunk one"));
   REQUIRE(p.ok());
-  CHECK(h.io.pending_bytes() == 9 + kSealOverhead);
+  CHECK(h.io.unstored_cost() == LocalStore::cost_of_block(9 + kSealOverhead));
   CHECK(h.store.get(p->id).code() == Errc::not_found);  // nothing written yet
   CHECK(must(h.io.read(*p)) == to_bytes("chunk one"));
 
   // The same plaintext seals to the same block: queued once.
   auto again = h.io.write(to_bytes("chunk one"));
   CHECK(*again == *p);
-  CHECK(h.io.pending_bytes() == 9 + kSealOverhead);
+  CHECK(h.io.unstored_cost() == LocalStore::cost_of_block(9 + kSealOverhead));
 
   VolumeId vol;
   vol.b.fill(4);
   REQUIRE(h.io.commit(vol, {to_bytes("head")}).ok());
-  CHECK(h.io.pending_bytes() == 0);
+  CHECK(h.io.unstored_cost() == 0);
   CHECK(must(h.store.contains(p->id)));
   CHECK(must(h.store.heads(vol)) == std::vector<Bytes>{to_bytes("head")});
   CHECK(must(h.io.read(*p)) == to_bytes("chunk one"));  // now from the store

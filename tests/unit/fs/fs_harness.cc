@@ -2,9 +2,9 @@
 
 #include <fuse_lowlevel.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
-#include <unistd.h>
 
 namespace peerstore::test {
 
@@ -18,7 +18,9 @@ PublicKey test_device() {
   return SigningKey::from_seed(Secret(seed)).public_key();
 }
 
-Caller root_caller() { return Caller{0, 0}; }
+Caller root_caller() {
+  return Caller{0, 0};
+}
 
 std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms) {
   return open_fs(store, commit_interval_ms, test_device());
@@ -31,6 +33,7 @@ std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms,
   FileSystem::Options opts;
   opts.statfs_path = "/";
   opts.commit_interval_ms = commit_interval_ms;
+  opts.space_probe_ms = 0;  // tests change the store's capacity and expect it seen at once
   auto fs = FileSystem::open(std::move(*vol), opts, root_caller());
   REQUIRE_MESSAGE(fs.ok(), (fs.ok() ? std::string() : fs.error().message()));
   return std::move(*fs);
@@ -108,10 +111,13 @@ Bytes FsHarness::read(uint64_t ino, uint64_t off, size_t size) {
   return out;
 }
 
-Bytes FsHarness::read_all(uint64_t ino) { return read(ino, 0, size_t(stat(ino).st_size)); }
+Bytes FsHarness::read_all(uint64_t ino) {
+  return read(ino, 0, size_t(stat(ino).st_size));
+}
 
 void FsHarness::truncate(uint64_t ino, uint64_t size) {
-  struct stat in {}, out {};
+  struct stat in {
+  }, out{};
   in.st_size = off_t(size);
   int rc = fs->setattr(ino, in, FUSE_SET_ATTR_SIZE, &out);
   REQUIRE_MESSAGE(rc == 0, "truncate to " << size << ": " << strerror(rc));
@@ -159,9 +165,12 @@ std::string run_in_child(const std::function<bool()>& fn) {
   if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
   if (!WIFEXITED(status)) return "ended oddly";
   switch (WEXITSTATUS(status)) {
-    case 0: return "ok";
-    case 1: return "returned false";
-    default: return "threw";
+    case 0:
+      return "ok";
+    case 1:
+      return "returned false";
+    default:
+      return "threw";
   }
 }
 

@@ -35,7 +35,7 @@ void check_heads(Maker& m, const VolumeId& v, const std::vector<Bytes>& last,
     return;
   }
   std::vector<Bytes> sorted = *got;
-  std::sort(sorted.begin(), sorted.end());
+  std::sort(sorted.begin(), sorted.end(), bytes_less);
   CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
   for (const Bytes& h : last) CHECK(std::count(got->begin(), got->end(), h) == 1);
   for (const Bytes& h : *got) {
@@ -164,6 +164,47 @@ TEST_CASE_TEMPLATE("store: a batch with an oversize block stores nothing", Maker
   BlockRecord ok[] = {max.record()};
   CHECK(s.put(ok).ok());
   CHECK(must(s.get(max.id)).size() == kMaxBlockSize);
+}
+
+TEST_CASE_TEMPLATE(
+    "store: a full store refuses a write with no_space, keeps what it had, and "
+    "takes it once there is room",
+    Maker, STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  TestBlock keep = make_block(1, 10000);
+  BlockRecord first[] = {keep.record()};
+  REQUIRE(s.put(first).ok());
+  REQUIRE(must(s.space()).free > (1 << 20));
+
+  constexpr uint64_t kCapacity = 256 << 10;
+  m.set_capacity(kCapacity);
+  StoreSpace room = must(s.space());
+  CHECK(room.total == kCapacity);
+  CHECK(room.free <= kCapacity);
+  CHECK(room.free > 0);
+
+  std::vector<TestBlock> big;
+  WriteBatch batch;
+  for (uint32_t i = 0; i < 10; ++i) big.push_back(make_block(100 + i, 60 << 10));
+  for (auto& b : big) batch.blocks.push_back(b.record());
+  batch.heads.emplace_back(volume_id(1), std::vector<Bytes>{to_bytes("head")});
+  auto st = s.write(batch);
+  CHECK(st.code() == Errc::no_space);
+  for (auto& b : big) CHECK(s.get(b.id).code() == Errc::not_found);
+  CHECK(must(s.heads(volume_id(1))).empty());
+  CHECK(must(s.get(keep.id)) == keep.data);
+  CHECK(must(s.space()).free < 10 * (60 << 10));
+
+  // Something small still fits, and a store with room again takes the whole batch.
+  TestBlock small = make_block(2, 100);
+  BlockRecord second[] = {small.record()};
+  CHECK(s.put(second).ok());
+  m.set_capacity(0);
+  CHECK(must(s.space()).free > (1 << 20));
+  REQUIRE(s.write(batch).ok());
+  for (auto& b : big) CHECK(must(s.get(b.id)) == b.data);
+  check_heads(m, volume_id(1), {to_bytes("head")});
 }
 
 TEST_CASE_TEMPLATE("store: for_each_id visits exactly the stored blocks", Maker, STORE_MAKERS) {

@@ -45,6 +45,7 @@ struct MemoryStoreMaker {
   std::unique_ptr<MemoryStore> store = std::make_unique<MemoryStore>();
   LocalStore& get() { return *store; }
   void settle() {}
+  void set_capacity(uint64_t bytes) { store->set_capacity(bytes); }
 };
 
 struct LmdbStoreMaker {
@@ -54,6 +55,7 @@ struct LmdbStoreMaker {
   LmdbStoreMaker() { reopen(); }
   LocalStore& get() { return *store; }
   void settle() {}
+  void set_capacity(uint64_t bytes) { store->set_capacity(bytes); }
   void reopen() {
     store.reset();  // close first: one environment per directory per process
     auto s = LmdbStore::open(dir.file("db"));
@@ -71,6 +73,7 @@ struct LmdbSiblingStoreMaker {
   LmdbSiblingStoreMaker() { reopen(); }
   LocalStore& get() { return *store; }
   void settle() {}
+  void set_capacity(uint64_t bytes) { base->set_capacity(bytes); }  // the environment's
   void reopen() {
     store.reset();
     base.reset();
@@ -99,6 +102,7 @@ struct TieredStoreMaker {
   ~TieredStoreMaker() { store.reset(); }  // before the fake network stops
   LocalStore& get() { return *store; }
   void settle() { REQUIRE(store->flush(std::chrono::seconds(10)).ok()); }
+  void set_capacity(uint64_t bytes) { local.set_capacity(bytes); }
 };
 
 }  // namespace peerstore::test

@@ -1,0 +1,49 @@
+#include "fs/space_budget.h"
+
+#include <algorithm>
+
+namespace peerstore {
+
+SpaceBudget::SpaceBudget(Probe probe, std::chrono::milliseconds max_age)
+    : probe_(std::move(probe)), max_age_(max_age) {}
+
+uint64_t SpaceBudget::reserve_for(uint64_t total) {
+  return std::clamp<uint64_t>(total / 50, uint64_t(4) << 20, uint64_t(256) << 20);
+}
+
+bool SpaceBudget::admit_data(uint64_t unstored, uint64_t more) {
+  return admit(unstored, more, false);
+}
+
+bool SpaceBudget::admit_metadata(uint64_t unstored) {
+  return admit(unstored, 0, true);
+}
+
+bool SpaceBudget::admit(uint64_t unstored, uint64_t more, bool metadata) {
+  // Everything unstored now was unstored at the last look or admitted since; what was stored
+  // meanwhile left `free` with it. So the last look's free space must cover the last look's
+  // unstored bytes, everything admitted since, this and the reserve.
+  auto fits = [&] {
+    uint64_t reserve = reserve_for(last_.total);
+    uint64_t keep = metadata ? reserve / 2 : reserve;
+    uint64_t need = unstored_then_ + admitted_since_ + more + keep;
+    return need >= more && last_.free >= need;  // (no overflow)
+  };
+  Clock::time_point now = Clock::now();
+  if (probed_ && now - probed_at_ < max_age_ && fits()) {
+    admitted_since_ += more;
+    return true;
+  }
+  auto space = probe_();
+  if (!space) return true;
+  last_ = *space;
+  probed_ = true;
+  probed_at_ = now;
+  unstored_then_ = unstored;
+  admitted_since_ = 0;
+  if (!fits()) return false;
+  admitted_since_ += more;
+  return true;
+}
+
+}  // namespace peerstore
