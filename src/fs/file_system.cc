@@ -29,7 +29,10 @@ FileSystem::FileSystem(std::unique_ptr<Volume> volume, Options opts)
       opts_(std::move(opts)),
       table_(volume_->io(), volume_->table_root()),
       space_([this] { return volume_->io().space(); },
-             std::chrono::milliseconds(opts_.space_probe_ms)),
+             std::chrono::milliseconds(opts_.space_probe_ms),
+             // One write batch of slack (see docs/storage.md, A full disk).
+             BlockIo::kSpillBytes / ChunkTree::kChunkSize *
+                 LocalStore::cost_of_block(ChunkTree::kChunkSize + kSealOverhead)),
       sealer_(std::make_unique<ChunkSealer>(volume_->io(), 2, 32)) {}
 
 Result<std::unique_ptr<FileSystem>> FileSystem::open(std::unique_ptr<Volume> volume, Options opts,
@@ -204,7 +207,7 @@ int FileSystem::new_node(const Caller& c, Node& parent, std::string_view name, m
   auto existing = dir_lookup(*parent.dir, name);
   if (!existing) return err(existing.error(), "create");
   if (*existing) return EEXIST;
-  if (!space_.admit_metadata(unstored())) return ENOSPC;
+  if (!room_for(0, true)) return ENOSPC;
   InodeRecord r;
   r.mode = mode;
   r.uid = c.uid;
@@ -276,7 +279,7 @@ int FileSystem::link(uint64_t ino, uint64_t newparent, std::string_view newname,
   if (!existing) return err(existing.error(), "link");
   if (*existing) return EEXIST;
   if ((*n)->rec.nlink >= 65000) return EMLINK;
-  if (!space_.admit_metadata(unstored())) return ENOSPC;
+  if (!room_for(0, true)) return ENOSPC;
   if (auto st = dir_insert(*(*p)->dir, newname, DirEntry{ino, dtype_of((*n)->rec.mode)}); !st)
     return err(st.error(), "link");
   timespec t = now();

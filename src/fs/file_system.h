@@ -185,6 +185,9 @@ class FileSystem {
   // Under mu_: what was accepted and is not stored yet (dirty chunks, queued blocks), in store
   // bytes (LocalStore::cost_of_block).
   uint64_t unstored() const;
+  // Under mu_: whether `bytes` more of file data (or, with `metadata`, a metadata change) fit
+  // in the store (SpaceBudget); the first refusal of a run of them is logged.
+  bool room_for(uint64_t bytes, bool metadata = false);
 
   std::unique_ptr<Volume> volume_;
   Options opts_;
@@ -194,6 +197,7 @@ class FileSystem {
   bool changed_ = false;
   int commit_errno_ = 0;  // the last commit's failure; writes past the dirty limit fail with it
   SpaceBudget space_;
+  bool refusing_[2] = {false, false};  // the last room_for() for data, metadata said no
   uint64_t write_seq_ = 0;      // counts writes; Node::last_write is the count at its last one
   uint64_t committed_seq_ = 0;  // every write up to this one is committed
 

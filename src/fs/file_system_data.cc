@@ -92,6 +92,18 @@ uint64_t FileSystem::unstored() const {
   return dirty_chunks_ * kChunkCost + volume_->io().unstored_cost();
 }
 
+bool FileSystem::room_for(uint64_t bytes, bool metadata) {
+  bool ok = metadata ? space_.admit_metadata(unstored()) : space_.admit_data(unstored(), bytes);
+  bool& refusing = refusing_[metadata];
+  if (!ok && !refusing)
+    log::warn(std::string("the store is full: new ") + (metadata ? "names" : "file data") +
+              " refused with ENOSPC (" + space_.last_refusal() + ")");
+  if (ok && refusing)
+    log::info(std::string("the store takes new ") + (metadata ? "names" : "file data") + " again");
+  refusing = !ok;
+  return ok;
+}
+
 int FileSystem::read(uint64_t ino, uint64_t off, size_t size, Bytes* out) {
   struct Fetch {
     BlockPtr ptr;
@@ -156,7 +168,7 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
     if (commit_errno_ && unstored() > kDirtyChunkLimit * kChunkCost) return -commit_errno_;
     if (!n.chunked() && end <= kInlineMax) {
       // Inline data is part of the inode record: metadata.
-      if (end > n.rec.inline_data.size() && !space_.admit_metadata(unstored())) return -ENOSPC;
+      if (end > n.rec.inline_data.size() && !room_for(0, true)) return -ENOSPC;
       auto& d = n.rec.inline_data;
       if (d.size() < end) d.resize(end, 0);
       std::memcpy(d.data() + off, data.data(), data.size());
@@ -168,7 +180,7 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
         const ChunkTree::Slot* s = n.chunks->find(idx);
         if (!s || !s->buf) ++fresh;
       }
-      if (fresh && !space_.admit_data(unstored(), fresh * kChunkCost)) return -ENOSPC;
+      if (fresh && !room_for(fresh * kChunkCost)) return -ENOSPC;
       for (uint64_t idx = off / kChunk; idx * kChunk < end; ++idx) {
         uint64_t start = idx * kChunk;
         size_t lo = size_t(std::max(off, start) - start);
@@ -298,7 +310,7 @@ int FileSystem::fallocate(uint64_t ino, int mode, uint64_t off, uint64_t len) {
     // that does not fit now is refused, as programs that preallocate expect.
     uint64_t grow = off + len > n.rec.size ? off + len - n.rec.size : 0;
     uint64_t chunks = (grow + kChunk - 1) / kChunk;
-    if (grow && !space_.admit_data(unstored(), chunks * kChunkCost)) return ENOSPC;
+    if (grow && !room_for(chunks * kChunkCost)) return ENOSPC;
   } else if (kind == FALLOC_FL_PUNCH_HOLE) {
     if (!keep) return EOPNOTSUPP;
     st = zero_range(n, off, len);
@@ -324,7 +336,7 @@ int FileSystem::setxattr(uint64_t ino, std::string_view name, ByteView value, in
   std::lock_guard lock(mu_);
   auto np = node(ino);
   if (!np) return err(np.error(), "setxattr");
-  if (!space_.admit_metadata(unstored())) return ENOSPC;
+  if (!room_for(0, true)) return ENOSPC;
   auto& xs = (*np)->rec.xattrs;
   auto it = xs.find(std::string(name));
   if ((flags & XATTR_CREATE) && it != xs.end()) return EEXIST;

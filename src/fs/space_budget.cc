@@ -4,8 +4,8 @@
 
 namespace peerstore {
 
-SpaceBudget::SpaceBudget(Probe probe, std::chrono::milliseconds max_age)
-    : probe_(std::move(probe)), max_age_(max_age) {}
+SpaceBudget::SpaceBudget(Probe probe, std::chrono::milliseconds max_age, uint64_t slack)
+    : probe_(std::move(probe)), max_age_(max_age), slack_(slack) {}
 
 uint64_t SpaceBudget::reserve_for(uint64_t total) {
   return std::clamp<uint64_t>(total / 50, uint64_t(4) << 20, uint64_t(256) << 20);
@@ -24,7 +24,7 @@ bool SpaceBudget::admit(uint64_t unstored, uint64_t more, bool metadata) {
   // meanwhile left `free` with it. So the last look's free space must cover the last look's
   // unstored bytes, everything admitted since, this and the reserve.
   auto fits = [&] {
-    uint64_t reserve = reserve_for(last_.total);
+    uint64_t reserve = reserve_for(last_.total) + slack_;
     uint64_t keep = metadata ? reserve / 2 : reserve;
     uint64_t need = unstored_then_ + admitted_since_ + more + keep;
     return need >= more && last_.free >= need;  // (no overflow)
@@ -41,7 +41,13 @@ bool SpaceBudget::admit(uint64_t unstored, uint64_t more, bool metadata) {
   probed_at_ = now;
   unstored_then_ = unstored;
   admitted_since_ = 0;
-  if (!fits()) return false;
+  if (!fits()) {
+    uint64_t reserve = reserve_for(last_.total) + slack_;
+    refusal_ = std::to_string(last_.free >> 10) + " KiB free, " + std::to_string(unstored >> 10) +
+               " KiB accepted and not stored yet, " + std::to_string(more >> 10) + " KiB asked, " +
+               std::to_string((metadata ? reserve / 2 : reserve) >> 10) + " KiB reserve";
+    return false;
+  }
   admitted_since_ += more;
   return true;
 }

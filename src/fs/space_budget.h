@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <string>
 
 #include "store/local_store.h"
 
@@ -23,29 +24,37 @@ class SpaceBudget {
   using Probe = std::function<Result<StoreSpace>()>;
   using Clock = std::chrono::steady_clock;
 
+  // `slack` is kept free beside the reserve, against errors in what a block costs the store.
   explicit SpaceBudget(Probe probe,
-                       std::chrono::milliseconds max_age = std::chrono::milliseconds(1000));
+                       std::chrono::milliseconds max_age = std::chrono::milliseconds(1000),
+                       uint64_t slack = 0);
 
   // May `more` bytes of file data be accepted beside `unstored` bytes accepted and not stored
   // yet, keeping the reserve free? A store that cannot say how much it has left admits (its
   // write then fails cleanly by itself).
   bool admit_data(uint64_t unstored, uint64_t more);
-  // May a metadata change (a new name, link or attribute) be made? It may use half the reserve.
+  // May a metadata change (a new name, link or attribute) be made? It may use half the reserve
+  // and the slack.
   bool admit_metadata(uint64_t unstored);
   // The reserve for a store of `total` bytes: 2 % of it, at least 4 MiB and at most 256 MiB.
   static uint64_t reserve_for(uint64_t total);
   // The last free space seen (0 before the first look).
   uint64_t last_free() const { return last_.free; }
+  // Why the last refusal refused, for the log: "N KiB free, N KiB accepted and not stored yet,
+  // N KiB asked, N KiB reserve". Empty before any refusal.
+  const std::string& last_refusal() const { return refusal_; }
 
  private:
   bool admit(uint64_t unstored, uint64_t more, bool metadata);
 
   Probe probe_;
   std::chrono::milliseconds max_age_;
+  uint64_t slack_;
   StoreSpace last_{.free = 0, .total = 0};
   bool probed_ = false;
   Clock::time_point probed_at_;
   uint64_t unstored_then_ = 0;  // at the last look
+  std::string refusal_;
   uint64_t admitted_since_ = 0;
 };
 

@@ -318,17 +318,21 @@ Result<StoreSpace> LmdbStore::Env::space(bool exact) {
   if (rc) return lmdb_error(rc, "store info");
   uint64_t psize = st.ms_psize;
   uint64_t high = (uint64_t(info.me_last_pgno) + 1) * psize;  // the pages in use or freed
+  // The file past `high` counts as free: LMDB writes there next. A write transaction in
+  // progress has already put its pages there; counting them as free keeps the answer what it
+  // was before that transaction, as its blocks still count as unstored for the file system
+  // (without this, a look in the middle of a batch counted the batch twice, and refused names
+  // on a disk with room for them).
   struct stat fst;
   uint64_t file = ::stat((dir + "/data.mdb").c_str(), &fst) == 0 ? uint64_t(fst.st_size) : high;
-  uint64_t reusable = file > high ? file - high : 0;  // written past the last page in use
+  uint64_t reusable = file > high ? file - high : 0;
   uint64_t freed = 0;
   if (exact) {
     PS_ASSIGN(uint64_t pages, free_list_pages());
     freed = std::min(high, pages * psize);
-    reusable += freed;
   }
   StoreSpace s;
-  s.free = uint64_t(vfs.f_bavail) * vfs.f_frsize + reusable;
+  s.free = uint64_t(vfs.f_bavail) * vfs.f_frsize + reusable + freed;
   s.total = uint64_t(vfs.f_blocks) * vfs.f_frsize;
   if (uint64_t cap = capacity.load()) {
     uint64_t used = high - freed;

@@ -34,8 +34,8 @@ class LmdbStore final : public LocalStore {
   Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override;
   Status write(const WriteBatch& batch) override;
   Result<StoreStats> stats() override;
-  // The disk's free space plus what LMDB reuses without growing its file (its free list, the
-  // file's tail), capped by the capacity if one is set.
+  // The disk's free space plus what LMDB reuses without growing its file (its free list and
+  // the file's tail), capped by the capacity if one is set.
   Result<StoreSpace> space() override;
   // Stores at most `bytes` in the environment (every store on it); 0: as much as the disk holds.
   void set_capacity(uint64_t bytes);

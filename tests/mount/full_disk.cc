@@ -16,15 +16,18 @@
 namespace peerstore::test {
 namespace {
 
-// A tmpfs of `size` on `dir` for the life of the object.
+// A tmpfs of `size` on the fixture's data directory for the life of the object; the mount is
+// stopped first (a test that failed midway leaves it running).
 class Tmpfs {
  public:
-  Tmpfs(std::string dir, const std::string& size) : dir_(std::move(dir)) {
+  Tmpfs(MountFixture& fx, const std::string& size) : fx_(fx), dir_(fx.data_dir()) {
     ok_ = ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
     error_ = ok_ ? 0 : errno;
   }
   ~Tmpfs() {
-    if (ok_) ::umount2(dir_.c_str(), MNT_DETACH);
+    if (!ok_) return;
+    if (fx_.is_mounted()) fx_.crash();
+    ::umount2(dir_.c_str(), MNT_DETACH);
   }
   bool ok() const { return ok_; }
   int error() const { return error_; }
@@ -33,6 +36,7 @@ class Tmpfs {
   }
 
  private:
+  MountFixture& fx_;
   std::string dir_;
   bool ok_ = false;
   int error_ = 0;
@@ -66,7 +70,7 @@ int write_whole_file(const std::string& path, size_t size, std::string* where) {
 TEST_CASE("full disk: ENOSPC, nothing written before is lost, and writing resumes with room") {
   MountFixture fx(MountOptions{.mount_now = false});
   if (!fx.require_real_mount()) return;
-  Tmpfs disk(fx.data_dir(), "48m");
+  Tmpfs disk(fx, "48m");
   if (!disk.ok()) {
     std::string why = "cannot mount a tmpfs on the data directory: " + errno_name(disk.error());
     if (getenv("CI")) FAIL(why << " (CI is set, so this is a failure)");

@@ -49,6 +49,16 @@ TEST_CASE("space budget: data fits beside what is unstored, with the reserve kep
   CHECK(b.last_free() == 40 * kMiB);
 }
 
+TEST_CASE("space budget: the slack is kept free beside the reserve, half of it for metadata") {
+  FakeStore store;
+  store.space = {.free = 30 * kMiB, .total = 64 * kMiB};  // reserve 4 MiB, slack 10
+  SpaceBudget b(store.probe(), std::chrono::milliseconds(0), 10 * kMiB);
+  CHECK(b.admit_data(0, 16 * kMiB));
+  CHECK_FALSE(b.admit_data(0, 16 * kMiB + 1));
+  CHECK(b.admit_metadata(23 * kMiB));
+  CHECK_FALSE(b.admit_metadata(23 * kMiB + 1));
+}
+
 TEST_CASE("space budget: a fresh answer is reused while the margin lasts") {
   FakeStore store;
   store.space = {.free = 100 * kMiB, .total = 1000 * kMiB};  // reserve 20 MiB
