@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "host/node.h"
+#include "host/service_notify.h"
 #include "host/stop_signals.h"
 #include "host/user_message.h"
 
@@ -17,8 +18,10 @@ namespace {
 Result<int> run(host::NodeOptions options) {
   PS_ASSIGN(auto node, host::Node::start(std::move(options)));
   log::info("peerstore-node: serving " + node->layout().data() + " on " + node->address());
+  host::notify_ready("serving on " + node->address());
   int sig = host::wait_for_stop_signal();
   log::info(std::string("peerstore-node: ") + strsignal(sig) + ", leaving the ring");
+  host::notify_stopping("handing keys over and leaving the ring");
   PS_TRY(node->leave());
   return 0;
 }

@@ -8,11 +8,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <tuple>
 
 #include "common/log.h"
 #include "fs/mount_options.h"
 #include "fs/mount_point.h"
 #include "host/mounted_node.h"
+#include "host/service_notify.h"
 #include "host/user_message.h"
 #include "keys/identity.h"
 #include "keys/passphrase.h"
@@ -26,7 +28,9 @@ using host::user_message;
 // Everything after the fork: starts and serves the mount; once it is up, reports "OK" to the
 // parent through `report_fd` (if any) and detaches from the terminal. An error is for the parent.
 Result<int> serve(host::MountConfig config, Identity identity, int report_fd) {
+  std::string mountpoint = config.mountpoint;
   PS_ASSIGN(auto mounted, host::MountedNode::start(std::move(config), std::move(identity)));
+  host::notify_ready("mounted " + mountpoint);
   if (report_fd >= 0) {
     (void)!::write(report_fd, "OK", 2);
     ::close(report_fd);
@@ -48,11 +52,15 @@ Result<int> serve(host::MountConfig config, Identity identity, int report_fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string mountpoint, data, config, listen = "127.0.0.1:0", join;
+  std::vector<std::string> positionals;
+  std::string data, config, listen, join;
   bool foreground = false, debug = false;
   std::vector<std::string> options;
   CLI::App app{"peerstorefs: mount your PeerStore encrypted file system"};
-  app.add_option("mountpoint", mountpoint, "Directory to mount on")->required();
+  app.add_option("mountpoint", positionals,
+                 "Directory to mount on (mount(8) gives a source first, which is ignored)")
+      ->required()
+      ->expected(1, 2);
   app.add_option("--data", data,
                  "Data directory (default $XDG_DATA_HOME/peerstore or ~/.local/share/peerstore)");
   app.add_option("--config", config,
@@ -66,7 +74,7 @@ int main(int argc, char** argv) {
   app.add_flag("-d,--debug", debug, "Log every FUSE request (implies -f)");
   app.add_option("-o", options,
                  "Mount options: allow_other, ro, fsname=..., durability=local|replicated, "
-                 "cache_size=SIZE, ...")
+                 "cache_size=SIZE, data=DIR, config=DIR, listen=ADDR:PORT, join=TOKEN, ...")
       ->allow_extra_args(false);
   try {
     app.parse(argc, argv);
@@ -77,14 +85,27 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (debug) foreground = true;
-  host::MountConfig c{
-      .node = {.layout = host::DataDirLayout(data, config), .listen = listen, .join = join},
-      .debug = debug};
   auto opts = MountOptions::parse(options);
   if (!opts) {
     std::fprintf(stderr, "peerstorefs: %s\n", opts.error().context.c_str());
     return 2;
   }
+  // Each flag may come as -o NAME=VALUE too (mount(8), /etc/fstab); given both ways, they agree.
+  for (auto [name, flag, option] :
+       {std::tuple{"data", &data, &opts->data}, std::tuple{"config", &config, &opts->config},
+        std::tuple{"listen", &listen, &opts->listen}, std::tuple{"join", &join, &opts->join}}) {
+    if (!*option) continue;
+    if (!flag->empty() && *flag != **option) {
+      std::fprintf(stderr, "peerstorefs: --%s and -o %s= differ; give one of them\n", name, name);
+      return 2;
+    }
+    *flag = **option;
+  }
+  if (listen.empty()) listen = "127.0.0.1:0";
+  std::string mountpoint = positionals.back();
+  host::MountConfig c{
+      .node = {.layout = host::DataDirLayout(data, config), .listen = listen, .join = join},
+      .debug = debug};
   c.options = std::move(*opts);
   auto mp = check_mount_point(mountpoint);
   if (!mp) {

@@ -37,6 +37,15 @@ Status apply(std::string_view opt, MountOptions& out) {
     out.cache_bytes = *size;
     return {};
   }
+  for (auto [name, field] : {std::pair{"data", &out.data}, std::pair{"config", &out.config},
+                             std::pair{"listen", &out.listen}, std::pair{"join", &out.join}}) {
+    if (key != name) continue;
+    if (!value || value->empty())
+      return fail(Errc::invalid, "-o " + std::string(name) + " takes a value, as --" +
+                                     std::string(name) + " does; see 'peerstorefs --help'");
+    *field = std::string(*value);
+    return {};
+  }
   bool known = value ? kValued.count(key) > 0 : kFlags.count(key) > 0;
   if (!known)
     return fail(Errc::invalid,

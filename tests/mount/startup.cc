@@ -1,7 +1,8 @@
 // Mount tests, start-up: each bad start (missing mountpoint, a mountpoint or data dir already in
 // use by another peerstorefs, unreadable or garbled identity files, unknown options) exits
 // non-zero within 10 s with exactly one line on stderr and leaves no mount behind; without -f
-// the command returns only once the mount works. Needs a real mount.
+// the command returns only once the mount works, also with relative directories and through
+// mount(8) with an fstab line. Needs a real mount.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 
 #include "mount/mount_test_util.h"
 #include "support/mount_fixture.h"
+#include "support/notify_socket.h"
 
 namespace peerstore::test {
 namespace {
@@ -81,6 +83,16 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
   if (!S_ISDIR(lstat_of(path).st_mode)) return;
   for (const auto& e : read_dir(path)) chown_tree(path + "/" + e.name, uid, gid);
 }
+
+// Ends a daemonized peerstorefs if anything fails: it is not our child, but its command line
+// names our unique mountpoint.
+struct DaemonReaper {
+  std::string mnt, log;
+  ~DaemonReaper() {
+    if (fuse_mounted_at(mnt)) run_fusermount({"-uz"}, mnt, log);
+    for (pid_t pid : pids_with_argument(mnt)) kill(pid, SIGKILL);
+  }
+};
 
 }  // namespace
 
@@ -167,15 +179,7 @@ TEST_CASE("startup: without -f it returns only once the mount works") {
   MountFixture fx(MountOptions{.mount_now = false});
   if (!fx.require_real_mount()) return;
   const std::string mnt = fx.mountpoint();
-  // If anything below fails, end the daemon: it is not our child, but its command line names
-  // our unique mountpoint.
-  struct DaemonReaper {
-    std::string mnt, log;
-    ~DaemonReaper() {
-      if (fuse_mounted_at(mnt)) run_fusermount({"-uz"}, mnt, log);
-      for (pid_t pid : pids_with_argument(mnt)) kill(pid, SIGKILL);
-    }
-  } reaper{mnt, fx.new_log_path("fusermount-reaper")};
+  DaemonReaper reaper{mnt, fx.new_log_path("fusermount-reaper")};
 
   struct stat base = stat_of(fx.base_dir());
   // The data and config directories as relative paths, from the base directory: the daemon
@@ -218,6 +222,76 @@ TEST_CASE("startup: without -f it returns only once the mount works") {
   fx.mount();
   CHECK_EQ(read_file(mnt + "/daemon-file"), "from the daemon");
   CHECK_EQ(fx.unmount(), 0);
+}
+
+TEST_CASE("startup: mount -t fuse.peerstorefs, as /etc/fstab does it") {
+  MountFixture fx(MountOptions{.mount_now = false});
+  if (!fx.require_real_mount()) return;
+  if (geteuid() != 0) {
+    if (getenv("CI")) FAIL("mount(8) needs root, and CI is set, so this is a failure");
+    MESSAGE("SKIPPED: mount(8) needs root");
+    return;
+  }
+  const std::string mnt = fx.mountpoint();
+  DaemonReaper reaper{mnt, fx.new_log_path("fusermount-reaper")};
+  // mount.fuse3 runs "peerstorefs SOURCE MNT -o OPTIONS" (without _netdev and nofail, which
+  // mount(8) and systemd read) from mount's fixed PATH, where `meson install` puts it:
+  // /usr/local/bin. There, for the test, a link to the binary under test, unless a peerstorefs
+  // is installed; then the binary goes by mount.fuse3's other form, type "fuse" and source
+  // "BINARY#SOURCE", which runs the same command.
+  const std::string installed = "/usr/local/bin/peerstorefs";
+  struct Link {
+    std::string path;
+    bool made = false;
+    ~Link() {
+      if (made) ::unlink(path.c_str());
+    }
+  } link{installed};
+  std::string type = "fuse.peerstorefs", source = "peerstore";
+  if (::symlink(fx.binary().c_str(), installed.c_str()) == 0) {
+    link.made = true;
+  } else {
+    MESSAGE("a peerstorefs is installed in /usr/local/bin: mounting as type fuse, BINARY#SOURCE");
+    type = "fuse";
+    source = fx.binary() + "#peerstore";
+  }
+  std::string fstab = fx.base_dir() + "/fstab";
+  write_file(fstab, source + " " + mnt + " " + type + " data=" + fx.data_dir() +
+                        ",config=" + fx.config_dir() + ",_netdev,nofail,noexec 0 0\n");
+  ChildProcess p({"mount", "--fstab", fstab, mnt},
+                 SpawnOptions{.stderr_path = fx.new_log_path("mount")});
+  auto status = p.wait_exit(20s);
+  REQUIRE_MESSAGE(status.has_value(), "mount did not return in 20 s: " << p.describe());
+  REQUIRE_MESSAGE(*status == 0, p.describe());
+  CHECK(fuse_mounted_at(mnt));
+  write_file(mnt + "/from-fstab", "mounted by mount(8)");
+  CHECK_EQ(read_file(mnt + "/from-fstab"), "mounted by mount(8)");
+  std::vector<pid_t> daemons = pids_with_argument(mnt);
+  REQUIRE_EQ(run_fusermount({"-u"}, mnt, fx.new_log_path("fusermount")), 0);
+  for (int i = 0; i < 300 && !daemons.empty() && process_alive(daemons[0]); ++i)
+    std::this_thread::sleep_for(50ms);
+
+  // The same directories through the command-line flags: the data is there.
+  fx.mount();
+  CHECK_EQ(read_file(mnt + "/from-fstab"), "mounted by mount(8)");
+  CHECK_EQ(fx.unmount(), 0);
+}
+
+TEST_CASE("startup: under systemd (Type=notify) it says READY once the mount answers") {
+  MountFixture fx(MountOptions{.mount_now = false});
+  if (!fx.require_real_mount()) return;
+  NotifySocket notify(fx.base_dir() + "/notify.sock");
+  ChildProcess p(fx.command(fx.mountpoint(), fx.data_dir(), fx.config_dir()),
+                 SpawnOptions{.stderr_path = fx.new_log_path("notify"), .env = {notify.env()}});
+  std::string seen;
+  REQUIRE_MESSAGE(notify.wait_for("READY=1", 15s, &seen), "no READY=1 in 15 s; got: " << seen);
+  // Ready means ready: the mount answers at once.
+  CHECK(fuse_mounted_at(fx.mountpoint()));
+  write_file(fx.mountpoint() + "/ready", "yes");
+  CHECK(seen.find("STATUS=mounted " + fx.mountpoint()) != std::string::npos);
+  REQUIRE_EQ(run_fusermount({"-u"}, fx.mountpoint(), fx.new_log_path("fusermount")), 0);
+  auto status = p.wait_exit(30s);
+  CHECK(status == std::optional<int>(0));
 }
 
 }  // namespace peerstore::test

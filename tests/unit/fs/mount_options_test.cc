@@ -96,6 +96,24 @@ TEST_CASE("parse_size") {
   CHECK_FALSE(parse_size("-0"));
 }
 
+TEST_CASE("mount options: peerstorefs's flags as -o options, for mount(8) and fstab") {
+  // What mount.fuse3 passes for an fstab line "peerstore /mnt fuse.peerstorefs
+  // data=/d,join=10.0.0.5:3000,_netdev,user 0 0": it drops _netdev and user, adds their flags.
+  MountOptions o =
+      must(MountOptions::parse({"rw,noexec,nosuid,nodev,data=/var/lib/ps,config=/etc/"
+                                "ps,listen=0.0.0.0:3000,join=10.0.0.5:3000"}));
+  CHECK(o.data == "/var/lib/ps");
+  CHECK(o.config == "/etc/ps");
+  CHECK(o.listen == "0.0.0.0:3000");
+  CHECK(o.join == "10.0.0.5:3000");
+  CHECK(o.fuse == Strings{"rw", "noexec", "nosuid", "nodev"});
+  CHECK_FALSE(must(MountOptions::parse({"ro"})).data.has_value());
+  // A later value overrides an earlier one, as for every option.
+  CHECK(must(MountOptions::parse({"data=/a", "data=/b"})).data == "/b");
+  CHECK(refusal({"data"}) == "-o data takes a value, as --data does; see 'peerstorefs --help'");
+  CHECK(refusal({"join="}) == "-o join takes a value, as --join does; see 'peerstorefs --help'");
+}
+
 TEST_CASE("mount options: libfuse flags pass through in order") {
   Strings flags = {"allow_other", "allow_root", "ro",     "rw",        "auto_unmount",
                    "nosuid",      "suid",       "nodev",  "dev",       "noexec",
