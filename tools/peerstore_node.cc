@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "fs/mount_options.h"
 #include "host/node.h"
 #include "host/service_notify.h"
 #include "host/stop_signals.h"
@@ -30,7 +31,7 @@ Result<int> run(host::NodeOptions options) {
 
 int main(int argc, char** argv) {
   host::SignalBlock block_stop_signals;  // before any thread: they all inherit the mask
-  std::string listen, join, data;
+  std::string listen, join, data, capacity;
   CLI::App app{"peerstore-node: a storage-only PeerStore node"};
   app.add_option("--listen", listen, "ADDR:PORT to listen on, reachable by the other nodes")
       ->required();
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
                  "data directory holds the network secret (default: start a new ring)");
   app.add_option("--data", data,
                  "Data directory (default $XDG_DATA_HOME/peerstore or ~/.local/share/peerstore)");
+  app.add_option("--capacity", capacity,
+                 "The most this node stores, e.g. 500G (default: as much as the disk holds)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -48,6 +51,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   host::NodeOptions o{.layout = host::DataDirLayout(data), .listen = listen, .join = join};
+  if (!capacity.empty()) {
+    auto bytes = parse_size(capacity);
+    if (!bytes || *bytes == 0) {
+      std::fprintf(stderr,
+                   "peerstore-node: --capacity takes a size such as 500G or 2T; see "
+                   "'peerstore-node --help'\n");
+      return 2;
+    }
+    o.capacity = *bytes;
+  }
   auto r = run(std::move(o));
   if (!r) {
     std::fprintf(stderr, "peerstore-node: %s\n", host::user_message(r.error()).c_str());

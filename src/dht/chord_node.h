@@ -146,6 +146,9 @@ class ChordNode {
   // Requests (chord_node_requests.cc).
   void on_request(const std::string& from, Message m);
   void on_notify(const NodeRef& c);
+  // Logs once when the store starts refusing copies for lack of space, and when it takes them
+  // again.
+  void note_store_full(const Status& st);
   void on_leaving(const NodeRef& who, const msg::Leaving& m);
   void respond(const std::string& to, const Message& req, Body body);
   void answer_write(const std::string& to, uint64_t request_id, const Status& st);
@@ -193,6 +196,7 @@ class ChordNode {
   ReplicaStore store_;
   HeadWatch watch_;
   Stats stats_;
+  bool store_full_ = false;
 
   Clock::TimerId timers_[kTaskCount] = {};
   bool stabilizing_ = false;

@@ -64,6 +64,7 @@ void ChordNode::on_request(const std::string& from, Message m) {
         } else if constexpr (std::is_same_v<T, msg::PutBlock>) {
           store_.put_block(b.id, std::move(b.data), [this, from, id = m.request_id](Status st) {
             if (!st) ++stats_.rejected_blocks;
+            note_store_full(st);
             answer_write(from, id, st);
           });
         } else if constexpr (std::is_same_v<T, msg::GetHeads>) {
@@ -115,6 +116,16 @@ void ChordNode::on_request(const std::string& from, Message m) {
         }
       },
       m.body);
+}
+
+void ChordNode::note_store_full(const Status& st) {
+  bool full = st.code() == Errc::no_space;
+  if (full && !store_full_)
+    log::warn("dht: this node's store is full: it refuses new copies (" + st.error().message() +
+              "); peerstore status shows its space");
+  else if (!full && st && store_full_)
+    log::info("dht: this node's store takes new copies again");
+  if (full || st) store_full_ = full;
 }
 
 void ChordNode::on_notify(const NodeRef& c) {

@@ -39,6 +39,10 @@ msg::NodeStatus ChordNode::status() const {
   s.longest_short_ms = uint64_t(std::max<int64_t>(0, replicator_.stats().longest_short_ms));
   s.pending_uploads = pending_uploads_ ? pending_uploads_() : 0;
   s.uptime_ms = uint64_t(clock_.now_ms() - started_ms_);
+  if (auto room = store_.space()) {
+    s.store_free = room->free;
+    s.store_total = room->total;
+  }
   return s;
 }
 

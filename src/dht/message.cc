@@ -9,11 +9,13 @@ namespace {
 
 using mp::Packer;
 
-constexpr const char* kTypeNames[] = {
-    "ping",      "pong",       "get_neighbors", "neighbors", "notify", "find",      "found",
-    "get_block", "block",      "put_block",     "get_heads", "heads",  "put_heads", "summarize",
-    "summary",   "list_keys",  "key_list",      "offer",     "want",   "leaving",   "ok",
-    "error",     "get_status", "status",        "watch_heads", "heads_changed"};
+constexpr const char* kTypeNames[] = {"ping",        "pong",         "get_neighbors", "neighbors",
+                                      "notify",      "find",         "found",         "get_block",
+                                      "block",       "put_block",    "get_heads",     "heads",
+                                      "put_heads",   "summarize",    "summary",       "list_keys",
+                                      "key_list",    "offer",        "want",          "leaving",
+                                      "ok",          "error",        "get_status",    "status",
+                                      "watch_heads", "heads_changed"};
 static_assert(std::size(kTypeNames) == std::variant_size_v<Body>);
 
 // ---- encoding ----
@@ -146,17 +148,17 @@ struct BodyPacker {
     pack_opt_node(pk, m.predecessor);
     pack_nodes(pk, m.successors);
     for (uint64_t n : {m.blocks, m.head_sets, m.block_bytes, m.below_target, m.pending_uploads,
-                       m.uptime_ms, m.longest_short_ms})
+                       m.uptime_ms, m.longest_short_ms, m.store_free, m.store_total})
       pk.pack(n);
   }
 };
 
-constexpr size_t kFieldCount[] = {0, 0, 0, 3, 0,  // ping pong get_neighbors neighbors notify
-                                  1, 2, 1, 1, 2,  // find found get_block block put_block
-                                  1, 1, 2, 3, 1,  // get_heads heads put_heads summarize summary
-                                  3, 2, 1, 1, 2,  // list_keys key_list offer want leaving
-                                  0, 2, 0, 11,    // ok error get_status status
-                                  1, 1};          // watch_heads heads_changed
+constexpr size_t kFieldCount[] = {0, 0, 0, 3,  0,  // ping pong get_neighbors neighbors notify
+                                  1, 2, 1, 1,  2,  // find found get_block block put_block
+                                  1, 1, 2, 3,  1,  // get_heads heads put_heads summarize summary
+                                  3, 2, 1, 1,  2,  // list_keys key_list offer want leaving
+                                  0, 2, 0, 13,     // ok error get_status status
+                                  1, 1};           // watch_heads heads_changed
 static_assert(std::size(kFieldCount) == std::variant_size_v<Body>);
 constexpr size_t kMaxFields = *std::max_element(std::begin(kFieldCount), std::end(kFieldCount));
 constexpr size_t kHeader = 4;
@@ -394,8 +396,9 @@ Result<Body> decode_body(uint32_t type, const mp::Object* f) {
       PS_ASSIGN(m.state, get_str(f[1], kMaxStateName));
       PS_ASSIGN(m.predecessor, get_opt_node(f[2]));
       PS_ASSIGN(m.successors, get_nodes(f[3]));
-      uint64_t* counts[] = {&m.blocks,          &m.head_sets, &m.block_bytes,     &m.below_target,
-                            &m.pending_uploads, &m.uptime_ms, &m.longest_short_ms};
+      uint64_t* counts[] = {&m.blocks,           &m.head_sets,       &m.block_bytes,
+                            &m.below_target,     &m.pending_uploads, &m.uptime_ms,
+                            &m.longest_short_ms, &m.store_free,      &m.store_total};
       for (size_t i = 0; i < std::size(counts); ++i) {
         PS_ASSIGN(*counts[i], mp::get_u64(f[4 + i]));
       }

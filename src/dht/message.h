@@ -157,16 +157,19 @@ struct NodeStatus {
   uint64_t uptime_ms = 0;
   // The longest time one of this node's writes spent at its write quorum, below its full count.
   uint64_t longest_short_ms = 0;
+  // What the node's store can still take, and what it can hold at most (its disk, or the
+  // capacity it was given), in bytes.
+  uint64_t store_free = 0, store_total = 0;
 };
 }  // namespace msg
 
 // The variant's index + 1 is the wire type.
-using Body = std::variant<msg::Ping, msg::Pong, msg::GetNeighbors, msg::Neighbors, msg::Notify,
-                          msg::Find, msg::Found, msg::GetBlock, msg::Block, msg::PutBlock,
-                          msg::GetHeads, msg::Heads, msg::PutHeads, msg::Summarize, msg::Summary,
-                          msg::ListKeys, msg::KeyList, msg::Offer, msg::Want, msg::Leaving, msg::Ok,
-                          msg::Error, msg::GetStatus, msg::NodeStatus, msg::WatchHeads,
-                          msg::HeadsChanged>;
+using Body =
+    std::variant<msg::Ping, msg::Pong, msg::GetNeighbors, msg::Neighbors, msg::Notify, msg::Find,
+                 msg::Found, msg::GetBlock, msg::Block, msg::PutBlock, msg::GetHeads, msg::Heads,
+                 msg::PutHeads, msg::Summarize, msg::Summary, msg::ListKeys, msg::KeyList,
+                 msg::Offer, msg::Want, msg::Leaving, msg::Ok, msg::Error, msg::GetStatus,
+                 msg::NodeStatus, msg::WatchHeads, msg::HeadsChanged>;
 
 // Drops heads from the end of `heads` until they fit in one message (and kMaxHeadsPerMessage).
 // A head set that large is pathological; the canonical order keeps the choice deterministic.

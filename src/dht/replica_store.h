@@ -59,6 +59,8 @@ class ReplicaStore {
   size_t blocks() const { return blocks_; }
   size_t head_sets() const { return index_.size() - blocks_; }
   uint64_t block_bytes() const { return block_bytes_; }
+  // What the store under it can still take (LocalStore::space).
+  Result<StoreSpace> space() const { return store_.space(); }
   bool contains(KeyKind kind, const Id256& key) const;
   std::optional<KeyEntry> entry(KeyKind kind, const Id256& key) const;
   // Entries with key in (lo, hi], in ring order from lo; stops when fn returns false.

@@ -24,6 +24,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   node->join_ = std::move(admission.join);
   node->credentials_ = make_credentials(std::move(*device), std::move(admission.network_secret));
   PS_ASSIGN(node->store_, LmdbStore::open(node->layout().store()));
+  node->store_->set_capacity(node->options_.capacity);
   PS_ASSIGN(node->ring_store_, node->store_->with_heads_db(DataDirLayout::kRingHeadsDb));
   return node;
 }

@@ -24,6 +24,9 @@ struct NodeOptions {
   // The device key this node proves; none: DATA/device.key, loaded or created.
   std::optional<SigningKey> device;
   int64_t join_timeout_ms = 10000;
+  // The most the data directory's store may hold, in bytes (0: what the disk holds); past it
+  // the node refuses new copies.
+  uint64_t capacity = 0;
 };
 
 // open(): directories, the data directory's lock, admission (--join), the device key, LMDB at

@@ -37,6 +37,20 @@ void appendf(std::string& out, const char* format, ...) {
   va_end(again);
 }
 
+// "1.5 GiB", "300 MiB", "12 KiB", "512 B".
+std::string human_size(uint64_t n) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = double(n);
+  size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(kUnits)) v /= 1024, ++u;
+  std::string out;
+  if (u == 0)
+    appendf(out, "%" PRIu64 " B", n);
+  else
+    appendf(out, v < 10 ? "%.1f %s" : "%.0f %s", v, kUnits[u]);
+  return out;
+}
+
 }  // namespace
 
 std::string status_json(const msg::NodeStatus& s, std::optional<uint64_t> conflicts) {
@@ -54,6 +68,8 @@ std::string status_json(const msg::NodeStatus& s, std::optional<uint64_t> confli
   j["pending_uploads"] = s.pending_uploads;
   j["uptime_ms"] = s.uptime_ms;
   j["longest_short_ms"] = s.longest_short_ms;
+  j["store_free"] = s.store_free;
+  j["store_total"] = s.store_total;
   if (conflicts) j["conflicts"] = *conflicts;
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
@@ -78,6 +94,11 @@ std::string status_text(const msg::NodeStatus& s, std::optional<uint64_t> confli
           : small_ring    ? " (the ring has fewer nodes than copies of each key)"
                           : " (repair is under way)");
   appendf(out, "pending uploads  %" PRIu64 "\n", s.pending_uploads);
+  appendf(out, "store            %s free of %s%s\n", human_size(s.store_free).c_str(),
+          human_size(s.store_total).c_str(),
+          s.store_total && s.store_free < s.store_total / 50 ? " (nearly full: new copies and "
+                                                               "writes are refused)"
+                                                             : "");
   // How long the node's own writes stayed at their quorum, short of their full count.
   appendf(out, "longest short    %" PRIu64 " ms (a write of this node below its copies)\n",
           s.longest_short_ms);

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <thread>
+
 #include "support/child_process.h"
 #include "support/free_port.h"
 #include "support/node_cluster.h"
@@ -33,6 +35,38 @@ TEST_CASE("e2e: peerstore-node says READY to systemd once it serves, STOPPING wh
   REQUIRE(::kill(node.pid(), SIGTERM) == 0);
   CHECK_MESSAGE(notify.wait_for("STOPPING=1", 15s, &seen), "no STOPPING=1 in 15 s: " << seen);
   CHECK(node.wait_exit(30s) == std::optional<int>(0));
+}
+
+TEST_CASE("e2e: peerstore-node --capacity caps its store, and status shows the space") {
+  auto bin = ClusterBinaries::from_env(/*needs_fuse=*/false);
+  if (!bin) return;
+  Cluster cluster(*bin, "capacity");
+  std::string log_dir = cluster.new_dir("log");
+  SUBCASE("a size") {
+    std::string data = cluster.new_dir("data");
+    std::string listen = "127.0.0.1:" + std::to_string(free_tcp_port());
+    ChildProcess node({bin->node, "--listen", listen, "--data", data, "--capacity", "64M"},
+                      SpawnOptions{.stderr_path = log_dir + "/node.log"});
+    StatusReply st;
+    for (int i = 0; i < 100 && !st.status; ++i) {
+      st = cluster.status_of_data(data);
+      if (!st.status) std::this_thread::sleep_for(100ms);
+    }
+    REQUIRE_MESSAGE(st.status.has_value(), st.error);
+    CHECK(st.status->json.find("\"store_total\":67108864") != std::string::npos);
+    CHECK(st.status->json.find("\"store_free\":") != std::string::npos);
+  }
+  SUBCASE("bad sizes are refused in one line") {
+    for (std::string bad : {"0", "lots", "-5M", "12Q"}) {
+      ChildProcess node({bin->node, "--listen", "127.0.0.1:0", "--data", cluster.new_dir("data"),
+                         "--capacity", bad},
+                        SpawnOptions{.stderr_path = log_dir + "/bad-" + bad + ".log"});
+      auto status = node.wait_exit(10s);
+      INFO("--capacity " << bad << ": " << node.describe());
+      CHECK(status == std::optional<int>(2));
+      CHECK(node.output().find("--capacity takes a size such as 500G") != std::string::npos);
+    }
+  }
 }
 
 }  // namespace peerstore::test

@@ -113,6 +113,46 @@ TEST_CASE("chord on tcp: three nodes form a ring and store a block") {
       5000));
 }
 
+TEST_CASE("chord on tcp: a node whose store is full refuses copies, and status shows its space") {
+  Peer p(7, "");
+  constexpr uint64_t kCapacity = 256 << 10;
+  p.store.set_capacity(kCapacity);
+  msg::NodeStatus st = p.client->status();
+  CHECK(st.store_total == kCapacity);
+  CHECK(st.store_free <= kCapacity);
+
+  std::mt19937_64 rng(9);
+  auto block = [&] {
+    Bytes data(60 << 10);
+    for (auto& x : data) x = uint8_t(rng());
+    return data;
+  };
+  size_t stored = 0;
+  Status refused;
+  for (int i = 0; i < 10 && refused.ok(); ++i) {
+    Bytes data = block();
+    Status put =
+        await<Status>([&](auto done) { p.client->put_block(hash_block(data), data, done); });
+    if (put.ok())
+      ++stored;
+    else
+      refused = put;
+  }
+  CHECK(stored >= 2);
+  CHECK(stored < 5);
+  REQUIRE_FALSE(refused.ok());
+  INFO(refused.error().message());
+  CHECK(refused.error().message().find("full") != std::string::npos);
+  CHECK(p.client->status().store_free < (60 << 10) * 2);
+  CHECK(p.client->status().blocks == stored);
+
+  // Room again: it takes copies again.
+  p.store.set_capacity(0);
+  Bytes data = block();
+  Status put = await<Status>([&](auto done) { p.client->put_block(hash_block(data), data, done); });
+  CHECK(put.ok());
+}
+
 }  // namespace
 }  // namespace peerstore
 

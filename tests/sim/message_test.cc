@@ -101,10 +101,10 @@ TEST_CASE("message: golden bytes") {
         "95011906" + kSender + "c420" + rep("55", 32));
   CHECK(to_hex(Message{6, sender(), msg::HeadsChanged{filled(0x55)}}.encode()) ==
         "95011a06" + kSender + "c420" + rep("55", 32));
-  // node, "member", nil, [n3], 5, 1, 300, 2, 0, 70000, 120
+  // node, "member", nil, [n3], 5, 1, 300, 2, 0, 70000, 120, 0, 0 (17 fields: array16)
   CHECK(to_hex(Message{3, sender(), status_sample()}.encode()) ==
-        "9f011803" + kSender + kSender + "a66d656d626572" + "c0" + "9192c420" + rep("33", 32) +
-            "a26e33" + "0501cd012c0200ce0001117078");
+        "dc0011011803" + kSender + kSender + "a66d656d626572" + "c0" + "9192c420" + rep("33", 32) +
+            "a26e33" + "0501cd012c0200ce00011170780000");
 }
 
 TEST_CASE("message: every type round-trips") {
@@ -219,7 +219,7 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
   // A status with a state name too long, and one with a count that is not an unsigned integer.
   auto status_with = [&](const std::string& state, int64_t blocks) {
     return enc([&](mp::Packer& pk) {
-      pk.pack_array(15);
+      pk.pack_array(17);
       pk.pack(1);
       pk.pack(24);
       pk.pack(1);
@@ -229,7 +229,7 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
       pk.pack_nil();
       pk.pack_array(0);
       pk.pack(blocks);
-      for (int i = 0; i < 6; ++i) pk.pack(0);
+      for (int i = 0; i < 8; ++i) pk.pack(0);
     });
   };
   CHECK(Message::decode(status_with("member", 1)).ok());

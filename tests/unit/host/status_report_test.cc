@@ -29,6 +29,8 @@ msg::NodeStatus sample() {
   s.pending_uploads = 7;
   s.uptime_ms = 3723'000;
   s.longest_short_ms = 250;
+  s.store_free = uint64_t(3) << 29;  // 1.5 GiB
+  s.store_total = uint64_t(2) << 30;
   return s;
 }
 
@@ -41,7 +43,8 @@ TEST_CASE("status json: parses back to the same values, fields in order") {
   for (auto& [k, v] : j.items()) keys.push_back(k);
   CHECK(keys == std::vector<std::string>{"id", "address", "state", "predecessor", "successors",
                                          "blocks", "head_sets", "below_target", "pending_uploads",
-                                         "uptime_ms", "longest_short_ms"});
+                                         "uptime_ms", "longest_short_ms", "store_free",
+                                         "store_total"});
   CHECK(j["id"] == s.self.id.hex());
   CHECK(j["address"] == "127.0.0.1:4000");
   CHECK(j["state"] == "member");
@@ -55,6 +58,8 @@ TEST_CASE("status json: parses back to the same values, fields in order") {
   CHECK(j["pending_uploads"] == 7);
   CHECK(j["uptime_ms"] == 3723'000);
   CHECK(j["longest_short_ms"] == 250);
+  CHECK(j["store_free"] == uint64_t(3) << 29);
+  CHECK(j["store_total"] == uint64_t(2) << 30);
 }
 
 TEST_CASE("status json: no predecessor is null, no successors an empty list") {
@@ -93,6 +98,14 @@ TEST_CASE("status text: every field, one per line") {
   CHECK(t.find("below target     2 (repair is under way)\n") != std::string::npos);
   CHECK(t.find("pending uploads  7\n") != std::string::npos);
   CHECK(t.find("longest short    250 ms") != std::string::npos);
+  CHECK(t.find("store            1.5 GiB free of 2.0 GiB\n") != std::string::npos);
+  msg::NodeStatus full = sample();
+  full.store_free = 10 << 20;
+  full.store_total = uint64_t(1) << 30;
+  CHECK(status_text(full).find("store            10 MiB free of 1.0 GiB (nearly full: new copies "
+                               "and writes are refused)\n") != std::string::npos);
+  full.store_free = 512;
+  CHECK(status_text(full).find("store            512 B free") != std::string::npos);
 
   msg::NodeStatus lone = sample();
   lone.predecessor.reset();
