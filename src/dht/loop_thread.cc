@@ -1,11 +1,10 @@
 #include "dht/loop_thread.h"
 
-#include <pthread.h>
-
 #include <system_error>
 
 #include "common/log.h"
 #include "common/process_signals.h"
+#include "common/thread_name.h"
 
 namespace peerstore {
 namespace {
@@ -57,7 +56,7 @@ thread_local const LoopThread* LoopThread::current_ = nullptr;
 
 void LoopThread::run(std::promise<void>& started) {
   current_ = this;
-  pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
+  name_this_thread(name_);
   started.set_value();
 
   // Returns once drain() has seen stop() and closed every handle (and their callbacks ran).

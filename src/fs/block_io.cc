@@ -3,11 +3,15 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace peerstore {
 
 BlockIo::BlockIo(LocalStore& store, const Secret& convergence)
-    : store_(store), convergence_(convergence), writer_([this] { writer_loop(); }) {}
+    : store_(store), convergence_(convergence), writer_([this] {
+        name_this_thread("ps-store");
+        writer_loop();
+      }) {}
 
 BlockIo::~BlockIo() {
   {

@@ -1,10 +1,16 @@
 #include "fs/chunk_sealer.h"
 
+#include "common/thread_name.h"
+
 namespace peerstore {
 
 ChunkSealer::ChunkSealer(BlockIo& io, int threads, size_t max_queued)
     : io_(io), max_queued_(max_queued) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this] {
+      name_this_thread("ps-seal");
+      run();
+    });
 }
 
 ChunkSealer::~ChunkSealer() {

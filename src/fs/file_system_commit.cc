@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "fs/file_system.h"
 #include "fs/record_merge.h"
 
@@ -56,7 +57,10 @@ void FileSystem::commit_soon() {
 }
 
 void FileSystem::start_committer() {
-  committer_ = std::thread([this] { committer_loop(); });
+  committer_ = std::thread([this] {
+    name_this_thread("ps-commit");
+    committer_loop();
+  });
 }
 
 void FileSystem::committer_loop() {
@@ -110,7 +114,10 @@ void FileSystem::set_notifier(Notifier n) {
 }
 
 void FileSystem::start_sync() {
-  syncer_ = std::thread([this] { syncer_loop(opts_.sync_poll_ms); });
+  syncer_ = std::thread([this] {
+    name_this_thread("ps-sync");
+    syncer_loop(opts_.sync_poll_ms);
+  });
 }
 
 void FileSystem::wake_sync() {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace peerstore {
 namespace {
@@ -21,7 +22,10 @@ UploadQueue::UploadQueue(BlockStore& local, RemoteStore& remote, UploadQueueOpti
     : local_(local), remote_(remote), opts_(opts) {
   opts_.window = std::max<size_t>(opts_.window, 1);
   core_->on_block_uploaded = opts_.on_block_uploaded;
-  worker_ = std::thread([this] { run(); });
+  worker_ = std::thread([this] {
+    name_this_thread("ps-upload");
+    run();
+  });
 }
 
 UploadQueue::~UploadQueue() {
