@@ -126,6 +126,10 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
 
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (int e = fs(req).open(ino, fi->flags)) return (void)fuse_reply_err(req, e);
+  // The kernel may keep the file's cached pages across opens: content changes only through
+  // this mount, which the kernel sees, or through live sync, which invalidates the pages of
+  // every inode it changes (FileSystem::Notifier).
+  fi->keep_cache = 1;
   fuse_reply_open(req, fi);
 }
 
