@@ -10,7 +10,7 @@
 set -euo pipefail
 
 PKGS=(build-essential g++ meson ninja-build pkg-config libfuse3-dev fuse3 libuv1-dev
-      libmsgpack-cxx-dev libsodium-dev liblmdb-dev libsystemd-dev doctest-dev libcli11-dev nlohmann-json3-dev attr fio jq git sqlite3 rsync tcpdump
+      libmsgpack-cxx-dev libsodium-dev libssl-dev liblmdb-dev libsystemd-dev doctest-dev libcli11-dev nlohmann-json3-dev attr fio jq git sqlite3 rsync tcpdump
       systemd man-db)
 if [ "${PEERSTORE_FUZZ_DEPS:-0}" = 1 ]; then
   PKGS+=(clang libclang-rt-14-dev)

@@ -60,7 +60,7 @@ void ChordNode::put_block(const Id256& id, Bytes data, std::function<void(Status
     rpc_.defer([done, id] { done(fail(Errc::too_big, "block " + id.short_hex())); });
     return;
   }
-  if (hash_block(data) != id) {
+  if (!block_id_matches(id, data)) {
     rpc_.defer([done, id] {
       done(fail(Errc::invalid, "block " + id.short_hex() + " does not hash to its id"));
     });
@@ -94,7 +94,7 @@ void ChordNode::put_heads(const VolumeId& volume, std::vector<Bytes> heads,
 void ChordNode::get_block(const Id256& id, std::function<void(Result<Bytes>)> done) {
   if (store_.contains(KeyKind::block, id)) {
     auto data = store_.get_block(id);
-    if (data && hash_block(*data) == id) {
+    if (data && block_id_matches(id, *data)) {
       rpc_.defer([done, d = std::move(*data)]() mutable { done(std::move(d)); });
       return;
     }
@@ -141,7 +141,7 @@ void ChordNode::read_block_from(const Id256& id, std::vector<NodeRef> nodes, siz
       [this, id, nodes = std::move(nodes), i, any_failed, done, n](Result<Message> r) mutable {
         auto* b = r ? std::get_if<msg::Block>(&r->body) : nullptr;
         if (b && b->data) {
-          if (hash_block(*b->data) == id) return done(std::move(*b->data));
+          if (block_id_matches(id, *b->data)) return done(std::move(*b->data));
           // A lying or broken peer: ignore its copy and read another replica.
           ++stats_.bad_copies_read;
           log::warn("dht: " + n.str() + " returned a block that does not hash to " +

@@ -103,7 +103,7 @@ void ReplicaStore::put_block(const Id256& id, Bytes bytes, Done done) {
       return answer({});
     }
   }
-  if (hash_block(bytes) != id)
+  if (!block_id_matches(id, bytes))
     return answer(fail(Errc::corrupt, "block " + id.short_hex() + " does not hash to its id"));
   if (auto m = mem_blocks_.find(id); m != mem_blocks_.end())
     return wait_for(m->second.batch, std::move(done));  // accepted before, not on disk yet

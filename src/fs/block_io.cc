@@ -7,8 +7,8 @@
 
 namespace peerstore {
 
-BlockIo::BlockIo(LocalStore& store, const Secret& convergence)
-    : store_(store), convergence_(convergence), writer_([this] {
+BlockIo::BlockIo(LocalStore& store, const Secret& convergence, BlockSuite suite)
+    : store_(store), convergence_(convergence), suite_(suite), writer_([this] {
         name_this_thread("ps-store");
         writer_loop();
       }) {}
@@ -40,7 +40,7 @@ Result<Bytes> BlockIo::read(const BlockPtr& ptr) {
   Status st = view(ptr.id, [&](ByteView data) -> Status {
     // The AEAD tag authenticates the content under the key from the (authenticated) parent,
     // so a separate id hash check adds nothing for local reads.
-    PS_ASSIGN(plain, open_block(data, ptr.key));
+    PS_ASSIGN(plain, open_block(data, ptr));
     return {};
   });
   if (!st) {
@@ -55,19 +55,7 @@ Status BlockIo::read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* o
                            size_t* copied) {
   *copied = 0;
   Status st = view(ptr.id, [&](ByteView data) -> Status {
-    if (data.size() < kSealOverhead) return fail(Errc::corrupt, "block too short");
-    size_t len = data.size() - kSealOverhead;
-    size_t end = std::min(hi, len);
-    if (lo >= end) return {};
-    if (lo == 0 && end == len) {  // the whole block: decrypt in place, no bounce buffer
-      PS_TRY(open_block_into(data, ptr.key, out));
-    } else {
-      Bytes tmp(len);
-      PS_TRY(open_block_into(data, ptr.key, tmp.data()));
-      std::memcpy(out, tmp.data() + lo, end - lo);
-    }
-    *copied = end - lo;
-    return {};
+    return open_block_range(data, ptr, lo, hi, out, copied);
   });
   if (!st) {
     log::error("block " + ptr.id.hex() + " is unreadable: " + st.error().message());
@@ -78,9 +66,9 @@ Status BlockIo::read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* o
 }
 
 Result<BlockPtr> BlockIo::write(ByteView plaintext) {
-  size_t n = plaintext.size() + kSealOverhead;
+  size_t n = sealed_size(suite_, plaintext.size());
   auto blob = std::make_shared<Blob>(Blob{std::make_shared_for_overwrite<uint8_t[]>(n), n});
-  BlockPtr ptr = seal_block_into(plaintext, convergence_, blob->data.get());
+  BlockPtr ptr = seal_block_into(plaintext, convergence_, blob->data.get(), suite_);
   std::unique_lock lock(mu_);
   auto [it, inserted] = pending_.try_emplace(ptr.id, std::move(blob));
   if (inserted) pending_bytes_ += n, pending_cost_ += LocalStore::cost_of_block(n);

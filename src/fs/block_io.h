@@ -23,7 +23,8 @@ class BlockIo {
   static constexpr size_t kSpillBytes = 8 << 20;
   static constexpr size_t kMaxBatchesInFlight = 2;
 
-  BlockIo(LocalStore& store, const Secret& convergence);
+  // New blocks are sealed with `suite`; blocks of either suite are read.
+  BlockIo(LocalStore& store, const Secret& convergence, BlockSuite suite = default_write_suite());
   ~BlockIo();  // writes out queued batches (not the pending tail: that needs a commit)
   BlockIo(const BlockIo&) = delete;
   BlockIo& operator=(const BlockIo&) = delete;
@@ -69,6 +70,7 @@ class BlockIo {
 
   LocalStore& store_;
   const Secret& convergence_;
+  const BlockSuite suite_;
   mutable std::mutex mu_;
   std::condition_variable changed_;
   Batch pending_;

@@ -25,7 +25,7 @@ Status ChunkTree::load(const std::optional<BlockPtr>& root, uint32_t depth) {
 Status ChunkTree::load_node(const BlockPtr& p, int level, uint64_t index) {
   PS_ASSIGN(Bytes plain, io_.read(p));
   const mp::Limits lim{
-      .array = kFanout, .map = 0, .str = 0, .bin = BlockPtr::kEncodedSize, .depth = 2};
+      .array = kFanout, .map = 0, .str = 0, .bin = BlockPtr::kMaxEncodedSize, .depth = 2};
   PS_ASSIGN(auto oh, mp::unpack(plain, lim));
   PS_ASSIGN(auto top, mp::get_array(oh.get(), 2, 2));
   PS_ASSIGN(auto lv, mp::get_u64(top[0]));

@@ -32,7 +32,7 @@ FileSystem::FileSystem(std::unique_ptr<Volume> volume, Options opts)
              std::chrono::milliseconds(opts_.space_probe_ms),
              // One write batch of slack (see docs/storage.md, A full disk).
              BlockIo::kSpillBytes / ChunkTree::kChunkSize *
-                 LocalStore::cost_of_block(ChunkTree::kChunkSize + kSealOverhead)),
+                 LocalStore::cost_of_block(max_sealed_size(ChunkTree::kChunkSize))),
       sealer_(std::make_unique<ChunkSealer>(volume_->io(), 2, 32)) {}
 
 Result<std::unique_ptr<FileSystem>> FileSystem::open(std::unique_ptr<Volume> volume, Options opts,

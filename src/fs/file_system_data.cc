@@ -14,7 +14,7 @@ namespace {
 
 constexpr size_t kChunk = ChunkTree::kChunkSize;
 // What a dirty chunk will cost the store once sealed.
-constexpr uint64_t kChunkCost = LocalStore::cost_of_block(kChunk + kSealOverhead);
+constexpr uint64_t kChunkCost = LocalStore::cost_of_block(max_sealed_size(kChunk));
 
 }  // namespace
 

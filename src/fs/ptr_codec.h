@@ -1,5 +1,5 @@
-// msgpack encoding of optional block pointers inside tree nodes and records: bin(64) or nil.
-// Stateless; thread-safe.
+// msgpack encoding of optional block pointers inside tree nodes and records: bin(64) (suite 1),
+// bin(65) (suite 2) or nil. Stateless; thread-safe.
 #pragma once
 
 #include <optional>
@@ -14,9 +14,9 @@ inline void pack_ptr(mp::Packer& pk, const std::optional<BlockPtr>& p) {
     pk.pack_nil();
     return;
   }
-  uint8_t enc[BlockPtr::kEncodedSize];
+  uint8_t enc[BlockPtr::kMaxEncodedSize];
   p->encode_to(enc);
-  mp::pack_bin(pk, ByteView(enc, sizeof enc));
+  mp::pack_bin(pk, ByteView(enc, p->encoded_size()));
 }
 
 inline Result<std::optional<BlockPtr>> get_ptr(const mp::Object& o) {

@@ -26,12 +26,15 @@ std::string device_name(const PublicKey& device) {
   return device.hex().substr(0, 8);
 }
 
-Volume::Volume(LocalStore& store, VolumeKeys keys, const PublicKey& device)
-    : store_(store), keys_(std::move(keys)), device_(device), io_(store, keys_.convergence) {}
+Volume::Volume(LocalStore& store, VolumeKeys keys, const PublicKey& device, BlockSuite suite)
+    : store_(store),
+      keys_(std::move(keys)),
+      device_(device),
+      io_(store, keys_.convergence, suite) {}
 
 Result<std::unique_ptr<Volume>> Volume::open(LocalStore& store, VolumeKeys keys,
-                                             const PublicKey& device) {
-  std::unique_ptr<Volume> v(new Volume(store, std::move(keys), device));
+                                             const PublicKey& device, BlockSuite suite) {
+  std::unique_ptr<Volume> v(new Volume(store, std::move(keys), device, suite));
   PS_ASSIGN(auto raw, store.heads(v->keys_.id()));
   PS_ASSIGN(auto heads, v->fetch_heads());
   for (auto& h : heads)
@@ -72,7 +75,8 @@ Result<Head> Volume::load_head(const Id256& hash) {
 Result<std::optional<BlockPtr>> Volume::table_of(const Head& h) {
   PS_ASSIGN(BlockPtr root, h.open_root(keys_.read_key));
   PS_ASSIGN(Bytes plain, io_.read(root));
-  const mp::Limits lim{.array = 3, .map = 0, .str = 0, .bin = BlockPtr::kEncodedSize, .depth = 1};
+  const mp::Limits lim{
+      .array = 3, .map = 0, .str = 0, .bin = BlockPtr::kMaxEncodedSize, .depth = 1};
   PS_ASSIGN(auto oh, mp::unpack(plain, lim));
   PS_ASSIGN(auto a, mp::get_array(oh.get(), 3, 3));
   PS_ASSIGN(auto version, mp::get_u64(a[0]));
@@ -161,8 +165,8 @@ Result<std::vector<MergeConflict>> Volume::merge(const Head& other) {
   const Head& winner = later(ours, other) ? ours : other;
   std::vector<std::pair<Id256, uint64_t>> clock = ours.clock;
   for (const auto& theirs : other.clock) {
-    auto it = std::find_if(clock.begin(), clock.end(),
-                           [&](auto& e) { return e.first == theirs.first; });
+    auto it =
+        std::find_if(clock.begin(), clock.end(), [&](auto& e) { return e.first == theirs.first; });
     if (it == clock.end())
       clock.push_back(theirs);
     else

@@ -18,9 +18,11 @@ namespace peerstore {
 class Volume {
  public:
   // Opens at the winner of the heads that verify (the later time, then the larger hash); a
-  // volume without heads starts empty. The other heads are merged by the first sync.
+  // volume without heads starts empty. The other heads are merged by the first sync. New blocks
+  // are sealed with `suite`; blocks of every suite are read.
   static Result<std::unique_ptr<Volume>> open(LocalStore& store, VolumeKeys keys,
-                                              const PublicKey& device);
+                                              const PublicKey& device,
+                                              BlockSuite suite = default_write_suite());
 
   BlockIo& io() { return io_; }
   const VolumeKeys& keys() const { return keys_; }
@@ -57,7 +59,7 @@ class Volume {
   Result<std::vector<MergeConflict>> merge(const Head& other);
 
  private:
-  Volume(LocalStore& store, VolumeKeys keys, const PublicKey& device);
+  Volume(LocalStore& store, VolumeKeys keys, const PublicKey& device, BlockSuite suite);
   // Writes the root block, `h` as a block and the local head set {h}; then h is the head.
   Status write_head(Head h, const std::optional<BlockPtr>& table_root);
   Bytes root_block(const std::optional<BlockPtr>& table_root, int64_t created_ns) const;

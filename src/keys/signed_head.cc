@@ -54,7 +54,9 @@ Id256 Head::hash() const {
   return id;
 }
 
-bool Head::verify() const { return verify_signature(volume, signed_part(), signature); }
+bool Head::verify() const {
+  return verify_signature(volume, signed_part(), signature);
+}
 
 uint64_t Head::counter_of(const Id256& dev) const {
   for (auto& [d, n] : clock)
@@ -89,7 +91,8 @@ Result<Head> Head::decode(ByteView bytes) {
   PS_ASSIGN(auto oh, mp::unpack(bytes, lim));
   PS_ASSIGN(auto a, mp::get_array(oh.get(), 8, 8));
   PS_ASSIGN(auto version, mp::get_u64(a[0]));
-  if (version != 1) return fail(Errc::corrupt, "head of unknown version " + std::to_string(version));
+  if (version != 1)
+    return fail(Errc::corrupt, "head of unknown version " + std::to_string(version));
   Head h;
   PS_ASSIGN(auto vol, mp::get_bin(a[1]));
   PS_ASSIGN(h.volume, Id256::from(vol));
@@ -128,20 +131,21 @@ Head Head::make(const VolumeKeys& keys, const BlockPtr& root,
   std::sort(clock.begin(), clock.end());
   h.clock = std::move(clock);
   h.parents = std::move(parents);
-  uint8_t plain[BlockPtr::kEncodedSize];
+  uint8_t plain[BlockPtr::kMaxEncodedSize];
+  const size_t plain_size = root.encoded_size();
   root.encode_to(plain);
-  h.root_box.resize(kNonce + sizeof plain + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  h.root_box.resize(kNonce + plain_size + crypto_aead_xchacha20poly1305_ietf_ABYTES);
   if (deterministic) {
     crypto_generichash_state st;
     crypto_generichash_init(&st, keys.read_key.data(), keys.read_key.size(), kNonce);
-    crypto_generichash_update(&st, plain, sizeof plain);
+    crypto_generichash_update(&st, plain, plain_size);
     for (auto& p : h.parents) crypto_generichash_update(&st, p.b.data(), p.b.size());
     crypto_generichash_final(&st, h.root_box.data(), kNonce);
   } else {
     randombytes_buf(h.root_box.data(), kNonce);
   }
   unsigned long long n = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(h.root_box.data() + kNonce, &n, plain, sizeof plain,
+  crypto_aead_xchacha20poly1305_ietf_encrypt(h.root_box.data() + kNonce, &n, plain, plain_size,
                                              h.volume.b.data(), h.volume.b.size(), nullptr,
                                              h.root_box.data(), keys.read_key.data());
   sodium_memzero(plain, sizeof plain);
@@ -152,16 +156,18 @@ Head Head::make(const VolumeKeys& keys, const BlockPtr& root,
 }
 
 Result<BlockPtr> Head::open_root(const Secret& read_key) const {
-  uint8_t plain[BlockPtr::kEncodedSize];
-  if (root_box.size() != kNonce + sizeof plain + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+  // The root pointer is 64 bytes (block suite 1) or 65 (suite 2); BlockPtr::decode tells which.
+  constexpr size_t kBoxOverhead = kNonce + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  uint8_t plain[BlockPtr::kMaxEncodedSize];
+  if (root_box.size() < kBoxOverhead + 64 || root_box.size() > kBoxOverhead + sizeof plain)
     return fail(Errc::corrupt, "head root of wrong size");
+  const size_t plain_size = root_box.size() - kBoxOverhead;
   unsigned long long n = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &n, nullptr, root_box.data() + kNonce,
-                                                 root_box.size() - kNonce, volume.b.data(),
-                                                 volume.b.size(), root_box.data(),
-                                                 read_key.data()) != 0)
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          plain, &n, nullptr, root_box.data() + kNonce, root_box.size() - kNonce, volume.b.data(),
+          volume.b.size(), root_box.data(), read_key.data()) != 0)
     return fail(Errc::corrupt, "head root does not decrypt with this volume's read key");
-  auto p = BlockPtr::decode(ByteView(plain, sizeof plain));
+  auto p = BlockPtr::decode(ByteView(plain, plain_size));
   sodium_memzero(plain, sizeof plain);
   return p;
 }

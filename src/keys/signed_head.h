@@ -16,7 +16,7 @@ struct Head {
   VolumeId volume;
   std::vector<std::pair<Id256, uint64_t>> clock;  // sorted by device
   std::vector<Id256> parents;
-  Bytes root_box;  // nonce || XChaCha20-Poly1305(read key, root BlockPtr)
+  Bytes root_box;  // nonce || XChaCha20-Poly1305(read key, encoded root BlockPtr)
   int64_t time_ns = 0;
   PublicKey device;
   Signature signature{};

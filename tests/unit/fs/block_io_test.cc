@@ -17,14 +17,14 @@ TEST_CASE("BlockIo: queued blocks are readable before the commit and stored by i
   IoHarness h;
   auto p = h.io.write(to_bytes("chunk one"));
   REQUIRE(p.ok());
-  CHECK(h.io.unstored_cost() == LocalStore::cost_of_block(9 + kSealOverhead));
+  CHECK(h.io.unstored_cost() == LocalStore::cost_of_block(sealed_size(default_write_suite(), 9)));
   CHECK(h.store.get(p->id).code() == Errc::not_found);  // nothing written yet
   CHECK(must(h.io.read(*p)) == to_bytes("chunk one"));
 
   // The same plaintext seals to the same block: queued once.
   auto again = h.io.write(to_bytes("chunk one"));
   CHECK(*again == *p);
-  CHECK(h.io.unstored_cost() == LocalStore::cost_of_block(9 + kSealOverhead));
+  CHECK(h.io.unstored_cost() == LocalStore::cost_of_block(sealed_size(default_write_suite(), 9)));
 
   VolumeId vol;
   vol.b.fill(4);
@@ -33,7 +33,7 @@ TEST_CASE("BlockIo: queued blocks are readable before the commit and stored by i
   CHECK(must(h.store.contains(p->id)));
   CHECK(must(h.store.heads(vol)) == std::vector<Bytes>{to_bytes("head")});
   CHECK(must(h.io.read(*p)) == to_bytes("chunk one"));  // now from the store
-  CHECK(hash_block(must(h.store.get(p->id))) == p->id);
+  CHECK(hash_block(must(h.store.get(p->id)), p->suite) == p->id);
 }
 
 TEST_CASE("BlockIo: missing and damaged blocks") {

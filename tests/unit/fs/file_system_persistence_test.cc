@@ -1,9 +1,8 @@
 // Persistence: a commit makes the whole tree durable in the store; a FileSystem opened again
 // on the same store (a remount) sees the same names, inode numbers, content and metadata.
 // Uncommitted changes are not there. A damaged block fails only the reads that need it.
-#include <doctest/doctest.h>
-
 #include <dirent.h>
+#include <doctest/doctest.h>
 
 #include "../common/must.h"
 #include "common/msgpack_codec.h"
@@ -102,7 +101,9 @@ TEST_CASE("FileSystem: a commit with nothing changed writes nothing") {
   CHECK(must(h.store.heads(test_volume_keys().id())).front() == head);
 }
 
-TEST_CASE("FileSystem: a damaged block makes its file's reads fail with EIO, and only those") {
+TEST_CASE(
+    "FileSystem: a damaged block makes the reads of its damaged part fail with EIO, and only "
+    "those") {
   MemoryStore backing;
   Bytes a_data = pattern(10000, 1), b_data = pattern(10000, 2);
   uint64_t a, b;
@@ -126,8 +127,20 @@ TEST_CASE("FileSystem: a damaged block makes its file's reads fail with EIO, and
   tampering.tamper(a_chunk);
   auto fs = open_fs(tampering);
   Bytes out;
-  CHECK(fs->read(a, 0, 100, &out) == EIO);
+  // The store flips a byte in the middle of the block: plaintext bytes 4096-8191 (its second
+  // 4 KiB segment) in suite 2, the whole block in suite 1. Reads that touch it fail.
   CHECK(fs->read(a, 5000, 10, &out) == EIO);
+  CHECK(fs->read(a, 0, 10000, &out) == EIO);
+  CHECK(fs->read(a, 4000, 200, &out) == EIO);
+  if (default_write_suite() == BlockSuite::aes_gcm_sha256) {
+    // Suite 2 authenticates each segment: the intact ones still read, and correctly.
+    REQUIRE(fs->read(a, 0, 100, &out) == 0);
+    CHECK(out == Bytes(a_data.begin(), a_data.begin() + 100));
+    REQUIRE(fs->read(a, 8192, 1808, &out) == 0);
+    CHECK(out == Bytes(a_data.begin() + 8192, a_data.end()));
+  } else {
+    CHECK(fs->read(a, 0, 100, &out) == EIO);
+  }
   REQUIRE(fs->read(b, 0, 10000, &out) == 0);
   CHECK(out == b_data);
   struct stat st;
@@ -175,10 +188,62 @@ TEST_CASE("FileSystem: a damaged directory block fails that directory with EIO, 
   EntryOut e;
   REQUIRE(fs->lookup(kRoot, "d", &e) == 0);  // the parent's listing is intact
   CHECK(fs->lookup(d, "inside", &e) == EIO);
-  CHECK(fs->readdir(d, 2, false, [](std::string_view, const struct stat&, uint64_t) { return true; }) == EIO);
+  CHECK(fs->readdir(d, 2, false,
+                    [](std::string_view, const struct stat&, uint64_t) { return true; }) == EIO);
   CHECK(fs->create(root_caller(), d, "new", 0644, 0, &e) == EIO);
   REQUIRE(fs->create(root_caller(), kRoot, "elsewhere", 0644, 0, &e) == 0);
   CHECK(fs->commit() == 0);
+}
+
+// Every block in the store whose id is `suite`'s hash of its bytes (heads are always suite 1's).
+size_t blocks_hashed_with(MemoryStore& store, BlockSuite suite) {
+  size_t n = 0;
+  REQUIRE(store.for_each_id([&](const BlockId& id, size_t) {
+    if (hash_block(must(store.get(id)), suite) == id) ++n;
+    return true;
+  }));
+  return n;
+}
+
+TEST_CASE("FileSystem: a volume written with block suite 1 stays readable and writable") {
+  // Volumes written before suite 2 existed: every block suite 1. After the upgrade they open,
+  // read and take changes, old and new blocks side by side.
+  FsHarness h;
+  h.suite = BlockSuite::xchacha_blake2b;
+  h.reopen();
+  uint64_t dir = h.mkdir(kRoot, "dir");
+  uint64_t small = h.create(dir, "small");
+  h.write(small, 0, std::string("tiny"));
+  uint64_t big = h.create(dir, "big");
+  Bytes content = pattern(3 * kChunk + 1234, 7);
+  h.write(big, 0, content);
+  h.symlink(kRoot, "link", "dir/big");
+  h.reopen();
+  REQUIRE(blocks_hashed_with(h.store, BlockSuite::aes_gcm_sha256) == 0);
+  size_t old_blocks = blocks_hashed_with(h.store, BlockSuite::xchacha_blake2b);
+  REQUIRE(old_blocks > 4);
+
+  h.suite = BlockSuite::aes_gcm_sha256;
+  h.reopen();
+  CHECK(h.read_all(big) == content);
+  CHECK(h.read(big, kChunk + 100, 5000) ==
+        Bytes(content.begin() + kChunk + 100, content.begin() + kChunk + 5100));
+  CHECK(h.read_all(small) == to_bytes("tiny"));
+  // Change one chunk and add another: new blocks are suite 2, the rest stay as they were.
+  Bytes patch = pattern(4096, 9);
+  h.write(big, kChunk + 70, patch);
+  std::copy(patch.begin(), patch.end(), content.begin() + kChunk + 70);
+  Bytes more = pattern(kChunk, 11);
+  h.write(big, content.size(), more);
+  content.insert(content.end(), more.begin(), more.end());
+  uint64_t fresh = h.create(dir, "fresh");
+  h.write(fresh, 0, pattern(2 * kChunk, 12));
+  h.reopen();
+  CHECK(blocks_hashed_with(h.store, BlockSuite::aes_gcm_sha256) > 3);
+  CHECK(h.read_all(big) == content);
+  CHECK(h.read_all(small) == to_bytes("tiny"));
+  CHECK(h.read_all(fresh) == pattern(2 * kChunk, 12));
+  CHECK(h.lookup(kRoot, "link") != 0);
 }
 
 }  // namespace

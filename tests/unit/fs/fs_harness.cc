@@ -27,8 +27,8 @@ std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms) {
 }
 
 std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms,
-                                    const PublicKey& device) {
-  auto vol = Volume::open(store, test_volume_keys(), device);
+                                    const PublicKey& device, BlockSuite suite) {
+  auto vol = Volume::open(store, test_volume_keys(), device, suite);
   REQUIRE_MESSAGE(vol.ok(), (vol.ok() ? std::string() : vol.error().message()));
   FileSystem::Options opts;
   opts.statfs_path = "/";
@@ -59,7 +59,7 @@ Status TamperingStore::view(const BlockId& id, const std::function<Status(ByteVi
 void FsHarness::reopen(bool commit_first) {
   if (commit_first) REQUIRE(fs->commit() == 0);
   fs.reset();
-  fs = open_fs(store);
+  fs = open_fs(store, 1000, test_device(), suite);
 }
 
 uint64_t FsHarness::create(uint64_t parent, const std::string& name, mode_t mode) {

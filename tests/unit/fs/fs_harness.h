@@ -5,7 +5,6 @@
 #pragma once
 
 #include <doctest/doctest.h>
-
 #include <fcntl.h>
 #include <fuse_lowlevel.h>  // FUSE_SET_ATTR_* for setattr
 
@@ -30,7 +29,8 @@ Caller root_caller();
 std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms = 1000);
 // The same as another computer of the user: `device` instead of test_device().
 std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms,
-                                    const PublicKey& device);
+                                    const PublicKey& device,
+                                    BlockSuite suite = default_write_suite());
 
 // A LocalStore that forwards to another and flips one byte of every block whose id is in
 // `tampered` on the way out (get and view), like a disk or peer returning damaged data.
@@ -61,6 +61,7 @@ class TamperingStore final : public LocalStore {
 // A MemoryStore and a FileSystem on it that can be closed and reopened.
 struct FsHarness {
   MemoryStore store;
+  BlockSuite suite = default_write_suite();  // what reopen() seals new blocks with
   std::unique_ptr<FileSystem> fs;
 
   FsHarness() { fs = open_fs(store); }
@@ -75,7 +76,9 @@ struct FsHarness {
   uint64_t lookup(uint64_t parent, const std::string& name);
   struct stat stat(uint64_t ino);
   void write(uint64_t ino, uint64_t off, const Bytes& data);
-  void write(uint64_t ino, uint64_t off, const std::string& data) { write(ino, off, to_bytes(data)); }
+  void write(uint64_t ino, uint64_t off, const std::string& data) {
+    write(ino, off, to_bytes(data));
+  }
   Bytes read(uint64_t ino, uint64_t off, size_t size);
   Bytes read_all(uint64_t ino);
   void truncate(uint64_t ino, uint64_t size);

@@ -1,6 +1,8 @@
 // InodeRecord is the on-disk form of every file's metadata. Every field must survive the
 // round trip, any damage must decode as corrupt, and the byte layout is pinned by a golden
 // encoding (changing it would make existing volumes unreadable).
+#include "fs/inode_record.h"
+
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -8,7 +10,6 @@
 
 #include "../common/must.h"
 #include "common/msgpack_codec.h"
-#include "fs/inode_record.h"
 
 namespace peerstore {
 namespace {
@@ -40,6 +41,7 @@ InodeRecord full_record() {
   BlockPtr p;
   p.id.b.fill(0x11);
   p.key.fill(0x22);
+  p.suite = BlockSuite::xchacha_blake2b;  // the golden encoding below pins suite 1's pointer
   r.root = p;
   r.depth = 2;
   r.entries = 3;
@@ -54,7 +56,8 @@ void check_same(const InodeRecord& a, const InodeRecord& b) {
   CHECK(a.rdev == b.rdev);
   CHECK(a.nlink == b.nlink);
   CHECK(a.size == b.size);
-  for (auto [x, y] : {std::pair{a.atime, b.atime}, {a.mtime, b.mtime}, {a.ctime, b.ctime}, {a.btime, b.btime}}) {
+  for (auto [x, y] :
+       {std::pair{a.atime, b.atime}, {a.mtime, b.mtime}, {a.ctime, b.ctime}, {a.btime, b.btime}}) {
     CHECK(x.tv_sec == y.tv_sec);
     CHECK(x.tv_nsec == y.tv_nsec);
   }
@@ -87,22 +90,36 @@ TEST_CASE("InodeRecord: every field round-trips") {
 
 TEST_CASE("InodeRecord: golden encoding") {
   std::string expected =
-      "dc0012"                                  // array16 of 18
-      "01"                                      // version
-      "cf0123456789abcdef"                      // ino
-      "cd81a4"                                  // mode S_IFREG|0644
-      "cd03e8" "cd03e8"                         // uid, gid
-      "00" "01" "05"                            // rdev, nlink, size
-      "92ce6553f10001"                          // atime [1700000000, 1]
-      "92ce6553f101ce3b9ac9ff"                  // mtime [1700000001, 999999999]
-      "92ce6553f10200"                          // ctime [1700000002, 0]
-      "92ff05"                                  // btime [-1, 5]
-      "01"                                      // parent
-      "9192c406757365722e61c4027879"            // xattrs [["user.a", "xy"]]
-      "c40568656c6c6f"                          // inline "hello"
-      "c440" + rep("11", 32) + rep("22", 32) +  // root: id || key
-      "02" "03";                                // depth, entries
+      "dc0012"              // array16 of 18
+      "01"                  // version
+      "cf0123456789abcdef"  // ino
+      "cd81a4"              // mode S_IFREG|0644
+      "cd03e8"
+      "cd03e8"  // uid, gid
+      "00"
+      "01"
+      "05"                            // rdev, nlink, size
+      "92ce6553f10001"                // atime [1700000000, 1]
+      "92ce6553f101ce3b9ac9ff"        // mtime [1700000001, 999999999]
+      "92ce6553f10200"                // ctime [1700000002, 0]
+      "92ff05"                        // btime [-1, 5]
+      "01"                            // parent
+      "9192c406757365722e61c4027879"  // xattrs [["user.a", "xy"]]
+      "c40568656c6c6f"                // inline "hello"
+      "c440" +
+      rep("11", 32) + rep("22", 32) +  // root: id || key
+      "02"
+      "03";  // depth, entries
   CHECK(to_hex(full_record().encode()) == expected);
+  // A suite 2 pointer: bin(65), the suite byte first.
+  InodeRecord r = full_record();
+  r.root->suite = BlockSuite::aes_gcm_sha256;
+  std::string enc = to_hex(r.encode());
+  std::string root2 = "c44102" + rep("11", 32) + rep("22", 32);
+  CHECK(enc.find(root2) != std::string::npos);
+  auto back = InodeRecord::decode(r.encode());
+  REQUIRE(back.ok());
+  CHECK(back->root == r.root);
 }
 
 TEST_CASE("InodeRecord: truncated, extended and garbage input is corrupt") {
@@ -147,20 +164,26 @@ Bytes with_field(size_t index, const std::function<void(mp::Packer&)>& pack_fiel
 }
 
 TEST_CASE("InodeRecord: out-of-range fields are corrupt") {
-  CHECK(InodeRecord::decode(with_field(0, [](mp::Packer& p) { p.pack(2); })).code() == Errc::corrupt);
-  CHECK(InodeRecord::decode(with_field(2, [](mp::Packer& p) { p.pack(uint64_t(1) << 32); })).code() ==
-        Errc::corrupt);  // mode wider than 32 bits
-  CHECK(InodeRecord::decode(with_field(1, [](mp::Packer& p) { p.pack(-1); })).code() == Errc::corrupt);
+  CHECK(InodeRecord::decode(with_field(0, [](mp::Packer& p) { p.pack(2); })).code() ==
+        Errc::corrupt);
+  CHECK(InodeRecord::decode(with_field(2, [](mp::Packer& p) {
+          p.pack(uint64_t(1) << 32);
+        })).code() == Errc::corrupt);  // mode wider than 32 bits
+  CHECK(InodeRecord::decode(with_field(1, [](mp::Packer& p) { p.pack(-1); })).code() ==
+        Errc::corrupt);
   CHECK(InodeRecord::decode(with_field(9, [](mp::Packer& p) {
           p.pack_array(2);
           p.pack(0);
           p.pack(1000000000);
         })).code() == Errc::corrupt);  // nanoseconds out of range
-  CHECK(InodeRecord::decode(with_field(15, [](mp::Packer& p) { mp::pack_bin(p, Bytes(63, 0)); })).code() ==
-        Errc::corrupt);  // short block pointer
-  CHECK(InodeRecord::decode(with_field(16, [](mp::Packer& p) { p.pack(9); })).code() == Errc::corrupt);
-  CHECK(InodeRecord::decode(with_field(14, [](mp::Packer& p) { p.pack(std::string("str")); })).code() ==
-        Errc::corrupt);  // inline data must be bin
+  CHECK(InodeRecord::decode(with_field(15, [](mp::Packer& p) {
+          mp::pack_bin(p, Bytes(63, 0));
+        })).code() == Errc::corrupt);  // short block pointer
+  CHECK(InodeRecord::decode(with_field(16, [](mp::Packer& p) { p.pack(9); })).code() ==
+        Errc::corrupt);
+  CHECK(InodeRecord::decode(with_field(14, [](mp::Packer& p) {
+          p.pack(std::string("str"));
+        })).code() == Errc::corrupt);  // inline data must be bin
   CHECK(InodeRecord::decode(with_field(16, [](mp::Packer& p) { p.pack(8); })).ok());
 }
 
