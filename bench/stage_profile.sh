@@ -1,0 +1,115 @@
+#!/bin/bash
+# stage_profile.sh: where the CPU goes when a one-node PeerStore mount writes and reads 1 GiB.
+# Mounts a fresh PeerStore, samples every CPU with `perf record -a` while `dd` writes 1 GiB of
+# random data (conv=fsync) and, after dropping the page cache, reads it back; sorts the samples
+# into the data path's stages by symbol and prints, for each direction, the CPU time of each
+# stage in ns per byte of file data beside the stage's physical limit on this machine
+# (build/bench/stage_bench, one thread). The machine should be otherwise idle: every sample
+# counts. Needs root (perf -a, drop_caches) and perf; builds nothing (run scripts/build.sh).
+# Env: BENCH_TMP (where the mount lives; default /tmp), FSBENCH_DATA (where the 1 GiB of
+# random data is kept; default /dev/shm/fsbench), FREQ (samples per second per CPU; 1999),
+# KEEP=1 keeps the mount's directory and the perf data.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || dirname "$HERE")
+cd "$ROOT"
+BIN=$ROOT/build/tools/peerstorefs
+STAGE_BENCH=$ROOT/build/bench/stage_bench
+for f in "$BIN" "$STAGE_BENCH"; do
+  [ -x "$f" ] || { echo "stage_profile.sh: $f is missing: run scripts/build.sh" >&2; exit 2; }
+done
+command -v perf >/dev/null || { echo "stage_profile.sh: perf is missing: apt-get install linux-perf" >&2; exit 2; }
+FREQ=${FREQ:-1999}
+DATA=${FSBENCH_DATA:-/dev/shm/fsbench}
+RAND=$DATA/rand1g
+BYTES=1073741824
+mkdir -p "$DATA"
+if [ ! -s "$RAND" ] || [ "$(stat -c %s "$RAND")" -ne "$BYTES" ]; then
+  echo "# generating $RAND (1 GiB from /dev/urandom)" >&2
+  head -c "$BYTES" /dev/urandom > "$RAND"
+fi
+
+# shellcheck source=bench/mount_lib.sh
+. bench/mount_lib.sh
+
+# profile NAME COMMAND...: runs COMMAND under a system-wide perf record into $RUN/NAME.data;
+# prints its wall time in seconds.
+profile() {
+  local name=$1 t0 t1 perf_pid
+  shift
+  perf record -a -F "$FREQ" -o "$RUN/$name.data" -q -- sleep 1000 2>/dev/null &
+  perf_pid=$!
+  sleep 0.5
+  t0=$(date +%s.%N)
+  "$@"
+  t1=$(date +%s.%N)
+  kill -INT "$perf_pid" 2>/dev/null || true
+  wait "$perf_pid" 2>/dev/null || true
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
+
+# stages NAME: the samples of $RUN/NAME.data sorted into stages, "STAGE|SAMPLES" lines. Threads
+# are told apart by name (ps-seal, ps-store, ps-upload, ps-commit, dht; FUSE workers keep the
+# process name); OpenSSL's and LMDB's symbols are stripped, so their libraries are one stage
+# each (build/bench/stage_bench splits the crypto into key, cipher and id).
+stages() {
+  perf report -i "$RUN/$1.data" --stdio --no-children -q -n --sort comm,dso,sym -t '|' \
+    2>/dev/null | awk -F'|' '
+    NF < 5 { next }
+    {
+      n = $2 + 0; comm = $3; dso = $4; sym = $5
+      gsub(/^ +| +$/, "", comm); gsub(/^ +| +$/, "", dso); sub(/^ *\[.\] */, "", sym)
+      kernel = dso ~ /kernel/
+      if (comm == "swapper" || sym ~ /idle|native_safe_halt|safe_halt|cpu_startup_entry|mwait/) s = "idle"
+      else if (comm ~ /^(perf|sleep|bash|awk|mv|cat)$/) s = "idle"  # the bench itself
+      else if (dso ~ /libcrypto|libsodium/) s = "crypto (key, cipher, id hash)"
+      else if (dso ~ /liblmdb/) s = "LMDB (user)"
+      else if (comm == "ps-store" && kernel) s = "store writes (kernel: page cache, ext4, sync)"
+      else if (comm ~ /^(ps-upload|dht)/) s = "upload to the node (read back, hand over)"
+      else if (comm == "dd" && !kernel) s = "dd (user)"
+      else if (comm == "dd") s = "dd (kernel: syscalls, FUSE requests, page cache)"
+      else if (kernel && sym ~ /fuse/) s = "FUSE (kernel, daemon side)"
+      else if (kernel && sym ~ /copy_user|copyin|copyout|copy_page|copy_folio|_copy_to_iter|_copy_from_iter|rep_movs|memcpy|memmove/) s = "kernel copies (FUSE replies, page cache)"
+      else if (kernel && sym ~ /ext4|jbd2|blk_|nvme|virtio|iomap|bio|writeback|filemap|folio|page_cache|mpage/) s = "page cache and disk (kernel)"
+      else if (kernel && sym ~ /fault|pte|pmd|unmap|tlb|page_range/) s = "page faults and unmapping (kernel)"
+      else if (!kernel && sym ~ /memmove|memcpy|memset/) s = "copies (user)"
+      else if (kernel) s = "other kernel (syscalls, scheduling, locks)"
+      else s = "other user (FS logic, allocation, locks)"
+      total[s] += n
+    }
+    END { for (s in total) printf "%s|%d\n", s, total[s] }'
+}
+
+# table NAME WALL: the stage table of one direction.
+table() {
+  local name=$1 wall=$2
+  echo "| stage | ns/byte | share of busy CPU |"
+  echo "|---|---|---|"
+  stages "$name" | sort -t'|' -k2 -nr | awk -F'|' -v freq="$FREQ" -v bytes="$BYTES" -v wall="$wall" '
+    { name[NR] = $1; n[NR] = $2; if ($1 != "idle") busy += $2 }
+    END {
+      for (i = 1; i <= NR; i++) if (name[i] != "idle")
+        printf "| %s | %.3f | %.0f %% |\n", name[i], n[i] * 1e9 / freq / bytes, 100 * n[i] / busy
+      printf "| **all busy CPU** | **%.3f** | wall %.2f s = %.0f MB/s, %.2f of 2 cores busy |\n",
+        busy * 1e9 / freq / bytes, wall, bytes / wall / 1e6, busy / freq / wall
+    }'
+}
+
+mount_fresh
+WALL_W=$(profile write dd if="$RAND" of="$MNT/x" bs=1M count=1024 conv=fsync status=none)
+sync
+echo 3 > /proc/sys/vm/drop_caches
+WALL_R=$(profile read dd if="$MNT/x" of=/dev/null bs=1M status=none)
+
+echo "## Writing 1 GiB (dd bs=1M conv=fsync), CPU time by stage (perf record -a, $FREQ Hz)"
+echo
+table write "$WALL_W"
+echo
+echo "## Reading it back cold (dd bs=1M), CPU time by stage"
+echo
+table read "$WALL_R"
+echo
+unmount_run
+echo "## Physical limits on this machine (build/bench/stage_bench)"
+echo
+"$STAGE_BENCH" --mib 256 --dir "$RUN/stage_bench"
