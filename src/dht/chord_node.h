@@ -69,6 +69,10 @@ class ChordNode {
   // put_block for a block the hosting process sealed itself (its id is the hash computed then),
   // without hashing it again on the loop thread; the replicas still check what they receive.
   void put_own_block(const Id256& id, Bytes data, std::function<void(Status)> done);
+  // put_own_block for a block the hosting process already wrote to this node's store: when this
+  // node is the block's only replica (a one-node network) it is indexed, no bytes read;
+  // otherwise its bytes are read from the store for the copies sent to other nodes.
+  void put_stored_block(const Id256& id, std::function<void(Status)> done);
   // Reads the first copy that hashes to its id, trying the replicas in order; a read that met
   // unreachable nodes (churn) asks again after 1 and 2 stabilize periods.
   void get_block(const Id256& id, std::function<void(Result<Bytes>)> done);

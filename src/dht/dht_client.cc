@@ -17,6 +17,7 @@ Result<std::unique_ptr<DhtClient>> DhtClient::start(LocalStore& store, DhtClient
   // The id peers will check against what the handshake proves.
   const Id256 node_id = node_id_for(opts.credentials->device.public_key());
   std::unique_ptr<DhtClient> c(new DhtClient);
+  c->store_ = &store;
   PS_ASSIGN(c->loop_, LoopThread::start("dht"));
   auto joined = std::make_shared<std::promise<Status>>();
   auto joined_f = joined->get_future();
@@ -122,6 +123,12 @@ void DhtClient::put_block(const BlockId& id, Bytes data, std::function<void(Stat
   loop_->post([this, id, data = std::move(data), done = std::move(done)]() mutable {
     // The tiered store uploads what this process sealed: no second hash on the loop thread.
     node_->put_own_block(id, std::move(data), std::move(done));
+  });
+}
+
+void DhtClient::put_stored_block(const BlockId& id, std::function<void(Status)> done) {
+  loop_->post([this, id, done = std::move(done)]() mutable {
+    node_->put_stored_block(id, std::move(done));
   });
 }
 

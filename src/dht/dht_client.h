@@ -59,6 +59,10 @@ class DhtClient final : public RemoteStore {
 
   void get_block(const BlockId& id, std::function<void(Result<Bytes>)> done) override;
   void put_block(const BlockId& id, Bytes data, std::function<void(Status)> done) override;
+  bool shares_store_with(const BlockStore& local) const override {
+    return local.blocks_identity() == store_->blocks_identity();
+  }
+  void put_stored_block(const BlockId& id, std::function<void(Status)> done) override;
   void get_heads(const VolumeId& volume,
                  std::function<void(Result<std::vector<Bytes>>)> done) override;
   void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
@@ -73,6 +77,7 @@ class DhtClient final : public RemoteStore {
   void shutdown();  // loop thread
 
   std::string address_;
+  const BlockStore* store_ = nullptr;  // the node's store
   std::unique_ptr<LoopThread> loop_;
   // Loop-thread objects, destroyed on the loop in reverse order.
   std::unique_ptr<UvClock> clock_;

@@ -98,8 +98,7 @@ void ReplicaStore::put_block(const Id256& id, Bytes bytes, Done done) {
     if (auto stored = store_.contains(id); stored.ok() && *stored) {
       // On disk already, not indexed: the hosting mount wrote it to the shared store and now
       // uploads it here. We hold the block whatever the sender's bytes are: no hash, no write.
-      block_bytes_ += bytes.size();
-      index_block(id);
+      index_stored_block(id, bytes.size());
       return answer({});
     }
   }
@@ -115,6 +114,28 @@ void ReplicaStore::put_block(const Id256& id, Bytes bytes, Done done) {
   pending_.waiters.push_back(std::move(done));
   index_block(id);
   write_pending();
+}
+
+void ReplicaStore::adopt_stored_block(const Id256& id, Done done) {
+  auto answer = [this, &done](Status st) {
+    post([done = std::move(done), st = std::move(st)] { done(st); });
+  };
+  if (mem_blocks_.count(id) || contains(KeyKind::block, id)) return answer({});
+  if (erasing_.count(id))
+    return answer(fail(Errc::unavailable, "block " + id.short_hex() + " is being dropped"));
+  size_t size = 0;
+  Status st = store_.view(id, [&](ByteView b) {
+    size = b.size();
+    return Status();
+  });
+  if (!st) return answer(st);
+  index_stored_block(id, size);
+  answer({});
+}
+
+void ReplicaStore::index_stored_block(const Id256& id, size_t size) {
+  block_bytes_ += size;
+  index_block(id);
 }
 
 void ReplicaStore::put_heads(const VolumeId& volume, const std::vector<Bytes>& heads,

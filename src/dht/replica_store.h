@@ -42,6 +42,10 @@ class ReplicaStore {
   // Errc::too_big or Errc::corrupt (bytes that do not hash to `id`) without storing anything;
   // otherwise done({}) once the block is on disk (a block stored before: at once).
   void put_block(const Id256& id, Bytes bytes, Done done);
+  // Holds a block the hosting process wrote to the shared store itself: indexes it, reading and
+  // hashing nothing. Errc::not_found if the store lacks it, unavailable while it is being
+  // dropped (forget_blocks).
+  void adopt_stored_block(const Id256& id, Done done);
   Result<Bytes> get_block(const Id256& id);
   // Merges the heads that verify into the volume's set; Errc::corrupt if none of them does (the
   // valid ones are kept either way). `done` gets whether the set changed, once it is on disk.
@@ -95,6 +99,8 @@ class ReplicaStore {
   };
 
   void index_block(const Id256& id);
+  // Counts and indexes a block already on disk in the shared store.
+  void index_stored_block(const Id256& id, size_t size);
   void index_heads(const HeadSet& set);
   void unindex(KeyKind kind, const Id256& key);
   void reindex_stored_heads(const VolumeId& volume);

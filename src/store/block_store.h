@@ -36,6 +36,9 @@ class BlockStore {
   }
   // Stores all blocks or none, durably. Storing a block that exists is a no-op.
   virtual Status put(std::span<const BlockRecord> blocks) = 0;
+  // What identifies the blocks this store holds: stores that share them (views of one LMDB
+  // environment with different heads databases) answer the same. Default: the object itself.
+  virtual const void* blocks_identity() const { return this; }
   // Visits every stored block id (order unspecified); stops early when fn returns false.
   virtual Status for_each_id(const std::function<bool(const BlockId&, size_t size)>& fn) = 0;
 };

@@ -24,6 +24,8 @@ class LmdbStore final : public LocalStore {
   // A store on the same environment and blocks with the heads database `name` (created if
   // needed). Call it before other threads use the environment (LMDB opens databases unlocked).
   Result<std::unique_ptr<LmdbStore>> with_heads_db(const std::string& name);
+  // Shared with every with_heads_db view: they hold the same blocks.
+  const void* blocks_identity() const override { return env_.get(); }
   ~LmdbStore() override;
 
   Result<Bytes> get(const BlockId& id) override;

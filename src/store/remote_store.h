@@ -6,6 +6,7 @@
 // tests/integration/remote_store_conformance_test.cc.
 #pragma once
 
+#include <cstdlib>
 #include <functional>
 #include <vector>
 
@@ -30,11 +31,26 @@ class RemoteStore {
   // Adds heads to the volume's set; the network keeps those no other head dominates.
   virtual void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
                          std::function<void(Status)> done) = 0;
+  // Whether this network side shares `local` (the computer's store): a node hosted by this
+  // process, storing in the same LocalStore. Then put_stored_block may be used for blocks
+  // `local` holds.
+  virtual bool shares_store_with(const BlockStore& local) const {
+    (void)local;
+    return false;
+  }
+  // put_block for a block the shared local store holds: the bytes are read from there, and only
+  // for copies sent to other nodes; a network of this one node only indexes it. Only where
+  // shares_store_with(local) is true (the default aborts).
+  virtual void put_stored_block(const BlockId& id, std::function<void(Status)> done);
   // Offers this computer's local copies of blocks that are on the network (uploaded or fetched)
   // for deletion, to bound the local cache. The network side shares the local store: it
   // deletes those its own node need not keep and reports them.
   virtual void release(std::vector<BlockId> ids,
                        std::function<void(std::vector<BlockId>)> done) = 0;
 };
+
+inline void RemoteStore::put_stored_block(const BlockId&, std::function<void(Status)>) {
+  std::abort();  // a caller that did not ask shares_store_with
+}
 
 }  // namespace peerstore

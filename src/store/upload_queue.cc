@@ -166,6 +166,24 @@ void UploadQueue::start(Item item, std::unique_lock<std::mutex>& lk) {
                       [core, item = std::move(item), retry](Status st) mutable {
                         finish(core, std::move(item), st, retry);
                       });
+  } else if (remote_.shares_store_with(local_)) {
+    // The node behind `remote_` stores in `local_`: it reads the bytes only for copies it sends
+    // elsewhere (none on a one-node network), so read only the size here.
+    size_t size = 0;
+    Status st = local_.view(item.id, [&](ByteView b) {
+      size = b.size();
+      return Status();
+    });
+    if (!st) {
+      // not_found: released by the bounded cache once the network held it (as below).
+      finish(core, std::move(item), st.code() == Errc::not_found ? Status() : st, retry);
+    } else {
+      BlockId id = item.id;
+      item.bytes = size;
+      remote_.put_stored_block(id, [core, item = std::move(item), retry](Status st) mutable {
+        finish(core, std::move(item), st, retry);
+      });
+    }
   } else {
     auto bytes = local_.get(item.id);
     if (!bytes && bytes.code() == Errc::not_found) {

@@ -104,13 +104,35 @@ TEST_CASE("chord on tcp: three nodes form a ring and store a block") {
   REQUIRE(got.ok());
   CHECK(*got == data);
   // The put returned at its quorum (2); the third copy follows.
-  CHECK(test::eventually(
-      [&] {
-        uint64_t copies = 0;
-        for (auto& p : peers) copies += p->client->status().blocks;
-        return copies == 3;
-      },
-      5000));
+  auto copies_are = [&](uint64_t n) {
+    return test::eventually(
+        [&] {
+          uint64_t copies = 0;
+          for (auto& p : peers) copies += p->client->status().blocks;
+          return copies == n;
+        },
+        5000);
+  };
+  CHECK(copies_are(3));
+
+  // A block the hosting process wrote to a node's own store (a mount's upload): the node reads
+  // its bytes for the copies it sends, and every replica ends up with it.
+  Bytes local(5000);
+  for (auto& x : local) x = uint8_t(rng());
+  Id256 local_id = hash_block(local);
+  WriteBatch w;
+  w.blocks.push_back(BlockRecord{local_id, local});
+  REQUIRE(peers[2]->store.write(w).ok());
+  REQUIRE(peers[2]->client->shares_store_with(peers[2]->store));
+  CHECK_FALSE(peers[2]->client->shares_store_with(peers[0]->store));
+  Status sput =
+      await<Status>([&](auto done) { peers[2]->client->put_stored_block(local_id, done); });
+  INFO((sput.ok() ? "" : sput.error().message()));
+  REQUIRE(sput.ok());
+  auto sgot = await<Result<Bytes>>([&](auto done) { peers[0]->client->get_block(local_id, done); });
+  REQUIRE(sgot.ok());
+  CHECK(*sgot == local);
+  CHECK(copies_are(6));
 }
 
 TEST_CASE("chord on tcp: a node whose store is full refuses copies, and status shows its space") {

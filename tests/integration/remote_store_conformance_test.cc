@@ -179,5 +179,26 @@ TEST_CASE_TEMPLATE("remote store: release deletes only offered copies and says w
   CHECK(*r.local.contains(c.id));  // not offered
 }
 
+TEST_CASE_TEMPLATE("remote store: a block the shared local store holds is put by id", Rig,
+                   REMOTE_STORES) {
+  Rig r;
+  REQUIRE(r.remote().shares_store_with(r.local));
+  MemoryStore other;
+  CHECK_FALSE(r.remote().shares_store_with(other));
+  auto b = block(20, 70000), missing = block(21);
+  WriteBatch w;
+  w.blocks.push_back(BlockRecord{b.id, b.data});
+  REQUIRE(r.local.write(w).ok());
+  Status put = await<Status>([&](auto done) { r.remote().put_stored_block(b.id, done); });
+  INFO((put.ok() ? "" : put.error().message()));
+  REQUIRE(put.ok());
+  auto got = await<Result<Bytes>>([&](auto done) { r.remote().get_block(b.id, done); });
+  REQUIRE(got.ok());
+  CHECK(*got == b.data);
+  // Not in the local store: nothing to put.
+  Status none = await<Status>([&](auto done) { r.remote().put_stored_block(missing.id, done); });
+  CHECK(none.code() == Errc::not_found);
+}
+
 }  // namespace
 }  // namespace peerstore

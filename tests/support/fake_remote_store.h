@@ -83,6 +83,22 @@ class FakeRemoteStore final : public RemoteStore {
   // Releases what `keep` does not claim, deleting it from `local` (the store it shares).
   std::function<bool(const BlockId&)> keep = [](const BlockId&) { return false; };
   LocalStore* local = nullptr;
+  bool shares_store_with(const BlockStore& l) const override {
+    return local && l.blocks_identity() == local->blocks_identity();
+  }
+  std::atomic<int> stored_block_puts{0};
+  void put_stored_block(const BlockId& id, std::function<void(Status)> done) override {
+    ++block_puts;
+    ++stored_block_puts;
+    later([this, id, done = std::move(done)] {
+      if (offline) return done(fail(Errc::unavailable, "offline"));
+      auto bytes = local->get(id);
+      if (!bytes) return done(bytes.error());
+      std::lock_guard lk(data_m_);
+      blocks_[id] = std::move(*bytes);
+      done({});
+    });
+  }
   void release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) override {
     later([this, ids = std::move(ids), done = std::move(done)] {
       WriteBatch w;

@@ -55,6 +55,10 @@ TEST_CASE("LmdbStore: stores on one environment share blocks but not heads") {
   CHECK(must(m.get().get(b.id)) == b.data);
   CHECK(must(m.get().heads(volume_id(1))) == std::vector<Bytes>{to_bytes("mine")});
   CHECK(must(ring->heads(volume_id(1))) == std::vector<Bytes>{to_bytes("ring")});
+  // They say so (a mount's upload hands blocks to its node by id when they do).
+  CHECK(ring->blocks_identity() == m.get().blocks_identity());
+  test::LmdbStoreMaker other;
+  CHECK(other.get().blocks_identity() != m.get().blocks_identity());
 
   // The environment outlives whichever store closes first, and reopening finds both sets.
   m.store.reset();
