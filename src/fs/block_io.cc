@@ -54,9 +54,26 @@ Result<Bytes> BlockIo::read(const BlockPtr& ptr) {
 Status BlockIo::read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* out,
                            size_t* copied) {
   *copied = 0;
-  Status st = view(ptr.id, [&](ByteView data) -> Status {
-    return open_block_range(data, ptr, lo, hi, out, copied);
-  });
+  Status st;
+  if (Shared q = queued(ptr.id)) {
+    st = open_block_range(q->view(), ptr, lo, hi, out, copied);
+  } else if (ptr.suite == BlockSuite::aes_gcm_sha256 && hi > lo && hi - lo <= kMaxPartRead) {
+    // Only the segments the range touches, copied out of the store rather than mapped: a 4 KiB
+    // read reads 4 KiB, and no page of the store joins this process's memory.
+    size_t off = 0, len = 0, sealed = 0;
+    sealed_span(lo, hi, &off, &len);
+    thread_local Bytes part;  // ciphertext only; grows to the largest span read
+    if (part.size() < len) part.resize(len);
+    st = store_.read_part(ptr.id, off, len, part.data(), &sealed);
+    if (st) {
+      size_t got = off < sealed ? std::min(len, sealed - off) : 0;
+      st = open_block_part(ByteView(part.data(), got), off, sealed, ptr, lo, hi, out, copied);
+    }
+  } else {
+    st = store_.view(ptr.id, [&](ByteView data) -> Status {
+      return open_block_range(data, ptr, lo, hi, out, copied);
+    });
+  }
   if (!st) {
     log::error("block " + ptr.id.hex() + " is unreadable: " + st.error().message());
     return fail(st.code() == Errc::not_found ? Errc::not_found : Errc::corrupt,

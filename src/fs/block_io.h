@@ -22,6 +22,9 @@ class BlockIo {
  public:
   static constexpr size_t kSpillBytes = 8 << 20;
   static constexpr size_t kMaxBatchesInFlight = 2;
+  // read_range copies at most this much of a suite 2 block out of the store; a larger range
+  // (never a file chunk's) reads through the store's map.
+  static constexpr size_t kMaxPartRead = 1 << 20;
 
   // New blocks are sealed with `suite`; blocks of either suite are read.
   BlockIo(LocalStore& store, const Secret& convergence, BlockSuite suite = default_write_suite());
@@ -32,8 +35,8 @@ class BlockIo {
   // Fetches and opens a block; Errc::corrupt (and one log line naming the block) if it fails to
   // authenticate, Errc::not_found if missing.
   Result<Bytes> read(const BlockPtr& ptr);
-  // Copies plaintext bytes [lo, min(hi, length)) of a block to `out`; sets *copied. Opens the
-  // block straight from the store's memory where it can.
+  // Copies plaintext bytes [lo, min(hi, length)) of a block to `out`; sets *copied. Of a suite 2
+  // block it reads and opens only the 4 KiB segments the range touches (LocalStore::read_part).
   Status read_range(const BlockPtr& ptr, size_t lo, size_t hi, uint8_t* out, size_t* copied);
   // Seals `plaintext` and queues the block; returns its pointer. Blocks briefly when the writer
   // thread is kMaxBatchesInFlight batches behind. A batch the store refused (no_space, I/O

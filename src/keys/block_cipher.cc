@@ -123,9 +123,9 @@ Status open_block_into(ByteView ciphertext, const BlockPtr& ptr, uint8_t* out) {
   if (ptr.suite == BlockSuite::xchacha_blake2b) return open1(ciphertext, ptr.key, out);
   if (size == 0) {
     uint8_t none[1];
-    return suite2::open_range(ciphertext, 0, ptr.key.data(), 0, 0, none);
+    return suite2::open_range(ciphertext, 0, 0, ptr.key.data(), 0, 0, none);
   }
-  return suite2::open_range(ciphertext, size, ptr.key.data(), 0, size, out);
+  return suite2::open_range(ciphertext, 0, size, ptr.key.data(), 0, size, out);
 }
 
 Result<Bytes> open_block(ByteView ciphertext, const BlockPtr& ptr) {
@@ -135,24 +135,38 @@ Result<Bytes> open_block(ByteView ciphertext, const BlockPtr& ptr) {
   return out;
 }
 
-Status open_block_range(ByteView ciphertext, const BlockPtr& ptr, size_t lo, size_t hi,
-                        uint8_t* out, size_t* copied) {
+void sealed_span(size_t lo, size_t hi, size_t* off, size_t* len) {
+  constexpr size_t seg = kSealSegment + kSealTag;
+  size_t first = lo / kSealSegment, last = hi > lo ? (hi - 1) / kSealSegment : first;
+  *off = first * seg;
+  *len = (last - first + 1) * seg;
+}
+
+Status open_block_part(ByteView part, size_t part_offset, size_t sealed, const BlockPtr& ptr,
+                       size_t lo, size_t hi, uint8_t* out, size_t* copied) {
   *copied = 0;
-  PS_ASSIGN(size_t size, opened_size(ptr.suite, ciphertext.size()));
+  PS_ASSIGN(size_t size, opened_size(ptr.suite, sealed));
   size_t end = std::min(hi, size);
   if (lo >= end) return {};
   if (ptr.suite == BlockSuite::aes_gcm_sha256) {
-    PS_TRY(suite2::open_range(ciphertext, size, ptr.key.data(), lo, end, out));
+    PS_TRY(suite2::open_range(part, part_offset, size, ptr.key.data(), lo, end, out));
+  } else if (part_offset != 0 || part.size() != sealed) {
+    return fail(Errc::corrupt, "a suite 1 block opens only whole");
   } else if (lo == 0 && end == size) {  // the whole block: no bounce buffer
-    PS_TRY(open1(ciphertext, ptr.key, out));
+    PS_TRY(open1(part, ptr.key, out));
   } else {
     Bytes tmp(size);
-    PS_TRY(open1(ciphertext, ptr.key, tmp.data()));
+    PS_TRY(open1(part, ptr.key, tmp.data()));
     std::memcpy(out, tmp.data() + lo, end - lo);
     sodium_memzero(tmp.data(), tmp.size());
   }
   *copied = end - lo;
   return {};
+}
+
+Status open_block_range(ByteView ciphertext, const BlockPtr& ptr, size_t lo, size_t hi,
+                        uint8_t* out, size_t* copied) {
+  return open_block_part(ciphertext, 0, ciphertext.size(), ptr, lo, hi, out, copied);
 }
 
 }  // namespace peerstore

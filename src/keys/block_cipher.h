@@ -81,6 +81,15 @@ Status open_block_into(ByteView ciphertext, const BlockPtr& ptr, uint8_t* out);
 Status open_block_range(ByteView ciphertext, const BlockPtr& ptr, size_t lo, size_t hi,
                         uint8_t* out, size_t* copied);
 
+// Suite 2: the span [*off, *off + *len) of sealed bytes that holds every segment of plaintext
+// [lo, hi) (it may run past the block's end: clip it there).
+void sealed_span(size_t lo, size_t hi, size_t* off, size_t* len);
+// open_block_range given only part of the sealed bytes: `part` starts at byte `part_offset` of a
+// block of `sealed` bytes in all and holds at least sealed_span(lo, min(hi, size)); suite 1
+// blocks need all their bytes. Errc::corrupt if a needed byte is missing.
+Status open_block_part(ByteView part, size_t part_offset, size_t sealed, const BlockPtr& ptr,
+                       size_t lo, size_t hi, uint8_t* out, size_t* copied);
+
 // The id of a block of `suite` with these bytes. Heads and other raw blocks use suite 1's hash.
 Id256 hash_block(ByteView ciphertext, BlockSuite suite = BlockSuite::xchacha_blake2b);
 // Whether `id` names these bytes under either suite's hash: what a storage node checks before

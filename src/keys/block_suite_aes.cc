@@ -121,8 +121,8 @@ void seal(ByteView plain, const uint8_t* key, uint8_t* out) {
   }
 }
 
-Status open_range(ByteView sealed, size_t size, const uint8_t* key, size_t lo, size_t end,
-                  uint8_t* out) {
+Status open_range(ByteView part, size_t part_offset, size_t size, const uint8_t* key, size_t lo,
+                  size_t end, uint8_t* out) {
   EVP_CIPHER_CTX* ctx = contexts().cipher;
   CipherScope scope{ctx};
   require(EVP_DecryptInit_ex2(ctx, algorithms().gcm, key, nullptr, nullptr) == 1, "AES key");
@@ -133,7 +133,12 @@ Status open_range(ByteView sealed, size_t size, const uint8_t* key, size_t lo, s
   for (size_t s = lo / kSealSegment; s <= last_seg && st.ok(); ++s) {
     size_t off = s * kSealSegment;
     size_t len = std::min(kSealSegment, size - off);
-    const uint8_t* src = sealed.data() + s * kSealedSegment;
+    size_t at = s * kSealedSegment;
+    if (at < part_offset || at + len + kSealTag > part_offset + part.size()) {
+      st = fail(Errc::corrupt, "block shorter than its segments");
+      break;
+    }
+    const uint8_t* src = part.data() + (at - part_offset);
     // Whole segments inside the range go straight to `out`; the ends go through `bounce`.
     size_t from = std::max(lo, off), to = std::min(end, off + len);
     bool whole = from == off && to == off + len;

@@ -13,11 +13,12 @@ namespace peerstore::suite2 {
 void derive_key(ByteView plain, const Secret& secret, uint8_t* key);
 // Seals `plain` into `out` (sealed_size(suite 2, plain.size()) bytes) under key[32].
 void seal(ByteView plain, const uint8_t* key, uint8_t* out);
-// Opens plaintext bytes [lo, end) of `sealed`, whose plaintext is `size` bytes, into `out`
-// (lo < end <= size; or lo == end == size == 0, which checks an empty block's tag). Errc::corrupt,
-// with `out` zeroed, if a segment the range touches does not authenticate.
-Status open_range(ByteView sealed, size_t size, const uint8_t* key, size_t lo, size_t end,
-                  uint8_t* out);
+// Opens plaintext bytes [lo, end) of a block whose plaintext is `size` bytes into `out` (lo < end
+// <= size; or lo == end == size == 0, which checks an empty block's tag). `part` holds the
+// block's sealed bytes from `part_offset` on, at least those of every segment the range
+// touches. Errc::corrupt, with `out` zeroed, if one of them is missing or does not authenticate.
+Status open_range(ByteView part, size_t part_offset, size_t size, const uint8_t* key, size_t lo,
+                  size_t end, uint8_t* out);
 // SHA-256 of `data` into out[32].
 void sha256(ByteView data, uint8_t* out);
 

@@ -2,6 +2,7 @@
 // (BLAKE2b-256 of the ciphertext). Implementations are thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <span>
 #include <vector>
@@ -33,6 +34,16 @@ class BlockStore {
   virtual Status view(const BlockId& id, const std::function<Status(ByteView)>& fn) {
     PS_ASSIGN(Bytes b, get(id));
     return fn(b);
+  }
+  // Copies bytes [off, off + len) of the block, clipped to its size, to `out`, and sets *size to
+  // the block's whole size: a read of part of a block that maps nothing into this process (LMDB
+  // reads the file with pread). Errc::not_found if absent. Default: through view().
+  virtual Status read_part(const BlockId& id, size_t off, size_t len, uint8_t* out, size_t* size) {
+    return view(id, [&](ByteView b) {
+      *size = b.size();
+      if (off < b.size()) std::copy_n(b.data() + off, std::min(len, b.size() - off), out);
+      return Status();
+    });
   }
   // Stores all blocks or none, durably. Storing a block that exists is a no-op.
   virtual Status put(std::span<const BlockRecord> blocks) = 0;

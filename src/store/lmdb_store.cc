@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <climits>
@@ -59,6 +60,7 @@ struct LmdbStore::Env {
   std::atomic<size_t> mapped_since_release{0};
   void* map_addr = nullptr;
   size_t map_len = 0;
+  int fd = -1;  // the data file, for read_part
   std::string dir;
   std::atomic<uint64_t> capacity{0};
 
@@ -98,6 +100,7 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir) {
   PS_ASSIGN(env->blocks, open_db(env->env, "blocks"));
   PS_ASSIGN(MDB_dbi heads, open_db(env->env, "heads"));
   env->find_map(dir);
+  if (mdb_env_get_fd(env->env, &env->fd) != 0) env->fd = -1;
   env->dir = dir;
   return std::unique_ptr<LmdbStore>(new LmdbStore(std::move(env), heads));
 }
@@ -126,6 +129,35 @@ Status LmdbStore::view(const BlockId& id, const std::function<Status(ByteView)>&
     env_->release_mapped_pages();
   }
   return st;
+}
+
+Status LmdbStore::read_part(const BlockId& id, size_t off, size_t len, uint8_t* out, size_t* size) {
+  Txn txn;
+  int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn.t);
+  if (rc) return lmdb_error(rc, "read txn");
+  MDB_val k = val(id.view()), v;
+  rc = mdb_get(txn.t, env_->blocks, &k, &v);  // for a large value, touches no value page
+  if (rc == MDB_NOTFOUND) return fail(Errc::not_found, "block " + id.short_hex());
+  if (rc) return lmdb_error(rc, "read block " + id.short_hex());
+  *size = v.mv_size;
+  if (off >= v.mv_size) return {};
+  size_t n = std::min(len, v.mv_size - off);
+  auto* base = static_cast<const uint8_t*>(env_->map_addr);
+  auto* at = static_cast<const uint8_t*>(v.mv_data) + off;
+  if (env_->fd < 0 || !base || at < base || at + n > base + env_->map_len) {
+    std::memcpy(out, at, n);  // no file offset to read at: through the map
+    return {};
+  }
+  // The read transaction keeps these pages from reuse until it ends.
+  off_t file_off = off_t(at - base);
+  while (n > 0) {
+    ssize_t r = ::pread(env_->fd, out, n, file_off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return fail(Errc::io, "read block " + id.short_hex() + ": " + std::strerror(errno));
+    if (r == 0) return fail(Errc::corrupt, "block " + id.short_hex() + " ends past the file");
+    out += r, n -= size_t(r), file_off += r;
+  }
+  return {};
 }
 
 Result<Bytes> LmdbStore::get(const BlockId& id) {

@@ -31,6 +31,9 @@ class LmdbStore final : public LocalStore {
   Result<Bytes> get(const BlockId& id) override;
   Result<bool> contains(const BlockId& id) override;
   Status view(const BlockId& id, const std::function<Status(ByteView)>& fn) override;
+  // pread from the data file at the value's offset in the map: the kernel copies from its page
+  // cache, and no page is mapped into this process (no faults, no RSS, nothing to release).
+  Status read_part(const BlockId& id, size_t off, size_t len, uint8_t* out, size_t* size) override;
   Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override;
   Result<std::vector<Bytes>> heads(const VolumeId& volume) override;
   Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override;

@@ -65,9 +65,8 @@ void TieredStore::maybe_evict() {
   }
   // What the network side keeps (its node's replicas) is simply no longer tracked: it does not
   // count against the cache.
-  remote_.release(std::move(victims), [released = released_](std::vector<BlockId> ids) {
-    *released += ids.size();
-  });
+  remote_.release(std::move(victims),
+                  [released = released_](std::vector<BlockId> ids) { *released += ids.size(); });
 }
 
 TieredStore::~TieredStore() = default;
@@ -99,6 +98,17 @@ Status TieredStore::view(const BlockId& id, const std::function<Status(ByteView)
   }
   PS_ASSIGN(Bytes b, fetch(id));
   return fn(b);
+}
+
+Status TieredStore::read_part(const BlockId& id, size_t off, size_t len, uint8_t* out,
+                              size_t* size) {
+  Status st = local_.read_part(id, off, len, out, size);
+  if (st.ok()) touch(id);
+  if (st.code() != Errc::not_found) return st;
+  PS_ASSIGN(Bytes b, fetch(id));  // not here: from the network, as view() does
+  *size = b.size();
+  if (off < b.size()) std::copy_n(b.data() + off, std::min(len, b.size() - off), out);
+  return {};
 }
 
 Result<Bytes> TieredStore::fetch(const BlockId& id) {

@@ -48,6 +48,7 @@ class TieredStore final : public LocalStore {
   Result<Bytes> get(const BlockId& id) override;
   Result<bool> contains(const BlockId& id) override;
   Status view(const BlockId& id, const std::function<Status(ByteView)>& fn) override;
+  Status read_part(const BlockId& id, size_t off, size_t len, uint8_t* out, size_t* size) override;
   Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override;
   Result<std::vector<Bytes>> heads(const VolumeId& volume) override;
   Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override;

@@ -183,6 +183,42 @@ TEST_CASE("suite 2 opens any range, touching only the segments it needs") {
   CHECK(out == Bytes(kSealSegment, 0));
 }
 
+TEST_CASE("open_block_part opens a range from just the segments it touches") {
+  Bytes plain = pattern(5 * kSealSegment + 77, 6);
+  SealedBlock sb = seal_block(plain, secret_of(2), BlockSuite::aes_gcm_sha256);
+  const size_t sealed = sb.ciphertext.size();
+  for (auto [lo, hi] : {std::pair<size_t, size_t>{0, 4096},
+                        {5000, 5100},
+                        {4000, 9000},
+                        {20480, 99999},
+                        {0, plain.size()}}) {
+    CAPTURE(lo);
+    CAPTURE(hi);
+    size_t off = 0, len = 0;
+    sealed_span(lo, std::min(hi, plain.size()), &off, &len);
+    len = std::min(len, sealed - off);
+    ByteView part(sb.ciphertext.data() + off, len);
+    size_t want = std::min(hi, plain.size()) - lo, copied = 0;
+    Bytes out(want, 0);
+    REQUIRE(open_block_part(part, off, sealed, sb.ptr, lo, hi, out.data(), &copied).ok());
+    CHECK(copied == want);
+    CHECK(out == Bytes(plain.begin() + lo, plain.begin() + lo + want));
+    // One byte short of a touched segment: refused, nothing unauthenticated left.
+    Bytes out2(want, 0xee);
+    CHECK(open_block_part(ByteView(part.data(), len - 1), off, sealed, sb.ptr, lo, hi, out2.data(),
+                          &copied)
+              .code() == Errc::corrupt);
+    CHECK(out2 == Bytes(want, 0));
+  }
+  // A suite 1 block opens only whole.
+  SealedBlock one = seal_block(plain, secret_of(2), BlockSuite::xchacha_blake2b);
+  Bytes out(10);
+  size_t copied = 0;
+  CHECK(open_block_part(ByteView(one.ciphertext.data() + 16, 100), 16, one.ciphertext.size(),
+                        one.ptr, 20, 30, out.data(), &copied)
+            .code() == Errc::corrupt);
+}
+
 TEST_CASE("suite 2 segments cannot be dropped, swapped or marked last") {
   Bytes plain = pattern(2 * kSealSegment + 10, 8);
   SealedBlock sb = seal_block(plain, secret_of(5), BlockSuite::aes_gcm_sha256);

@@ -93,6 +93,39 @@ TEST_CASE_TEMPLATE("store: put then get, contains and view", Maker, STORE_MAKERS
         Errc::corrupt);
 }
 
+TEST_CASE_TEMPLATE("store: read_part copies any part of a block, clipped at its end", Maker,
+                   STORE_MAKERS) {
+  Maker m;
+  LocalStore& s = m.get();
+  TestBlock small = make_block(1, 100), big = make_block(2, 70000), empty = make_block(3, 0);
+  BlockRecord recs[] = {small.record(), big.record(), empty.record()};
+  REQUIRE(s.put(recs).ok());
+  for (const TestBlock* t : {&small, &big, &empty}) {
+    const size_t n = t->data.size();
+    for (auto [off, len] : {std::pair<size_t, size_t>{0, n},
+                            {0, 1},
+                            {n / 2, 4112},
+                            {n > 10 ? n - 10 : 0, 100},
+                            {n, 10},
+                            {n + 5000, 10}}) {
+      CAPTURE(n);
+      CAPTURE(off);
+      CAPTURE(len);
+      Bytes out(len + 1, 0xee);
+      size_t size = 0;
+      REQUIRE(s.read_part(t->id, off, len, out.data(), &size).ok());
+      CHECK(size == n);
+      size_t want = off < n ? std::min(len, n - off) : 0;
+      CHECK(Bytes(out.begin(), out.begin() + want) ==
+            Bytes(t->data.begin() + std::min(off, n), t->data.begin() + std::min(off, n) + want));
+      CHECK(out[want] == 0xee);  // nothing past the block's end
+    }
+  }
+  size_t size = 0;
+  uint8_t byte;
+  CHECK(s.read_part(make_block(9).id, 0, 1, &byte, &size).code() == Errc::not_found);
+}
+
 TEST_CASE_TEMPLATE("store: erase removes blocks, before the batch's puts", Maker, STORE_MAKERS) {
   Maker m;
   LocalStore& s = m.get();
