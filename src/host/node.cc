@@ -2,6 +2,7 @@
 
 #include "common/dirs.h"
 #include "common/log.h"
+#include "common/process_memory.h"
 #include "common/process_signals.h"
 #include "host/admission.h"
 #include "host/node_address.h"
@@ -11,6 +12,7 @@ namespace peerstore::host {
 
 Result<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   ignore_sigpipe();
+  limit_malloc_arenas();
   const DataDirLayout& layout = options.layout;
   PS_TRY(make_dirs(layout.data()));
   PS_ASSIGN(auto lock, DataDirLock::acquire(layout.data()));
