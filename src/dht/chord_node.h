@@ -221,6 +221,10 @@ class ChordNode {
   Clock::TimerId leave_deadline_ = 0;
   std::function<uint64_t()> pending_uploads_;
   std::set<Clock::TimerId> retry_timers_;  // reads and leave offers waiting to ask again
+  // Nodes that failed to take keys from this leaving node: its retries skip them, and offer to
+  // the next node of the key's successor list instead (the other nodes' lists may name a dead
+  // replica for a few stabilizations, longer than a leave may take).
+  std::set<Id256> refused_handoff_;
   int64_t started_ms_;
 
   Rpc rpc_;  // destroyed before the members above, dropping every callback into this node

@@ -302,7 +302,11 @@ void ChordNode::offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned
                  next](Result<Lookup::Outcome> r) mutable {
     bool still = leaving ? state_ == State::leaving : state_ == State::member;
     if (!still) return done(pos, keys, failed, true);
-    auto replicas = r ? replicas_of(r->successors) : std::vector<NodeRef>{};
+    std::vector<NodeRef> succs;
+    if (r)
+      for (auto& n : r->successors)
+        if (!leaving || !refused_handoff_.count(n.id)) succs.push_back(n);
+    auto replicas = replicas_of(succs);
     if (replicas.empty()) {
       // Nobody to offer these to now: a member tries again next round, a leaver retries.
       if (!leaving) return done(pos, keys, failed, true);
@@ -334,7 +338,10 @@ void ChordNode::offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned
                             round->failed = true;
                             // A leaver no longer stabilizes: its own lists must stop naming a
                             // node that does not take keys, or every retry asks it again.
-                            if (state_ == State::leaving) routing_.remove_successor(n.id);
+                            if (state_ == State::leaving) {
+                              routing_.remove_successor(n.id);
+                              refused_handoff_.insert(n.id);
+                            }
                           }
                           if (--round->pending == 0)
                             next(std::move(round->keys), end, round->failed);

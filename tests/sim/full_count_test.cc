@@ -36,6 +36,20 @@ Setup prepare(SimCluster& c) {
   return s;
 }
 
+// Puts `b` to node `writer` from a client outside the ring, as a put_block message: the node
+// keeps a copy (here one outside its range) and writes it to the key's replicas.
+void put_through_client(SimCluster& c, size_t writer, const TestBlock& b) {
+  int ep = c.net().add_endpoint("client");
+  SimTransport transport(c.net(), ep);
+  SimClock clock(c.net(), ep);
+  Rpc client(transport, clock, NodeRef{Id256{}, "client"});
+  bool stored = false;
+  client.call(c.peer(writer).addr, msg::PutBlock{b.id, b.data}, 10000,
+              [&](Result<Message> r) { stored = r.ok(); });
+  for (int t = 0; t < 5000 && !stored; ++t) c.run_for(1);
+  REQUIRE(stored);
+}
+
 // Drops every put_block of `id` addressed to `to` while *on.
 void drop_puts_to(SimCluster& c, const std::string& to, const Id256& id, const bool* on) {
   c.net().set_tamper([to, id, on](const std::string&, const std::string& dest, Bytes& m) {
@@ -127,15 +141,7 @@ TEST_CASE("sim: a leaving node's copies of other nodes' keys reach those keys' r
   SimCluster c(seed);
   Setup s = prepare(c);  // a block whose replicas do not include the writer
   // The block reaches only the writer, as a copy left over from churn or a partition would.
-  int ep = c.net().add_endpoint("client");
-  SimTransport transport(c.net(), ep);
-  SimClock clock(c.net(), ep);
-  Rpc client(transport, clock, NodeRef{Id256{}, "client"});
-  bool stored = false;
-  client.call(c.peer(s.writer).addr, msg::PutBlock{s.block.id, s.block.data}, 10000,
-              [&](Result<Message> r) { stored = r.ok(); });
-  for (int t = 0; t < 5000 && !stored; ++t) c.run_for(1);
-  REQUIRE(stored);
+  put_through_client(c, s.writer, s.block);
   for (size_t r : s.replicas)
     REQUIRE_FALSE(c.node(r).storage().contains(KeyKind::block, s.block.id));
 
@@ -148,32 +154,30 @@ TEST_CASE("sim: a leaving node's copies of other nodes' keys reach those keys' r
   }
 }
 
+// The replica that died stays in the other nodes' successor lists for a stabilization or two,
+// which is longer than a leave may take: the leaver's retries must skip a node that did not take
+// keys and offer them to the next one. Before, about half the seeds (5 of these 6) timed out
+// with the new third replica lacking the block.
 TEST_CASE("sim: a leaver offers its stray copies again when a replica just died") {
   uint64_t seed = seed_or(96);
-  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
-  SimCluster c(seed);
-  Setup s = prepare(c);
-  int ep = c.net().add_endpoint("client");
-  SimTransport transport(c.net(), ep);
-  SimClock clock(c.net(), ep);
-  Rpc client(transport, clock, NodeRef{Id256{}, "client"});
-  bool stored = false;
-  client.call(c.peer(s.writer).addr, msg::PutBlock{s.block.id, s.block.data}, 10000,
-              [&](Result<Message> r) { stored = r.ok(); });
-  for (int t = 0; t < 5000 && !stored; ++t) c.run_for(1);
-  REQUIRE(stored);
-  // One replica of the key dies just before the leave: the lists the leaver's lookups read still
-  // name it for a stabilization or two.
-  c.crash(s.replicas[1]);
-  Status left = c.await<Status>([&](auto cb) { c.node(s.writer).leave(cb); },
-                                fail(Errc::timeout, "leave did not finish"), 60000);
-  INFO("leave: " << (left ? std::string("ok") : left.error().message()));
-  CHECK(left.ok());
-  c.crash(s.writer);
-  auto now = c.true_successors(s.block.id, 3);
-  for (size_t r : now) {
-    INFO("replica " << c.peer(r).addr);
-    CHECK(c.node(r).storage().contains(KeyKind::block, s.block.id));
+  for (uint64_t round = 0; round < 6; ++round) {
+    INFO("seed " << seed + round << " (set PEERSTORE_SIM_SEED to replay round 0)");
+    SimCluster c(seed + round);
+    Setup s = prepare(c);
+    put_through_client(c, s.writer, s.block);
+    // One replica of the key dies just before the leave: the lists the leaver's lookups read
+    // still name it for a stabilization or two.
+    c.crash(s.replicas[1]);
+    Status left = c.await<Status>([&](auto cb) { c.node(s.writer).leave(cb); },
+                                  fail(Errc::timeout, "leave did not finish"), 60000);
+    INFO("leave: " << (left ? std::string("ok") : left.error().message()));
+    CHECK(left.ok());
+    c.crash(s.writer);
+    auto now = c.true_successors(s.block.id, 3);
+    for (size_t r : now) {
+      INFO("replica " << c.peer(r).addr);
+      CHECK(c.node(r).storage().contains(KeyKind::block, s.block.id));
+    }
   }
 }
 

@@ -265,7 +265,10 @@ TEST_CASE("sim: a leave in a small ring leaves every key at 3 copies") {
     REQUIRE(replicate(c, book, 3, 60000, &why) >= 0);
     c.run_for(3000);  // predecessor lists complete
     size_t i = c.random_live();
-    REQUIRE(c.leave(i).ok());
+    Status left = c.leave(i);
+    INFO("round " << round << ", leave of " << c.peer(i).addr << ": "
+                  << (left ? std::string("ok") : left.error().message()));
+    REQUIRE(left.ok());
     c.run_for(200);  // well before the next repair
     auto r = book.check(c, 3);
     INFO("round " << round << ", leave of " << c.peer(i).addr << ": " << r.first_problem);
