@@ -1,7 +1,9 @@
 #!/bin/bash
-# compare.sh: runs the shared workload suite on gocryptfs and CryFS (../shared/bench/peers.sh,
-# into bench/out/peers.txt) and on PeerStore (bench/fs_bench.sh, into bench/out/ours.txt) in one
-# session, then prints a markdown table side by side (also saved as bench/out/compare.md).
+# compare.sh: runs the shared workload suite on gocryptfs and securefs, the fastest encrypted
+# FUSE peers (../shared/bench/peers.sh, into bench/out/peers.txt), and on PeerStore
+# (bench/fs_bench.sh, into bench/out/ours.txt) in one session, then prints a markdown table side
+# by side with PeerStore's ratio to the faster of the two on each row (issue 17's measure; also
+# saved as bench/out/compare.md). PEERS="gocryptfs securefs cryfs" adds CryFS.
 # Needs root (peers.sh installs the peers with apt; cold reads drop the page cache), about
 # 3 minutes per file system and 1.1 GiB in /dev/shm.
 # Env: REUSE_PEERS=1 keeps an existing bench/out/peers.txt instead of re-running the peers
@@ -13,19 +15,22 @@ ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || dirname "$HERE")
 cd "$ROOT"
 PEERS_SH=${PEERS_SH:-$ROOT/../shared/bench/peers.sh}
 OUT=bench/out
+PEERS=${PEERS:-gocryptfs securefs}
 mkdir -p "$OUT"
 
 bash scripts/build.sh >&2   # fail before spending minutes on the peers
 if [ "${REUSE_PEERS:-0}" = 1 ] && [ -s "$OUT/peers.txt" ]; then
   echo "# reusing $OUT/peers.txt" >&2
 else
-  echo "# running peers (gocryptfs, cryfs); details in ${BENCH_WORK:-/tmp/peerbench}/raw/" >&2
-  bash "$PEERS_SH" gocryptfs cryfs > "$OUT/peers.txt"
+  echo "# running peers ($PEERS); details in ${BENCH_WORK:-/tmp/peerbench}/raw/" >&2
+  # shellcheck disable=SC2086
+  bash "$PEERS_SH" $PEERS > "$OUT/peers.txt"
 fi
 echo "# running peerstore" >&2
 bash bench/fs_bench.sh > "$OUT/ours.txt"
 
-awk '
+awk -v peers="$PEERS" '
+  BEGIN { np = split(peers, peer, " ") }
   /^#/ || NF < 4 { next }
   {
     key = $2
@@ -33,21 +38,37 @@ awk '
     val[$1, key] = $3
   }
   function cell(l, k) { return ((l, k) in val) ? val[l, k] : "—" }
-  function ratio(k, peer) {
-    if (!(("peerstore", k) in val) || !((peer, k) in val) || val[peer, k] + 0 == 0) return "—"
-    return sprintf("%.2f", val["peerstore", k] / val[peer, k])
+  function lower_better(k) { return unit[k] == "s" || unit[k] == "MiB" }
+  # The faster of gocryptfs and securefs on row k, and PeerStore against it (above 1: PeerStore
+  # is faster, whichever the unit).
+  function best(k,   i, b, v) {
+    b = ""
+    for (i = 1; i <= np; i++) if (peer[i] != "cryfs" && (peer[i], k) in val && val[peer[i], k] + 0 > 0) {
+      v = val[peer[i], k] + 0
+      if (b == "" || (lower_better(k) ? v < b : v > b)) b = v
+    }
+    return b
+  }
+  function ratio(k,   b) {
+    b = best(k)
+    if (!(("peerstore", k) in val) || b == "" || val["peerstore", k] + 0 == 0) return "—"
+    return sprintf("%.2f", lower_better(k) ? b / val["peerstore", k] : val["peerstore", k] / b)
   }
   END {
-    print "| workload | unit | peerstore | gocryptfs | CryFS | peerstore/gocryptfs | peerstore/CryFS |"
-    print "|---|---|---|---|---|---|---|"
-    for (i = 1; i <= n; i++) {
-      k = order[i]; u = unit[k]
-      better = (u == "s" || u == "MiB") ? " (lower is better)" : ""
-      printf "| %s%s | %s | %s | %s | %s | %s | %s |\n", k, better, u,
-        cell("peerstore", k), cell("gocryptfs", k), cell("cryfs", k), ratio(k, "gocryptfs"), ratio(k, "cryfs")
+    printf "| workload | unit | peerstore"
+    for (i = 1; i <= np; i++) printf " | %s", peer[i]
+    print " | peerstore / best of gocryptfs, securefs |"
+    printf "|---|---|---"
+    for (i = 1; i <= np; i++) printf "|---"
+    print "|---|"
+    for (j = 1; j <= n; j++) {
+      k = order[j]
+      printf "| %s%s | %s | %s", k, lower_better(k) ? " (lower is better)" : "", unit[k], cell("peerstore", k)
+      for (i = 1; i <= np; i++) printf " | %s", cell(peer[i], k)
+      printf " | %s |\n", ratio(k)
     }
     print ""
-    print "Ratios are peerstore / peer: above 1 is better for PeerStore in MB/s, files/s and IOPS rows;"
-    print "below 1 is better in rows marked \"lower is better\". — means not measured."
+    print "The last column is PeerStore against the faster of gocryptfs and securefs on that row,"
+    print "oriented so that above 1 means PeerStore is faster. — means not measured."
   }
 ' "$OUT/ours.txt" "$OUT/peers.txt" | tee "$OUT/compare.md"
