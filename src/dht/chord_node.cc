@@ -451,13 +451,18 @@ void ChordNode::leave(std::function<void(Status)> done) {
 
 void ChordNode::arm_leave_deadline(std::string what) {
   if (leave_deadline_) clock_.cancel(leave_deadline_);
-  leave_deadline_ = clock_.schedule(cfg_.transfer_timeout_ms * 3, [this, what] {
-    leave_deadline_ = 0;
-    size_t short_keys = replicator_.pending();
-    finish_leave(fail(Errc::timeout, what + (short_keys ? " (" + std::to_string(short_keys) +
-                                                              " keys below their replica count)"
-                                                        : std::string())));
-  });
+  uint64_t moved = leave_progress_;
+  size_t short_before = replicator_.pending();
+  leave_deadline_ =
+      clock_.schedule(cfg_.transfer_timeout_ms * 3, [this, what, moved, short_before] {
+        leave_deadline_ = 0;
+        if (leave_progress_ != moved || replicator_.pending() < short_before)
+          return arm_leave_deadline(what);
+        size_t short_keys = replicator_.pending();
+        finish_leave(fail(Errc::timeout, what + (short_keys ? " (" + std::to_string(short_keys) +
+                                                                  " keys below their replica count)"
+                                                            : std::string())));
+      });
 }
 
 void ChordNode::leave_after_writes() {

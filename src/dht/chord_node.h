@@ -58,7 +58,8 @@ class ChordNode {
   // nodes that own them once it is gone, tells its neighbours, and stops. From the start it
   // refuses writes (with an error answer); `done` runs once every write it accepted before is on
   // disk and acknowledged, with an error if some key could not be placed on all its replicas
-  // (each phase, these writes and the handoff, has 3 transfer timeouts).
+  // (each phase, these writes and the handoff, fails after 3 transfer timeouts without
+  // progress).
   void leave(std::function<void(Status)> done);
 
   using LookupDone = std::function<void(Result<Lookup::Outcome>)>;
@@ -138,7 +139,12 @@ class ChordNode {
   void consider_merge(const NodeRef& n);
   void successors_changed();
   void try_join(const std::string& bootstrap, unsigned attempt);
+  // A leave fails with `what` after 3 transfer timeouts without progress (a key pushed or
+  // offered, or a write reaching its count): a big handoff that moves is slow, not stuck.
   void arm_leave_deadline(std::string what);
+  std::function<void()> leave_progress() {
+    return [this] { ++leave_progress_; };
+  }
   void leave_after_writes();
   void finish_leave(Status st);
   void stop_timers();
@@ -219,6 +225,7 @@ class ChordNode {
   std::function<void(Status)> join_done_;
   std::function<void(Status)> leave_done_;
   Clock::TimerId leave_deadline_ = 0;
+  uint64_t leave_progress_ = 0;
   std::function<uint64_t()> pending_uploads_;
   std::set<Clock::TimerId> retry_timers_;  // reads and leave offers waiting to ask again
   // Nodes that failed to take keys from this leaving node: its retries skip them, and offer to

@@ -31,13 +31,22 @@ std::vector<NodeRef> ChordNode::replicas_of(const std::vector<NodeRef>& successo
   // A leaving node is nobody's replica any more, whatever the others' lists still say.
   bool skip_self = state_ == State::leaving || state_ == State::left;
   std::vector<NodeRef> out;
-  for (auto& n : successors) {
-    if (out.size() >= cfg_.replicas) break;
-    if (skip_self && n.id == self_.id) continue;
-    bool dup = false;
-    for (auto& o : out) dup |= o.id == n.id;
-    if (!dup) out.push_back(n);
-  }
+  bool skipped = false;
+  auto add = [&](const NodeRef& n) {
+    if (out.size() >= cfg_.replicas) return;
+    if (skip_self && n.id == self_.id) {
+      skipped = true;
+      return;
+    }
+    for (auto& o : out)
+      if (o.id == n.id) return;
+    out.push_back(n);
+  };
+  for (auto& n : successors) add(n);
+  // A lookup may answer with just `replicas` nodes (the answering node's list ended there). The
+  // node that replaces us in this set comes after us on the ring: the next of our successors.
+  if (skipped)
+    for (auto& n : routing_.successors()) add(n);
   return out;
 }
 
@@ -331,21 +340,22 @@ void ChordNode::offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned
     auto round = std::make_shared<Round>(Round{replicas.size(), false, std::move(keys)});
     ++stats_.handoff_sessions;
     for (auto& n : replicas) {
-      KeyHandoff::start(rpc_, store_, cfg_, n, group,
-                        [this, round, end, next, n](Status st, const KeyHandoff::Stats& hs) {
-                          stats_.handoff_pushed += hs.pushed;
-                          if (!st || hs.failed) {
-                            round->failed = true;
-                            // A leaver no longer stabilizes: its own lists must stop naming a
-                            // node that does not take keys, or every retry asks it again.
-                            if (state_ == State::leaving) {
-                              routing_.remove_successor(n.id);
-                              refused_handoff_.insert(n.id);
-                            }
-                          }
-                          if (--round->pending == 0)
-                            next(std::move(round->keys), end, round->failed);
-                        });
+      KeyHandoff::start(
+          rpc_, store_, cfg_, n, group,
+          [this, round, end, next, n](Status st, const KeyHandoff::Stats& hs) {
+            stats_.handoff_pushed += hs.pushed;
+            if (!st || hs.failed) {
+              round->failed = true;
+              // A leaver no longer stabilizes: its own lists must stop naming a
+              // node that does not take keys, or every retry asks it again.
+              if (state_ == State::leaving) {
+                routing_.remove_successor(n.id);
+                refused_handoff_.insert(n.id);
+              }
+            }
+            if (--round->pending == 0) next(std::move(round->keys), end, round->failed);
+          },
+          leaving ? leave_progress() : nullptr);
     }
   });
 }
@@ -432,12 +442,15 @@ void ChordNode::leave_handoff() {
           // The target did not take them (it may be gone too): our successor keeps them until
           // its own handoff and repair place them.
           if (target.id == fallback.id) return one_done(false);
-          KeyHandoff::start(rpc_, store_, cfg_, fallback, std::move(*entries),
-                            [this, one_done](Status st, const KeyHandoff::Stats& s) {
-                              stats_.handoff_pushed += s.pushed;
-                              one_done(st && !s.failed);
-                            });
-        });
+          KeyHandoff::start(
+              rpc_, store_, cfg_, fallback, std::move(*entries),
+              [this, one_done](Status st, const KeyHandoff::Stats& s) {
+                stats_.handoff_pushed += s.pushed;
+                one_done(st && !s.failed);
+              },
+              leave_progress());
+        },
+        leave_progress());
   }
 }
 

@@ -3,8 +3,9 @@
 namespace peerstore {
 
 void KeyHandoff::start(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
-                       std::vector<KeyEntry> entries, Done done) {
-  auto h = std::make_shared<KeyHandoff>(rpc, store, cfg, peer, std::move(entries), std::move(done));
+                       std::vector<KeyEntry> entries, Done done, Progress progress) {
+  auto h = std::make_shared<KeyHandoff>(rpc, store, cfg, peer, std::move(entries), std::move(done),
+                                        std::move(progress));
   h->next_batch();
 }
 
@@ -27,6 +28,7 @@ void KeyHandoff::next_batch() {
     if (!r) return self->finish(r.error());
     auto* w = std::get_if<msg::Want>(&r->body);
     if (!w) return self->finish(fail(Errc::corrupt, "unexpected answer to offer"));
+    self->note_progress();
     self->in_flight_ = 1;  // the batch itself, released below
     for (uint32_t i : w->indices) {
       if (i >= n) continue;  // a bogus index from the peer
@@ -35,10 +37,12 @@ void KeyHandoff::next_batch() {
       self->queue_.push([self, e](std::function<void()> finished) {
         KeyTransfer::push(self->rpc_, self->store_, self->cfg_, self->peer_, e,
                           [self, finished](Status st) {
-                            if (st)
+                            if (st) {
                               ++self->stats_.pushed;
-                            else
+                              self->note_progress();
+                            } else {
                               ++self->stats_.failed;
+                            }
                             finished();
                             if (--self->in_flight_ == 0) self->next_batch();
                           });

@@ -2,7 +2,8 @@
 // keys' ids and fingerprints in batches, and pushes only the blocks the peer asks for (and head
 // sets whose fingerprint differs). Used by a leaving node for its keys and by every node for the
 // copies it holds outside its replica range. Keeps itself alive through its pending calls.
-// Loop thread only.
+// `progress`, if given, is called on every answered offer and every key pushed, so a caller can
+// tell a slow handoff from a stalled one. Loop thread only.
 #pragma once
 
 #include <functional>
@@ -22,24 +23,29 @@ class KeyHandoff : public std::enable_shared_from_this<KeyHandoff> {
     uint64_t offered = 0, pushed = 0, failed = 0;
   };
   using Done = std::function<void(Status, const Stats&)>;
+  using Progress = std::function<void()>;
   static constexpr size_t kBatch = 256;
 
   static void start(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
-                    std::vector<KeyEntry> entries, Done done);
+                    std::vector<KeyEntry> entries, Done done, Progress progress = {});
 
   KeyHandoff(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
-             std::vector<KeyEntry> entries, Done done)
+             std::vector<KeyEntry> entries, Done done, Progress progress)
       : rpc_(rpc),
         store_(store),
         cfg_(cfg),
         peer_(peer),
         entries_(std::move(entries)),
         done_(std::move(done)),
+        progress_(std::move(progress)),
         queue_(cfg.transfer_window) {}
 
  private:
   void next_batch();
   void finish(Status st);
+  void note_progress() {
+    if (progress_) progress_();
+  }
 
   Rpc& rpc_;
   ReplicaStore& store_;
@@ -47,6 +53,7 @@ class KeyHandoff : public std::enable_shared_from_this<KeyHandoff> {
   NodeRef peer_;
   std::vector<KeyEntry> entries_;
   Done done_;
+  Progress progress_;
   TransferQueue queue_;
   size_t pos_ = 0;
   size_t in_flight_ = 0;
