@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/file_io.h"
 #include "common/msgpack_codec.h"
 #include "keys/passphrase.h"
 
@@ -96,44 +97,6 @@ Secret wiped_copy(mp::Buffer& buf) {
   Secret out(mp::view(buf));
   sodium_memzero(buf.data(), buf.size());
   return out;
-}
-
-enum class Placement { create_new, replace };
-
-// Writes `content` under a temporary name of our own (two first starts may race, and a crash
-// must never leave half a key), then links it into place (create_new: never replaces a key) or
-// renames it over the old file (replace).
-Status write_file(const std::string& path, ByteView content, Placement placement) {
-  std::string tmp = path + ".XXXXXX";
-  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0)
-    return fail(Errc::io, "cannot create a file next to " + path + ": " + std::strerror(errno));
-  bool ok = ::fchmod(fd, 0600) == 0 &&
-            ::write(fd, content.data(), content.size()) == ssize_t(content.size()) &&
-            ::fsync(fd) == 0;
-  int e = errno;
-  ::close(fd);
-  if (ok && placement == Placement::create_new) {
-    ok = ::link(tmp.c_str(), path.c_str()) == 0;
-    e = errno;
-    ::unlink(tmp.c_str());
-  } else if (ok) {
-    ok = ::rename(tmp.c_str(), path.c_str()) == 0;
-    e = errno;
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return fail(e == EEXIST ? Errc::exists : Errc::io,
-                "cannot write " + path + ": " + std::strerror(e));
-  }
-  // The new name is durable only once its directory is.
-  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
-  if (int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
 }
 
 }  // namespace
@@ -233,15 +196,15 @@ Result<Secret> read_key_file(const std::string& path, const std::string& kind) {
 }
 
 Status write_key_file(const std::string& path, const std::string& kind, const Secret& seed) {
-  return write_file(path, encode_key_file(kind, seed).view(), Placement::create_new);
+  return write_file_durably(path, encode_key_file(kind, seed).view(), Placement::create_new);
 }
 
 Status replace_key_file(const std::string& path, const std::string& kind, const Secret& seed,
                         const Secret& new_passphrase, KdfLimits limits) {
   if (new_passphrase.empty())
-    return write_file(path, encode_key_file(kind, seed).view(), Placement::replace);
+    return write_file_durably(path, encode_key_file(kind, seed).view(), Placement::replace);
   PS_ASSIGN(Secret bytes, encode_wrapped_key_file(kind, seed, new_passphrase, limits));
-  return write_file(path, bytes.view(), Placement::replace);
+  return write_file_durably(path, bytes.view(), Placement::replace);
 }
 
 }  // namespace peerstore
