@@ -156,6 +156,9 @@ class ChordNode {
   // Requests (chord_node_requests.cc).
   void on_request(const std::string& from, Message m);
   void on_notify(const NodeRef& c);
+  // Serves a client's block or head request as the ring operation it stands for; false for
+  // any other request.
+  bool relay_for_client(const std::string& from, Message& m);
   // Logs once when the store starts refusing copies for lack of space, and when it takes them
   // again.
   void note_store_full(const Status& st);

@@ -1,6 +1,7 @@
 // ChordNode: answering other nodes' requests.
 #include "common/log.h"
 #include "dht/chord_node.h"
+#include "dht/handshake.h"
 #include "dht/ring.h"
 
 namespace peerstore {
@@ -30,6 +31,7 @@ void ChordNode::on_request(const std::string& from, Message m) {
     respond(from, m, msg::Error{Errc::unavailable, "leaving the ring"});
     return;
   }
+  if (from.starts_with(kClientAddressPrefix) && relay_for_client(from, m)) return;
   std::visit(
       [&](auto& b) {
         using T = std::decay_t<decltype(b)>;
@@ -116,6 +118,41 @@ void ChordNode::on_request(const std::string& from, Message m) {
         }
       },
       m.body);
+}
+
+// A client (peerstore backup, getfile...) is no ring member and holds no replica: its block
+// and head requests are ring operations this node does for it, with the lookups, quorum and
+// checks of its own (docs/client.md).
+bool ChordNode::relay_for_client(const std::string& from, Message& m) {
+  uint64_t id = m.request_id;
+  if (auto* g = std::get_if<msg::GetBlock>(&m.body)) {
+    get_block(g->id, [this, from, id](Result<Bytes> r) {
+      if (id == 0) return;
+      if (r)
+        rpc_.respond(from, id, msg::Block{std::move(*r)});
+      else if (r.code() == Errc::not_found)
+        rpc_.respond(from, id, msg::Block{});
+      else
+        rpc_.respond(from, id, msg::Error{r.code(), r.error().context});
+    });
+  } else if (auto* p = std::get_if<msg::PutBlock>(&m.body)) {
+    put_block(p->id, std::move(p->data),
+              [this, from, id](Status st) { answer_write(from, id, st); });
+  } else if (auto* gh = std::get_if<msg::GetHeads>(&m.body)) {
+    get_heads(gh->volume, [this, from, id](Result<std::vector<Bytes>> r) {
+      if (id == 0) return;
+      if (!r) return rpc_.respond(from, id, msg::Error{r.code(), r.error().context});
+      msg::Heads out{std::move(*r)};
+      trim_heads_to_message(out.heads);
+      rpc_.respond(from, id, std::move(out));
+    });
+  } else if (auto* ph = std::get_if<msg::PutHeads>(&m.body)) {
+    put_heads(ph->volume, std::move(ph->heads),
+              [this, from, id](Status st) { answer_write(from, id, st); });
+  } else {
+    return false;
+  }
+  return true;
 }
 
 void ChordNode::note_store_full(const Status& st) {

@@ -10,6 +10,7 @@
 
 #include "dht/dht_client.h"
 #include "dht/node_ref.h"
+#include "dht/relay_store.h"
 #include "keys/block_cipher.h"
 #include "store/memory_store.h"
 #include "test_credentials.h"
@@ -199,6 +200,112 @@ TEST_CASE("chord on tcp: a node without the network secret cannot join") {
   CHECK(c.error().context.find("pass --join TOKEN") != std::string::npos);
   CHECK(took < std::chrono::seconds(2));
   CHECK_FALSE(first.client->status().predecessor.has_value());
+}
+
+}  // namespace
+}  // namespace peerstore
+
+namespace peerstore {
+namespace {
+
+// A client without a node (peerstore backup) reaches the ring through one member: in a ring of
+// four, where the relaying node is not a replica of every key, what it puts lands on the key's
+// three replicas, reads through another member come back, heads round-trip, and the ring never
+// counts the client as a node.
+TEST_CASE("chord on tcp: a client reaches the whole ring through one node") {
+  std::vector<std::unique_ptr<Peer>> peers;
+  peers.push_back(std::make_unique<Peer>(31, ""));
+  std::string first = peers[0]->client->address();
+  for (uint64_t s = 2; s <= 4; ++s) peers.push_back(std::make_unique<Peer>(s * 31, first));
+  auto ring_formed = [&] {
+    for (auto& p : peers) {
+      auto st = p->client->status();
+      if (st.state != "member" || st.successors.size() < 3 || !st.predecessor) return false;
+    }
+    return true;
+  };
+  REQUIRE(test::eventually(ring_formed, 10000));
+
+  auto relay_to = [&](Peer& p) {
+    RelayStoreOptions o;
+    o.node = p.client->address();
+    o.credentials = std::make_shared<const PeerCredentials>(
+        SigningKey::generate(), Secret(Bytes(PeerCredentials::kNetworkSecretSize, 0x42)));
+    o.timeout_ms = 10000;
+    auto r = RelayStore::start(o);
+    REQUIRE(r.ok());
+    return std::move(*r);
+  };
+  auto writer = relay_to(*peers[1]);
+  auto reader = relay_to(*peers[3]);
+
+  std::mt19937_64 rng(17);
+  std::vector<std::pair<Id256, Bytes>> blocks;
+  for (int i = 0; i < 8; ++i) {
+    Bytes data(3000 + i);
+    for (auto& x : data) x = uint8_t(rng());
+    Id256 id = hash_block(data);
+    Status put = await<Status>([&](auto done) { writer->put_block(id, data, done); });
+    INFO((put.ok() ? "" : put.error().message()));
+    REQUIRE(put.ok());
+    blocks.emplace_back(id, std::move(data));
+  }
+  for (auto& [id, data] : blocks) {
+    auto got = await<Result<Bytes>>([&](auto done) { reader->get_block(id, done); });
+    REQUIRE(got.ok());
+    CHECK(*got == data);
+  }
+  // Three copies of each, wherever its replicas are (with four nodes, not all on one).
+  CHECK(test::eventually(
+      [&] {
+        uint64_t copies = 0;
+        for (auto& p : peers) copies += p->client->status().blocks;
+        return copies == 3 * blocks.size();
+      },
+      5000));
+  bool somewhere_missing = false;
+  for (auto& p : peers) somewhere_missing |= p->client->status().blocks < blocks.size();
+  CHECK(somewhere_missing);
+
+  Bytes nothing(10, 7);
+  auto none =
+      await<Result<Bytes>>([&](auto done) { reader->get_block(hash_block(nothing), done); });
+  CHECK(none.code() == Errc::not_found);
+
+  // The ring has its four nodes, and no client among them.
+  for (auto& p : peers) {
+    auto st = p->client->status();
+    for (auto& s : st.successors) CHECK(s.addr.find("client") == std::string::npos);
+    REQUIRE(st.predecessor);
+    CHECK(st.predecessor->addr.find("client") == std::string::npos);
+  }
+}
+
+// A node nobody runs, and a client of another network: one line each that says what to check.
+TEST_CASE("chord on tcp: a client that cannot reach a node says why") {
+  Peer p(5, "");
+  RelayStoreOptions o;
+  o.node = "127.0.0.1:1";  // nothing listens there
+  o.credentials = test::test_credentials();
+  o.timeout_ms = 2000;
+  auto nowhere = RelayStore::start(o);
+  REQUIRE(nowhere.ok());
+  Bytes data(100, 1);
+  Status put =
+      await<Status>([&](auto done) { (*nowhere)->put_block(hash_block(data), data, done); });
+  REQUIRE_FALSE(put.ok());
+  INFO(put.error().message());
+  CHECK(put.code() == Errc::unavailable);
+  CHECK(put.error().context.find("is it running") != std::string::npos);
+
+  o.node = p.client->address();
+  o.credentials = test::test_credentials(9);  // another network's secret
+  auto stranger = RelayStore::start(o);
+  REQUIRE(stranger.ok());
+  put = await<Status>([&](auto done) { (*stranger)->put_block(hash_block(data), data, done); });
+  REQUIRE_FALSE(put.ok());
+  INFO(put.error().message());
+  CHECK(p.client->status().blocks == 0);
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // The RemoteStore conformance suite (src/store/remote_store.h), run against every
-// implementation: the fake network the tiered store's tests use (tests/support/) and a real
-// one-node DhtClient on 127.0.0.1. Every callback runs exactly once, later, and not on the
-// caller's thread; a block put is got back, a missing one is not_found; heads put are got back
-// once each, concurrent ones side by side, dominated ones dropped; an unknown volume has no
-// heads; release deletes exactly the offered blocks the node need not keep, from the shared
-// local store, and reports them. Where the fake is simpler than the DHT (it takes block ids on
-// trust), the case says so. Runs on the test thread; callbacks on the implementation's threads.
+// implementation: the fake network the tiered store's tests use (tests/support/), a real
+// one-node DhtClient on 127.0.0.1, and a RelayStore reaching such a node as a client. Every
+// callback runs exactly once, later, and not on the caller's thread; a block put is got back, a
+// missing one is not_found; heads put are got back once each, concurrent ones side by side,
+// dominated ones dropped; an unknown volume has no heads; release deletes exactly the offered
+// blocks the node need not keep, from the shared local store, and reports them. Where the fake is
+// simpler than the DHT (it takes block ids on trust), the case says so. Runs on the test thread;
+// callbacks on the implementation's threads.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 
 #include "../sim/test_data.h"  // signed heads of test volumes
 #include "dht/dht_client.h"
+#include "dht/relay_store.h"
 #include "keys/block_cipher.h"
 #include "store/memory_store.h"
 #include "support/fake_remote_store.h"
@@ -25,6 +27,7 @@ namespace {
 
 struct FakeRig {
   static constexpr bool kChecksIds = false;
+  static constexpr bool kSharesStore = true;
   MemoryStore local;  // the store the network side shares
   test::FakeRemoteStore fake;
   FakeRig() {
@@ -38,6 +41,7 @@ struct FakeRig {
 
 struct DhtRig {
   static constexpr bool kChecksIds = true;
+  static constexpr bool kSharesStore = true;
   MemoryStore local;  // the node's ring store
   std::unique_ptr<DhtClient> client;
   DhtRig() {
@@ -53,7 +57,38 @@ struct DhtRig {
   bool must_keep(const BlockId&) { return true; }  // the only node: a replica of every key
 };
 
-#define REMOTE_STORES FakeRig, DhtRig
+// A client without a node: the ring is a one-node DhtClient it reaches over TCP; its own
+// store is a cache it shares with nobody, so every released block goes from there.
+struct RelayRig {
+  static constexpr bool kChecksIds = true;
+  static constexpr bool kSharesStore = false;
+  MemoryStore ring;   // the node's store
+  MemoryStore local;  // the client's cache
+  std::unique_ptr<DhtClient> node;
+  std::unique_ptr<RelayStore> relay;
+  RelayRig() {
+    DhtClientOptions o;
+    o.credentials = test::test_credentials();
+    o.chord.rpc_timeout_ms = 2000;
+    auto c = DhtClient::start(ring, o);
+    INFO((c.ok() ? "" : c.error().message()));
+    REQUIRE(c.ok());
+    node = std::move(*c);
+    RelayStoreOptions ro;
+    ro.node = node->address();
+    ro.credentials = test::test_credentials();
+    ro.timeout_ms = 10000;
+    ro.cache = &local;
+    auto r = RelayStore::start(ro);
+    REQUIRE(r.ok());
+    relay = std::move(*r);
+  }
+  ~RelayRig() { relay.reset(); }  // before the node it talks to
+  RemoteStore& remote() { return *relay; }
+  bool must_keep(const BlockId&) { return false; }
+};
+
+#define REMOTE_STORES FakeRig, DhtRig, RelayRig
 
 // Makes one call and waits for its callback, checking that it came once and on another thread
 // (so never inside the call, which runs on this one).
@@ -182,8 +217,14 @@ TEST_CASE_TEMPLATE("remote store: release deletes only offered copies and says w
 TEST_CASE_TEMPLATE("remote store: a block the shared local store holds is put by id", Rig,
                    REMOTE_STORES) {
   Rig r;
-  REQUIRE(r.remote().shares_store_with(r.local));
   MemoryStore other;
+  if constexpr (!Rig::kSharesStore) {
+    // A client shares no store with the ring: its uploads send bytes.
+    CHECK_FALSE(r.remote().shares_store_with(r.local));
+    CHECK_FALSE(r.remote().shares_store_with(other));
+    return;
+  }
+  REQUIRE(r.remote().shares_store_with(r.local));
   CHECK_FALSE(r.remote().shares_store_with(other));
   auto b = block(20, 70000), missing = block(21);
   WriteBatch w;
