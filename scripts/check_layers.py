@@ -8,10 +8,11 @@ component (or, for a path relative to the including file that exists, by where i
 checks it against the layers:
 
     common <- keys <- store <- {dht, fs} <- host <- tools
+                                    fs <- client <- host
 
-A layer may include itself and the layers below it; dht and fs never include each other; host
-(which may not exist yet) may include all five; tools/ may include everything in src/ and
-tools/. Nothing under src/ may include a test-only path (support/, sim/, tests/) or a tools/
+A layer may include itself and the layers below it; dht and fs never include each other,
+nor client and dht; host (which may not exist yet) may include all six; tools/ may include
+everything in src/ and tools/. Nothing under src/ may include a test-only path (support/, sim/, tests/) or a tools/
 header, and every file under src/ must lie in a known layer.
 
 Prints one line per violation, `FILE:LINE: src/fs may not include dht/x.h (...)`, and exits 1
@@ -30,19 +31,20 @@ import tempfile
 from pathlib import Path
 
 # Each layer and the layers it may include (itself included).
-SRC_LAYERS = ("common", "keys", "store", "dht", "fs", "host")
+SRC_LAYERS = ("common", "keys", "store", "dht", "fs", "client", "host")
 ALLOWED = {
     "common": {"common"},
     "keys": {"common", "keys"},
     "store": {"common", "keys", "store"},
     "dht": {"common", "keys", "store", "dht"},
     "fs": {"common", "keys", "store", "fs"},
-    "host": {"common", "keys", "store", "dht", "fs", "host"},
+    "client": {"common", "keys", "store", "fs", "client"},
+    "host": {"common", "keys", "store", "dht", "fs", "client", "host"},
     "tools": {*SRC_LAYERS, "tools"},
 }
 # First path components that name test-only code.
 TEST_ONLY = {"support", "sim", "tests"}
-CHAIN = "common <- keys <- store <- {dht, fs} <- host <- tools"
+CHAIN = "common <- keys <- store <- {dht, fs} <- host <- tools; fs <- client <- host"
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 BLOCK_COMMENT_RE = re.compile(r"/\*.*?\*/", re.DOTALL)
@@ -92,6 +94,8 @@ def reason(layer: str, target: str) -> str:
         if layer == "fs":
             return "fs sees the network only through store/"
         return "dht and fs never include each other"
+    if layer == "client" and target == "dht":
+        return "client sees the network only through store/"
     if target in ALLOWED:
         return f"{target} is above {layer}: {CHAIN}"
     return f"in no layer of src/: {', '.join(SRC_LAYERS)}"
@@ -158,12 +162,15 @@ BAD_TREE = {
     "src/keys/bad.h": '#include "support/free_port.h"\n#include "sim/sim_cluster.h"\n',
     "src/common/bad.h": '#include "tools/tool_support.h"\n#include "nowhere/x.h"\n',
     "src/node/misplaced.h": '#include "common/bytes.h"\n',
+    "src/client/bad.cc": '#include "fs/volume.h"\n#include "dht/ring.h"\n',
 }
 BAD_EXPECTED = [
+    "src/client/bad.cc:2: src/client may not include dht/ring.h "
+    "(client sees the network only through store/)",
     "src/common/bad.h:1: src/common may not include tools/tool_support.h "
     "(src/ never includes tools/)",
     "src/common/bad.h:2: src/common may not include nowhere/x.h "
-    "(in no layer of src/: common, keys, store, dht, fs, host)",
+    "(in no layer of src/: common, keys, store, dht, fs, client, host)",
     "src/dht/bad.cc:3: src/dht may not include fs/volume.h "
     "(dht and fs never include each other)",
     "src/fs/bad.cc:2: src/fs may not include dht/ring.h "

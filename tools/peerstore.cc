@@ -2,10 +2,16 @@
 // through its data directory or given by address) for its ring and replication state; `invite`
 // prints a token that admits another device; `conflicts` lists the conflict copies live sync
 // made on this computer; `passwd` sets, changes or removes the passphrase of
-// the user key. Wiring only: src/host finds the node, asks it, and formats the answer.
+// the user key; `backup`, `getfile`, `restore` and `ls` work on the user's tree without a mount,
+// through a node (src/host/client_commands.h). Wiring only: src/host does the work and formats it.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 
+#include "host/client_commands.h"
 #include "host/conflict_file.h"
 #include "host/data_dir_layout.h"
 #include "host/invitation.h"
@@ -40,8 +46,7 @@ Result<int> conflicts(const host::DataDirLayout& layout) {
     std::printf("no conflicts: live sync kept every change without a conflict copy\n");
     return 0;
   }
-  for (auto& c : list)
-    std::fputs(host::conflict_line(c).c_str(), stdout);
+  for (auto& c : list) std::fputs(host::conflict_line(c).c_str(), stdout);
   std::printf("%zu conflict copies\n", list.size());
   return 0;
 }
@@ -79,6 +84,34 @@ Result<int> passwd(const host::DataDirLayout& layout, bool remove) {
   return 0;
 }
 
+std::atomic<bool> g_stop{false};
+
+// The first Ctrl-C asks the command to stop between entries (what is done is kept and uploaded);
+// a second one ends the process at once.
+void on_interrupt(int) {
+  g_stop = true;
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+host::CommandIo command_io() {
+  host::CommandIo io;
+  io.out = [](const std::string& s) { std::fputs(s.c_str(), stdout); };
+  io.err = [](const std::string& s) { std::fputs(s.c_str(), stderr); };
+  if (::isatty(STDERR_FILENO))
+    io.progress = [](const std::string& s) {
+      std::fprintf(stderr, "\r%s\033[K", s.c_str());
+      std::fflush(stderr);
+    };
+  io.stop = &g_stop;
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  return io;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,6 +147,45 @@ int main(int argc, char** argv) {
       "PEERSTORE_NEW_PASSPHRASE give them in scripts)");
   pw->add_option("--config", config, "Identity directory (default ~/.config/peerstore)");
   pw->add_flag("--remove", remove, "Store the key without a passphrase");
+  std::string dir, path, dest;
+  const char* via =
+      "HOST:PORT of a member node to reach the ring through (default: the node "
+      "running on --data)";
+  const char* data_help =
+      "Data directory of a node on this computer: its network secret, and "
+      "DATA/client for this command's own store (default: the default data dir)";
+  const char* config_help = "Identity directory (default ~/.config/peerstore)";
+  auto client_opts = [&](CLI::App* c) {
+    c->add_option("--data", data, data_help);
+    c->add_option("--config", config, config_help);
+    c->add_option("--node", node, via);
+  };
+  auto* bk = app.add_subcommand(
+      "backup",
+      "Store DIR in your tree under /backups/HOSTNAME/DIR, as it is now (incremental: unchanged "
+      "files are not read again); every mount of yours shows it");
+  bk->add_option("DIR", dir, "Directory to back up")->required();
+  client_opts(bk);
+  auto* gf = app.add_subcommand(
+      "getfile",
+      "Copy one file of your tree to DEST: PATH is the original absolute path of a "
+      "backed-up file of this computer, or a path in the tree");
+  gf->add_option("PATH", path, "The file")->required();
+  gf->add_option("DEST", dest, "Where to write it (a directory: under its name)")->required();
+  client_opts(gf);
+  auto* rs = app.add_subcommand(
+      "restore",
+      "Bring a directory of your tree back to DEST (new, or an empty directory), "
+      "with modes, times, links and extended attributes");
+  rs->add_option("PATH", path,
+                 "The original absolute path of a backed-up directory, or a path "
+                 "in the tree")
+      ->required();
+  rs->add_option("DEST", dest, "Where to restore it")->required();
+  client_opts(rs);
+  auto* ls = app.add_subcommand("ls", "List a directory of your tree (default /)");
+  ls->add_option("PATH", path, "A path in the tree");
+  client_opts(ls);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -123,10 +195,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   host::DataDirLayout layout(data, config);
-  Result<int> r = *pw    ? passwd(layout, remove)
-                  : *inv ? invite(layout, address)
-                  : *cf  ? conflicts(layout)
-                         : status(layout, node, json);
+  host::ClientOptions co{layout, node};
+  Result<int> r = 0;
+  if (*bk || *gf || *rs || *ls) {
+    host::CommandIo io = command_io();
+    r = *bk   ? host::run_backup(co, dir, io)
+        : *gf ? host::run_getfile(co, path, dest, io)
+        : *rs ? host::run_restore(co, path, dest, io)
+              : host::run_ls(co, path, io);
+  } else {
+    r = *pw    ? passwd(layout, remove)
+        : *inv ? invite(layout, address)
+        : *cf  ? conflicts(layout)
+               : status(layout, node, json);
+  }
   if (!r) {
     std::fprintf(stderr, "peerstore: %s\n", host::user_message(r.error()).c_str());
     return 1;

@@ -223,5 +223,7 @@ class FileSystem {
 };
 
 int to_errno(Errc code);
+// The other way, for the callers of the file system's operations (EIO and the rest: io).
+Errc errc_of_errno(int err);
 
 }  // namespace peerstore

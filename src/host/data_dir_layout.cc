@@ -45,6 +45,18 @@ std::string DataDirLayout::store() const {
   return data_ + "/store";
 }
 
+DataDirLayout DataDirLayout::client() const {
+  return DataDirLayout(data_ + "/client", config_);
+}
+
+std::string DataDirLayout::backup_index() const {
+  return data_ + "/backup.index";
+}
+
+std::string DataDirLayout::unsynced() const {
+  return data_ + "/unsynced";
+}
+
 std::string DataDirLayout::conflicts() const {
   return data_ + "/conflicts";
 }

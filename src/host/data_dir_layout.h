@@ -30,6 +30,13 @@ class DataDirLayout {
   std::string device_key() const;    // DATA/device.key: this computer's key, its ring id
   std::string lock() const;          // DATA/lock: held by the process that uses DATA
   std::string user_key() const;      // CONFIG/user.key: the user's identity
+  // DATA/client: the data directory of `peerstore backup`, `restore`... on this computer (a
+  // writer of the user's tree of its own: its store, lock and device key), with the same CONFIG.
+  DataDirLayout client() const;
+  std::string backup_index() const;  // DATA/backup.index (in a client's layout)
+  // DATA/unsynced (in a client's layout): there while a command may hold writes the ring
+  // lacks; the next command uploads the client's whole store again.
+  std::string unsynced() const;
   // The LMDB heads database in store() that holds the head sets the node keeps for the ring
   // (the mount's own heads are in the default one).
   static constexpr const char* kRingHeadsDb = "ring_heads";

@@ -243,6 +243,29 @@ Status TieredStore::write(const WriteBatch& batch) {
   return {};
 }
 
+Status TieredStore::upload_all() {
+  std::vector<BlockId> ids;
+  PS_TRY(local_.for_each_id([&](const BlockId& id, size_t) {
+    ids.push_back(id);
+    if (ids.size() >= 4096) {
+      uploads_.add_blocks(ids);
+      ids.clear();
+    }
+    return true;
+  }));
+  if (!ids.empty()) uploads_.add_blocks(ids);
+  std::vector<VolumeId> volumes;
+  PS_TRY(local_.for_each_volume([&](const VolumeId& v) {
+    volumes.push_back(v);
+    return true;
+  }));
+  for (auto& v : volumes) {
+    PS_ASSIGN(auto hs, local_.heads(v));
+    if (!hs.empty()) uploads_.add_heads_unless_queued(v, std::move(hs));
+  }
+  return {};
+}
+
 Status TieredStore::flush(std::chrono::milliseconds timeout) {
   return uploads_.wait(uploads_.last_ticket(), timeout);
 }

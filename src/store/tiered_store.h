@@ -56,6 +56,10 @@ class TieredStore final : public LocalStore {
   Result<StoreStats> stats() override;
   Result<StoreSpace> space() override { return local_.space(); }
 
+  // Queues every block and head set of the local store for upload again: for a local store that
+  // is no replica (a client's), whose last run ended before its uploads did, nothing else would
+  // put them on the network. Puts are idempotent; the network keeps one copy set.
+  Status upload_all();
   // Waits until everything written so far is on the network (unmount, a graceful leave).
   Status flush(std::chrono::milliseconds timeout);
   Stats tier_stats() const;

@@ -52,6 +52,15 @@ TEST_CASE("layout: every path is inside its directory") {
   CHECK(l.lock() == "/d/lock");
   CHECK(l.user_key() == "/c/user.key");
   CHECK(std::string(DataDirLayout::kRingHeadsDb) == "ring_heads");
+  // The client's own directory, inside DATA, with the same identity.
+  DataDirLayout c = l.client();
+  CHECK(c.data() == "/d/client");
+  CHECK(c.config() == "/c");
+  CHECK(c.store() == "/d/client/store");
+  CHECK(c.lock() == "/d/client/lock");
+  CHECK(c.device_key() == "/d/client/device.key");
+  CHECK(c.backup_index() == "/d/client/backup.index");
+  CHECK(c.unsynced() == "/d/client/unsynced");
 }
 
 TEST_CASE("layout: relative directories are made absolute at once") {

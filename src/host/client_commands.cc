@@ -1,0 +1,206 @@
+#include "host/client_commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+#include "client/listing.h"
+#include "client/restore.h"
+#include "client/tree_path.h"
+
+namespace peerstore::host {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kUploadTimeout = std::chrono::minutes(10);
+
+std::string human_bytes(uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = double(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// The tree path PATH names: a backed-up file's original absolute path on this computer if the
+// tree has it under /backups/HOST, else PATH itself.
+std::string tree_path_for(FileSystem& fs, const std::string& path) {
+  if (!path.empty() && path[0] == '/') {
+    std::string original = backup_tree_dir(this_host(), path);
+    if (client::resolve(fs, original)) return original;
+  }
+  return path;
+}
+
+}  // namespace
+
+std::string backup_tree_dir(const std::string& host, const std::string& dir) {
+  std::string out = "/backups/" + host;
+  if (dir != "/") out += dir;
+  return out;
+}
+
+std::string this_host() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  std::string h = name;
+  for (auto& c : h)
+    if (c == '/') c = '_';
+  return h == "." || h == ".." ? "localhost" : h;
+}
+
+std::string backup_progress_line(const client::BackupProgress& p, double seconds) {
+  char buf[160];
+  double rate = seconds > 0 ? double(p.bytes_done) / seconds : 0;
+  std::string left = "?";
+  if (rate > 0 && p.bytes_total >= p.bytes_done) {
+    uint64_t s = uint64_t(double(p.bytes_total - p.bytes_done) / rate);
+    std::snprintf(buf, sizeof buf, "%llu:%02llu", static_cast<unsigned long long>(s / 60),
+                  static_cast<unsigned long long>(s % 60));
+    left = buf;
+  }
+  std::snprintf(buf, sizeof buf, "%llu/%llu files, %s of %s, %.1f MB/s, %s left",
+                static_cast<unsigned long long>(p.files_done),
+                static_cast<unsigned long long>(p.files_total), human_bytes(p.bytes_done).c_str(),
+                human_bytes(p.bytes_total).c_str(), rate / 1e6, left.c_str());
+  return buf;
+}
+
+Result<int> run_backup(const ClientOptions& o, const std::string& dir, CommandIo& io) {
+  char* real = ::realpath(dir.c_str(), nullptr);
+  if (!real)
+    return fail(errno == ENOENT ? Errc::not_found : Errc::io,
+                "cannot back up " + dir + ": " + std::strerror(errno));
+  std::string source = real;
+  std::free(real);
+  ClientOptions writer = o;
+  writer.writes = true;
+  PS_ASSIGN(auto session, ClientSession::open(writer));
+  DataDirLayout mine = o.layout.client();
+  std::string warning;
+  client::BackupIndex index = client::BackupIndex::load(mine.backup_index(), &warning);
+  if (!warning.empty()) io.err("peerstore: note: " + warning + "\n");
+
+  client::BackupOptions bo;
+  bo.source = source;
+  bo.tree_dir = backup_tree_dir(this_host(), source);
+  bo.caller = Caller{::getuid(), ::getgid()};
+  bo.exclude = {o.layout.data()};
+  bo.stop = io.stop;
+  auto started = Clock::now();
+  auto last_progress = started - std::chrono::seconds(1);
+  if (io.progress)
+    bo.progress = [&](const client::BackupProgress& p) {
+      if (Clock::now() - last_progress < std::chrono::milliseconds(200) &&
+          p.files_done < p.files_total)
+        return;
+      last_progress = Clock::now();
+      io.progress(backup_progress_line(p, seconds_since(started)));
+    };
+  bo.problem = [&](const std::string& line) { io.err("peerstore: " + line + "\n"); };
+  PS_ASSIGN(client::BackupResult r, client::backup(session->fs(), index, bo));
+  if (io.progress) io.progress("");
+  PS_TRY(session->finish(kUploadTimeout));
+  // Only what is on the ring counts as backed up for the next run.
+  if (Status saved = index.save(mine.backup_index()); !saved)
+    io.err("peerstore: note: " + saved.error().context + "; the next backup compares every file\n");
+  auto up = session->tier_stats().upload;
+  char line[400];
+  std::snprintf(
+      line, sizeof line,
+      "backed up %s to %s: %llu files (%llu unchanged), %llu directories, %llu links, "
+      "%s read, %s changed, %llu blocks uploaded, in %.1f s%s\n",
+      source.c_str(), bo.tree_dir.c_str(),
+      static_cast<unsigned long long>(r.files + r.unchanged + r.hard_links),
+      static_cast<unsigned long long>(r.unchanged), static_cast<unsigned long long>(r.dirs),
+      static_cast<unsigned long long>(r.symlinks), human_bytes(r.bytes_read).c_str(),
+      human_bytes(r.bytes_written).c_str(), static_cast<unsigned long long>(up.uploaded_blocks),
+      seconds_since(started), r.stopped ? "; stopped before the end: run it again to go on" : "");
+  io.err(line);
+  if (r.problems > 0)
+    io.err("peerstore: " + std::to_string(r.problems) +
+           " entries could not be stored (see above); the rest is backed up\n");
+  if (r.stopped) return 130;
+  return r.problems > 0 ? 1 : 0;
+}
+
+Result<int> run_getfile(const ClientOptions& o, const std::string& path, const std::string& dest,
+                        CommandIo& io) {
+  PS_ASSIGN(auto session, ClientSession::open(o));
+  std::string tree = tree_path_for(session->fs(), path);
+  std::string warning;
+  auto got = client::get_file(session->fs(), tree, dest, &warning);
+  if (!got && got.code() == Errc::not_found)
+    return fail(Errc::not_found, "no file " + path + " in your tree (nor a backup of it from " +
+                                     this_host() + "); 'peerstore ls' shows what is there");
+  if (!got) return got.error();
+  if (!warning.empty()) io.err("peerstore: " + warning + "\n");
+  io.err("got " + tree + " (" + human_bytes(*got) + ") into " + dest + "\n");
+  return warning.empty() ? 0 : 1;
+}
+
+Result<int> run_restore(const ClientOptions& o, const std::string& path, const std::string& dest,
+                        CommandIo& io) {
+  PS_ASSIGN(auto session, ClientSession::open(o));
+  client::RestoreOptions ro;
+  ro.tree_path = tree_path_for(session->fs(), path);
+  ro.dest = dest;
+  ro.stop = io.stop;
+  ro.problem = [&](const std::string& line) { io.err("peerstore: " + line + "\n"); };
+  auto started = Clock::now();
+  if (io.progress)
+    ro.progress = [&](uint64_t files, uint64_t bytes) {
+      io.progress(std::to_string(files) + " files, " + human_bytes(bytes));
+    };
+  auto r = client::restore(session->fs(), ro);
+  if (io.progress) io.progress("");
+  if (!r && r.code() == Errc::not_found)
+    return fail(Errc::not_found, "no " + path + " in your tree (nor a backup of it from " +
+                                     this_host() + "); 'peerstore ls' shows what is there");
+  if (!r) return r.error();
+  char line[300];
+  std::snprintf(
+      line, sizeof line, "restored %s into %s: %llu files, %llu directories, %s, in %.1f s%s\n",
+      ro.tree_path.c_str(), dest.c_str(), static_cast<unsigned long long>(r->files + r->hard_links),
+      static_cast<unsigned long long>(r->dirs), human_bytes(r->bytes).c_str(),
+      seconds_since(started), r->stopped ? "; stopped before the end" : "");
+  io.err(line);
+  if (r->stopped) return 130;
+  return r->problems > 0 ? 1 : 0;
+}
+
+Result<int> run_ls(const ClientOptions& o, const std::string& path, CommandIo& io) {
+  PS_ASSIGN(auto session, ClientSession::open(o));
+  FileSystem& fs = session->fs();
+  std::string tree = path.empty() ? "/" : path;
+  PS_ASSIGN(uint64_t ino, client::resolve(fs, tree));
+  struct stat st {};
+  if (int r = fs.getattr(ino, &st); r != 0) return client::fs_error(r, tree);
+  std::vector<client::TreeEntry> entries;
+  if (S_ISDIR(st.st_mode)) {
+    PS_ASSIGN(entries, client::list_dir(fs, ino));
+  } else {
+    PS_ASSIGN(auto parts, client::split_tree_path(tree));
+    entries.push_back(client::TreeEntry{parts.empty() ? "/" : parts.back(), st});
+  }
+  for (auto& e : entries) {
+    std::string target;
+    if (S_ISLNK(e.st.st_mode)) fs.readlink(e.st.st_ino, &target);
+    io.out(client::ls_line(e, target) + "\n");
+  }
+  return 0;
+}
+
+}  // namespace peerstore::host
