@@ -25,6 +25,8 @@ const std::string kRefusedByUs =
     "; it belongs to another PeerStore network, or ours is the wrong secret: get a token with "
     "'peerstore invite' on one of its members and pass --join TOKEN";
 
+constexpr size_t kFirstBytes = 24;
+
 }  // namespace
 
 // One frame on its way out: the header lives here, the payload is written from where it is.
@@ -140,15 +142,18 @@ void TcpConnection::on_read(ssize_t n) {
   if (n == 0) return;  // EAGAIN
   if (n < 0) {
     if (n != UV_EOF) return close(Why::error, uv_strerror(int(n)));
-    if (auto st = codec_.finish(); !st) return close(Why::bad_input, st.error().context);
+    if (auto st = codec_.finish(); !st) return close_bad_input(st.error().context);
     return close(Why::normal, "closed by the peer");
   }
   last_traffic_ = now();
+  if (outbound_ && !was_open_ && first_bytes_.size() < kFirstBytes)
+    first_bytes_.append(reinterpret_cast<const char*>(read_buf_.data()),
+                        std::min(size_t(n), kFirstBytes - first_bytes_.size()));
   codec_.feed(ByteView(read_buf_.data(), size_t(n)));
   bool completed = false;
   for (;;) {
     auto frame = codec_.next();
-    if (!frame) return close(Why::bad_input, frame.error().context);
+    if (!frame) return close_bad_input(frame.error().context);
     if (!*frame) break;
     completed = true;
     on_frame(std::move(**frame));
@@ -170,7 +175,7 @@ void TcpConnection::on_frame(Bytes payload) {
       refusal_ = step.error().context + (outbound_ ? kRefusedByUs : kRefusedPeer);
       return close(Why::refused, refusal_);
     }
-    if (!step) return close(Why::bad_input, "bad handshake: " + step.error().context);
+    if (!step) return close_bad_input("bad handshake: " + step.error().context);
     for (auto& f : step->reply) write_frame(std::move(f));
     if (!step->done || closing()) return;
     auto& done = *step->done;
@@ -190,6 +195,16 @@ void TcpConnection::on_frame(Bytes payload) {
     payload = std::move(*opened);
   }
   if (owner_) owner_->on_message(*this, payload);
+}
+
+void TcpConnection::close_bad_input(const std::string& reason) {
+  if (!outbound_ || was_open_) return close(Why::bad_input, reason);
+  std::string seen;
+  for (char c : first_bytes_) seen += (c >= 0x20 && c < 0x7f) ? c : '.';
+  refusal_ = "the peer at " + peer_ + " answered, but not as a PeerStore node (" + reason +
+             (seen.empty() ? std::string() : "; it sent \"" + seen + "\"") +
+             "); check the address and port";
+  close(Why::refused, refusal_);
 }
 
 void TcpConnection::arm() {

@@ -89,6 +89,9 @@ class TcpConnection {
   void write_frame(Bytes payload);
   void on_read(ssize_t n);
   void on_frame(Bytes payload);
+  // Bad bytes before the handshake completed: from a peer we dialed, that is no PeerStore node
+  // answering (a refusal the dialer reports in one line); from one that dialed us, bad input.
+  void close_bad_input(const std::string& reason);
   void arm();
   void check_deadlines();
   void close_handles();
@@ -112,7 +115,8 @@ class TcpConnection {
   std::string peer_;
   Id256 peer_id_;
   std::string refusal_;
-  std::string remote_;  // the socket's numeric peer address, for logs
+  std::string first_bytes_;  // what a dialed peer sent first, for "not a PeerStore node"
+  std::string remote_;       // the socket's numeric peer address, for logs
   size_t queued_bytes_ = 0;
   int64_t started_at_;
   int64_t last_traffic_;
