@@ -189,7 +189,9 @@ class ChordNode {
   static constexpr unsigned kLeaveOfferTries = 4;
   void offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned groups_left,
                        OffersDone done, size_t failed = 0, unsigned tries = 0);
-  void leave_handoff();
+  // Hands every key to the nodes that keep it once we are gone; a round in which some target
+  // failed is planned again without it (kLeaveOfferTries rounds in all).
+  void leave_handoff(unsigned round = 0);
   std::vector<NodeRef> replicas_of(const std::vector<NodeRef>& successors) const;
   // min(replicas, the ring's size as far as this node knows it; a leaving node not counted).
   size_t copies_possible() const;

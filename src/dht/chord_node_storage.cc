@@ -362,13 +362,22 @@ void ChordNode::offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned
 
 // ---- leave: every key we hold goes to the nodes that hold it once we are gone ----
 
-void ChordNode::leave_handoff() {
+void ChordNode::leave_handoff(unsigned round) {
   const auto& succs = routing_.successors();
   const auto& preds = routing_.predecessors();
-  if (succs.empty()) return finish_leave({});  // the last node: nobody to hand to
-  // Ring order around us without us: predecessors (farthest first), then successors.
-  std::vector<NodeRef> around(preds.rbegin(), preds.rend());
-  around.insert(around.end(), succs.begin(), succs.end());
+  if (succs.empty())  // the last node: nobody to hand to (or, in a later round, none left)
+    return finish_leave(round == 0 ? Status()
+                                   : fail(Errc::unavailable, "no successor took this node's keys"));
+  // Ring order around us without us: predecessors (farthest first), then successors; without
+  // the nodes that failed to take keys in an earlier round (they died or left just now, and our
+  // lists still name them): each key goes to the next nodes instead.
+  std::vector<NodeRef> around;
+  for (auto it = preds.rbegin(); it != preds.rend(); ++it)
+    if (!refused_handoff_.count(it->id)) around.push_back(*it);
+  for (auto& n : succs)
+    if (!refused_handoff_.count(n.id)) around.push_back(n);
+  if (around.empty())
+    return finish_leave(fail(Errc::unavailable, "no neighbour took this node's keys"));
   Id256 origin = around.front().id;
   std::sort(around.begin(), around.end(), [&](const NodeRef& a, const NodeRef& b) {
     return ring::distance(origin, a.id) < ring::distance(origin, b.id);
@@ -403,6 +412,7 @@ void ChordNode::leave_handoff() {
     }
     if (!full)  // a small ring: every neighbour keeps a copy
       for (auto& n : succs) {
+        if (refused_handoff_.count(n.id)) continue;
         auto& slot = per_target[n.addr];
         if (slot.second.empty() || !(slot.second.back() == e)) {
           slot.first = n;
@@ -414,14 +424,14 @@ void ChordNode::leave_handoff() {
   if (per_target.empty() && elsewhere.empty()) return finish_leave({});
   auto pending = std::make_shared<size_t>(per_target.size() + !elsewhere.empty());
   auto failed = std::make_shared<size_t>(0);
-  NodeRef fallback = succs.front();
-  auto one_done = [this, pending, failed](bool ok) {
+  auto one_done = [this, pending, failed, round](bool ok) {
     if (!ok) ++*failed;
     if (--*pending > 0) return;
-    if (*failed)
-      finish_leave(fail(Errc::unavailable, std::to_string(*failed) + " handoffs incomplete"));
-    else
-      finish_leave({});
+    if (!*failed) return finish_leave({});
+    // Planned again without the nodes that failed: offers skip what a node holds already, so
+    // only the copies still missing move.
+    if (round + 1 < kLeaveOfferTries && state_ == State::leaving) return leave_handoff(round + 1);
+    finish_leave(fail(Errc::unavailable, std::to_string(*failed) + " handoffs incomplete"));
   };
   // Keys outside our range are copies beyond the ring's count (or ones that never reached their
   // owners): offered group by group to the replica set each has now, which takes what it lacks;
@@ -432,23 +442,17 @@ void ChordNode::leave_handoff() {
                       one_done(failed == 0 && !stopped);
                     });
   for (auto& [addr, slot] : per_target) {
-    auto entries = std::make_shared<std::vector<KeyEntry>>(std::move(slot.second));
     NodeRef target = slot.first;
     KeyHandoff::start(
-        rpc_, store_, cfg_, target, *entries,
-        [this, entries, target, fallback, one_done](Status st, const KeyHandoff::Stats& s) {
+        rpc_, store_, cfg_, target, std::move(slot.second),
+        [this, target, one_done](Status st, const KeyHandoff::Stats& s) {
           stats_.handoff_pushed += s.pushed;
           if (st && !s.failed) return one_done(true);
-          // The target did not take them (it may be gone too): our successor keeps them until
-          // its own handoff and repair place them.
-          if (target.id == fallback.id) return one_done(false);
-          KeyHandoff::start(
-              rpc_, store_, cfg_, fallback, std::move(*entries),
-              [this, one_done](Status st, const KeyHandoff::Stats& s) {
-                stats_.handoff_pushed += s.pushed;
-                one_done(st && !s.failed);
-              },
-              leave_progress());
+          if (state_ == State::leaving) {
+            routing_.remove_successor(target.id);
+            refused_handoff_.insert(target.id);
+          }
+          one_done(false);
         },
         leave_progress());
   }
