@@ -136,9 +136,11 @@ void BlockIo::writer_loop() {
       continue;
     }
     const Batch& front = in_flight_.front();  // deque keeps references stable at the front
+    writing_ = true;
     lock.unlock();
     Status st = write_batch(front, nullptr, nullptr);
     lock.lock();
+    writing_ = false;
     if (!st) {
       // Keep the blocks: the next commit retries them and reports the error to fsync. (Taking
       // no more blocks meanwhile would fail that commit too: it seals the tree through write.)
@@ -179,10 +181,24 @@ Status BlockIo::commit(const VolumeId& volume, const std::vector<Bytes>& heads) 
 
 uint64_t BlockIo::unstored_cost() const {
   std::lock_guard lock(mu_);
+  return unstored_cost_locked();
+}
+
+uint64_t BlockIo::unstored_cost_locked() const {
   uint64_t cost = pending_cost_;
   for (const Batch& b : in_flight_)  // at most a few batches of kSpillBytes
     for (auto& [id, data] : b) cost += LocalStore::cost_of_block(data->size);
   return cost;
+}
+
+Result<BlockIo::Room> BlockIo::room(bool settled) {
+  std::unique_lock lock(mu_);
+  // Between the store's commit of a batch and its removal from in_flight_ below, the batch
+  // counts both as used in the store and as unstored here. While mu_ is held and no batch is
+  // being written, none can start or finish: the two numbers agree.
+  if (settled) changed_.wait(lock, [this] { return !writing_ && !committing_; });
+  PS_ASSIGN(StoreSpace space, store_.space());
+  return Room{space, unstored_cost_locked()};
 }
 
 }  // namespace peerstore

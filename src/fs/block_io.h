@@ -51,10 +51,18 @@ class BlockIo {
   // Writes every queued block and the volume's new head set in one durable transaction, after
   // every earlier batch.
   Status commit(const VolumeId& volume, const std::vector<Bytes>& heads);
-  // What the queued blocks will cost the store (LocalStore::cost_of_block each), and what the
-  // store can still take.
+  // What the queued blocks will cost the store (LocalStore::cost_of_block each).
   uint64_t unstored_cost() const;
-  Result<StoreSpace> space() { return store_.space(); }
+  // What the store can still take beside what the queued blocks will cost it, looked at
+  // together. A look while a batch is being written may count that batch twice (once the
+  // store has it and before it leaves the queue), never not at all; a `settled` look first
+  // waits until no batch is being written, and is exact. For deciding on ENOSPC, where the
+  // quick look refused.
+  struct Room {
+    StoreSpace space;
+    uint64_t unstored = 0;
+  };
+  Result<Room> room(bool settled);
 
  private:
   // Sealed bytes waiting for the store; allocated without zero-filling (sealing overwrites all).
@@ -67,6 +75,7 @@ class BlockIo {
   using Batch = std::unordered_map<BlockId, Shared, Id256Hash>;
 
   Shared queued(const BlockId& id) const;
+  uint64_t unstored_cost_locked() const;
   Status view(const BlockId& id, const std::function<Status(ByteView)>& fn);
   Status write_batch(const Batch& blocks, const VolumeId* volume, const std::vector<Bytes>* heads);
   void writer_loop();
@@ -81,6 +90,7 @@ class BlockIo {
   uint64_t pending_cost_ = 0;
   std::deque<Batch> in_flight_;  // front is being written; all stay readable until written
   bool committing_ = false;      // a commit owns the front batch of in_flight_
+  bool writing_ = false;         // the writer thread is writing the front batch of in_flight_
   bool stop_ = false;
   std::thread writer_;
 };

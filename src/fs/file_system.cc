@@ -28,7 +28,7 @@ FileSystem::FileSystem(std::unique_ptr<Volume> volume, Options opts)
     : volume_(std::move(volume)),
       opts_(std::move(opts)),
       table_(volume_->io(), volume_->table_root()),
-      space_([this] { return volume_->io().space(); },
+      space_([this](bool settled) { return look_at_store(settled); },
              std::chrono::milliseconds(opts_.space_probe_ms),
              // One write batch of slack (see docs/storage.md, A full disk).
              BlockIo::kSpillBytes / ChunkTree::kChunkSize *

@@ -185,6 +185,9 @@ class FileSystem {
   // Under mu_: what was accepted and is not stored yet (dirty chunks, queued blocks), in store
   // bytes (LocalStore::cost_of_block).
   uint64_t unstored() const;
+  // The space budget's look: the store's room, and the dirty chunks and queued blocks it will
+  // have to take. Under mu_.
+  Result<SpaceBudget::Look> look_at_store(bool settled);
   // Under mu_: whether `bytes` more of file data (or, with `metadata`, a metadata change) fit
   // in the store (SpaceBudget); the first refusal of a run of them is logged.
   bool room_for(uint64_t bytes, bool metadata = false);

@@ -92,8 +92,13 @@ uint64_t FileSystem::unstored() const {
   return dirty_chunks_ * kChunkCost + volume_->io().unstored_cost();
 }
 
+Result<SpaceBudget::Look> FileSystem::look_at_store(bool settled) {
+  PS_ASSIGN(BlockIo::Room r, volume_->io().room(settled));
+  return SpaceBudget::Look{r.space, dirty_chunks_ * kChunkCost + r.unstored};
+}
+
 bool FileSystem::room_for(uint64_t bytes, bool metadata) {
-  bool ok = metadata ? space_.admit_metadata(unstored()) : space_.admit_data(unstored(), bytes);
+  bool ok = metadata ? space_.admit_metadata() : space_.admit_data(bytes);
   bool& refusing = refusing_[metadata];
   if (!ok && !refusing)
     log::warn(std::string("the store is full: new ") + (metadata ? "names" : "file data") +
