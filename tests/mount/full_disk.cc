@@ -95,8 +95,16 @@ TEST_CASE("full disk: ENOSPC, nothing written before is lost, and writing resume
   CHECK(read_file(fx.path("keep.txt")) == keep_small);
   CHECK(hash_hex(read_file(fx.path("keep.bin"))) == hash_hex(keep_big));
 
-  // Small files, names and deletes go on.
-  write_file(fx.path("after.txt"), "after\n");
+  // Small files, names and deletes go on. (On failure the mount's log shows the numbers the
+  // space budget refused with: this step failed 1 run in 20 under load, cause still open.)
+  {
+    int fd = ::open(fx.path("after.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = errno;
+    REQUIRE_MESSAGE(fd >= 0, "open after.txt: " << errno_name(e) << "; the mount's log:\n"
+                                                << fx.log());
+    REQUIRE(::write(fd, "after\n", 6) == 6);
+    REQUIRE(::close(fd) == 0);
+  }
   REQUIRE_OK(::mkdir(fx.path("dir").c_str(), 0755));
   REQUIRE_OK(::unlink(fx.path("big").c_str()));
   {
