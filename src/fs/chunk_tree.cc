@@ -22,8 +22,9 @@ Status ChunkTree::load(const std::optional<BlockPtr>& root, uint32_t depth) {
   return load_node(*root, int(depth), 0);
 }
 
-Status ChunkTree::load_node(const BlockPtr& p, int level, uint64_t index) {
-  PS_ASSIGN(Bytes plain, io_.read(p));
+Result<std::vector<std::optional<BlockPtr>>> ChunkTree::read_node(BlockIo& io, const BlockPtr& p,
+                                                                  int level) {
+  PS_ASSIGN(Bytes plain, io.read(p));
   const mp::Limits lim{
       .array = kFanout, .map = 0, .str = 0, .bin = BlockPtr::kMaxEncodedSize, .depth = 2};
   PS_ASSIGN(auto oh, mp::unpack(plain, lim));
@@ -31,18 +32,52 @@ Status ChunkTree::load_node(const BlockPtr& p, int level, uint64_t index) {
   PS_ASSIGN(auto lv, mp::get_u64(top[0]));
   if (lv != uint64_t(level)) return fail(Errc::corrupt, "chunk tree node at the wrong level");
   PS_ASSIGN(auto kids, mp::get_array(top[1], 0, kFanout));
+  std::vector<std::optional<BlockPtr>> out(kids.size());
   for (size_t i = 0; i < kids.size(); ++i) {
-    PS_ASSIGN(auto kid, get_ptr(kids[i]));
-    if (!kid) continue;
-    const BlockPtr& child = *kid;
+    PS_ASSIGN(out[i], get_ptr(kids[i]));
+  }
+  return out;
+}
+
+Status ChunkTree::load_node(const BlockPtr& p, int level, uint64_t index) {
+  PS_ASSIGN(auto kids, read_node(io_, p, level));
+  for (size_t i = 0; i < kids.size(); ++i) {
+    if (!kids[i]) continue;
     uint64_t ci = index * kFanout + i;
     if (level == 1)
-      slots_[ci].ptr = child;
+      slots_[ci].ptr = *kids[i];
     else
-      PS_TRY(load_node(child, level - 1, ci));
+      PS_TRY(load_node(*kids[i], level - 1, ci));
   }
   clean_[{level, index}] = p;
   return {};
+}
+
+Status ChunkTree::walk_node(BlockIo& io, const BlockPtr& p, int level,
+                            const std::function<bool(const BlockPtr& node)>& enter,
+                            const std::function<void(const BlockPtr& chunk)>& chunk) {
+  PS_ASSIGN(auto kids, read_node(io, p, level));
+  for (auto& kid : kids) {
+    if (!kid) continue;
+    if (level == 1)
+      chunk(*kid);
+    else if (enter(*kid))
+      PS_TRY(walk_node(io, *kid, level - 1, enter, chunk));
+  }
+  return {};
+}
+
+Status ChunkTree::walk(BlockIo& io, const std::optional<BlockPtr>& root, uint32_t depth,
+                       const std::function<bool(const BlockPtr& node)>& enter,
+                       const std::function<void(const BlockPtr& chunk)>& chunk) {
+  if (!root) return {};
+  if (depth > kMaxDepth) return fail(Errc::corrupt, "chunk tree too deep");
+  if (depth == 0) {
+    chunk(*root);
+    return {};
+  }
+  if (!enter(*root)) return {};
+  return walk_node(io, *root, int(depth), enter, chunk);
 }
 
 const ChunkTree::Slot* ChunkTree::find(uint64_t idx) const {
@@ -78,7 +113,8 @@ Result<std::optional<BlockPtr>> ChunkTree::build(int level, uint64_t index) {
   size_t used = 0;
   uint64_t base = index * kFanout;
   if (level == 1) {
-    for (auto it = slots_.lower_bound(base); it != slots_.end() && it->first < base + kFanout; ++it) {
+    for (auto it = slots_.lower_bound(base); it != slots_.end() && it->first < base + kFanout;
+         ++it) {
       kids[it->first - base] = it->second.ptr;
       used = it->first - base + 1;
     }

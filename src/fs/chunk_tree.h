@@ -8,6 +8,7 @@
 // chunks. Node format (msgpack): [level, [child(bin64 BlockPtr) | nil, ...]].
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,7 +54,21 @@ class ChunkTree {
   // Returns the new root (nullopt when the file has no chunks) and depth.
   Result<std::pair<std::optional<BlockPtr>, uint32_t>> flush(uint64_t file_size);
 
+  // Visits every block of the tree (root, depth) as a record stores it, top down:
+  // `enter(node)` for each interior node, whose subtree is skipped when it returns false, and
+  // `chunk` for each chunk under the nodes entered. Holds one path in memory. For the
+  // collector's mark (fs/reachability.h).
+  static Status walk(BlockIo& io, const std::optional<BlockPtr>& root, uint32_t depth,
+                     const std::function<bool(const BlockPtr& node)>& enter,
+                     const std::function<void(const BlockPtr& chunk)>& chunk);
+
  private:
+  // The children of a node at `level` (nil for holes).
+  static Result<std::vector<std::optional<BlockPtr>>> read_node(BlockIo& io, const BlockPtr& p,
+                                                                int level);
+  static Status walk_node(BlockIo& io, const BlockPtr& p, int level,
+                          const std::function<bool(const BlockPtr& node)>& enter,
+                          const std::function<void(const BlockPtr& chunk)>& chunk);
   Status load_node(const BlockPtr& p, int level, uint64_t index);
   Result<std::optional<BlockPtr>> build(int level, uint64_t index);
   bool any_in(uint64_t first, uint64_t last) const;

@@ -29,7 +29,9 @@ TrieMap::TrieMap(BlockIo& io, const BlockPtr& root) : io_(io), root_(std::make_u
 
 TrieMap::~TrieMap() = default;
 
-bool TrieMap::dirty() const { return !root_->ptr.has_value() && (root_->loaded); }
+bool TrieMap::dirty() const {
+  return !root_->ptr.has_value() && (root_->loaded);
+}
 
 Status TrieMap::load(Node& n) {
   if (n.loaded) return {};
@@ -81,7 +83,8 @@ Result<std::optional<Bytes>> TrieMap::get(uint64_t pos, ByteView key) {
   auto it = std::lower_bound(n->entries.begin(), n->entries.end(), 0, [&](const Entry& e, int) {
     return entry_less(e.pos, e.key, pos, key);
   });
-  if (it != n->entries.end() && it->pos == pos && std::equal(key.begin(), key.end(), it->key.begin(), it->key.end()))
+  if (it != n->entries.end() && it->pos == pos &&
+      std::equal(key.begin(), key.end(), it->key.begin(), it->key.end()))
     return std::optional<Bytes>(it->value);
   return std::optional<Bytes>();
 }
@@ -123,12 +126,14 @@ Status TrieMap::put(uint64_t pos, ByteView key, ByteView value) {
   auto it = std::lower_bound(n->entries.begin(), n->entries.end(), 0, [&](const Entry& e, int) {
     return entry_less(e.pos, e.key, pos, key);
   });
-  if (it != n->entries.end() && it->pos == pos && std::equal(key.begin(), key.end(), it->key.begin(), it->key.end())) {
+  if (it != n->entries.end() && it->pos == pos &&
+      std::equal(key.begin(), key.end(), it->key.begin(), it->key.end())) {
     n->bytes += value.size();
     n->bytes -= it->value.size();
     it->value.assign(value.begin(), value.end());
   } else {
-    n->entries.insert(it, Entry{pos, Bytes(key.begin(), key.end()), Bytes(value.begin(), value.end())});
+    n->entries.insert(it,
+                      Entry{pos, Bytes(key.begin(), key.end()), Bytes(value.begin(), value.end())});
     n->bytes += key.size() + value.size() + kEntryOverhead;
   }
   if (n->bytes > kMaxLeafBytes) PS_TRY(split(*n, depth));
@@ -179,6 +184,26 @@ Status TrieMap::scan(uint64_t from, const Visitor& fn) {
   return scan_node(*root_, 0, from, fn, stop);
 }
 
+Status TrieMap::walk_node(Node& n, const std::function<bool(const BlockPtr& node)>& enter,
+                          const WalkVisitor& fn) {
+  PS_TRY(load(n));
+  for (auto& e : n.entries) PS_TRY(fn(e.pos, e.key, e.value));
+  for (auto& kid : n.kids) {
+    if (!kid) continue;
+    if (enter(*kid->ptr)) PS_TRY(walk_node(*kid, enter, fn));
+    kid.reset();  // visited: keep only the path in memory
+  }
+  return {};
+}
+
+Status TrieMap::walk(BlockIo& io, const BlockPtr& root,
+                     const std::function<bool(const BlockPtr& node)>& enter,
+                     const WalkVisitor& fn) {
+  if (!enter(root)) return {};
+  TrieMap map(io, root);
+  return map.walk_node(*map.root_, enter, fn);
+}
+
 Result<std::optional<BlockPtr>> TrieMap::flush_node(Node& n) {
   if (n.ptr) return std::optional<BlockPtr>(n.ptr);
   mp::Buffer buf;
@@ -217,6 +242,8 @@ Result<std::optional<BlockPtr>> TrieMap::flush_node(Node& n) {
   return std::optional<BlockPtr>(p);
 }
 
-Result<std::optional<BlockPtr>> TrieMap::flush() { return flush_node(*root_); }
+Result<std::optional<BlockPtr>> TrieMap::flush() {
+  return flush_node(*root_);
+}
 
 }  // namespace peerstore

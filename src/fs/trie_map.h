@@ -23,8 +23,8 @@ class TrieMap {
   static constexpr size_t kMaxLeafBytes = 48 << 10;
   static constexpr int kMaxDepth = 8;  // one byte of pos per level
 
-  explicit TrieMap(BlockIo& io);                  // empty
-  TrieMap(BlockIo& io, const BlockPtr& root);     // loads lazily
+  explicit TrieMap(BlockIo& io);               // empty
+  TrieMap(BlockIo& io, const BlockPtr& root);  // loads lazily
   ~TrieMap();
   TrieMap(const TrieMap&) = delete;
   TrieMap& operator=(const TrieMap&) = delete;
@@ -48,6 +48,14 @@ class TrieMap {
   static Status diff(BlockIo& io, const std::optional<BlockPtr>& a,
                      const std::optional<BlockPtr>& b, const DiffVisitor& fn);
 
+  // Visits every block of the map rooted at `root`, top down: `enter(node)` for each node,
+  // whose subtree is skipped when it returns false, and `fn` for the entries of the leaves
+  // entered; stops at fn's first error. Holds one root-to-leaf path in memory. For the
+  // collector's mark (fs/reachability.h).
+  using WalkVisitor = std::function<Status(uint64_t pos, ByteView key, ByteView value)>;
+  static Status walk(BlockIo& io, const BlockPtr& root,
+                     const std::function<bool(const BlockPtr& node)>& enter, const WalkVisitor& fn);
+
  private:
   struct Entry {
     uint64_t pos;
@@ -58,14 +66,16 @@ class TrieMap {
     std::optional<BlockPtr> ptr;  // set while clean and sealed
     bool loaded = false;
     bool leaf = true;
-    std::vector<Entry> entries;                      // leaf
-    std::array<std::unique_ptr<Node>, 256> kids;     // branch; null = empty
-    size_t bytes = 0;                                // leaf: encoded size estimate
+    std::vector<Entry> entries;                   // leaf
+    std::array<std::unique_ptr<Node>, 256> kids;  // branch; null = empty
+    size_t bytes = 0;                             // leaf: encoded size estimate
   };
 
   Status load(Node& n);
   Status split(Node& n, int depth);
   Status scan_node(Node& n, int depth, uint64_t from, const Visitor& fn, bool& stop);
+  Status walk_node(Node& n, const std::function<bool(const BlockPtr& node)>& enter,
+                   const WalkVisitor& fn);
   Result<std::optional<BlockPtr>> flush_node(Node& n);
   Status collect(Node& n, std::vector<Entry>& out);
   static Status diff_nodes(TrieMap& ta, Node* a, TrieMap& tb, Node* b, int depth,

@@ -61,49 +61,40 @@ TEST_CASE("BlockIo: missing and damaged blocks") {
   CHECK(h.io.read(wrong_key).code() == Errc::corrupt);
 }
 
-// A MemoryStore whose batch writes, once held, stop after the store has taken the batch and
-// before they return: the moment a batch counts both as stored and as queued.
-class HoldingStore final : public LocalStore {
+// A store whose batch writes, once held, stop after the store has taken the batch and before
+// they return: the moment a batch counts both as stored and as queued.
+class HoldingStore final : public test::ForwardingStore {
  public:
-  Result<Bytes> get(const BlockId& id) override { return inner.get(id); }
-  Result<bool> contains(const BlockId& id) override { return inner.contains(id); }
-  Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override {
-    return inner.for_each_id(fn);
-  }
-  Result<std::vector<Bytes>> heads(const VolumeId& v) override { return inner.heads(v); }
-  Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override {
-    return inner.for_each_volume(fn);
-  }
-  Result<StoreStats> stats() override { return inner.stats(); }
-  Result<StoreSpace> space() override { return inner.space(); }
+  explicit HoldingStore(LocalStore& inner) : ForwardingStore(inner) {}
   Status write(const WriteBatch& batch) override {
-    Status st = inner.write(batch);
-    std::unique_lock lock(mu);
-    held = hold;
-    cv.notify_all();
-    cv.wait(lock, [this] { return !hold; });
-    held = false;
+    Status st = inner_.write(batch);
+    std::unique_lock lock(mu_);
+    held_ = hold_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return !hold_; });
+    held_ = false;
     return st;
   }
   void wait_held() {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [this] { return held; });
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return held_; });
   }
   void release() {
-    std::lock_guard lock(mu);
-    hold = false;
-    cv.notify_all();
+    std::lock_guard lock(mu_);
+    hold_ = false;
+    cv_.notify_all();
   }
 
-  MemoryStore inner;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool hold = true, held = false;
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = true, held_ = false;
 };
 
 TEST_CASE("BlockIo: a settled look at the room does not count a batch being stored twice") {
-  HoldingStore store;
-  store.inner.set_capacity(uint64_t(64) << 20);
+  MemoryStore memory;
+  memory.set_capacity(uint64_t(64) << 20);
+  HoldingStore store(memory);
   Secret convergence{Bytes(32, 0x3c)};
   BlockIo io(store, convergence);
   // One batch: kSpillBytes of distinct chunks go to the writer thread, which stops in the

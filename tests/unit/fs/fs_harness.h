@@ -32,15 +32,13 @@ std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms,
                                     const PublicKey& device,
                                     BlockSuite suite = default_write_suite());
 
-// A LocalStore that forwards to another and flips one byte of every block whose id is in
-// `tampered` on the way out (get and view), like a disk or peer returning damaged data.
-class TamperingStore final : public LocalStore {
+// A LocalStore that forwards every call to another: tests derive from it and override what
+// they watch or change.
+class ForwardingStore : public LocalStore {
  public:
-  explicit TamperingStore(LocalStore& inner) : inner_(inner) {}
-  void tamper(const BlockId& id);
+  explicit ForwardingStore(LocalStore& inner) : inner_(inner) {}
 
-  Result<Bytes> get(const BlockId& id) override;
-  Status view(const BlockId& id, const std::function<Status(ByteView)>& fn) override;
+  Result<Bytes> get(const BlockId& id) override { return inner_.get(id); }
   Result<bool> contains(const BlockId& id) override { return inner_.contains(id); }
   Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override {
     return inner_.for_each_id(fn);
@@ -51,9 +49,23 @@ class TamperingStore final : public LocalStore {
   }
   Status write(const WriteBatch& batch) override { return inner_.write(batch); }
   Result<StoreStats> stats() override { return inner_.stats(); }
+  Result<StoreSpace> space() override { return inner_.space(); }
+
+ protected:
+  LocalStore& inner_;
+};
+
+// Flips one byte of every block whose id is in `tampered` on the way out (get and view), like
+// a disk or peer returning damaged data.
+class TamperingStore final : public ForwardingStore {
+ public:
+  explicit TamperingStore(LocalStore& inner) : ForwardingStore(inner) {}
+  void tamper(const BlockId& id);
+
+  Result<Bytes> get(const BlockId& id) override;
+  Status view(const BlockId& id, const std::function<Status(ByteView)>& fn) override;
 
  private:
-  LocalStore& inner_;
   std::mutex mu_;
   std::set<BlockId> tampered_;
 };

@@ -1,8 +1,9 @@
 // LocalStore conformance: every implementation (in-memory for tests and simulations, LMDB on
-// disk, LMDB sharing an environment, and the TieredStore with a fake network behind it) must
-// behave alike, because the fs and DHT layers are tested against one and run on another. Each
-// case runs once per implementation. Where the network behind a TieredStore shows (local_store.h
-// says where), the cases check what a network-backed store promises.
+// disk, LMDB sharing an environment, the TieredStore with a fake network behind it, and the
+// CollectingStore in front of another) must behave alike, because the fs and DHT layers are
+// tested against one and run on another. Each case runs once per implementation. Where the
+// network behind a TieredStore shows (local_store.h says where), the cases check what a
+// network-backed store promises.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -19,8 +20,9 @@ using test::must;
 using test::TestBlock;
 using test::volume_id;
 
-#define STORE_MAKERS \
-  test::MemoryStoreMaker, test::LmdbStoreMaker, test::LmdbSiblingStoreMaker, test::TieredStoreMaker
+#define STORE_MAKERS                                                         \
+  test::MemoryStoreMaker, test::LmdbStoreMaker, test::LmdbSiblingStoreMaker, \
+      test::TieredStoreMaker, test::CollectingStoreMaker
 
 // The heads a store returns for `v` when `last` was the set last written: exactly `last`, in its
 // order; or, for a store with the network behind it, `last` together with heads written before

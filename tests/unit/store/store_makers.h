@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "../common/temp_dir.h"
+#include "store/collecting_store.h"
 #include "store/lmdb_store.h"
 #include "store/memory_store.h"
 #include "store/tiered_store.h"
@@ -46,6 +47,17 @@ struct MemoryStoreMaker {
   LocalStore& get() { return *store; }
   void settle() {}
   void set_capacity(uint64_t bytes) { store->set_capacity(bytes); }
+};
+
+// With a collection open, so that writes go through the write barrier's record.
+struct CollectingStoreMaker {
+  static constexpr bool kNetworkBehind = false;
+  std::unique_ptr<MemoryStore> inner = std::make_unique<MemoryStore>();
+  std::unique_ptr<CollectingStore> store = std::make_unique<CollectingStore>(*inner);
+  CollectingStoreMaker() { store->open_collection(); }
+  LocalStore& get() { return *store; }
+  void settle() {}
+  void set_capacity(uint64_t bytes) { inner->set_capacity(bytes); }
 };
 
 struct LmdbStoreMaker {

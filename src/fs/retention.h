@@ -1,0 +1,42 @@
+// Retention: which past versions of a volume a computer keeps (docs/lifecycle.md, What is
+// retained): every version of the last hour, the last of each hour for two days, the last of
+// each day for a month, by default. A pure function of the versions' times and the clock, so
+// every computer with the same history keeps the same versions: buckets are aligned to the
+// Unix epoch (UTC), and a bucket keeps its latest version (then the larger hash). The
+// current heads are kept besides, by the caller. Values and pure functions; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.h"
+
+namespace peerstore {
+
+struct RetentionPolicy {
+  // How far back each rule reaches; 0 turns a rule off.
+  std::chrono::seconds all{3600};          // -o snapshots_all: every version
+  std::chrono::seconds hourly{48 * 3600};  // -o snapshots_hourly: the last of each hour
+  std::chrono::seconds daily{31 * 86400};  // -o snapshots_daily: the last of each day
+  std::chrono::seconds weekly{0};          // -o snapshots_weekly: the last of each week
+  bool operator==(const RetentionPolicy&) const = default;
+};
+
+// "90s", "45m", "48h", "31d", "8w" or "0": a duration, at most 100 years. nullopt when
+// malformed.
+std::optional<std::chrono::seconds> parse_duration(std::string_view s);
+
+struct Version {
+  Id256 hash;
+  int64_t time_ns = 0;
+};
+
+// The hashes of the `versions` the policy keeps at `now_ns`, sorted, each once. A version
+// from the future (a computer whose clock is ahead) is kept.
+std::vector<Id256> retained_versions(const std::vector<Version>& versions, int64_t now_ns,
+                                     const RetentionPolicy& policy);
+
+}  // namespace peerstore
