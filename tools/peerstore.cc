@@ -17,6 +17,7 @@
 #include "host/invitation.h"
 #include "host/status_client.h"
 #include "host/status_report.h"
+#include "host/user_key.h"
 #include "host/user_message.h"
 #include "keys/key_file.h"
 #include "keys/passphrase.h"
@@ -64,10 +65,7 @@ Result<int> invite(const host::DataDirLayout& layout, const std::string& address
 
 Result<int> passwd(const host::DataDirLayout& layout, bool remove) {
   std::string path = layout.user_key();
-  auto key = unlock_key_file(path, "user", passphrase_for_key("user", path));
-  if (!key && key.code() == Errc::not_found)
-    return fail(Errc::not_found, "no user key at " + path +
-                                     "; mount PeerStore once to create it, or give --config DIR");
+  auto key = host::unlock_user_key(layout);
   if (!key) return key.error();
   if (remove) {
     if (!key->wrapped) {

@@ -15,7 +15,7 @@ bindir=$(meson introspect "$build" --buildoptions | jq -r '.[] | select(.name=="
 root=$dest$prefix
 fail() { echo "install: $*" >&2; exit 1; }
 
-for b in peerstorefs peerstore peerstore-node; do
+for b in peerstorefs peerstore peerstore-node peerstore-share; do
   [ -x "$root/$bindir/$b" ] || fail "$b is not installed in $prefix/$bindir"
   page=$root/share/man/man1/$b.1
   [ -f "$page" ] || fail "no man page $prefix/share/man/man1/$b.1"

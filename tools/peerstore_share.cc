@@ -1,0 +1,37 @@
+// peerstore-share: sharing folders with other users (docs/sharing.md). `whoami` prints the
+// user's id, the token others grant to; grant, list, revoke and leave come with issue 14.
+// Wiring only: src/host/share_commands.h does the work.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "host/data_dir_layout.h"
+#include "host/share_commands.h"
+#include "host/user_message.h"
+
+using namespace peerstore;
+
+int main(int argc, char** argv) {
+  CLI::App app{"peerstore-share: share folders of your PeerStore with other users"};
+  app.require_subcommand(1);
+  std::string config;
+  auto* who = app.add_subcommand(
+      "whoami", "Print your user id (its last line): give it to people who share with you");
+  who->add_option("--config", config, "Identity directory (default ~/.config/peerstore)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "peerstore-share: %s; see 'peerstore-share --help'\n", e.what());
+    return 2;
+  }
+  host::DataDirLayout layout({}, config);
+  Result<std::string> id = host::whoami(layout);
+  if (!id) {
+    std::fprintf(stderr, "peerstore-share: %s\n", host::user_message(id.error()).c_str());
+    return 1;
+  }
+  std::printf("Your PeerStore user id (people who share a folder with you need it):\n%s\n",
+              id->c_str());
+  return 0;
+}
