@@ -86,9 +86,12 @@ Result<BlockPtr> BlockIo::write(ByteView plaintext) {
   size_t n = sealed_size(suite_, plaintext.size());
   auto blob = std::make_shared<Blob>(Blob{std::make_shared_for_overwrite<uint8_t[]>(n), n});
   BlockPtr ptr = seal_block_into(plaintext, convergence_, blob->data.get(), suite_);
+  auto had = store_.contains(ptr.id);
+  blob->stored = had.ok() && *had;
+  uint64_t cost = blob->cost();
   std::unique_lock lock(mu_);
   auto [it, inserted] = pending_.try_emplace(ptr.id, std::move(blob));
-  if (inserted) pending_bytes_ += n, pending_cost_ += LocalStore::cost_of_block(n);
+  if (inserted) pending_bytes_ += n, pending_cost_ += cost;
   if (pending_bytes_ >= kSpillBytes) {
     changed_.wait(lock, [this] { return in_flight_.size() < kMaxBatchesInFlight || stop_; });
     if (pending_bytes_ >= kSpillBytes) {  // nobody else handed it over meanwhile
@@ -147,7 +150,7 @@ void BlockIo::writer_loop() {
       log::error("writing blocks: " + st.error().message());
       for (auto& [id, data] : in_flight_.front())
         if (pending_.try_emplace(id, data).second)
-          pending_bytes_ += data->size, pending_cost_ += LocalStore::cost_of_block(data->size);
+          pending_bytes_ += data->size, pending_cost_ += data->cost();
     }
     in_flight_.pop_front();
     changed_.notify_all();
@@ -171,7 +174,7 @@ Status BlockIo::commit(const VolumeId& volume, const std::vector<Bytes>& heads) 
   if (!st) {
     for (auto& [id, data] : in_flight_.front())
       if (pending_.try_emplace(id, data).second)
-        pending_bytes_ += data->size, pending_cost_ += LocalStore::cost_of_block(data->size);
+        pending_bytes_ += data->size, pending_cost_ += data->cost();
   }
   in_flight_.pop_front();
   committing_ = false;
@@ -187,7 +190,7 @@ uint64_t BlockIo::unstored_cost() const {
 uint64_t BlockIo::unstored_cost_locked() const {
   uint64_t cost = pending_cost_;
   for (const Batch& b : in_flight_)  // at most a few batches of kSpillBytes
-    for (auto& [id, data] : b) cost += LocalStore::cost_of_block(data->size);
+    for (auto& [id, data] : b) cost += data->cost();
   return cost;
 }
 

@@ -69,7 +69,11 @@ class BlockIo {
   struct Blob {
     std::shared_ptr<uint8_t[]> data;
     size_t size;
+    // The store had the block when it was queued (the same chunk sealed twice, by a sealer and
+    // a commit): writing it again costs nothing, so it is not counted as unstored.
+    bool stored = false;
     ByteView view() const { return {data.get(), size}; }
+    uint64_t cost() const { return stored ? 0 : LocalStore::cost_of_block(size); }
   };
   using Shared = std::shared_ptr<const Blob>;
   using Batch = std::unordered_map<BlockId, Shared, Id256Hash>;

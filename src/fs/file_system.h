@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -197,6 +198,8 @@ class FileSystem {
   std::mutex mu_;
   NodeTable table_;
   size_t dirty_chunks_ = 0;
+  // Store cost of chunks a sealer has queued in BlockIo and not yet installed (still dirty).
+  std::atomic<uint64_t> sealed_not_installed_{0};
   bool changed_ = false;
   int commit_errno_ = 0;  // the last commit's failure; writes past the dirty limit fail with it
   SpaceBudget space_;

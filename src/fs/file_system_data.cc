@@ -93,8 +93,11 @@ uint64_t FileSystem::unstored() const {
 }
 
 Result<SpaceBudget::Look> FileSystem::look_at_store(bool settled) {
+  // Read before the queue: a chunk counted here is in BlockIo's queue (or stored) already.
+  uint64_t in_both = sealed_not_installed_.load();
   PS_ASSIGN(BlockIo::Room r, volume_->io().room(settled));
-  return SpaceBudget::Look{r.space, dirty_chunks_ * kChunkCost + r.unstored};
+  uint64_t unstored = dirty_chunks_ * kChunkCost + r.unstored;
+  return SpaceBudget::Look{r.space, unstored - std::min(unstored, in_both)};
 }
 
 bool FileSystem::room_for(uint64_t bytes, bool metadata) {
@@ -223,6 +226,9 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
     uint64_t i = idx;
     auto b = buf;
     sealer_->submit(buf, kChunk, [this, ino, i, b](Result<BlockPtr> sealed) {
+      // From here until install_sealed takes the lock, the chunk is queued in BlockIo and
+      // still dirty: the space budget's look must not count it twice.
+      if (sealed) sealed_not_installed_ += kChunkCost;
       install_sealed(ino, i, b, sealed);
     });
   }
@@ -233,6 +239,7 @@ void FileSystem::install_sealed(uint64_t ino, uint64_t idx, const std::shared_pt
                                 const Result<BlockPtr>& sealed) {
   if (!sealed) return;  // the chunk stays dirty; the next commit seals it and reports errors
   std::lock_guard lock(mu_);
+  sealed_not_installed_ -= kChunkCost;  // installed below, or both copies are real from now on
   Node* n = table_.find_loaded(ino);
   if (!n || !n->chunks) return;
   const ChunkTree::Slot* s = n->chunks->find(idx);

@@ -53,7 +53,8 @@ TEST_CASE("FileSystem: a full store refuses new data with ENOSPC and loses nothi
   CHECK(h.read_all(big) == Bytes(big_data.begin(), big_data.begin() + accepted));
   CHECK(h.read_all(keep) == keep_data);
   // Still refused while full; fallocate says so too.
-  CHECK(h.fs->write(big, accepted, ByteView(big_data).subspan(accepted, kChunk)) == -ENOSPC);
+  CHECK_MESSAGE(h.fs->write(big, accepted, ByteView(big_data).subspan(accepted, kChunk)) == -ENOSPC,
+                "accepted " << accepted << ", free now " << must(h.store.space()).free);
   CHECK(h.fs->fallocate(big, 0, 0, 4 * kMiB) == ENOSPC);
 
   // Names and small files are metadata: they go on from the reserve, and so does a delete.
