@@ -5,13 +5,19 @@
 # is missing, which needs root.
 # Env: PEERSTORE_NO_FUSE=1 turns a missing /dev/fuse from an error into a warning (building
 #      and the unit tests do not need it; mounting and the mount tests do).
+#      PEERSTORE_TEST_DEPS=1 also installs what only the tests need that a user of the file
+#      system should not have to download: Debian's chromium, which loads the --http dashboard
+#      page headless (scripts/test.sh sets it).
 #      PEERSTORE_FUZZ_DEPS=1 also installs clang and Debian 12's libFuzzer runtime (in
 #      libclang-rt-14-dev), which only the fuzz build needs (docs/fuzzing.md).
 set -euo pipefail
 
 PKGS=(build-essential g++ meson ninja-build pkg-config libfuse3-dev fuse3 libuv1-dev
-      libmsgpack-cxx-dev libsodium-dev libssl-dev liblmdb-dev libsystemd-dev doctest-dev libcli11-dev nlohmann-json3-dev attr fio jq git sqlite3 rsync tcpdump
+      libmsgpack-cxx-dev libsodium-dev libssl-dev liblmdb-dev libsystemd-dev doctest-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev attr fio jq git sqlite3 rsync tcpdump
       systemd man-db)
+if [ "${PEERSTORE_TEST_DEPS:-0}" = 1 ]; then
+  PKGS+=(chromium)
+fi
 if [ "${PEERSTORE_FUZZ_DEPS:-0}" = 1 ]; then
   PKGS+=(clang libclang-rt-14-dev)
 fi

@@ -15,7 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-bash scripts/build.sh || { echo "build failed; no tests were run" >&2; exit 1; }
+PEERSTORE_TEST_DEPS=1 bash scripts/build.sh || { echo "build failed; no tests were run" >&2; exit 1; }
 
 # Every mount and data directory of this run lives under its own directory, so the cleanup
 # below touches only what this run started, never a PeerStore of yours or another run's.

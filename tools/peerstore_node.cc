@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "fs/mount_options.h"
+#include "host/dashboard.h"
 #include "host/node.h"
 #include "host/service_notify.h"
 #include "host/stop_signals.h"
@@ -16,8 +17,14 @@ using namespace peerstore;
 
 namespace {
 
-Result<int> run(host::NodeOptions options) {
+Result<int> run(host::NodeOptions options, const std::string& http) {
   PS_ASSIGN(auto node, host::Node::start(std::move(options)));
+  std::unique_ptr<host::Dashboard> dashboard;  // destroyed first: it reads the node
+  if (!http.empty()) {
+    PS_ASSIGN(dashboard, host::Dashboard::start(http, [n = node.get()] {
+                return host::DashboardView{"peerstore-node", n->dht().observe(), std::nullopt};
+              }));
+  }
   log::info("peerstore-node: serving " + node->layout().data() + " on " + node->address());
   host::notify_ready("serving on " + node->address());
   int sig = host::wait_for_stop_signal();
@@ -31,7 +38,7 @@ Result<int> run(host::NodeOptions options) {
 
 int main(int argc, char** argv) {
   host::SignalBlock block_stop_signals;  // before any thread: they all inherit the mask
-  std::string listen, join, data, capacity;
+  std::string listen, join, data, capacity, http;
   CLI::App app{"peerstore-node: a storage-only PeerStore node"};
   app.add_option("--listen", listen, "ADDR:PORT to listen on, reachable by the other nodes")
       ->required();
@@ -42,6 +49,8 @@ int main(int argc, char** argv) {
                  "Data directory (default $XDG_DATA_HOME/peerstore or ~/.local/share/peerstore)");
   app.add_option("--capacity", capacity,
                  "The most this node stores, e.g. 500G (default: as much as the disk holds)");
+  app.add_option("--http", http,
+                 "ADDR:PORT to serve the dashboard, /api/status and /metrics on (default: none)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -61,7 +70,7 @@ int main(int argc, char** argv) {
     }
     o.capacity = *bytes;
   }
-  auto r = run(std::move(o));
+  auto r = run(std::move(o), http);
   if (!r) {
     std::fprintf(stderr, "peerstore-node: %s\n", host::user_message(r.error()).c_str());
     return 1;

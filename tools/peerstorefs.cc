@@ -53,7 +53,7 @@ Result<int> serve(host::MountConfig config, Identity identity, int report_fd) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> positionals;
-  std::string data, config, listen, join;
+  std::string data, config, listen, join, http;
   bool foreground = false, debug = false;
   std::vector<std::string> options;
   CLI::App app{"peerstorefs: mount your PeerStore encrypted file system"};
@@ -70,11 +70,14 @@ int main(int argc, char** argv) {
   app.add_option("--join", join,
                  "An invite token from 'peerstore invite', or HOST:PORT of a member once the data "
                  "directory holds the network secret (default: start a new ring)");
+  app.add_option("--http", http,
+                 "ADDR:PORT to serve the dashboard, /api/status and /metrics on (default: none)");
   app.add_flag("-f,--foreground", foreground, "Stay in the foreground and log to stderr");
   app.add_flag("-d,--debug", debug, "Log every FUSE request (implies -f)");
   app.add_option("-o", options,
                  "Mount options: allow_other, ro, fsname=..., durability=local|replicated, "
-                 "cache_size=SIZE, data=DIR, config=DIR, listen=ADDR:PORT, join=TOKEN, ...")
+                 "cache_size=SIZE, data=DIR, config=DIR, listen=ADDR:PORT, join=TOKEN, "
+                 "http=ADDR:PORT, ...")
       ->allow_extra_args(false);
   try {
     app.parse(argc, argv);
@@ -93,7 +96,8 @@ int main(int argc, char** argv) {
   // Each flag may come as -o NAME=VALUE too (mount(8), /etc/fstab); given both ways, they agree.
   for (auto [name, flag, option] :
        {std::tuple{"data", &data, &opts->data}, std::tuple{"config", &config, &opts->config},
-        std::tuple{"listen", &listen, &opts->listen}, std::tuple{"join", &join, &opts->join}}) {
+        std::tuple{"listen", &listen, &opts->listen}, std::tuple{"join", &join, &opts->join},
+        std::tuple{"http", &http, &opts->http}}) {
     if (!*option) continue;
     if (!flag->empty() && *flag != **option) {
       std::fprintf(stderr, "peerstorefs: --%s and -o %s= differ; give one of them\n", name, name);
@@ -105,7 +109,8 @@ int main(int argc, char** argv) {
   std::string mountpoint = positionals.back();
   host::MountConfig c{
       .node = {.layout = host::DataDirLayout(data, config), .listen = listen, .join = join},
-      .debug = debug};
+      .debug = debug,
+      .http = http};
   c.options = std::move(*opts);
   auto mp = check_mount_point(mountpoint);
   if (!mp) {

@@ -95,6 +95,7 @@ class ChordNode {
   const ChordConfig& config() const { return cfg_; }
   const Stats& stats() const { return stats_; }
   const Rpc::Stats& rpc_stats() const { return rpc_.stats(); }
+  RpcTraffic rpc_traffic() const { return rpc_.traffic(); }
   const Replicator::Stats& replication_stats() const { return replicator_.stats(); }
 
   // Deletes the local copies of those `ids` this node does not keep as a replica (outside
@@ -104,6 +105,10 @@ class ChordNode {
 
   // What `peerstore status` shows (a get_status request gets the same).
   msg::NodeStatus status() const;
+  // The distinct nodes of the finger table other than this one, in finger order (the dashboard
+  // draws them), and the ring's size as the successor list tells it (dht/ring_size.h).
+  std::vector<NodeRef> fingers() const;
+  double ring_size_estimate() const;
   // Where status() reads the hosting process's pending uploads from; nullptr: none.
   void set_pending_uploads_source(std::function<uint64_t()> source) {
     pending_uploads_ = std::move(source);

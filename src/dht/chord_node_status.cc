@@ -4,6 +4,7 @@
 
 #include "dht/chord_node.h"
 #include "dht/ring.h"
+#include "dht/ring_size.h"
 
 namespace peerstore {
 
@@ -44,6 +45,20 @@ msg::NodeStatus ChordNode::status() const {
     s.store_total = room->total;
   }
   return s;
+}
+
+std::vector<NodeRef> ChordNode::fingers() const {
+  std::vector<NodeRef> out;
+  for (unsigned i = 0; i < 256; ++i) {
+    const NodeRef& f = routing_.finger(i);
+    if (f.empty() || f.id == self_.id) continue;
+    if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
+  }
+  return out;
+}
+
+double ChordNode::ring_size_estimate() const {
+  return estimate_ring_size(self_.id, routing_.successors(), cfg_.successors);
 }
 
 void ChordNode::record_check(const NodeRef& replica, const Id256& lo, const Id256& hi,

@@ -108,6 +108,13 @@ msg::NodeStatus DhtClient::status() {
   return loop_->call([this] { return node_->status(); });
 }
 
+DhtClient::Observation DhtClient::observe() {
+  return loop_->call([this] {
+    return Observation{node_->status(), node_->fingers(), node_->ring_size_estimate(),
+                       node_->rpc_traffic()};
+  });
+}
+
 void DhtClient::set_pending_uploads_source(std::function<uint64_t()> source) {
   loop_->post([this, source = std::move(source)]() mutable {
     node_->set_pending_uploads_source(std::move(source));

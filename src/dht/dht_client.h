@@ -13,6 +13,7 @@
 #include "dht/chord_config.h"
 #include "dht/message.h"
 #include "dht/peer_credentials.h"
+#include "dht/rpc_traffic.h"
 #include "store/local_store.h"
 #include "store/remote_store.h"
 
@@ -54,6 +55,14 @@ class DhtClient final : public RemoteStore {
   // The address other nodes reach this one at.
   const std::string& address() const { return address_; }
   msg::NodeStatus status();
+  // What the dashboard shows of the node, taken in one go on the loop thread.
+  struct Observation {
+    msg::NodeStatus status;
+    std::vector<NodeRef> fingers;  // distinct, this node excluded
+    double ring_size = 1;          // estimated (dht/ring_size.h)
+    RpcTraffic traffic;
+  };
+  Observation observe();
   // Where status reports its "pending uploads" from (the mount's upload queue).
   void set_pending_uploads_source(std::function<uint64_t()> source);
 

@@ -453,6 +453,10 @@ const char* Message::type_name() const {
   return kTypeNames[body.index()];
 }
 
+const char* message_type_name(size_t index) {
+  return index < std::size(kTypeNames) ? kTypeNames[index] : nullptr;
+}
+
 Bytes Message::encode() const {
   mp::Buffer buf;
   Packer pk(buf);

@@ -171,6 +171,11 @@ using Body =
                  msg::Offer, msg::Want, msg::Leaving, msg::Ok, msg::Error, msg::GetStatus,
                  msg::NodeStatus, msg::WatchHeads, msg::HeadsChanged>;
 
+// How many message types there are, and each one's name by its variant index ("get_block");
+// nullptr past the end.
+inline constexpr size_t kMessageTypes = std::variant_size_v<Body>;
+const char* message_type_name(size_t index);
+
 // Drops heads from the end of `heads` until they fit in one message (and kMaxHeadsPerMessage).
 // A head set that large is pathological; the canonical order keeps the choice deterministic.
 void trim_heads_to_message(std::vector<Bytes>& heads);

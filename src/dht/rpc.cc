@@ -1,5 +1,7 @@
 #include "dht/rpc.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 
 namespace peerstore {
@@ -57,7 +59,9 @@ void Rpc::send(const std::string& to, Message m) {
     defer([this, m = std::move(m)]() mutable { on_message(self_.addr, std::move(m)); });
     return;
   }
-  transport_.send(to, m.encode());
+  Bytes bytes = m.encode();
+  bytes_out_ += bytes.size();
+  transport_.send(to, std::move(bytes));
 }
 
 void Rpc::call(const std::string& to, Body request, int64_t timeout_ms, Reply cb,
@@ -78,9 +82,11 @@ void Rpc::call(const std::string& to, Body request, int64_t timeout_ms, Reply cb
 void Rpc::call_once(const std::string& to, Body request, int64_t timeout_ms, Reply cb) {
   uint64_t id = next_id_++;
   ++stats_.calls;
+  ++called_[request.index()];
   Pending p;
   p.to = to;
   p.cb = std::move(cb);
+  p.sent_ms = clock_.now_ms();
   p.timer = clock_.schedule(timeout_ms, [this, id] {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
@@ -99,6 +105,7 @@ void Rpc::respond(const std::string& to, uint64_t request_id, Body response) {
 }
 
 void Rpc::on_bytes(const std::string& from, const std::optional<Id256>& proven_id, ByteView bytes) {
+  bytes_in_ += bytes.size();
   auto m = Message::decode(bytes);
   if (!m) {
     ++stats_.corrupt;
@@ -119,6 +126,7 @@ void Rpc::on_bytes(const std::string& from, const std::optional<Id256>& proven_i
 void Rpc::on_message(const std::string& from, Message m) {
   if (!m.is_response()) {
     ++stats_.requests;
+    ++served_[m.body.index()];
     if (observer_) observer_(from, m.sender, false);
     if (handler_) handler_(from, std::move(m));
     return;
@@ -130,6 +138,7 @@ void Rpc::on_message(const std::string& from, Message m) {
   }
   Reply cb = std::move(it->second.cb);
   clock_.cancel(it->second.timer);
+  latency_.record_us(uint64_t(std::max<int64_t>(0, clock_.now_ms() - it->second.sent_ms)) * 1000);
   if (observer_) observer_(from, m.sender, true);
   pending_.erase(it);
   ++stats_.responses;
@@ -138,6 +147,20 @@ void Rpc::on_message(const std::string& from, Message m) {
     return;
   }
   cb(std::move(m));
+}
+
+RpcTraffic Rpc::traffic() const {
+  RpcTraffic t;
+  t.served = served_;
+  t.called = called_;
+  t.bytes_in = bytes_in_;
+  t.bytes_out = bytes_out_;
+  t.timeouts = stats_.timeouts;
+  t.unreachable = stats_.unreachable;
+  t.corrupt = stats_.corrupt;
+  t.impostor = stats_.impostor;
+  t.latency = latency_.snapshot();
+  return t;
 }
 
 }  // namespace peerstore

@@ -11,6 +11,7 @@
 
 #include "dht/clock.h"
 #include "dht/message.h"
+#include "dht/rpc_traffic.h"
 #include "dht/transport.h"
 
 namespace peerstore {
@@ -53,12 +54,14 @@ class Rpc {
 
   size_t pending() const { return pending_.size(); }
   const Stats& stats() const { return stats_; }
+  RpcTraffic traffic() const;
 
  private:
   struct Pending {
     std::string to;
     Clock::TimerId timer = 0;
     Reply cb;
+    int64_t sent_ms = 0;
   };
   void on_bytes(const std::string& from, const std::optional<Id256>& proven_id, ByteView bytes);
   void on_message(const std::string& from, Message m);
@@ -76,6 +79,10 @@ class Rpc {
   uint64_t next_deferred_ = 1;
   std::unordered_map<uint64_t, Clock::TimerId> deferred_;
   Stats stats_;
+  // For traffic(): by message type, bytes, and how long answers took.
+  std::array<uint64_t, kMessageTypes> served_{}, called_{};
+  uint64_t bytes_in_ = 0, bytes_out_ = 0;
+  LatencyHistogram latency_;
 };
 
 }  // namespace peerstore

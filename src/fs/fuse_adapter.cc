@@ -1,11 +1,13 @@
 #include "fs/fuse_adapter.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 
 #include "common/log.h"
 #include "fs/file_system.h"
+#include "fs/fuse_metrics.h"
 
 namespace peerstore {
 namespace {
@@ -149,6 +151,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
   Bytes buf;
   if (int e = fs(req).read(ino, uint64_t(off), size, &buf)) return (void)fuse_reply_err(req, e);
+  if (FuseMetrics* m = ctx(req).metrics) m->add_read(buf.size());
   fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), buf.size());
 }
 
@@ -157,6 +160,7 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off
   ssize_t n =
       fs(req).write(ino, uint64_t(off), ByteView(reinterpret_cast<const uint8_t*>(data), size));
   if (n < 0) return (void)fuse_reply_err(req, int(-n));
+  if (FuseMetrics* m = ctx(req).metrics) m->add_written(uint64_t(n));
   fuse_reply_write(req, size_t(n));
 }
 
@@ -264,41 +268,58 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len
   fuse_reply_err(req, fs(req).fallocate(ino, mode, uint64_t(off), uint64_t(len)));
 }
 
+// Each callback, timed when the mount has metrics. Every callback replies before it returns,
+// so its duration is the request's; the context is read before, as the reply frees `req`.
+template <FuseOp Op, auto Fn>
+struct Timed;
+template <FuseOp Op, typename... Args, void (*Fn)(fuse_req_t, Args...)>
+struct Timed<Op, Fn> {
+  static void call(fuse_req_t req, Args... args) {
+    FuseMetrics* m = ctx(req).metrics;
+    if (!m) return Fn(req, args...);
+    auto start = std::chrono::steady_clock::now();
+    Fn(req, args...);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
+    m->record(Op, uint64_t(us.count()));
+  }
+};
+
 fuse_lowlevel_ops make_ops() {
   fuse_lowlevel_ops o{};
   o.init = op_init;
   o.destroy = op_destroy;
-  o.lookup = op_lookup;
-  o.forget = op_forget;
-  o.forget_multi = op_forget_multi;
-  o.getattr = op_getattr;
-  o.setattr = op_setattr;
-  o.readlink = op_readlink;
-  o.mknod = op_mknod;
-  o.mkdir = op_mkdir;
-  o.symlink = op_symlink;
-  o.link = op_link;
-  o.unlink = op_unlink;
-  o.rmdir = op_rmdir;
-  o.rename = op_rename;
-  o.open = op_open;
-  o.create = op_create;
-  o.read = op_read;
-  o.write = op_write;
-  o.flush = op_flush;
-  o.release = op_release;
-  o.fsync = op_fsync;
-  o.opendir = op_opendir;
-  o.readdir = op_readdir;
-  o.readdirplus = op_readdirplus;
-  o.releasedir = op_releasedir;
-  o.fsyncdir = op_fsyncdir;
-  o.statfs = op_statfs;
-  o.setxattr = op_setxattr;
-  o.getxattr = op_getxattr;
-  o.listxattr = op_listxattr;
-  o.removexattr = op_removexattr;
-  o.fallocate = op_fallocate;
+  o.lookup = Timed<FuseOp::lookup, op_lookup>::call;
+  o.forget = Timed<FuseOp::forget, op_forget>::call;
+  o.forget_multi = Timed<FuseOp::forget, op_forget_multi>::call;
+  o.getattr = Timed<FuseOp::getattr, op_getattr>::call;
+  o.setattr = Timed<FuseOp::setattr, op_setattr>::call;
+  o.readlink = Timed<FuseOp::readlink, op_readlink>::call;
+  o.mknod = Timed<FuseOp::mknod, op_mknod>::call;
+  o.mkdir = Timed<FuseOp::mkdir, op_mkdir>::call;
+  o.symlink = Timed<FuseOp::symlink, op_symlink>::call;
+  o.link = Timed<FuseOp::link, op_link>::call;
+  o.unlink = Timed<FuseOp::unlink, op_unlink>::call;
+  o.rmdir = Timed<FuseOp::rmdir, op_rmdir>::call;
+  o.rename = Timed<FuseOp::rename, op_rename>::call;
+  o.open = Timed<FuseOp::open, op_open>::call;
+  o.create = Timed<FuseOp::create, op_create>::call;
+  o.read = Timed<FuseOp::read, op_read>::call;
+  o.write = Timed<FuseOp::write, op_write>::call;
+  o.flush = Timed<FuseOp::flush, op_flush>::call;
+  o.release = Timed<FuseOp::release, op_release>::call;
+  o.fsync = Timed<FuseOp::fsync, op_fsync>::call;
+  o.opendir = Timed<FuseOp::opendir, op_opendir>::call;
+  o.readdir = Timed<FuseOp::readdir, op_readdir>::call;
+  o.readdirplus = Timed<FuseOp::readdirplus, op_readdirplus>::call;
+  o.releasedir = Timed<FuseOp::releasedir, op_releasedir>::call;
+  o.fsyncdir = Timed<FuseOp::fsyncdir, op_fsyncdir>::call;
+  o.statfs = Timed<FuseOp::statfs, op_statfs>::call;
+  o.setxattr = Timed<FuseOp::setxattr, op_setxattr>::call;
+  o.getxattr = Timed<FuseOp::getxattr, op_getxattr>::call;
+  o.listxattr = Timed<FuseOp::listxattr, op_listxattr>::call;
+  o.removexattr = Timed<FuseOp::removexattr, op_removexattr>::call;
+  o.fallocate = Timed<FuseOp::fallocate, op_fallocate>::call;
   return o;
 }
 

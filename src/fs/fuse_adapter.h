@@ -8,6 +8,7 @@
 namespace peerstore {
 
 class FileSystem;
+class FuseMetrics;
 
 struct FuseAdapterOptions {
   double entry_timeout = 5.0;  // seconds the kernel may cache names and attributes
@@ -20,6 +21,7 @@ const fuse_lowlevel_ops& fuse_operations();
 struct FuseContext {
   FileSystem& fs;
   FuseAdapterOptions options;
+  FuseMetrics* metrics = nullptr;  // counts every request when set; outlives the session
 };
 
 }  // namespace peerstore

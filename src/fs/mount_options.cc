@@ -38,7 +38,8 @@ Status apply(std::string_view opt, MountOptions& out) {
     return {};
   }
   for (auto [name, field] : {std::pair{"data", &out.data}, std::pair{"config", &out.config},
-                             std::pair{"listen", &out.listen}, std::pair{"join", &out.join}}) {
+                             std::pair{"listen", &out.listen}, std::pair{"join", &out.join},
+                             std::pair{"http", &out.http}}) {
     if (key != name) continue;
     if (!value || value->empty())
       return fail(Errc::invalid, "-o " + std::string(name) + " takes a value, as --" +

@@ -13,14 +13,14 @@
 namespace peerstore {
 
 // PeerStore's own: durability=local|replicated, cache_size=SIZE, and peerstorefs's flags
-// (data=DIR, config=DIR, listen=ADDR:PORT, join=TOKEN|HOST:PORT), so that mount(8) and
-// /etc/fstab can give them. libfuse's: allow_other, ro, fsname=..., ... Anything else is
+// (data=DIR, config=DIR, listen=ADDR:PORT, join=TOKEN|HOST:PORT, http=ADDR:PORT), so that mount(8)
+// and /etc/fstab can give them. libfuse's: allow_other, ro, fsname=..., ... Anything else is
 // refused with a one-line message that says what to do.
 struct MountOptions {
   bool replicated = false;                   // durability=replicated: fsync waits for the ring
   uint64_t cache_bytes = uint64_t(4) << 30;  // cache_size: local copies of network blocks
-  // peerstorefs's --data, --config, --listen and --join given as -o options.
-  std::optional<std::string> data, config, listen, join;
+  // peerstorefs's --data, --config, --listen, --join and --http given as -o options.
+  std::optional<std::string> data, config, listen, join, http;
   // For libfuse's mount, in the order given; default_permissions is taken out (always on).
   std::vector<std::string> fuse;
 

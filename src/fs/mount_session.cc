@@ -8,8 +8,9 @@ namespace peerstore {
 Result<std::unique_ptr<MountSession>> MountSession::mount(FileSystem& fs,
                                                           const std::string& mountpoint,
                                                           const std::vector<std::string>& options,
-                                                          bool debug) {
+                                                          bool debug, FuseMetrics* metrics) {
   std::unique_ptr<MountSession> m(new MountSession(fs));
+  m->ctx_.metrics = metrics;
   std::string opts = "fsname=peerstore,subtype=peerstorefs,default_permissions";
   for (auto& o : options) opts += "," + o;
   std::vector<std::string> argv_s = {"peerstorefs", "-o", opts};

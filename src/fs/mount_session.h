@@ -14,10 +14,11 @@ namespace peerstore {
 
 class MountSession {
  public:
-  // Mounts now. `options` are -o mount options (validated by the caller).
+  // Mounts now. `options` are -o mount options (validated by the caller). `metrics`, if given,
+  // counts every request and must outlive the session.
   static Result<std::unique_ptr<MountSession>> mount(FileSystem& fs, const std::string& mountpoint,
-                                                      const std::vector<std::string>& options,
-                                                      bool debug);
+                                                     const std::vector<std::string>& options,
+                                                     bool debug, FuseMetrics* metrics = nullptr);
   ~MountSession();  // unmounts if still mounted
 
   // Serves requests until unmounted or signalled; commits before returning.

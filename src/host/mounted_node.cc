@@ -44,8 +44,27 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   auto fs = FileSystem::open(std::move(*volume), fo, Caller{getuid(), getgid()});
   if (!fs) return damaged(fs.error());
   m->fs_ = std::move(*fs);
-  PS_ASSIGN(m->session_, MountSession::mount(*m->fs_, c.mountpoint, c.options.fuse, c.debug));
+  PS_ASSIGN(m->session_,
+            MountSession::mount(*m->fs_, c.mountpoint, c.options.fuse, c.debug, &m->fuse_metrics_));
+  if (!c.http.empty()) {
+    MountedNode* self = m.get();
+    PS_ASSIGN(m->dashboard_, Dashboard::start(c.http, [self] { return self->observe(); }));
+  }
   return m;
+}
+
+DashboardView MountedNode::observe() {
+  DashboardView v{"peerstorefs", node_->dht().observe(), std::nullopt};
+  MountView m;
+  m.mountpoint = mountpoint_;
+  m.uploads = tiered_->tier_stats().upload;
+  m.fuse = fuse_metrics_.snapshot();
+  if (auto list = read_conflicts(node_->layout().conflicts())) m.conflicts = list->size();
+  std::lock_guard lock(view_m_);
+  if (!fs_) return v;  // unmounted: the node is all there is left to show
+  m.sync = fs_->sync_stats();
+  v.mount = std::move(m);
+  return v;
 }
 
 Status MountedNode::serve() {
@@ -71,7 +90,12 @@ Status MountedNode::serve() {
     std::lock_guard lock(waker_->m);
     waker_->fs = nullptr;
   }
-  fs_.reset();  // the final commit
+  std::unique_ptr<FileSystem> closing;
+  {
+    std::lock_guard lock(view_m_);
+    closing = std::move(fs_);
+  }
+  closing.reset();  // the final commit
 
   // Everything committed goes to the network before this node leaves it.
   Status flushed = tiered_->flush(std::chrono::seconds(60));
@@ -82,6 +106,7 @@ Status MountedNode::serve() {
   }
   node_->dht().set_pending_uploads_source(nullptr);
   Status left = node_->leave();
+  dashboard_.reset();
   tiered_.reset();
   // Any of them makes the process exit non-zero: the data is safe locally, not yet on the ring.
   if (!ran) return ran;

@@ -10,8 +10,10 @@
 
 #include "common/result.h"
 #include "fs/file_system.h"
+#include "fs/fuse_metrics.h"
 #include "fs/mount_options.h"
 #include "fs/mount_session.h"
+#include "host/dashboard.h"
 #include "host/node.h"
 #include "host/stop_signals.h"
 #include "keys/identity.h"
@@ -24,6 +26,7 @@ struct MountConfig {
   std::string mountpoint;  // checked (fs/mount_point.h)
   MountOptions options;
   bool debug = false;  // log every FUSE request
+  std::string http;    // ADDR:PORT of the dashboard (host/dashboard.h); empty: none
 };
 
 // start() starts no thread before the DHT node and mounts before it returns, so a daemonizing
@@ -61,7 +64,13 @@ class MountedNode {
     FileSystem* fs = nullptr;
   };
   std::shared_ptr<SyncWaker> waker_ = std::make_shared<SyncWaker>();
+  FuseMetrics fuse_metrics_;  // before the session, which counts into it
   std::unique_ptr<MountSession> session_;
+  // What the dashboard reads, under view_m_: fs_ (null once the final commit began).
+  std::mutex view_m_;
+  DashboardView observe();
+  // Destroyed first: it reads everything above.
+  std::unique_ptr<Dashboard> dashboard_;
 };
 
 }  // namespace peerstore::host

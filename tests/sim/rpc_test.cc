@@ -153,5 +153,40 @@ TEST_CASE("rpc: destroying an Rpc drops its pending calls without running them")
   CHECK_FALSE(ran);
 }
 
+TEST_CASE("rpc: traffic counts requests by type, bytes both ways and the time to each answer") {
+  Pair p;
+  p.b.set_handler([&](const std::string& from, Message m) {
+    if (std::holds_alternative<msg::Ping>(m.body)) p.b.respond(from, m.request_id, msg::Pong{});
+  });
+  int answers = 0;
+  for (int i = 0; i < 3; ++i)
+    p.a.call("b", msg::Ping{}, 100, [&](Result<Message> r) { answers += r.ok(); });
+  p.a.call("b", msg::GetStatus{}, 100, [](Result<Message>) {});  // never answered: a timeout
+  p.net.run_for(1000);
+  REQUIRE(answers == 3);
+
+  RpcTraffic a = p.a.traffic(), b = p.b.traffic();
+  size_t ping = Body(msg::Ping{}).index(), status = Body(msg::GetStatus{}).index();
+  CHECK(std::string(message_type_name(ping)) == "ping");
+  CHECK(message_type_name(kMessageTypes) == nullptr);
+  CHECK(a.called[ping] == 3);
+  CHECK(a.called[status] == 1);
+  CHECK(b.served[ping] == 3);
+  CHECK(b.served[status] == 1);
+  CHECK(a.served[ping] == 0);
+  CHECK(a.timeouts == 1);
+  // What one sent, the other received; answers are counted on both sides too.
+  CHECK(a.bytes_out > 0);
+  CHECK(a.bytes_out == b.bytes_in);
+  CHECK(b.bytes_out == a.bytes_in);
+  // Each answer took the round trip, 20 ms: the 25 ms bucket, and a sum of 3 × 20 ms.
+  CHECK(a.latency.count() == 3);
+  CHECK(a.latency.sum_us == 60'000);
+  size_t bucket = 0;
+  while (LatencyHistogram::kBoundsUs[bucket] < 20'000) ++bucket;
+  CHECK(a.latency.counts[bucket] == 3);
+  CHECK(b.latency.count() == 0);
+}
+
 }  // namespace
 }  // namespace peerstore
