@@ -82,6 +82,12 @@ class ChordNode {
                  std::function<void(Status)> done);
   // The merged, verified head set of the volume from all reachable replicas.
   void get_heads(const VolumeId& volume, std::function<void(Result<std::vector<Bytes>>)> done);
+  // How many members of each block's replica set hold it, in the order of `ids` (the
+  // peerstore.replicas attribute): one lookup for each run of ids that shares a replica set,
+  // then an Offer, which changes nothing, to each member; a member that does not answer holds
+  // none. Errc::unavailable when this node is not a ring member.
+  using CopiesDone = std::function<void(Result<std::vector<uint32_t>>)>;
+  void count_copies(std::vector<Id256> ids, CopiesDone done);
   // Asks the volume's replicas to tell this node when its head set changes (and asks again
   // every HeadWatch::kRenewMs, so replicas that joined since learn of it); `changed` then runs
   // on the loop thread. Pushed news, best effort: a watcher still polls for what was missed.
@@ -198,6 +204,9 @@ class ChordNode {
   // failed is planned again without it (kLeaveOfferTries rounds in all).
   void leave_handoff(unsigned round = 0);
   std::vector<NodeRef> replicas_of(const std::vector<NodeRef>& successors) const;
+  // count_copies, from the `pos`th id in ring order on (chord_node_copies.cc).
+  struct CopyCount;
+  void count_copies_from(std::shared_ptr<CopyCount> job, size_t pos);
   // min(replicas, the ring's size as far as this node knows it; a leaving node not counted).
   size_t copies_possible() const;
   void quorum_write(const Id256& key, Body request, std::function<void(Status)> done);

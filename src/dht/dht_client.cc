@@ -115,6 +115,13 @@ DhtClient::Observation DhtClient::observe() {
   });
 }
 
+void DhtClient::count_copies(std::vector<BlockId> ids,
+                             std::function<void(Result<std::vector<uint32_t>>)> done) {
+  loop_->post([this, ids = std::move(ids), done = std::move(done)]() mutable {
+    node_->count_copies(std::move(ids), std::move(done));
+  });
+}
+
 void DhtClient::set_pending_uploads_source(std::function<uint64_t()> source) {
   loop_->post([this, source = std::move(source)]() mutable {
     node_->set_pending_uploads_source(std::move(source));

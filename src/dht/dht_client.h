@@ -77,6 +77,10 @@ class DhtClient final : public RemoteStore {
   void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
                  std::function<void(Status)> done) override;
   void release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) override;
+  // How many members of each block's replica set hold it (ChordNode::count_copies); `done`
+  // runs on the loop thread and must be quick.
+  void count_copies(std::vector<BlockId> ids,
+                    std::function<void(Result<std::vector<uint32_t>>)> done);
   // Asks the volume's replicas to push news of its head set (ChordNode::watch_heads);
   // `changed` runs on the loop thread and must be quick.
   void watch_heads(const VolumeId& volume, std::function<void()> changed);

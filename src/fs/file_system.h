@@ -21,6 +21,7 @@
 #include "fs/chunk_sealer.h"
 #include "fs/conflict_log.h"
 #include "fs/directory.h"
+#include "fs/health_source.h"
 #include "fs/node_table.h"
 #include "fs/space_budget.h"
 #include "fs/volume.h"
@@ -56,6 +57,9 @@ class FileSystem {
     int sync_poll_ms = 500;
     // How long the store's free space, once asked, is trusted while the margin lasts.
     int space_probe_ms = 1000;
+    // Where the peerstore.* attributes come from (must outlive the file system); none: they
+    // are absent (ENODATA).
+    HealthSource* health = nullptr;
   };
 
   // What the kernel must forget after live sync changed the tree: attributes and cached pages
@@ -146,7 +150,9 @@ class FileSystem {
   int statfs(struct statvfs* out);
 
   int setxattr(uint64_t ino, std::string_view name, ByteView value, int flags);
-  // size 0 asks for the size: returns it in *out_size. Fills *out otherwise.
+  // size 0 asks for the size: returns it in *out_size. Fills *out otherwise. The virtual
+  // attributes peerstore.replicas, peerstore.pending and peerstore.conflicts (docs/health.md)
+  // are answered here and never listed, set or removed: the "peerstore." prefix is reserved.
   int getxattr(uint64_t ino, std::string_view name, size_t size, Bytes* out, size_t* out_size);
   int listxattr(uint64_t ino, size_t size, Bytes* out, size_t* out_size);
   int removexattr(uint64_t ino, std::string_view name);
@@ -171,6 +177,18 @@ class FileSystem {
   Result<std::shared_ptr<Bytes>> chunk_buffer(Node& n, uint64_t idx, size_t keep_from,
                                               size_t keep_to);
   Status flush_content(Node& n);
+  // The peerstore.* attributes (file_system_health.cc). Take mu_ themselves.
+  static bool is_health_xattr(std::string_view name);
+  static constexpr size_t kMaxHealthValue = 20;  // digits of the largest uint64_t
+  // Fills *value, or with value null only checks that the attribute exists.
+  int health_xattr(uint64_t ino, std::string_view name, std::string* value);
+  // Every block reading `ino` and what is under it needs in the committed version: the head,
+  // the root block, the inode table, and the content of each inode at or below it.
+  Status blocks_under(uint64_t ino, std::vector<BlockId>* ids);
+  // The conflict copies of files at or below `ino` that still exist.
+  Result<uint64_t> conflicts_under(uint64_t ino);
+  // Under mu_: whether a path of the tree names something.
+  Result<bool> path_exists(std::string_view path);
   void install_sealed(uint64_t ino, uint64_t idx, const std::shared_ptr<Bytes>& buf,
                       const Result<BlockPtr>& sealed);
   void committer_loop();

@@ -344,6 +344,7 @@ int FileSystem::setxattr(uint64_t ino, std::string_view name, ByteView value, in
   if (name.empty()) return EINVAL;
   if (name.size() > XATTR_NAME_MAX) return ERANGE;
   if (name.substr(0, 7) == "system.") return EOPNOTSUPP;  // no ACLs
+  if (is_health_xattr(name)) return EPERM;                // computed, not stored
   if (value.size() > kMaxXattrValue) return E2BIG;
   std::lock_guard lock(mu_);
   auto np = node(ino);
@@ -367,6 +368,21 @@ int FileSystem::setxattr(uint64_t ino, std::string_view name, ByteView value, in
 
 int FileSystem::getxattr(uint64_t ino, std::string_view name, size_t size, Bytes* out,
                          size_t* out_size) {
+  if (is_health_xattr(name)) {
+    std::string value;
+    // A size query gets room for any value (20 digits), not a commit and a ring query whose
+    // answer may have grown by the time the caller asks again.
+    if (int e = health_xattr(ino, name, size == 0 ? nullptr : &value)) return e;
+    if (size == 0) {
+      *out_size = kMaxHealthValue;
+      return 0;
+    }
+    *out_size = value.size();
+    if (size == 0) return 0;
+    if (size < value.size()) return ERANGE;
+    *out = Bytes(value.begin(), value.end());
+    return 0;
+  }
   std::lock_guard lock(mu_);
   auto np = node(ino);
   if (!np) return err(np.error(), "getxattr");
@@ -397,6 +413,7 @@ int FileSystem::listxattr(uint64_t ino, size_t size, Bytes* out, size_t* out_siz
 }
 
 int FileSystem::removexattr(uint64_t ino, std::string_view name) {
+  if (is_health_xattr(name)) return EPERM;
   std::lock_guard lock(mu_);
   auto np = node(ino);
   if (!np) return err(np.error(), "removexattr");

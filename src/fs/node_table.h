@@ -44,8 +44,10 @@ class NodeTable {
   // Evicts clean nodes that neither the kernel nor an open file references.
   void sweep();
 
- private:
+  // The table's key of an inode (its TrieMap position is the number itself).
   static Bytes key_of(uint64_t ino);
+
+ private:
   void open_table(const std::optional<BlockPtr>& root);
   BlockIo& io_;
   std::unique_ptr<TrieMap> table_;

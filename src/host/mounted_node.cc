@@ -39,8 +39,10 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
                              identity.device.public_key());
   if (!volume && volume.code() == Errc::unavailable) return volume.error();
   if (!volume) return damaged(volume.error());
+  m->health_ = std::make_unique<MountHealth>(dht, *m->tiered_, m->node_->layout().conflicts());
   FileSystem::Options fo;
   fo.statfs_path = data;
+  fo.health = m->health_.get();
   auto fs = FileSystem::open(std::move(*volume), fo, Caller{getuid(), getgid()});
   if (!fs) return damaged(fs.error());
   m->fs_ = std::move(*fs);
@@ -96,6 +98,7 @@ Status MountedNode::serve() {
     closing = std::move(fs_);
   }
   closing.reset();  // the final commit
+  health_.reset();
 
   // Everything committed goes to the network before this node leaves it.
   Status flushed = tiered_->flush(std::chrono::seconds(60));

@@ -14,6 +14,7 @@
 #include "fs/mount_options.h"
 #include "fs/mount_session.h"
 #include "host/dashboard.h"
+#include "host/mount_health.h"
 #include "host/node.h"
 #include "host/stop_signals.h"
 #include "keys/identity.h"
@@ -56,6 +57,7 @@ class MountedNode {
   // Destroyed in reverse: the mount, the file system, the tiered store, then the node.
   std::unique_ptr<Node> node_;
   std::shared_ptr<TieredStore> tiered_;
+  std::unique_ptr<MountHealth> health_;  // the peerstore.* attributes' source, for fs_
   std::unique_ptr<FileSystem> fs_;
   // What a pushed head wakes: the file system's sync, while it exists (the loop thread calls
   // it; serve() clears it before the file system goes).

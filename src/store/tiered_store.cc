@@ -283,4 +283,18 @@ TieredStore::Stats TieredStore::tier_stats() const {
   return s;
 }
 
+uint64_t TieredStore::pending_bytes(const std::vector<BlockId>& ids) {
+  std::vector<bool> waiting = uploads_.waiting(ids);
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!waiting[i]) continue;
+    // A block queued and then collected has no bytes left to send.
+    (void)local_.view(ids[i], [&](ByteView data) {
+      bytes += data.size();
+      return Status();
+    });
+  }
+  return bytes;
+}
+
 }  // namespace peerstore

@@ -63,6 +63,9 @@ class TieredStore final : public LocalStore {
   // Waits until everything written so far is on the network (unmount, a graceful leave).
   Status flush(std::chrono::milliseconds timeout);
   Stats tier_stats() const;
+  // The bytes of those of `ids` that wait for upload (their local copies' sizes): what of them
+  // is on this computer only (the peerstore.pending attribute).
+  uint64_t pending_bytes(const std::vector<BlockId>& ids);
 
  private:
   struct Fetch;

@@ -45,6 +45,7 @@ uint64_t UploadQueue::add_blocks(const std::vector<BlockId>& ids) {
     it.seq = next_seq_++;
     it.id = id;
     core_->outstanding.insert(it.seq);
+    ++core_->waiting[id];
     core_->blocks.push_back(std::move(it));
   }
   core_->stats.pending = core_->outstanding.size();
@@ -204,6 +205,13 @@ void UploadQueue::start(Item item, std::unique_lock<std::mutex>& lk) {
   lk.lock();
 }
 
+std::vector<bool> UploadQueue::waiting(const std::vector<BlockId>& ids) const {
+  std::lock_guard lk(core_->m);
+  std::vector<bool> out(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) out[i] = core_->waiting.count(ids[i]) > 0;
+  return out;
+}
+
 void UploadQueue::finish(const std::shared_ptr<Core>& core, Item item, const Status& st,
                          int64_t retry_ms) {
   std::lock_guard lk(core->m);
@@ -214,6 +222,10 @@ void UploadQueue::finish(const std::shared_ptr<Core>& core, Item item, const Sta
       log::info("the network answers again; uploading what waited");
     }
     core->outstanding.erase(item.seq);
+    if (!item.is_heads) {
+      auto w = core->waiting.find(item.id);
+      if (w != core->waiting.end() && --w->second == 0) core->waiting.erase(w);
+    }
     ++(item.is_heads ? core->stats.uploaded_heads : core->stats.uploaded_blocks);
     core->stats.last_error.clear();
     if (!item.is_heads && core->on_block_uploaded) core->on_block_uploaded(item.id, item.bytes);

@@ -15,6 +15,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "store/block_store.h"
 #include "store/remote_store.h"
@@ -58,6 +60,9 @@ class UploadQueue {
   Status wait(uint64_t ticket, std::chrono::milliseconds timeout);
   // The ticket of the newest queued item (0 if none was ever queued).
   uint64_t last_ticket() const;
+  // For each of `ids`, whether it is queued, in flight or waiting for a retry: not yet known to
+  // be on the network.
+  std::vector<bool> waiting(const std::vector<BlockId>& ids) const;
   Stats stats() const;
 
  private:
@@ -76,6 +81,8 @@ class UploadQueue {
     std::condition_variable cv;  // worker: work or room; waiters: progress
     std::deque<Item> blocks, heads, retries;
     std::set<uint64_t> outstanding;  // seqs queued, in flight or waiting for a retry
+    // The blocks among them, with how many times each is queued.
+    std::unordered_map<BlockId, uint32_t, Id256Hash> waiting;
     size_t in_flight = 0;
     bool stopping = false;
     bool offline = false;  // the last upload failed (logged once per outage)

@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "mount/mount_test_util.h"
 #include "mount/tree_snapshot.h"
@@ -333,6 +334,50 @@ TEST_CASE("apps: cp -a keeps symlinks hard links xattrs modes and times") {
   TreeSnapshot after = snapshot_tree(in, &before);
   std::string diff = compare_snapshots(before, after);
   CHECK_MESSAGE(diff.empty(), "the copy after remount:\n" << diff);
+}
+
+// --- peerstore.* attributes ------------------------------------------------------------
+
+TEST_CASE("apps: getfattr reads peerstore.*, which cp -a and rsync -X do not copy") {
+  MountFixture fx;
+  if (!fx.usable()) return;
+  if (!fx.real()) {
+    MESSAGE("the peerstore.* attributes exist on a PeerStore mount only");
+    return;
+  }
+  require_tool("getfattr", "attr");
+  require_tool("rsync", "rsync");
+  std::string f = fx.path("data.bin");
+  write_file(f, random_bytes(300000, 701));
+  REQUIRE_OK(mkdir(fx.path("d").c_str(), 0755));
+  write_file(fx.path("d/g"), "g");
+  auto value = [&](const std::string& path, const char* name) {
+    std::string v = run_ok(fx, {"getfattr", "--only-values", "-n", name, path});
+    while (!v.empty() && v.back() == '\n') v.pop_back();
+    return v;
+  };
+  // One node: each block's replica set is this node, which has it once it is written.
+  CHECK(value(f, "peerstore.replicas") == "1");
+  CHECK(value(fx.path("d"), "peerstore.replicas") == "1");
+  CHECK(value(fx.path("."), "peerstore.replicas") == "1");
+  CHECK(value(f, "peerstore.conflicts") == "0");
+  CHECK(value(fx.path("."), "peerstore.conflicts") == "0");
+  // Its uploads go to its own store: nothing waits for long.
+  std::string pending;
+  for (int i = 0; i < 100 && (pending = value(f, "peerstore.pending")) != "0"; ++i)
+    std::this_thread::sleep_for(100ms);
+  CHECK(pending == "0");
+
+  // Never listed, so a dump of every attribute and the copies of cp -a and rsync -X lack them;
+  // a copy has its own.
+  CHECK(run_ok(fx, {"getfattr", "-d", "-m", "-", f}).find("peerstore.") == std::string::npos);
+  CHECK_ERRNO(setxattr(f.c_str(), "peerstore.replicas", "9", 1, 0), EPERM);
+  CHECK_ERRNO(removexattr(f.c_str(), "peerstore.pending"), EPERM);
+  run_ok(fx, {"cp", "-a", f, fx.path("copy.bin")});
+  run_ok(fx, {"rsync", "-aX", f, fx.path("rsynced.bin")});
+  CHECK(read_file(fx.path("copy.bin")) == read_file(f));
+  CHECK(read_file(fx.path("rsynced.bin")) == read_file(f));
+  CHECK(value(fx.path("copy.bin"), "peerstore.replicas") == "1");
 }
 
 }  // namespace peerstore::test

@@ -190,6 +190,13 @@ Result<Lookup::Outcome> SimCluster::lookup(size_t from, const Id256& key, int64_
                                         fail(Errc::timeout, "lookup did not finish"), max_ms);
 }
 
+Result<std::vector<uint32_t>> SimCluster::count_copies(size_t from, std::vector<Id256> ids,
+                                                       int64_t max_ms) {
+  return await<Result<std::vector<uint32_t>>>(
+      [&](auto cb) { node(from).count_copies(std::move(ids), cb); },
+      fail(Errc::timeout, "count_copies did not finish"), max_ms);
+}
+
 Status SimCluster::put_block(size_t from, const Id256& id, const Bytes& data, int64_t max_ms) {
   return await<Status>([&](auto cb) { node(from).put_block(id, data, cb); },
                        fail(Errc::timeout, "put_block did not finish"), max_ms);

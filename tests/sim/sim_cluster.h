@@ -98,6 +98,8 @@ class SimCluster {
   Status put_heads(size_t from, const VolumeId& v, const std::vector<Bytes>& heads,
                    int64_t max_ms = 30000);
   Result<std::vector<Bytes>> get_heads(size_t from, const VolumeId& v, int64_t max_ms = 30000);
+  Result<std::vector<uint32_t>> count_copies(size_t from, std::vector<Id256> ids,
+                                             int64_t max_ms = 60000);
 
   // Starts an asynchronous call and runs events until its callback ran or max_ms passed.
   template <typename T>

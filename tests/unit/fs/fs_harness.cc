@@ -27,13 +27,15 @@ std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms) {
 }
 
 std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms,
-                                    const PublicKey& device, BlockSuite suite) {
+                                    const PublicKey& device, BlockSuite suite,
+                                    HealthSource* health) {
   auto vol = Volume::open(store, test_volume_keys(), device, suite);
   REQUIRE_MESSAGE(vol.ok(), (vol.ok() ? std::string() : vol.error().message()));
   FileSystem::Options opts;
   opts.statfs_path = "/";
   opts.commit_interval_ms = commit_interval_ms;
   opts.space_probe_ms = 0;  // tests change the store's capacity and expect it seen at once
+  opts.health = health;
   auto fs = FileSystem::open(std::move(*vol), opts, root_caller());
   REQUIRE_MESSAGE(fs.ok(), (fs.ok() ? std::string() : fs.error().message()));
   return std::move(*fs);
@@ -59,7 +61,7 @@ Status TamperingStore::view(const BlockId& id, const std::function<Status(ByteVi
 void FsHarness::reopen(bool commit_first) {
   if (commit_first) REQUIRE(fs->commit() == 0);
   fs.reset();
-  fs = open_fs(store, 1000, test_device(), suite);
+  fs = open_fs(store, 1000, test_device(), suite, health);
 }
 
 uint64_t FsHarness::create(uint64_t parent, const std::string& name, mode_t mode) {

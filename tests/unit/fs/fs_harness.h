@@ -28,9 +28,11 @@ Caller root_caller();
 // not started unless a test starts it.
 std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms = 1000);
 // The same as another computer of the user: `device` instead of test_device().
+// `health`: the source of the peerstore.* attributes, if any.
 std::unique_ptr<FileSystem> open_fs(LocalStore& store, int commit_interval_ms,
                                     const PublicKey& device,
-                                    BlockSuite suite = default_write_suite());
+                                    BlockSuite suite = default_write_suite(),
+                                    HealthSource* health = nullptr);
 
 // A LocalStore that forwards every call to another: tests derive from it and override what
 // they watch or change.
@@ -74,9 +76,13 @@ class TamperingStore final : public ForwardingStore {
 struct FsHarness {
   MemoryStore store;
   BlockSuite suite = default_write_suite();  // what reopen() seals new blocks with
+  HealthSource* health = nullptr;            // for the peerstore.* attributes; outlives the harness
   std::unique_ptr<FileSystem> fs;
 
   FsHarness() { fs = open_fs(store); }
+  explicit FsHarness(HealthSource* h) : health(h) {
+    fs = open_fs(store, 1000, test_device(), suite, health);
+  }
   // Commits, destroys the FileSystem (and its Volume) and opens both again from the store.
   void reopen(bool commit_first = true);
 
