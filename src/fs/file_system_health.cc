@@ -60,6 +60,8 @@ Status FileSystem::blocks_under(uint64_t ino, std::vector<BlockId>* ids) {
   std::optional<Head> head;
   std::optional<BlockPtr> table;
   {
+    // A commit or a sync moves the volume's head under commit_serial_ alone (taken before mu_).
+    std::lock_guard serial(commit_serial_);
     std::lock_guard lock(mu_);
     PS_ASSIGN(Node * n, node(ino));
     top = n->rec;

@@ -6,8 +6,10 @@
 #include <sys/xattr.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "fs_harness.h"
 
@@ -151,6 +153,33 @@ TEST_CASE("FileSystem: the peerstore.* attributes are never listed, set or remov
   attr(plain, g, "peerstore.replicas", &rc);
   CHECK(rc == ENODATA);
   CHECK(plain.fs->getxattr(g, "peerstore.pending", 0, &out, &size) == ENODATA);
+}
+
+TEST_CASE("FileSystem: peerstore.replicas while another thread writes and commits") {
+  // The question reads the volume's head, which commits move under their own lock.
+  FakeHealth fake;
+  FsHarness h(&fake);
+  uint64_t a = h.create(kRoot, "a");
+  uint64_t b = h.create(kRoot, "b");
+  h.write(a, 0, pattern(100 << 10, 1));
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (uint32_t i = 0; !stop; ++i) {
+      Bytes data = pattern(70 << 10, i);
+      h.fs->write(b, 0, data);
+      h.fs->commit();
+    }
+  });
+  int wrong = 0;
+  for (int i = 0; i < 2000; ++i) {
+    Bytes out;
+    size_t size = 0;
+    int e = h.fs->getxattr(a, "peerstore.replicas", 64, &out, &size);
+    wrong += e != 0 || std::string(out.begin(), out.end()) != "3";
+  }
+  stop = true;
+  writer.join();
+  CHECK(wrong == 0);
 }
 
 }  // namespace
