@@ -1,5 +1,7 @@
 #include "dht/lookup.h"
 
+#include <algorithm>
+
 #include "dht/ring.h"
 
 namespace peerstore {
@@ -39,21 +41,40 @@ void Lookup::fill() {
     for (auto& s : seeds_) add(s, true);
     return;
   }
+  auto nodes = routing_.closest_preceding(key_, 8 + failed_.size() + liars_.size());
+  // Nearest before the key first: the likeliest to know its successors. The nodes that timed
+  // out are among them although the routing table dropped them meanwhile.
+  auto known = routing_.known();
+  known.insert(known.end(), timed_out_.begin(), timed_out_.end());
+  std::sort(known.begin(), known.end(), [&](const NodeRef& a, const NodeRef& b) {
+    return ring::distance(a.id, key_) < ring::distance(b.id, key_);
+  });
+  // The last restart asks again the nodes that only failed to answer (a timeout under load, a
+  // lost packet): failing once is no proof of death, and without them a node that knows little
+  // but a liar before the key (one that just joined) would ask nobody but the liar.
+  bool last = attempt_ + 1 >= cfg_.lookup_attempts;
+  auto take = [&](const std::vector<NodeRef>& from, bool retry_failed) {
+    for (auto& n : from)
+      if (cands_.size() < 8 && !liars_.count(n.addr) && (retry_failed || !failed_.count(n.addr)))
+        add(n, false);
+  };
   // A restart prefers nodes that have not failed this lookup yet.
-  auto nodes = routing_.closest_preceding(key_, 8 + failed_.size());
-  for (auto& n : nodes)
-    if (!failed_.count(n.addr) && cands_.size() < 8) add(n, false);
+  take(nodes, last);
   // Every node we know before the key failed (a node right before it that lies, say): any other
-  // node we know may still know the key's successors, from wherever it sits.
-  if (cands_.empty())
-    for (auto& n : routing_.known())
-      if (!failed_.count(n.addr) && cands_.size() < 8) add(n, false);
-  if (cands_.empty())
-    for (auto& n : nodes) add(n, false);
+  // node we know may still know the key's successors, from wherever it sits. The last restart
+  // asks them too: the few before the key may be the ones that failed.
+  if (cands_.empty() || last) take(known, last);
+  // Every node we know failed once: ask them again rather than give up early.
+  if (cands_.empty() && !last) {
+    take(nodes, true);
+    take(known, true);
+  }
 }
 
 void Lookup::add(const NodeRef& n, bool seed) {
   if (n.empty()) return;
+  // A node that lied once in this lookup is not asked again, whoever names it.
+  if (!seed && liars_.count(n.addr)) return;
   for (auto& c : cands_)
     if (c.node.addr == n.addr) return;
   cands_.push_back(Candidate{n, seed, false});
@@ -106,6 +127,7 @@ void Lookup::on_answer(size_t idx, Result<Message> r) {
     failed_.insert(c.node.addr);
     if (r.code() == Errc::timeout) {
       ++out_.timeouts;
+      if (!c.seed && timed_out_.size() < 16) timed_out_.push_back(c.node);
       if (!c.seed) routing_.note_failed(c.node, clock_.now_ms());
     }
     last_error_ = r.error().message();
@@ -137,7 +159,7 @@ void Lookup::on_answer(size_t idx, Result<Message> r) {
       return;
     }
     last_error_ = "inconsistent answer from " + r->sender.str();
-    failed_.insert(c.node.addr);
+    liars_.insert(c.node.addr);
     step();
     return;
   }
@@ -173,9 +195,16 @@ void Lookup::verify(size_t idx, std::vector<NodeRef> successors, size_t at) {
         // not, and skipping a live successor would give a wrong answer.
         if (r.code() == Errc::unavailable && at + 1 < std::min(successors.size(), kMaxVerified))
           return self->verify(idx, std::move(successors), at + 1);
-        const NodeRef& liar = self->cands_[idx].node;
-        self->last_error_ = liar.str() + " named successors that are not there";
-        self->failed_.insert(liar.addr);
+        // A successor that does not answer in time may be alive but slow, or just crashed
+        // while the namer's list is a stabilize round behind: no proof of a lie, so the namer
+        // may be asked again by a restart. Another node at the address, or nobody at any of
+        // the addresses named, is proof.
+        const NodeRef& namer = self->cands_[idx].node;
+        self->last_error_ = namer.str() + " named successors that are not there";
+        if (r.code() == Errc::timeout)
+          self->failed_.insert(namer.addr);
+        else
+          self->liars_.insert(namer.addr);
         self->step();
       },
       kVerifyAttempts);

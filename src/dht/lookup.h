@@ -1,9 +1,10 @@
 // Lookup: one iterative Chord lookup of a key's successors. It asks the known node closest
 // before the key, which answers with the key's successors (done) or with nodes closer to the
 // key, and repeats; a hop that times out is retried on the next closest candidate, and when the
-// candidates run out the lookup starts over (a bounded number of times). With seeds it starts
-// from those nodes only (joining, or probing another ring after a partition) instead of this
-// node's routing table. Keeps itself alive through its pending call. Loop thread only.
+// candidates run out the lookup starts over (a bounded number of times; the last start asks
+// again the nodes that only timed out, never one proven to lie in this lookup). With seeds it
+// starts from those nodes only (joining, or probing another ring after a partition) instead of
+// this node's routing table. Keeps itself alive through its pending call. Loop thread only.
 #pragma once
 
 #include <functional>
@@ -58,7 +59,9 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
   std::vector<NodeRef> seeds_;
   Done done_;
   std::vector<Candidate> cands_;
-  std::set<std::string> failed_;  // addresses that failed during this lookup
+  std::set<std::string> failed_;    // addresses that did not answer during this lookup
+  std::set<std::string> liars_;     // addresses whose answers were proven wrong in this lookup
+  std::vector<NodeRef> timed_out_;  // asked again by the last restart
   Outcome out_;
   unsigned attempt_ = 0;
   std::string last_error_;
