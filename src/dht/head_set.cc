@@ -1,19 +1,13 @@
 #include "dht/head_set.h"
 
-#include <sodium.h>
-
 #include <algorithm>
+
+#include "dht/record_set.h"
 
 namespace peerstore {
 
 Id256 HeadSet::key_for(const VolumeId& volume) {
-  Id256 k;
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, nullptr, 0, k.b.size());
-  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>("head"), 4);
-  crypto_generichash_update(&st, volume.b.data(), volume.b.size());
-  crypto_generichash_final(&st, k.b.data(), k.b.size());
-  return k;
+  return record_set::key("head", volume);
 }
 
 Result<Head> HeadSet::check(const VolumeId& volume, ByteView encoded) {
@@ -47,19 +41,11 @@ void HeadSet::add_trusted(const std::vector<Bytes>& encoded) {
 }
 
 std::vector<Bytes> HeadSet::encoded() const {
-  std::vector<Bytes> out;
-  out.reserve(items_.size());
-  for (auto& it : items_) out.push_back(it.bytes);
-  return out;
+  return record_set::encoded(items_);
 }
 
 Id256 HeadSet::digest() const {
-  Id256 d;
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, nullptr, 0, d.b.size());
-  for (auto& it : items_) crypto_generichash_update(&st, it.hash.b.data(), it.hash.b.size());
-  crypto_generichash_final(&st, d.b.data(), d.b.size());
-  return d;
+  return record_set::digest(items_);
 }
 
 }  // namespace peerstore
