@@ -1,8 +1,8 @@
 // peerstore: works with a PeerStore network without a mount: `status` asks a running node (found
 // through its data directory or given by address) for its ring and replication state; `invite`
 // prints a token that admits another device; `conflicts` lists the conflict copies live sync
-// made on this computer; `passwd` sets, changes or removes the passphrase of
-// the user key; `backup`, `getfile`, `restore` and `ls` work on the user's tree without a mount,
+// made on this computer; `passwd` sets, changes or removes the passphrase of the user key;
+// `backup`, `getfile`, `restore`, `ls` and `fsck` work on the user's tree without a mount,
 // through a node (src/host/client_commands.h). Wiring only: src/host does the work and formats it.
 #include <unistd.h>
 
@@ -184,6 +184,17 @@ int main(int argc, char** argv) {
   auto* ls = app.add_subcommand("ls", "List a directory of your tree (default /)");
   ls->add_option("PATH", path, "A path in the tree");
   client_opts(ls);
+  auto* fk = app.add_subcommand(
+      "fsck",
+      "Read everything in your tree below PATH (default /), every byte and name, and list what "
+      "does not read back (a block missing from this computer and the network, or damaged); "
+      "exit status 1 if anything is damaged");
+  fk->add_option("PATH", path, "A path in the tree");
+  bool versions = false;
+  fk->add_flag("--versions", versions,
+               "Check every block of every past version that retention keeps, not only what is "
+               "below PATH now");
+  client_opts(fk);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -195,11 +206,12 @@ int main(int argc, char** argv) {
   host::DataDirLayout layout(data, config);
   host::ClientOptions co{layout, node};
   Result<int> r = 0;
-  if (*bk || *gf || *rs || *ls) {
+  if (*bk || *gf || *rs || *ls || *fk) {
     host::CommandIo io = command_io();
     r = *bk   ? host::run_backup(co, dir, io)
         : *gf ? host::run_getfile(co, path, dest, io)
         : *rs ? host::run_restore(co, path, dest, io)
+        : *fk ? host::run_fsck(co, path, versions, io)
               : host::run_ls(co, path, io);
   } else {
     r = *pw    ? passwd(layout, remove)

@@ -6,10 +6,13 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 #include "client/listing.h"
 #include "client/restore.h"
+#include "client/tree_check.h"
 #include "client/tree_path.h"
+#include "client/version_check.h"
 
 namespace peerstore::host {
 namespace {
@@ -201,6 +204,87 @@ Result<int> run_ls(const ClientOptions& o, const std::string& path, CommandIo& i
     io.out(client::ls_line(e, target) + "\n");
   }
   return 0;
+}
+
+namespace {
+
+// "2026-12-06T01-00-00", the name a version will have under .snapshots/.
+std::string version_time(int64_t ns) {
+  if (ns == 0) return "(time unknown)";
+  time_t t = time_t(ns / 1'000'000'000);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H-%M-%S", &tm);
+  return buf;
+}
+
+Result<int> fsck_versions(ClientSession& session, CommandIo& io) {
+  PS_ASSIGN(auto volume, session.history_view());
+  client::VersionsOptions vo;
+  vo.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  vo.stop = io.stop;
+  vo.found = [&](const client::VersionDamage& d) {
+    io.out("damaged version " + version_time(d.time_ns) + " (" + d.head.short_hex() +
+           "): " + d.error + "\n");
+  };
+  if (io.progress)
+    vo.progress = [&](size_t checked, size_t of) {
+      io.progress(std::to_string(checked) + "/" + std::to_string(of) + " versions");
+    };
+  auto started = Clock::now();
+  client::VersionsReport r = client::check_versions(*volume, {}, vo);
+  if (io.progress) io.progress("");
+  char line[300];
+  std::snprintf(
+      line, sizeof line, "checked %zu of %zu versions (%llu blocks) in %.1f s: %s%s%s\n", r.checked,
+      r.versions, static_cast<unsigned long long>(r.blocks), seconds_since(started),
+      r.damaged.empty() ? "no damage" : (std::to_string(r.damaged.size()) + " damaged").c_str(),
+      r.history_cut ? "; the history was too long to walk to its start" : "",
+      r.stopped ? "; stopped before the end" : "");
+  io.err(line);
+  if (r.stopped) return 130;
+  return r.damaged.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+Result<int> run_fsck(const ClientOptions& o, const std::string& path, bool versions,
+                     CommandIo& io) {
+  if (versions && !path.empty())
+    return fail(Errc::invalid, "fsck --versions checks the whole tree: give no PATH");
+  PS_ASSIGN(auto session, ClientSession::open(o));
+  if (versions) return fsck_versions(*session, io);
+  client::CheckOptions co;
+  co.tree_path = path.empty() ? "/" : path;
+  co.stop = io.stop;
+  co.found = [&](const client::Damage& d) { io.out("damaged: " + d.path + ": " + d.error + "\n"); };
+  if (io.progress)
+    co.progress = [&](const client::CheckCounts& c) {
+      io.progress(std::to_string(c.files) + " files, " + human_bytes(c.bytes));
+    };
+  auto started = Clock::now();
+  auto r = client::check_tree(session->fs(), co);
+  if (io.progress) io.progress("");
+  if (!r && r.code() == Errc::not_found)
+    return fail(Errc::not_found,
+                "no " + co.tree_path + " in your tree; 'peerstore ls' shows what is there");
+  if (!r) return r.error();
+  const client::CheckCounts& c = r->counts;
+  char line[400];
+  std::snprintf(
+      line, sizeof line,
+      "checked %s: %llu directories, %llu files (%s), %llu symbolic links in %.1f s: %s%s\n",
+      co.tree_path.c_str(), static_cast<unsigned long long>(c.dirs),
+      static_cast<unsigned long long>(c.files), human_bytes(c.bytes).c_str(),
+      static_cast<unsigned long long>(c.symlinks), seconds_since(started),
+      r->damaged.empty() ? "no damage" : (std::to_string(r->damaged.size()) + " damaged").c_str(),
+      r->stopped ? "; stopped before the end" : "");
+  io.err(line);
+  if (r->stopped) return 130;
+  return r->damaged.empty() ? 0 : 1;
 }
 
 }  // namespace peerstore::host

@@ -1,8 +1,8 @@
 // The commands of `peerstore` that work on the user's tree without a mount: backup, getfile,
-// restore and ls. Each opens a ClientSession, does its work through src/client, and reports in
-// lines the tool prints (progress on a terminal, one summary line otherwise). Run on the
-// calling thread; `stop` (Ctrl-C) is checked between entries, and what was done until then is
-// committed and uploaded, so the next run goes on from there.
+// restore, ls and fsck. Each opens a ClientSession, does its work through src/client, and reports
+// in lines the tool prints (progress on a terminal, one summary line otherwise). Run on the calling
+// thread; `stop` (Ctrl-C) is checked between entries, and what was done until then is committed and
+// uploaded, so the next run goes on from there.
 #pragma once
 
 #include <atomic>
@@ -40,5 +40,10 @@ Result<int> run_getfile(const ClientOptions& options, const std::string& path,
 Result<int> run_restore(const ClientOptions& options, const std::string& path,
                         const std::string& dest, CommandIo& io);
 Result<int> run_ls(const ClientOptions& options, const std::string& path, CommandIo& io);
+// Reads everything below PATH (default /) and prints each entry that does not read back; with
+// `versions`, every block of every version retention keeps instead (PATH must be empty).
+// 0: no damage; 1: damage found (each printed); 130: stopped.
+Result<int> run_fsck(const ClientOptions& options, const std::string& path, bool versions,
+                     CommandIo& io);
 
 }  // namespace peerstore::host

@@ -54,7 +54,9 @@ Result<std::unique_ptr<ClientSession>> ClientSession::open(const ClientOptions& 
     if (::access(s->unsynced_.c_str(), F_OK) == 0) PS_TRY(s->tiered_->upload_all());
     PS_TRY(write_file_durably(s->unsynced_, {}, Placement::replace));
   }
-  auto volume = Volume::open(*s->tiered_, VolumeKeys::derive_home(id.user), id.device.public_key());
+  s->home_keys_.emplace(VolumeKeys::derive_home(id.user));
+  s->device_ = id.device.public_key();
+  auto volume = Volume::open(*s->tiered_, VolumeKeys::derive_home(id.user), s->device_);
   if (!volume) {
     if (volume.code() == Errc::unavailable) return volume.error();
     return fail(volume.code(),
@@ -69,6 +71,14 @@ Result<std::unique_ptr<ClientSession>> ClientSession::open(const ClientOptions& 
                                        std::strerror(e) + "); is the node a member?");
   s->fs_->start_committer();
   return s;
+}
+
+Result<std::unique_ptr<Volume>> ClientSession::history_view() {
+  const VolumeKeys& k = *home_keys_;
+  return Volume::open(
+      *tiered_,
+      VolumeKeys{SigningKey::from_seed(k.signer.seed()), k.read_key.clone(), k.convergence.clone()},
+      device_);
 }
 
 ClientSession::~ClientSession() {

@@ -43,6 +43,9 @@ class ClientSession {
   ClientSession& operator=(const ClientSession&) = delete;
 
   FileSystem& fs() { return *fs_; }
+  // A second view of the user's tree over the same store and keys, for walks over its history
+  // (`peerstore fsck --versions`): at the newest head, read only.
+  Result<std::unique_ptr<Volume>> history_view();
   const std::string& node() const { return relay_->node(); }
   const std::string& host_data() const { return data_; }  // DATA (not DATA/client)
   // Commits what changed, merges what other computers committed meanwhile, and waits (up to
@@ -61,6 +64,8 @@ class ClientSession {
   std::unique_ptr<RelayStore> relay_;
   std::unique_ptr<TieredStore> tiered_;
   std::unique_ptr<FileSystem> fs_;
+  std::optional<VolumeKeys> home_keys_;
+  PublicKey device_;
 };
 
 }  // namespace peerstore::host

@@ -136,6 +136,16 @@ TEST_CASE("e2e: backup, getfile and restore without a mount, beside a mount of t
   CHECK(ls.status == 0);
   CHECK(ls.out.find("  big.bin\n") != std::string::npos);
   CHECK(ls.out.find("  link -> d1/f2\n") != std::string::npos);
+  CliRun fsck = run_cli(cluster, with({"fsck", "/backups"}));
+  INFO("fsck said: " << fsck.err);
+  CHECK(fsck.status == 0);
+  CHECK(fsck.out.empty());
+  CHECK(fsck.err.find(": no damage") != std::string::npos);
+  CliRun history = run_cli(cluster, with({"fsck", "--versions"}));
+  INFO("fsck --versions said: " << history.err);
+  CHECK(history.status == 0);
+  CHECK(history.err.find("versions (") != std::string::npos);
+  CHECK(history.err.find(": no damage") != std::string::npos);
 
   // One change: the second run sends that, and not the rest.
   write_local(src + "/d5/f10", "changed");
@@ -173,6 +183,8 @@ TEST_CASE("e2e: backup, getfile and restore without a mount, beside a mount of t
   expect_one_line_failure(cluster, "getfile of a missing file",
                           with({bin->cli, "getfile", src + "/nothing.txt", out + "/x"}), "no file",
                           30);
+  expect_one_line_failure(cluster, "fsck of a missing path",
+                          with({bin->cli, "fsck", "/nothing-here"}), "no /nothing-here", 30);
   CHECK(m.unmount() == 0);
 }
 

@@ -176,4 +176,15 @@ std::string run_in_child(const std::function<bool()>& fn) {
   }
 }
 
+std::set<BlockId> block_ids_over(LocalStore& store, size_t min_size) {
+  std::set<BlockId> out;
+  REQUIRE(store
+              .for_each_id([&](const BlockId& id, size_t size) {
+                if (size >= min_size) out.insert(id);
+                return true;
+              })
+              .ok());
+  return out;
+}
+
 }  // namespace peerstore::test

@@ -106,6 +106,10 @@ struct FsHarness {
 
 inline constexpr uint64_t kRoot = NodeTable::kRootIno;
 
+// The ids of the blocks in `store` of at least `min_size` bytes (a full chunk seals to more
+// than 64 KiB; tree nodes and records are far smaller).
+std::set<BlockId> block_ids_over(LocalStore& store, size_t min_size);
+
 // Bytes [0, n) of a pattern that differs per `seed` and never repeats within a chunk.
 Bytes pattern(size_t n, uint32_t seed);
 

@@ -1,0 +1,147 @@
+#include "client/version_check.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include "fs/chunk_tree.h"
+#include "fs/head_history.h"
+#include "fs/inode_record.h"
+#include "fs/trie_map.h"
+
+namespace peerstore::client {
+namespace {
+
+// Reads each distinct block of the versions it is given once.
+class Checker {
+ public:
+  Checker(Volume& volume, VersionsReport& report, const VersionsOptions& o)
+      : volume_(volume), io_(volume.io()), rep_(report), o_(o) {}
+
+  void check(const Head& head) {
+    head_ = &head;
+    auto root = head.open_root(volume_.keys().read_key);
+    if (!root) return damage("root pointer: " + root.error().message());
+    if (!enter(*root)) return;  // a version with this very tree was checked already
+    auto table = volume_.table_of(head);
+    if (!table) return damage("root block: " + table.error().message());
+    if (!*table) return;  // an empty tree
+    Status st = TrieMap::walk(
+        io_, **table, [&](const BlockPtr& node) { return enter(node); },
+        [&](uint64_t, ByteView, ByteView value) -> Status {
+          auto rec = InodeRecord::decode(value);
+          if (!rec) {
+            damage("an inode record: " + rec.error().message());
+            return {};
+          }
+          content(*rec);
+          return {};
+        });
+    if (!st) damage("inode table: " + st.error().message());
+  }
+
+ private:
+  // True the first time a tree node is seen: its subtree is walked then, and only then.
+  bool enter(const BlockPtr& node) {
+    if (!seen_.insert(node.id).second) return false;
+    ++rep_.blocks;
+    return true;
+  }
+
+  void content(const InodeRecord& rec) {
+    if (!rec.root) return;
+    std::string what = "inode " + std::to_string(rec.ino);
+    Status st;
+    if (rec.is_dir()) {
+      st = TrieMap::walk(
+          io_, *rec.root, [&](const BlockPtr& node) { return enter(node); },
+          [](uint64_t, ByteView, ByteView) -> Status { return {}; });
+    } else if (rec.is_file()) {
+      st = ChunkTree::walk(
+          io_, rec.root, rec.depth, [&](const BlockPtr& node) { return enter(node); },
+          [&](const BlockPtr& chunk) {
+            if (!seen_.insert(chunk.id).second) return;
+            ++rep_.blocks;
+            if (auto r = io_.read(chunk); !r)
+              damage(what + ", chunk " + chunk.id.short_hex() + ": " + r.error().message());
+          });
+    }
+    if (!st) damage(what + ": " + st.error().message());
+  }
+
+  void damage(const std::string& error) {
+    rep_.damaged.push_back(VersionDamage{head_->hash(), head_->time_ns, error});
+    if (o_.found) o_.found(rep_.damaged.back());
+  }
+
+  Volume& volume_;
+  BlockIo& io_;
+  VersionsReport& rep_;
+  const VersionsOptions& o_;
+  const Head* head_ = nullptr;
+  std::unordered_set<Id256, Id256Hash> seen_;
+};
+
+}  // namespace
+
+VersionsReport check_versions(Volume& volume, const std::vector<Head>& extra_heads,
+                              const VersionsOptions& o) {
+  VersionsReport rep;
+  // The history: every head reachable from the current ones through their parents.
+  std::vector<Head> current;
+  if (volume.head()) current.push_back(*volume.head());
+  current.insert(current.end(), extra_heads.begin(), extra_heads.end());
+  std::map<Id256, Head> history;
+  std::deque<Head> todo(current.begin(), current.end());
+  while (!todo.empty()) {
+    Head h = std::move(todo.front());
+    todo.pop_front();
+    Id256 hash = h.hash();
+    if (history.count(hash)) continue;
+    if (history.size() >= kMaxHistoryWalk) {
+      rep.history_cut = true;
+      break;
+    }
+    for (const Id256& p : h.parents) {
+      if (history.count(p)) continue;
+      auto parent = volume.load_head(p);
+      if (parent)
+        todo.push_back(std::move(*parent));
+      else
+        rep.damaged.push_back(VersionDamage{p, 0, "head: " + parent.error().message()});
+    }
+    history.emplace(hash, std::move(h));
+  }
+  for (auto& d : rep.damaged)
+    if (o.found) o.found(d);
+  rep.versions = history.size();
+
+  // What retention keeps, newest first, and the current heads whatever their time.
+  std::vector<Version> versions;
+  for (auto& [hash, h] : history) versions.push_back(Version{hash, h.time_ns});
+  std::set<Id256> keep;
+  for (auto& id : retained_versions(versions, o.now_ns, o.policy)) keep.insert(id);
+  for (auto& h : current) keep.insert(h.hash());
+  std::vector<const Head*> order;
+  for (auto& id : keep)
+    if (auto it = history.find(id); it != history.end()) order.push_back(&it->second);
+  std::sort(order.begin(), order.end(), [](const Head* a, const Head* b) {
+    return a->time_ns != b->time_ns ? a->time_ns > b->time_ns : a->hash() > b->hash();
+  });
+
+  Checker checker(volume, rep, o);
+  for (const Head* h : order) {
+    if (o.stop && o.stop->load()) {
+      rep.stopped = true;
+      break;
+    }
+    checker.check(*h);
+    ++rep.checked;
+    if (o.progress) o.progress(rep.checked, order.size());
+  }
+  return rep;
+}
+
+}  // namespace peerstore::client

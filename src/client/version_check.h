@@ -1,0 +1,50 @@
+// `peerstore fsck --versions`: checks every version of the user's tree that retention keeps
+// (fs/retention.h: the current heads, and the past versions the policy retains), block by
+// block: each version's head, root block and inode table, every directory's and file's tree
+// nodes, and every chunk, which must be present (on this computer or the ring) and open with
+// its key. Versions share most of their blocks (content addressing), so each distinct block is
+// read once, whatever the number of versions. A damaged version is reported with what failed
+// in it (an inode and a chunk, or the tree node whose subtree could not be read) and the check
+// goes on. Run on the calling thread; `stop` is checked between versions. Not thread-safe
+// (the Volume is not).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fs/retention.h"
+#include "fs/volume.h"
+
+namespace peerstore::client {
+
+struct VersionDamage {
+  Id256 head;           // the version
+  int64_t time_ns = 0;  // its time (0 when its head itself could not be read)
+  std::string error;    // what failed in it
+};
+
+struct VersionsReport {
+  size_t versions = 0;       // versions in the history walked
+  size_t checked = 0;        // versions retention keeps, checked
+  uint64_t blocks = 0;       // distinct blocks read
+  bool history_cut = false;  // the history was longer than kMaxHistoryWalk heads
+  bool stopped = false;
+  std::vector<VersionDamage> damaged;  // one entry per failure found
+};
+
+struct VersionsOptions {
+  RetentionPolicy policy;
+  int64_t now_ns = 0;
+  std::function<void(const VersionDamage&)> found;          // as each damage is found; may be null
+  std::function<void(size_t checked, size_t of)> progress;  // after each version; may be null
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// `extra_heads`: heads of the volume besides its current one (other computers' heads on the
+// network, not merged yet), also checked with their history.
+VersionsReport check_versions(Volume& volume, const std::vector<Head>& extra_heads,
+                              const VersionsOptions& options);
+
+}  // namespace peerstore::client
