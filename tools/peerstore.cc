@@ -2,8 +2,9 @@
 // through its data directory or given by address) for its ring and replication state; `invite`
 // prints a token that admits another device; `conflicts` lists the conflict copies live sync
 // made on this computer; `passwd` sets, changes or removes the passphrase of the user key;
-// `backup`, `getfile`, `restore`, `ls` and `fsck` work on the user's tree without a mount,
-// through a node (src/host/client_commands.h). Wiring only: src/host does the work and formats it.
+// `backup`, `getfile`, `restore`, `ls`, `fsck` and `snapshots` work on the user's tree without a
+// mount, through a node (src/host/client_commands.h). Wiring only: src/host does the work and
+// formats it.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -195,6 +196,11 @@ int main(int argc, char** argv) {
                "Check every block of every past version that retention keeps, not only what is "
                "below PATH now");
   client_opts(fk);
+  auto* sn = app.add_subcommand(
+      "snapshots",
+      "List the past versions of your tree that are kept (every change of the last hour, the "
+      "last of each hour for two days, of each day for a month), newest first");
+  client_opts(sn);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -206,12 +212,13 @@ int main(int argc, char** argv) {
   host::DataDirLayout layout(data, config);
   host::ClientOptions co{layout, node};
   Result<int> r = 0;
-  if (*bk || *gf || *rs || *ls || *fk) {
+  if (*bk || *gf || *rs || *ls || *fk || *sn) {
     host::CommandIo io = command_io();
     r = *bk   ? host::run_backup(co, dir, io)
         : *gf ? host::run_getfile(co, path, dest, io)
         : *rs ? host::run_restore(co, path, dest, io)
         : *fk ? host::run_fsck(co, path, versions, io)
+        : *sn ? host::run_snapshots(co, io)
               : host::run_ls(co, path, io);
   } else {
     r = *pw    ? passwd(layout, remove)

@@ -86,14 +86,15 @@ class Checker {
 
 }  // namespace
 
-VersionsReport check_versions(Volume& volume, const std::vector<Head>& extra_heads,
-                              const VersionsOptions& o) {
-  VersionsReport rep;
+RetainedHistory retained_history(Volume& volume, const std::vector<Head>& extra_heads,
+                                 const RetentionPolicy& policy, int64_t now_ns) {
+  RetainedHistory out;
   // The history: every head reachable from the current ones through their parents.
   std::vector<Head> current;
   if (volume.head()) current.push_back(*volume.head());
   current.insert(current.end(), extra_heads.begin(), extra_heads.end());
   std::map<Id256, Head> history;
+  std::set<Id256> asked;  // each parent is loaded (or found missing) once
   std::deque<Head> todo(current.begin(), current.end());
   while (!todo.empty()) {
     Head h = std::move(todo.front());
@@ -101,35 +102,46 @@ VersionsReport check_versions(Volume& volume, const std::vector<Head>& extra_hea
     Id256 hash = h.hash();
     if (history.count(hash)) continue;
     if (history.size() >= kMaxHistoryWalk) {
-      rep.history_cut = true;
+      out.history_cut = true;
       break;
     }
     for (const Id256& p : h.parents) {
-      if (history.count(p)) continue;
+      if (history.count(p) || !asked.insert(p).second) continue;
       auto parent = volume.load_head(p);
       if (parent)
         todo.push_back(std::move(*parent));
       else
-        rep.damaged.push_back(VersionDamage{p, 0, "head: " + parent.error().message()});
+        out.missing.push_back(VersionDamage{p, 0, "head: " + parent.error().message()});
     }
     history.emplace(hash, std::move(h));
   }
-  for (auto& d : rep.damaged)
-    if (o.found) o.found(d);
-  rep.versions = history.size();
+  out.versions = history.size();
 
-  // What retention keeps, newest first, and the current heads whatever their time.
+  // What retention keeps, and the current heads whatever their time; newest first.
   std::vector<Version> versions;
   for (auto& [hash, h] : history) versions.push_back(Version{hash, h.time_ns});
   std::set<Id256> keep;
-  for (auto& id : retained_versions(versions, o.now_ns, o.policy)) keep.insert(id);
+  for (auto& id : retained_versions(versions, now_ns, policy)) keep.insert(id);
   for (auto& h : current) keep.insert(h.hash());
-  std::vector<const Head*> order;
   for (auto& id : keep)
-    if (auto it = history.find(id); it != history.end()) order.push_back(&it->second);
-  std::sort(order.begin(), order.end(), [](const Head* a, const Head* b) {
-    return a->time_ns != b->time_ns ? a->time_ns > b->time_ns : a->hash() > b->hash();
+    if (auto it = history.find(id); it != history.end()) out.heads.push_back(it->second);
+  std::sort(out.heads.begin(), out.heads.end(), [](const Head& a, const Head& b) {
+    return a.time_ns != b.time_ns ? a.time_ns > b.time_ns : a.hash() > b.hash();
   });
+  return out;
+}
+
+VersionsReport check_versions(Volume& volume, const std::vector<Head>& extra_heads,
+                              const VersionsOptions& o) {
+  VersionsReport rep;
+  RetainedHistory history = retained_history(volume, extra_heads, o.policy, o.now_ns);
+  rep.versions = history.versions;
+  rep.history_cut = history.history_cut;
+  rep.damaged = history.missing;
+  for (auto& d : rep.damaged)
+    if (o.found) o.found(d);
+  std::vector<const Head*> order;
+  for (auto& h : history.heads) order.push_back(&h);
 
   Checker checker(volume, rep, o);
   for (const Head* h : order) {

@@ -42,8 +42,19 @@ struct VersionsOptions {
   const std::atomic<bool>* stop = nullptr;
 };
 
-// `extra_heads`: heads of the volume besides its current one (other computers' heads on the
-// network, not merged yet), also checked with their history.
+// The versions retention keeps, found by following parent heads from the current one (and
+// `extra_heads`: other computers' heads on the network, not merged yet), newest first; the
+// current heads are always in.
+struct RetainedHistory {
+  std::vector<Head> heads;             // newest first
+  size_t versions = 0;                 // in the history walked
+  bool history_cut = false;            // longer than kMaxHistoryWalk heads
+  std::vector<VersionDamage> missing;  // parent heads that could not be read
+};
+RetainedHistory retained_history(Volume& volume, const std::vector<Head>& extra_heads,
+                                 const RetentionPolicy& policy, int64_t now_ns);
+
+// Checks every version retained_history() gives.
 VersionsReport check_versions(Volume& volume, const std::vector<Head>& extra_heads,
                               const VersionsOptions& options);
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 
 #include "client/listing.h"
 #include "client/restore.h"
@@ -219,12 +220,16 @@ std::string version_time(int64_t ns) {
   return buf;
 }
 
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Result<int> fsck_versions(ClientSession& session, CommandIo& io) {
   PS_ASSIGN(auto volume, session.history_view());
   client::VersionsOptions vo;
-  vo.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                  std::chrono::system_clock::now().time_since_epoch())
-                  .count();
+  vo.now_ns = now_ns();
   vo.stop = io.stop;
   vo.found = [&](const client::VersionDamage& d) {
     io.out("damaged version " + version_time(d.time_ns) + " (" + d.head.short_hex() +
@@ -285,6 +290,25 @@ Result<int> run_fsck(const ClientOptions& o, const std::string& path, bool versi
   io.err(line);
   if (r->stopped) return 130;
   return r->damaged.empty() ? 0 : 1;
+}
+
+Result<int> run_snapshots(const ClientOptions& o, CommandIo& io) {
+  PS_ASSIGN(auto session, ClientSession::open(o));
+  PS_ASSIGN(auto volume, session->history_view());
+  client::RetainedHistory h = client::retained_history(*volume, {}, RetentionPolicy{}, now_ns());
+  std::optional<Id256> current;
+  if (volume->head()) current = volume->head()->hash();
+  for (const Head& head : h.heads) {
+    Id256 hash = head.hash();
+    io.out(version_time(head.time_ns) + "  " + hash.short_hex() +
+           (current && hash == *current ? "  current" : "") + "\n");
+  }
+  for (auto& m : h.missing)
+    io.err("peerstore: the history stops at a head that cannot be read (" + m.head.short_hex() +
+           "): " + m.error + "\n");
+  io.err(std::to_string(h.heads.size()) + " versions kept of " + std::to_string(h.versions) +
+         " in the history" + (h.history_cut ? " (too long to walk to its start)" : "") + "\n");
+  return h.missing.empty() ? 0 : 1;
 }
 
 }  // namespace peerstore::host

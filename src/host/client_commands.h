@@ -1,8 +1,8 @@
 // The commands of `peerstore` that work on the user's tree without a mount: backup, getfile,
-// restore, ls and fsck. Each opens a ClientSession, does its work through src/client, and reports
-// in lines the tool prints (progress on a terminal, one summary line otherwise). Run on the calling
-// thread; `stop` (Ctrl-C) is checked between entries, and what was done until then is committed and
-// uploaded, so the next run goes on from there.
+// restore, ls, fsck and snapshots. Each opens a ClientSession, does its work through src/client,
+// and reports in lines the tool prints (progress on a terminal, one summary line otherwise). Run on
+// the calling thread; `stop` (Ctrl-C) is checked between entries, and what was done until then is
+// committed and uploaded, so the next run goes on from there.
 #pragma once
 
 #include <atomic>
@@ -45,5 +45,8 @@ Result<int> run_ls(const ClientOptions& options, const std::string& path, Comman
 // 0: no damage; 1: damage found (each printed); 130: stopped.
 Result<int> run_fsck(const ClientOptions& options, const std::string& path, bool versions,
                      CommandIo& io);
+// Lists the versions of the tree that retention keeps, newest first, one line each:
+// "2026-12-06T01-00-00  HEAD  [current]" (the name each will have under .snapshots/).
+Result<int> run_snapshots(const ClientOptions& options, CommandIo& io);
 
 }  // namespace peerstore::host

@@ -146,6 +146,11 @@ TEST_CASE("e2e: backup, getfile and restore without a mount, beside a mount of t
   CHECK(history.status == 0);
   CHECK(history.err.find("versions (") != std::string::npos);
   CHECK(history.err.find(": no damage") != std::string::npos);
+  CliRun snapshots = run_cli(cluster, with({"snapshots"}));
+  INFO("snapshots said: " << snapshots.err << snapshots.out);
+  CHECK(snapshots.status == 0);
+  CHECK(snapshots.out.find("  current\n") != std::string::npos);
+  CHECK(snapshots.err.find(" versions kept of ") != std::string::npos);
 
   // One change: the second run sends that, and not the rest.
   write_local(src + "/d5/f10", "changed");

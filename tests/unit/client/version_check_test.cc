@@ -108,5 +108,28 @@ TEST_CASE("fsck versions: a head missing from the history is reported; a stop is
   CHECK(stopped.checked == 0);
 }
 
+TEST_CASE("snapshots: the versions retention keeps, newest first, the current one always") {
+  History t;
+  auto all = retained_history(*t.volume, {}, RetentionPolicy{}, t.options().now_ns);
+  REQUIRE(all.heads.size() >= 2);
+  CHECK(all.heads.size() == all.versions);
+  CHECK(all.heads[0].hash() == t.newest.hash());
+  CHECK(all.heads[1].hash() == t.older.hash());
+  for (size_t i = 1; i < all.heads.size(); ++i)
+    CHECK(all.heads[i - 1].time_ns >= all.heads[i].time_ns);
+  CHECK(all.missing.empty());
+  // Two days later the hour's versions are thinned to the last of the hour; with every rule
+  // off only the current version stays.
+  auto later = retained_history(*t.volume, {}, RetentionPolicy{},
+                                t.newest.time_ns + 2 * 86400 * int64_t(1'000'000'000) - 1);
+  CHECK(later.heads.size() < all.heads.size());
+  CHECK(later.heads[0].hash() == t.newest.hash());
+  RetentionPolicy none{std::chrono::seconds(0), std::chrono::seconds(0), std::chrono::seconds(0),
+                       std::chrono::seconds(0)};
+  auto current = retained_history(*t.volume, {}, none, t.options().now_ns);
+  REQUIRE(current.heads.size() == 1);
+  CHECK(current.heads[0].hash() == t.newest.hash());
+}
+
 }  // namespace
 }  // namespace peerstore::client
