@@ -171,6 +171,11 @@ int main(int argc, char** argv) {
       "backed-up file of this computer, or a path in the tree");
   gf->add_option("PATH", path, "The file")->required();
   gf->add_option("DEST", dest, "Where to write it (a directory: under its name)")->required();
+  std::string version;
+  const char* version_help =
+      "A past version of the tree, as 'peerstore snapshots' lists it (its time, or the start "
+      "of its hash)";
+  gf->add_option("--version", version, version_help);
   client_opts(gf);
   auto* rs = app.add_subcommand(
       "restore",
@@ -181,6 +186,7 @@ int main(int argc, char** argv) {
                  "in the tree")
       ->required();
   rs->add_option("DEST", dest, "Where to restore it")->required();
+  rs->add_option("--version", version, version_help);
   client_opts(rs);
   auto* ls = app.add_subcommand("ls", "List a directory of your tree (default /)");
   ls->add_option("PATH", path, "A path in the tree");
@@ -215,8 +221,8 @@ int main(int argc, char** argv) {
   if (*bk || *gf || *rs || *ls || *fk || *sn) {
     host::CommandIo io = command_io();
     r = *bk   ? host::run_backup(co, dir, io)
-        : *gf ? host::run_getfile(co, path, dest, io)
-        : *rs ? host::run_restore(co, path, dest, io)
+        : *gf ? host::run_getfile(co, path, dest, version, io)
+        : *rs ? host::run_restore(co, path, dest, version, io)
         : *fk ? host::run_fsck(co, path, versions, io)
         : *sn ? host::run_snapshots(co, io)
               : host::run_ls(co, path, io);

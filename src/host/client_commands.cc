@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -36,6 +37,51 @@ std::string human_bytes(uint64_t n) {
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// "2026-12-06T01-00-00", the name a version will have under .snapshots/.
+std::string version_time(int64_t ns) {
+  if (ns == 0) return "(time unknown)";
+  time_t t = time_t(ns / 1'000'000'000);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H-%M-%S", &tm);
+  return buf;
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The tree a command reads: as it is now (the session's), or a version of its history.
+struct TreeView {
+  FileSystem* fs = nullptr;
+  std::unique_ptr<FileSystem> past;
+  std::string label;  // "" or " as of TIME"
+};
+
+Result<TreeView> tree_view(ClientSession& session, const std::string& version) {
+  TreeView v;
+  v.fs = &session.fs();
+  if (version.empty()) return v;
+  std::string prefix = version;
+  for (auto& c : prefix) c = char(std::tolower(static_cast<unsigned char>(c)));
+  PS_ASSIGN(auto volume, session.history_view());
+  auto history = client::retained_history(*volume, {}, RetentionPolicy{}, now_ns());
+  for (const Head& head : history.heads) {  // newest first: a time names the newest of its second
+    if (version_time(head.time_ns) != version &&
+        !(prefix.size() >= 6 && head.hash().hex().rfind(prefix, 0) == 0))
+      continue;
+    PS_ASSIGN(v.past, session.version_view(head));
+    v.fs = v.past.get();
+    v.label = " as of " + version_time(head.time_ns);
+    return v;
+  }
+  return fail(Errc::not_found,
+              "no version " + version + " of your tree; 'peerstore snapshots' lists them");
 }
 
 // The tree path PATH names: a backed-up file's original absolute path on this computer if the
@@ -141,25 +187,27 @@ Result<int> run_backup(const ClientOptions& o, const std::string& dir, CommandIo
 }
 
 Result<int> run_getfile(const ClientOptions& o, const std::string& path, const std::string& dest,
-                        CommandIo& io) {
+                        const std::string& version, CommandIo& io) {
   PS_ASSIGN(auto session, ClientSession::open(o));
-  std::string tree = tree_path_for(session->fs(), path);
+  PS_ASSIGN(TreeView view, tree_view(*session, version));
+  std::string tree = tree_path_for(*view.fs, path);
   std::string warning;
-  auto got = client::get_file(session->fs(), tree, dest, &warning);
+  auto got = client::get_file(*view.fs, tree, dest, &warning);
   if (!got && got.code() == Errc::not_found)
     return fail(Errc::not_found, "no file " + path + " in your tree (nor a backup of it from " +
                                      this_host() + "); 'peerstore ls' shows what is there");
   if (!got) return got.error();
   if (!warning.empty()) io.err("peerstore: " + warning + "\n");
-  io.err("got " + tree + " (" + human_bytes(*got) + ") into " + dest + "\n");
+  io.err("got " + tree + view.label + " (" + human_bytes(*got) + ") into " + dest + "\n");
   return warning.empty() ? 0 : 1;
 }
 
 Result<int> run_restore(const ClientOptions& o, const std::string& path, const std::string& dest,
-                        CommandIo& io) {
+                        const std::string& version, CommandIo& io) {
   PS_ASSIGN(auto session, ClientSession::open(o));
+  PS_ASSIGN(TreeView view, tree_view(*session, version));
   client::RestoreOptions ro;
-  ro.tree_path = tree_path_for(session->fs(), path);
+  ro.tree_path = tree_path_for(*view.fs, path);
   ro.dest = dest;
   ro.stop = io.stop;
   ro.problem = [&](const std::string& line) { io.err("peerstore: " + line + "\n"); };
@@ -168,18 +216,19 @@ Result<int> run_restore(const ClientOptions& o, const std::string& path, const s
     ro.progress = [&](uint64_t files, uint64_t bytes) {
       io.progress(std::to_string(files) + " files, " + human_bytes(bytes));
     };
-  auto r = client::restore(session->fs(), ro);
+  auto r = client::restore(*view.fs, ro);
   if (io.progress) io.progress("");
   if (!r && r.code() == Errc::not_found)
     return fail(Errc::not_found, "no " + path + " in your tree (nor a backup of it from " +
                                      this_host() + "); 'peerstore ls' shows what is there");
   if (!r) return r.error();
   char line[300];
-  std::snprintf(
-      line, sizeof line, "restored %s into %s: %llu files, %llu directories, %s, in %.1f s%s\n",
-      ro.tree_path.c_str(), dest.c_str(), static_cast<unsigned long long>(r->files + r->hard_links),
-      static_cast<unsigned long long>(r->dirs), human_bytes(r->bytes).c_str(),
-      seconds_since(started), r->stopped ? "; stopped before the end" : "");
+  std::snprintf(line, sizeof line,
+                "restored %s%s into %s: %llu files, %llu directories, %s, in %.1f s%s\n",
+                ro.tree_path.c_str(), view.label.c_str(), dest.c_str(),
+                static_cast<unsigned long long>(r->files + r->hard_links),
+                static_cast<unsigned long long>(r->dirs), human_bytes(r->bytes).c_str(),
+                seconds_since(started), r->stopped ? "; stopped before the end" : "");
   io.err(line);
   if (r->stopped) return 130;
   return r->problems > 0 ? 1 : 0;
@@ -208,23 +257,6 @@ Result<int> run_ls(const ClientOptions& o, const std::string& path, CommandIo& i
 }
 
 namespace {
-
-// "2026-12-06T01-00-00", the name a version will have under .snapshots/.
-std::string version_time(int64_t ns) {
-  if (ns == 0) return "(time unknown)";
-  time_t t = time_t(ns / 1'000'000'000);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H-%M-%S", &tm);
-  return buf;
-}
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Result<int> fsck_versions(ClientSession& session, CommandIo& io) {
   PS_ASSIGN(auto volume, session.history_view());

@@ -35,10 +35,12 @@ std::string backup_progress_line(const client::BackupProgress& p, double seconds
 // 130 stopped by `stop` (what was done is on the ring).
 Result<int> run_backup(const ClientOptions& options, const std::string& dir, CommandIo& io);
 // PATH: the original absolute path of a backed-up file of this computer, or a tree path.
+// `version`: empty for the tree as it is now, else a version `peerstore snapshots` lists (its
+// time, 2026-12-06T01-00-00, or the start of its head's hash).
 Result<int> run_getfile(const ClientOptions& options, const std::string& path,
-                        const std::string& dest, CommandIo& io);
+                        const std::string& dest, const std::string& version, CommandIo& io);
 Result<int> run_restore(const ClientOptions& options, const std::string& path,
-                        const std::string& dest, CommandIo& io);
+                        const std::string& dest, const std::string& version, CommandIo& io);
 Result<int> run_ls(const ClientOptions& options, const std::string& path, CommandIo& io);
 // Reads everything below PATH (default /) and prints each entry that does not read back; with
 // `versions`, every block of every version retention keeps instead (PATH must be empty).

@@ -81,6 +81,15 @@ Result<std::unique_ptr<Volume>> ClientSession::history_view() {
       device_);
 }
 
+Result<std::unique_ptr<FileSystem>> ClientSession::version_view(const Head& head) {
+  PS_ASSIGN(auto volume, history_view());
+  PS_ASSIGN(auto table, volume->table_of(head));
+  volume->rewind(head, table);
+  FileSystem::Options fo;
+  fo.statfs_path = data_;
+  return FileSystem::open(std::move(volume), fo, Caller{::getuid(), ::getgid()});
+}
+
 ClientSession::~ClientSession() {
   fs_.reset();  // a last commit, into DATA/client
   tiered_.reset();

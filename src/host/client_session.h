@@ -46,6 +46,9 @@ class ClientSession {
   // A second view of the user's tree over the same store and keys, for walks over its history
   // (`peerstore fsck --versions`): at the newest head, read only.
   Result<std::unique_ptr<Volume>> history_view();
+  // The tree as it was at `head`, a version of the history, to read from (getfile and restore
+  // --version). Nothing may be written through it: it never commits or syncs.
+  Result<std::unique_ptr<FileSystem>> version_view(const Head& head);
   const std::string& node() const { return relay_->node(); }
   const std::string& host_data() const { return data_; }  // DATA (not DATA/client)
   // Commits what changed, merges what other computers committed meanwhile, and waits (up to

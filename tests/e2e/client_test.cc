@@ -151,6 +151,11 @@ TEST_CASE("e2e: backup, getfile and restore without a mount, beside a mount of t
   CHECK(snapshots.status == 0);
   CHECK(snapshots.out.find("  current\n") != std::string::npos);
   CHECK(snapshots.err.find(" versions kept of ") != std::string::npos);
+  // The version before the change below, by the start of its hash ("TIME  HASH  current").
+  std::string before_change;
+  if (size_t at = snapshots.out.find("  "); at != std::string::npos)
+    before_change = snapshots.out.substr(at + 2, 12);
+  std::string original_f10 = read_local(src + "/d5/f10");
 
   // One change: the second run sends that, and not the rest.
   write_local(src + "/d5/f10", "changed");
@@ -163,6 +168,21 @@ TEST_CASE("e2e: backup, getfile and restore without a mount, beside a mount of t
   CHECK(second_blocks < 20);
   CHECK(second.err.find("(300 unchanged)") != std::string::npos);
   CHECK(wait_until([&] { return read_local(shown + "/d5/f10") == "changed"; }, 10s));
+  // The version before it still has the file as it was.
+  CliRun old_f10 = run_cli(
+      cluster, with({"getfile", "--version", before_change, src + "/d5/f10", out + "/f10"}));
+  INFO("getfile --version said: " << old_f10.err);
+  CHECK(old_f10.status == 0);
+  CHECK(read_local(out + "/f10") == original_f10);
+  CHECK(old_f10.err.find(" as of ") != std::string::npos);
+  CliRun old_dir =
+      run_cli(cluster, with({"restore", "--version", before_change, src + "/d5", out + "/d5-old"}));
+  CHECK(old_dir.status == 0);
+  CHECK(read_local(out + "/d5-old/f10") == original_f10);
+  expect_one_line_failure(
+      cluster, "getfile of a version that is not there",
+      with({bin->cli, "getfile", "--version", "2001-01-01T00-00-00", src + "/d5/f10", out + "/x"}),
+      "no version 2001-01-01T00-00-00", 30);
 
   // Ctrl-C in the middle of a backup of more, then a rerun: the copy is complete.
   for (int i = 0; i < 1500; ++i)
