@@ -1,6 +1,7 @@
 #include "store/tiered_store.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "common/log.h"
 
@@ -179,19 +180,32 @@ Result<std::vector<Bytes>> TieredStore::heads(const VolumeId& volume) {
     bool done = false;
     Result<std::vector<Bytes>> result = fail(Errc::timeout, "no answer");
   };
-  auto reply = std::make_shared<Reply>();
-  remote_.get_heads(volume, [reply](Result<std::vector<Bytes>> r) {
-    std::lock_guard lk(reply->m);
-    reply->result = std::move(r);
-    reply->done = true;
-    reply->cv.notify_all();
-  });
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.heads_timeout_ms);
+  auto pause = std::chrono::milliseconds(100);
   Result<std::vector<Bytes>> remote = fail(Errc::timeout, "the network did not answer in time");
-  {
-    std::unique_lock lk(reply->m);
-    if (reply->cv.wait_for(lk, std::chrono::milliseconds(opts_.heads_timeout_ms),
-                           [&] { return reply->done; }))
-      remote = reply->result;
+  for (;;) {
+    auto reply = std::make_shared<Reply>();
+    remote_.get_heads(volume, [reply](Result<std::vector<Bytes>> r) {
+      std::lock_guard lk(reply->m);
+      reply->result = std::move(r);
+      reply->done = true;
+      reply->cv.notify_all();
+    });
+    {
+      std::unique_lock lk(reply->m);
+      remote = reply->cv.wait_until(lk, deadline, [&] { return reply->done; })
+                   ? reply->result
+                   : fail(Errc::timeout, "the network did not answer in time");
+    }
+    // A computer with no copy of the heads can show nothing but the network's answer. One that
+    // failed at once (a lookup while the ring settles after a node left, or sent astray by a
+    // lying node, right after this node joined) is asked again until the deadline.
+    if (remote || !local.empty() || remote.code() != Errc::unavailable ||
+        std::chrono::steady_clock::now() + pause >= deadline)
+      break;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(1000));
   }
   if (!remote && local.empty()) {
     // Showing an empty tree here would let the next commit hide everything other computers

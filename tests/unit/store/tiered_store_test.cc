@@ -184,6 +184,37 @@ TEST_CASE("TieredStore: heads merge the network's set with the local one") {
   CHECK(fresh.remote.heads_of(volume_id(5)) == std::vector<Bytes>{to_bytes("unsent")});
 }
 
+TEST_CASE("TieredStore: a computer with no copy asks the network again until it answers") {
+  // Seed 742676771787752789 of the e2e case "a node that lies about the ring is routed around":
+  // a mount's first read of its heads failed at once (the ring was settling after a node left,
+  // and a liar sent the lookup astray), and the mount exited instead of asking again.
+  auto o = Rig::fast();
+  o.heads_timeout_ms = 5000;
+  Rig r(o);
+  r.remote.add_heads(volume_id(9), {to_bytes("theirs")});
+  r.remote.offline = true;
+  std::thread back([&] {
+    std::this_thread::sleep_for(300ms);
+    r.remote.offline = false;
+  });
+  auto hs = r.store->heads(volume_id(9));
+  back.join();
+  REQUIRE(hs.ok());
+  CHECK(*hs == std::vector<Bytes>{to_bytes("theirs")});
+  // Still nothing by the deadline: the same one-line refusal as before.
+  Rig gone;  // heads_timeout_ms 500
+  gone.remote.offline = true;
+  auto started = std::chrono::steady_clock::now();
+  auto none = gone.store->heads(volume_id(9));
+  CHECK(none.code() == Errc::unavailable);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  // With a copy of its own, a computer does not wait: it serves what it has.
+  REQUIRE(gone.local.write(commit_of({}, volume_id(9), "mine")).ok());
+  started = std::chrono::steady_clock::now();
+  CHECK(must(gone.store->heads(volume_id(9))) == std::vector<Bytes>{to_bytes("mine")});
+  CHECK(std::chrono::steady_clock::now() - started < 200ms);
+}
+
 TEST_CASE("TieredStore: replicated durability makes a commit wait for its upload") {
   auto o = Rig::fast();
   o.replicated = true;
