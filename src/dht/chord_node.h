@@ -77,11 +77,23 @@ class ChordNode {
   // Reads the first copy that hashes to its id, trying the replicas in order; a read that met
   // unreachable nodes (churn) asks again after 1 and 2 stabilize periods.
   void get_block(const Id256& id, std::function<void(Result<Bytes>)> done);
+  // Adds records to the owner's set of a record kind (dht/record_kind.h) on its replicas
+  // (quorum), after checking every one here: Errc::invalid for one that does not verify.
+  void put_records(KeyKind kind, const Id256& owner, std::vector<Bytes> records,
+                   std::function<void(Status)> done);
+  // The merged, verified set of the owner's records of `kind` from all reachable replicas;
+  // replicas that answered with less get the merged set (read repair).
+  void get_records(KeyKind kind, const Id256& owner,
+                   std::function<void(Result<std::vector<Bytes>>)> done);
   // Adds heads to a volume's head set on its replicas (quorum), after checking them here.
   void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
-                 std::function<void(Status)> done);
+                 std::function<void(Status)> done) {
+    put_records(KeyKind::heads, volume, std::move(heads), std::move(done));
+  }
   // The merged, verified head set of the volume from all reachable replicas.
-  void get_heads(const VolumeId& volume, std::function<void(Result<std::vector<Bytes>>)> done);
+  void get_heads(const VolumeId& volume, std::function<void(Result<std::vector<Bytes>>)> done) {
+    get_records(KeyKind::heads, volume, std::move(done));
+  }
   // How many members of each block's replica set hold it, in the order of `ids` (the
   // peerstore.replicas attribute): one lookup for each run of ids that shares a replica set,
   // then an Offer, which changes nothing, to each member; a member that does not answer holds

@@ -26,7 +26,8 @@ void ChordNode::on_request(const std::string& from, Message m) {
   }
   // A leaving node has already chosen which keys to hand over: it takes no more.
   bool write = std::holds_alternative<msg::PutBlock>(m.body) ||
-               std::holds_alternative<msg::PutHeads>(m.body);
+               std::holds_alternative<msg::PutHeads>(m.body) ||
+               std::holds_alternative<msg::PutRecords>(m.body);
   if (state_ == State::leaving && write) {
     respond(from, m, msg::Error{Errc::unavailable, "leaving the ring"});
     return;
@@ -84,6 +85,22 @@ void ChordNode::on_request(const std::string& from, Message m) {
                              answer_write(from, id, r ? Status() : Status(r.error()));
                              if (r && *r) notify_watchers(v);
                            });
+        } else if constexpr (std::is_same_v<T, msg::GetRecords>) {
+          msg::Records out;
+          if (store_.contains(b.kind, RecordSet::key_for(b.kind, b.owner))) {
+            auto rs = store_.get_records(b.kind, b.owner);
+            if (rs) out.records = std::move(*rs);
+            trim_records_to_message(out.records);
+          }
+          respond(from, m, std::move(out));
+        } else if constexpr (std::is_same_v<T, msg::PutRecords>) {
+          store_.put_records(
+              b.kind, b.owner, b.records,
+              [this, from, id = m.request_id, kind = b.kind, owner = b.owner](Result<bool> r) {
+                if (!r) ++stats_.rejected_heads;
+                answer_write(from, id, r ? Status() : Status(r.error()));
+                if (r && *r && kind == KeyKind::heads) notify_watchers(owner);
+              });
         } else if constexpr (std::is_same_v<T, msg::Summarize>) {
           respond(from, m, msg::Summary{store_.summarize(b.lo, b.hi, b.parts_log2)});
         } else if constexpr (std::is_same_v<T, msg::ListKeys>) {
@@ -149,6 +166,17 @@ bool ChordNode::relay_for_client(const std::string& from, Message& m) {
   } else if (auto* ph = std::get_if<msg::PutHeads>(&m.body)) {
     put_heads(ph->volume, std::move(ph->heads),
               [this, from, id](Status st) { answer_write(from, id, st); });
+  } else if (auto* gr = std::get_if<msg::GetRecords>(&m.body)) {
+    get_records(gr->kind, gr->owner, [this, from, id](Result<std::vector<Bytes>> r) {
+      if (id == 0) return;
+      if (!r) return rpc_.respond(from, id, msg::Error{r.code(), r.error().context});
+      msg::Records out{std::move(*r)};
+      trim_records_to_message(out.records);
+      rpc_.respond(from, id, std::move(out));
+    });
+  } else if (auto* pr = std::get_if<msg::PutRecords>(&m.body)) {
+    put_records(pr->kind, pr->owner, std::move(pr->records),
+                [this, from, id](Status st) { answer_write(from, id, st); });
   } else {
     return false;
   }

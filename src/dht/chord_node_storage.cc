@@ -99,16 +99,18 @@ void ChordNode::put_stored_block(const Id256& id, std::function<void(Status)> do
   });
 }
 
-void ChordNode::put_heads(const VolumeId& volume, std::vector<Bytes> heads,
-                          std::function<void(Status)> done) {
-  for (auto& h : heads) {
-    auto c = HeadSet::check(volume, h);
+void ChordNode::put_records(KeyKind kind, const Id256& owner, std::vector<Bytes> records,
+                            std::function<void(Status)> done) {
+  for (auto& r : records) {
+    auto c = RecordSet::is_record(kind) ? RecordSet::check(kind, owner, r)
+                                        : Status(fail(Errc::invalid, "not a record kind"));
     if (!c) {
       rpc_.defer([done, e = c.error()] { done(fail(Errc::invalid, e.message())); });
       return;
     }
   }
-  quorum_write(HeadSet::key_for(volume), msg::PutHeads{volume, std::move(heads)}, std::move(done));
+  quorum_write(RecordSet::key_for(kind, owner), record_put_request(kind, owner, std::move(records)),
+               std::move(done));
 }
 
 // ---- reads ----
@@ -177,54 +179,54 @@ void ChordNode::read_block_from(const Id256& id, std::vector<NodeRef> nodes, siz
       cfg_.store_attempts);
 }
 
-void ChordNode::get_heads(const VolumeId& volume,
-                          std::function<void(Result<std::vector<Bytes>>)> done) {
-  Id256 key = HeadSet::key_for(volume);
-  lookup(key, [this, volume, key, done](Result<Lookup::Outcome> r) {
+void ChordNode::get_records(KeyKind kind, const Id256& owner,
+                            std::function<void(Result<std::vector<Bytes>>)> done) {
+  if (!RecordSet::is_record(kind)) {
+    rpc_.defer([done] { done(fail(Errc::invalid, "not a record kind")); });
+    return;
+  }
+  Id256 key = RecordSet::key_for(kind, owner);
+  lookup(key, [this, kind, owner, key, done](Result<Lookup::Outcome> r) {
     if (!r) return done(r.error());
     auto replicas = replicas_of(r->successors);
     struct Merge {
-      HeadSet set;
+      RecordSet set;
       size_t answers = 0, ok = 0, total = 0;
       std::vector<std::pair<NodeRef, Fingerprint>> seen;
-      explicit Merge(const VolumeId& v) : set(v) {}
+      Merge(KeyKind k, const Id256& o) : set(k, o) {}
     };
-    auto m = std::make_shared<Merge>(volume);
+    auto m = std::make_shared<Merge>(kind, owner);
     m->total = replicas.size();
     for (auto& n : replicas) {
       rpc_.call(
-          n.addr, msg::GetHeads{volume}, cfg_.transfer_timeout_ms,
-          [this, m, n, key, volume, done](Result<Message> r) {
+          n.addr, record_get_request(kind, owner), cfg_.transfer_timeout_ms,
+          [this, m, n, kind, owner, key, done](Result<Message> r) {
             ++m->answers;
-            auto* h = r ? std::get_if<msg::Heads>(&r->body) : nullptr;
-            if (h) {
+            auto* items = r ? records_of_reply(r->body) : nullptr;
+            if (items) {
               ++m->ok;
-              HeadSet theirs(volume);
-              for (auto& b : h->heads) {
-                auto c = HeadSet::check(volume, b);
-                if (!c) {
+              RecordSet theirs(kind, owner);
+              for (auto& b : *items) {
+                if (!theirs.add(b).ok()) {
                   ++stats_.bad_copies_read;
                   continue;
                 }
-                m->set.add(*c);
-                theirs.add(*c);
+                (void)m->set.add(b);
               }
-              m->seen.emplace_back(n, ReplicaStore::heads_fingerprint(key, theirs.digest()));
+              m->seen.emplace_back(n, ReplicaStore::record_fingerprint(kind, key, theirs.digest()));
             }
             if (m->answers < m->total) return;
             if (m->ok == 0)
               return done(fail(Errc::unavailable,
-                               "no replica of heads of " + volume.short_hex() + " answered"));
+                               "no replica of the records of " + owner.short_hex() + " answered"));
             // Read repair: replicas that answered with less get the merged set.
             auto merged = m->set.encoded();
-            auto push = merged;
-            trim_heads_to_message(push);
-            auto fp = ReplicaStore::heads_fingerprint(key, m->set.digest());
+            auto fp = ReplicaStore::record_fingerprint(kind, key, m->set.digest());
             if (!m->set.empty())
               for (auto& [node, theirs] : m->seen)
                 if (theirs != fp)
-                  rpc_.call(node.addr, msg::PutHeads{volume, push}, cfg_.transfer_timeout_ms,
-                            [](Result<Message>) {});
+                  rpc_.call(node.addr, record_put_request(kind, owner, merged),
+                            cfg_.transfer_timeout_ms, [](Result<Message>) {});
             done(std::move(merged));
           },
           cfg_.store_attempts);

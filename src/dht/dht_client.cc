@@ -160,6 +160,20 @@ void DhtClient::put_heads(const VolumeId& volume, std::vector<Bytes> heads,
   });
 }
 
+void DhtClient::get_records(KeyKind kind, const Id256& owner,
+                            std::function<void(Result<std::vector<Bytes>>)> done) {
+  loop_->post([this, kind, owner, done = std::move(done)]() mutable {
+    node_->get_records(kind, owner, std::move(done));
+  });
+}
+
+void DhtClient::put_records(KeyKind kind, const Id256& owner, std::vector<Bytes> records,
+                            std::function<void(Status)> done) {
+  loop_->post([this, kind, owner, records = std::move(records), done = std::move(done)]() mutable {
+    node_->put_records(kind, owner, std::move(records), std::move(done));
+  });
+}
+
 void DhtClient::watch_heads(const VolumeId& volume, std::function<void()> changed) {
   loop_->post([this, volume, changed = std::move(changed)]() mutable {
     node_->watch_heads(volume, std::move(changed));

@@ -76,6 +76,13 @@ class DhtClient final : public RemoteStore {
                  std::function<void(Result<std::vector<Bytes>>)> done) override;
   void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
                  std::function<void(Status)> done) override;
+  // The owner's record set of a record kind (dht/record_kind.h; heads go through get_heads and
+  // put_heads above, as every RemoteStore's do): ChordNode::get_records and put_records. `done`
+  // runs on the loop thread and must be quick.
+  void get_records(KeyKind kind, const Id256& owner,
+                   std::function<void(Result<std::vector<Bytes>>)> done);
+  void put_records(KeyKind kind, const Id256& owner, std::vector<Bytes> records,
+                   std::function<void(Status)> done);
   void release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) override;
   // How many members of each block's replica set hold it (ChordNode::count_copies); `done`
   // runs on the loop thread and must be quick.

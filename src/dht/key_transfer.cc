@@ -17,12 +17,11 @@ void KeyTransfer::push(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, co
              on_reply, cfg.store_attempts);
     return;
   }
-  auto heads = store.get_heads(entry.volume);
-  if (!heads) return done(heads.error());
-  trim_heads_to_message(*heads);
-  if (heads->empty()) return done({});
-  rpc.call(peer.addr, msg::PutHeads{entry.volume, std::move(*heads)}, cfg.transfer_timeout_ms,
-           on_reply, cfg.store_attempts);
+  auto records = store.get_records(entry.kind, entry.volume);
+  if (!records) return done(records.error());
+  if (records->empty()) return done({});
+  rpc.call(peer.addr, record_put_request(entry.kind, entry.volume, std::move(*records)),
+           cfg.transfer_timeout_ms, on_reply, cfg.store_attempts);
 }
 
 void KeyTransfer::pull(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
@@ -44,39 +43,43 @@ void KeyTransfer::pull(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, co
         cfg.store_attempts);
     return;
   }
+  if (!is_record_kind(entry.kind) || RecordSet::key_for(entry.kind, entry.volume) != entry.key)
+    return done(fail(Errc::corrupt, "entry " + entry.key.short_hex() + " names another owner"));
   rpc.call(
-      peer.addr, msg::GetHeads{entry.volume}, cfg.transfer_timeout_ms,
+      peer.addr, record_get_request(entry.kind, entry.volume), cfg.transfer_timeout_ms,
       [&store, entry, done](Result<Message> r) {
         if (!r) return done(r.error());
-        auto* h = std::get_if<msg::Heads>(&r->body);
-        if (!h) return done(fail(Errc::corrupt, "unexpected answer to get_heads"));
-        if (h->heads.empty()) return done({});
-        store.put_heads(entry.volume, h->heads,
-                        [done](Result<bool> r) { done(r ? Status() : Status(r.error())); });
+        auto* items = records_of_reply(r->body);
+        if (!items) return done(fail(Errc::corrupt, "unexpected answer to a records request"));
+        if (items->empty()) return done({});
+        store.put_records(entry.kind, entry.volume, *items,
+                          [done](Result<bool> r) { done(r ? Status() : Status(r.error())); });
       },
       cfg.store_attempts);
 }
 
-void KeyTransfer::exchange_heads(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg,
-                                 const NodeRef& peer, const KeyEntry& entry, Done done) {
+void KeyTransfer::exchange_records(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg,
+                                   const NodeRef& peer, const KeyEntry& entry, Done done) {
+  if (!is_record_kind(entry.kind) || RecordSet::key_for(entry.kind, entry.volume) != entry.key)
+    return done(fail(Errc::corrupt, "entry " + entry.key.short_hex() + " names another owner"));
   rpc.call(
-      peer.addr, msg::GetHeads{entry.volume}, cfg.transfer_timeout_ms,
+      peer.addr, record_get_request(entry.kind, entry.volume), cfg.transfer_timeout_ms,
       [&rpc, &store, &cfg, peer, entry, done](Result<Message> r) {
         if (!r) return done(r.error());
-        auto* h = std::get_if<msg::Heads>(&r->body);
-        if (!h) return done(fail(Errc::corrupt, "unexpected answer to get_heads"));
-        HeadSet theirs(entry.volume);
-        theirs.add_trusted(h->heads);
-        auto theirs_fp = ReplicaStore::heads_fingerprint(entry.key, theirs.digest());
+        auto* items = records_of_reply(r->body);
+        if (!items) return done(fail(Errc::corrupt, "unexpected answer to a records request"));
+        RecordSet theirs(entry.kind, entry.volume);
+        theirs.add_trusted(*items);
+        auto theirs_fp = ReplicaStore::record_fingerprint(entry.kind, entry.key, theirs.digest());
         // Once theirs is merged into ours, push back unless their set already equals ours.
         auto push_back = [&rpc, &store, &cfg, peer, entry, done, theirs_fp](Result<bool> merged) {
           if (!merged && merged.code() != Errc::corrupt) return done(merged.error());
-          auto mine = store.entry(KeyKind::heads, entry.key);
+          auto mine = store.entry(entry.kind, entry.key);
           if (!mine || mine->fp == theirs_fp) return done({});
           push(rpc, store, cfg, peer, *mine, done);
         };
-        if (h->heads.empty()) return push_back(false);
-        store.put_heads(entry.volume, h->heads, push_back);
+        if (items->empty()) return push_back(false);
+        store.put_records(entry.kind, entry.volume, *items, push_back);
       },
       cfg.store_attempts);
 }

@@ -1,6 +1,6 @@
-// KeyTransfer: moving one stored key (a block or a volume's head set) between this node and a
-// peer, as repair and handoff need it. Pulled keys go through ReplicaStore: verified like any
-// other write (bad bytes from a peer store nothing) and done once on disk.
+// KeyTransfer: moving one stored key (a block or a record set: a volume's heads, a user's inbox)
+// between this node and a peer, as repair and handoff need it. Pulled keys go through ReplicaStore:
+// verified like any other write (bad bytes from a peer store nothing) and done once on disk.
 // Stateless functions; loop thread only (they use the node's Rpc and ReplicaStore).
 #pragma once
 
@@ -17,13 +17,13 @@ struct KeyTransfer {
   // Sends our copy of the key to the peer.
   static void push(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
                    const KeyEntry& entry, Done done);
-  // Fetches the peer's copy and stores it (head sets merge).
+  // Fetches the peer's copy and stores it (record sets merge).
   static void pull(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
                    const KeyEntry& entry, Done done);
-  // Head sets that differ: pull theirs, merge, and push the merged set back if theirs lacked
+  // Record sets that differ: pull theirs, merge, and push the merged set back if theirs lacked
   // anything.
-  static void exchange_heads(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg,
-                             const NodeRef& peer, const KeyEntry& entry, Done done);
+  static void exchange_records(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg,
+                               const NodeRef& peer, const KeyEntry& entry, Done done);
 };
 
 }  // namespace peerstore

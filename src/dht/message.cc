@@ -9,13 +9,14 @@ namespace {
 
 using mp::Packer;
 
-constexpr const char* kTypeNames[] = {"ping",        "pong",         "get_neighbors", "neighbors",
-                                      "notify",      "find",         "found",         "get_block",
-                                      "block",       "put_block",    "get_heads",     "heads",
-                                      "put_heads",   "summarize",    "summary",       "list_keys",
-                                      "key_list",    "offer",        "want",          "leaving",
-                                      "ok",          "error",        "get_status",    "status",
-                                      "watch_heads", "heads_changed"};
+constexpr const char* kTypeNames[] = {"ping",        "pong",          "get_neighbors", "neighbors",
+                                      "notify",      "find",          "found",         "get_block",
+                                      "block",       "put_block",     "get_heads",     "heads",
+                                      "put_heads",   "summarize",     "summary",       "list_keys",
+                                      "key_list",    "offer",         "want",          "leaving",
+                                      "ok",          "error",         "get_status",    "status",
+                                      "watch_heads", "heads_changed", "get_records",   "records",
+                                      "put_records"};
 static_assert(std::size(kTypeNames) == std::variant_size_v<Body>);
 
 // ---- encoding ----
@@ -57,7 +58,7 @@ void pack_entries(Packer& pk, const std::vector<KeyEntry>& v) {
     pk.pack_array(4);
     pk.pack(uint32_t(e.kind));
     pack_id(pk, e.key);
-    if (e.kind == KeyKind::heads)
+    if (is_record_kind(e.kind))
       pack_id(pk, e.volume);
     else
       pk.pack_nil();
@@ -142,6 +143,16 @@ struct BodyPacker {
   void operator()(const msg::GetStatus&) {}
   void operator()(const msg::WatchHeads& m) { pack_id(pk, m.volume); }
   void operator()(const msg::HeadsChanged& m) { pack_id(pk, m.volume); }
+  void operator()(const msg::GetRecords& m) {
+    pk.pack(uint32_t(m.kind));
+    pack_id(pk, m.owner);
+  }
+  void operator()(const msg::Records& m) { pack_bins(pk, m.records); }
+  void operator()(const msg::PutRecords& m) {
+    pk.pack(uint32_t(m.kind));
+    pack_id(pk, m.owner);
+    pack_bins(pk, m.records);
+  }
   void operator()(const msg::NodeStatus& m) {
     pack_node(pk, m.self);
     pack_str(pk, m.state.substr(0, kMaxStateName));
@@ -153,12 +164,13 @@ struct BodyPacker {
   }
 };
 
-constexpr size_t kFieldCount[] = {0, 0, 0, 3,  0,  // ping pong get_neighbors neighbors notify
-                                  1, 2, 1, 1,  2,  // find found get_block block put_block
-                                  1, 1, 2, 3,  1,  // get_heads heads put_heads summarize summary
-                                  3, 2, 1, 1,  2,  // list_keys key_list offer want leaving
-                                  0, 2, 0, 13,     // ok error get_status status
-                                  1, 1};           // watch_heads heads_changed
+constexpr size_t kFieldCount[] = {0, 0, 0, 3,  0,   // ping pong get_neighbors neighbors notify
+                                  1, 2, 1, 1,  2,   // find found get_block block put_block
+                                  1, 1, 2, 3,  1,   // get_heads heads put_heads summarize summary
+                                  3, 2, 1, 1,  2,   // list_keys key_list offer want leaving
+                                  0, 2, 0, 13,      // ok error get_status status
+                                  1, 1, 2, 1,  3};  // watch_heads heads_changed get_records
+                                                    // records put_records
 static_assert(std::size(kFieldCount) == std::variant_size_v<Body>);
 constexpr size_t kMaxFields = *std::max_element(std::begin(kFieldCount), std::end(kFieldCount));
 constexpr size_t kHeader = 4;
@@ -229,11 +241,11 @@ Result<std::vector<KeyEntry>> get_entries(const mp::Object& o) {
     PS_ASSIGN(auto f, mp::get_array(x, 4, 4));
     KeyEntry e;
     PS_ASSIGN(auto kind, mp::get_u64(f[0]));
-    if (kind != uint64_t(KeyKind::block) && kind != uint64_t(KeyKind::heads))
+    if (kind > 255 || (kind != uint64_t(KeyKind::block) && !is_record_kind(KeyKind(kind))))
       return fail(Errc::corrupt, "unknown key kind");
     e.kind = KeyKind(kind);
     PS_ASSIGN(e.key, get_id(f[1]));
-    if (e.kind == KeyKind::heads) {
+    if (is_record_kind(e.kind)) {
       PS_ASSIGN(e.volume, get_id(f[2]));
     } else if (!mp::is_nil(f[2])) {
       return fail(Errc::corrupt, "block entry with a volume");
@@ -254,6 +266,13 @@ Result<std::vector<Bytes>> get_bins(const mp::Object& o, size_t max_count, size_
     v.emplace_back(b.begin(), b.end());
   }
   return v;
+}
+
+Result<KeyKind> get_record_kind(const mp::Object& o) {
+  PS_ASSIGN(auto kind, mp::get_u64(o));
+  if (kind > 255 || !is_record_kind(KeyKind(kind)))
+    return fail(Errc::corrupt, "unknown record kind");
+  return KeyKind(kind);
 }
 
 Result<Body> decode_body(uint32_t type, const mp::Object* f) {
@@ -414,21 +433,49 @@ Result<Body> decode_body(uint32_t type, const mp::Object* f) {
       PS_ASSIGN(m.volume, get_id(f[0]));
       return Body(m);
     }
+    case 27: {
+      msg::GetRecords m;
+      PS_ASSIGN(m.kind, get_record_kind(f[0]));
+      PS_ASSIGN(m.owner, get_id(f[1]));
+      return Body(m);
+    }
+    case 28: {
+      msg::Records m;
+      PS_ASSIGN(m.records, get_bins(f[0], kMaxRecordsPerMessage, kMaxHeadSize));
+      return Body(std::move(m));
+    }
+    case 29: {
+      msg::PutRecords m;
+      PS_ASSIGN(m.kind, get_record_kind(f[0]));
+      PS_ASSIGN(m.owner, get_id(f[1]));
+      PS_ASSIGN(m.records, get_bins(f[2], kMaxRecordsPerMessage, kMaxHeadSize));
+      return Body(std::move(m));
+    }
   }
   return fail(Errc::corrupt, "unknown message type " + std::to_string(type));
 }
 
 }  // namespace
 
-void trim_heads_to_message(std::vector<Bytes>& heads) {
-  if (heads.size() > kMaxHeadsPerMessage) heads.resize(kMaxHeadsPerMessage);
+namespace {
+void trim_to_message(std::vector<Bytes>& items, size_t max_count) {
+  if (items.size() > max_count) items.resize(max_count);
   size_t total = 0, keep = 0;
-  for (; keep < heads.size(); ++keep) {
-    if (heads[keep].size() > kMaxHeadSize) break;
-    total += heads[keep].size() + 8;
+  for (; keep < items.size(); ++keep) {
+    if (items[keep].size() > kMaxHeadSize) break;
+    total += items[keep].size() + 8;
     if (total > kMaxMessageSize - 4096) break;
   }
-  heads.resize(keep);
+  items.resize(keep);
+}
+}  // namespace
+
+void trim_heads_to_message(std::vector<Bytes>& heads) {
+  trim_to_message(heads, kMaxHeadsPerMessage);
+}
+
+void trim_records_to_message(std::vector<Bytes>& records) {
+  trim_to_message(records, kMaxRecordsPerMessage);
 }
 
 bool Message::is_response() const {
@@ -444,6 +491,7 @@ bool Message::is_response() const {
     case 21:
     case 22:
     case 24:
+    case 28:
       return true;
   }
   return false;

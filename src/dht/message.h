@@ -19,8 +19,13 @@
 //     longest_short_ms (uints)
 //  25 watch_heads     volume(bin32)   (tell me when the volume's head set changes, for a while)
 //  26 heads_changed   volume(bin32)   (a watched head set changed; answered with ok)
+//  27 get_records     kind, owner(bin32)     28 records     [record(bin)...]
+//  29 put_records     kind, owner(bin32), [record(bin)...]
+//     (a signed record set of a record kind, dht/record_kind.h: heads, inbox; its DHT key is
+//     RecordSet::key_for(kind, owner))
 // where a node is [id(bin32), addr(str)] and an entry is
-// [kind, key(bin32), volume(bin32)|nil, fingerprint(bin16)].
+// [kind, key(bin32), owner(bin32)|nil, fingerprint(bin16)]: the owner (the volume of heads, the
+// user of an inbox) for a record kind, nil for a block.
 // encode() never fails; decode() caps every size before allocating and turns anything
 // malformed (bad msgpack, unknown version or type, wrong field) into Errc::corrupt.
 // Value types; not synchronized.
@@ -39,26 +44,33 @@
 namespace peerstore {
 
 inline constexpr uint64_t kProtocolVersion = 1;
-// The largest message: a put_block of the largest block, plus room for the envelope.
-inline constexpr size_t kMaxMessageSize = kMaxBlockSize + 4096;
+// The largest message: a put_block of the largest block, plus room for the envelope; or a full
+// inbox (dht/record_kind.h).
+inline constexpr size_t kMaxMessageSize = kMaxBlockSize + 8192;
 inline constexpr size_t kMaxNodesPerMessage = 64;
 inline constexpr size_t kMaxEntriesPerMessage = 1024;
 inline constexpr size_t kMaxHeadsPerMessage = 64;
 inline constexpr size_t kMaxHeadSize = 256 * 1024;
+// get_records/records/put_records: at most this many records of at most kMaxHeadSize each.
+inline constexpr size_t kMaxRecordsPerMessage = 256;
 inline constexpr size_t kMaxSummaryParts = 64;
 inline constexpr size_t kMaxErrorText = 200;
 inline constexpr size_t kMaxStateName = 16;
 
 using Fingerprint = std::array<uint8_t, 16>;
 
-enum class KeyKind : uint8_t { block = 1, heads = 2 };
+// What a DHT key holds: a block, or a signed record set of a record kind (RecordSet).
+enum class KeyKind : uint8_t { block = 1, heads = 2, inbox = 3 };
+inline bool is_record_kind(KeyKind k) {
+  return k == KeyKind::heads || k == KeyKind::inbox;
+}
 
 // One stored key as repair exchanges it: the content fingerprint tells equal copies apart
 // from differing head sets without shipping the heads.
 struct KeyEntry {
   KeyKind kind = KeyKind::block;
   Id256 key;
-  Id256 volume;  // heads only
+  Id256 volume;  // the owner of a record (a volume's heads, a user's inbox); zero for a block
   Fingerprint fp{};
   bool operator==(const KeyEntry&) const = default;
 };
@@ -144,6 +156,18 @@ struct WatchHeads {
 struct HeadsChanged {
   Id256 volume;
 };
+struct GetRecords {
+  KeyKind kind = KeyKind::heads;
+  Id256 owner;
+};
+struct Records {
+  std::vector<Bytes> records;
+};
+struct PutRecords {
+  KeyKind kind = KeyKind::heads;
+  Id256 owner;
+  std::vector<Bytes> records;
+};
 // What `peerstore status` shows of one node.
 struct NodeStatus {
   NodeRef self;
@@ -164,12 +188,12 @@ struct NodeStatus {
 }  // namespace msg
 
 // The variant's index + 1 is the wire type.
-using Body =
-    std::variant<msg::Ping, msg::Pong, msg::GetNeighbors, msg::Neighbors, msg::Notify, msg::Find,
-                 msg::Found, msg::GetBlock, msg::Block, msg::PutBlock, msg::GetHeads, msg::Heads,
-                 msg::PutHeads, msg::Summarize, msg::Summary, msg::ListKeys, msg::KeyList,
-                 msg::Offer, msg::Want, msg::Leaving, msg::Ok, msg::Error, msg::GetStatus,
-                 msg::NodeStatus, msg::WatchHeads, msg::HeadsChanged>;
+using Body = std::variant<msg::Ping, msg::Pong, msg::GetNeighbors, msg::Neighbors, msg::Notify,
+                          msg::Find, msg::Found, msg::GetBlock, msg::Block, msg::PutBlock,
+                          msg::GetHeads, msg::Heads, msg::PutHeads, msg::Summarize, msg::Summary,
+                          msg::ListKeys, msg::KeyList, msg::Offer, msg::Want, msg::Leaving, msg::Ok,
+                          msg::Error, msg::GetStatus, msg::NodeStatus, msg::WatchHeads,
+                          msg::HeadsChanged, msg::GetRecords, msg::Records, msg::PutRecords>;
 
 // How many message types there are, and each one's name by its variant index ("get_block");
 // nullptr past the end.
@@ -179,6 +203,8 @@ const char* message_type_name(size_t index);
 // Drops heads from the end of `heads` until they fit in one message (and kMaxHeadsPerMessage).
 // A head set that large is pathological; the canonical order keeps the choice deterministic.
 void trim_heads_to_message(std::vector<Bytes>& heads);
+// The same for a records message (kMaxRecordsPerMessage).
+void trim_records_to_message(std::vector<Bytes>& records);
 
 struct Message {
   uint64_t request_id = 0;

@@ -87,7 +87,7 @@ void RangeSync::compare(const std::vector<KeyEntry>& theirs, const std::vector<K
     if (it->second->fp != e.fp) transfer(e, 2);
     t.erase(it);
   }
-  for (auto& [k, e] : t) transfer(*e, e->kind == KeyKind::heads ? 2 : 0);
+  for (auto& [k, e] : t) transfer(*e, is_record_kind(e->kind) ? 2 : 0);
 }
 
 void RangeSync::transfer(const KeyEntry& e, int how) {
@@ -109,7 +109,7 @@ void RangeSync::transfer(const KeyEntry& e, int how) {
     else if (how == 1)
       KeyTransfer::push(self->rpc_, self->store_, self->cfg_, self->peer_, e, done);
     else
-      KeyTransfer::exchange_heads(self->rpc_, self->store_, self->cfg_, self->peer_, e, done);
+      KeyTransfer::exchange_records(self->rpc_, self->store_, self->cfg_, self->peer_, e, done);
   });
 }
 

@@ -30,9 +30,52 @@ Fingerprint ReplicaStore::block_fingerprint(const Id256& id) {
   return fingerprint(KeyKind::block, id, nullptr);
 }
 
-Fingerprint ReplicaStore::heads_fingerprint(const Id256& key, const Id256& set_digest) {
-  return fingerprint(KeyKind::heads, key, &set_digest);
+Fingerprint ReplicaStore::record_fingerprint(KeyKind kind, const Id256& key,
+                                             const Id256& set_digest) {
+  return fingerprint(kind, key, &set_digest);
 }
+
+namespace {
+
+// Where a record set lives in the heads table, and how its row is written and read back (see
+// the class comment): head sets under the volume key, other kinds under their DHT key, led by a
+// marker item [kind, owner...].
+constexpr size_t kMarkerSize = 1 + sizeof(Id256::b);
+
+Id256 row_key(KeyKind kind, const Id256& owner) {
+  return kind == KeyKind::heads ? owner : RecordSet::key_for(kind, owner);
+}
+
+std::vector<Bytes> row_value(const RecordSet& set) {
+  auto items = set.encoded();
+  if (set.kind() == KeyKind::heads) return items;
+  Bytes marker(kMarkerSize);
+  marker[0] = uint8_t(set.kind());
+  std::copy(set.owner().b.begin(), set.owner().b.end(), marker.begin() + 1);
+  items.insert(items.begin(), std::move(marker));
+  return items;
+}
+
+// The set a row holds; nullopt for a marker whose kind or key does not match the row.
+std::optional<RecordSet> parse_row(const Id256& row, std::vector<Bytes> items) {
+  // A head's encoding is a msgpack array, never a byte string led by a small integer.
+  if (!items.empty() && items[0].size() == kMarkerSize && items[0][0] != uint8_t(KeyKind::heads) &&
+      is_record_kind(KeyKind(items[0][0]))) {
+    KeyKind kind = KeyKind(items[0][0]);
+    Id256 owner;
+    std::copy(items[0].begin() + 1, items[0].end(), owner.b.begin());
+    if (RecordSet::key_for(kind, owner) != row) return std::nullopt;
+    RecordSet set(kind, owner);
+    items.erase(items.begin());
+    set.add_trusted(items);
+    return set;
+  }
+  RecordSet set(KeyKind::heads, row);
+  set.add_trusted(items);
+  return set;
+}
+
+}  // namespace
 
 ReplicaStore::ReplicaStore(LocalStore& store, DiskQueue& disk)
     : store_(store), disk_(disk), pending_{.seq = 1} {
@@ -43,8 +86,8 @@ ReplicaStore::ReplicaStore(LocalStore& store, DiskQueue& disk)
     return true;
   });
   if (!st) log::warn("dht: cannot index the blocks of the local store: " + st.error().message());
-  st = store_.for_each_volume([this](const VolumeId& volume) {
-    reindex_stored_heads(volume);
+  st = store_.for_each_volume([this](const Id256& row) {
+    index_row(row);
     return true;
   });
   if (!st) log::warn("dht: cannot index the heads of the local store: " + st.error().message());
@@ -52,29 +95,48 @@ ReplicaStore::ReplicaStore(LocalStore& store, DiskQueue& disk)
 
 void ReplicaStore::index_block(const Id256& id) {
   KeyEntry e{KeyKind::block, id, Id256{}, block_fingerprint(id)};
-  if (index_.try_emplace({id, KeyKind::block}, e).second) ++blocks_;
+  if (index_.try_emplace({id, KeyKind::block}, e).second) ++counts_[size_t(KeyKind::block)];
 }
 
-void ReplicaStore::index_heads(const HeadSet& set) {
-  Id256 key = HeadSet::key_for(set.volume());
-  if (set.empty()) return unindex(KeyKind::heads, key);
-  index_[{key, KeyKind::heads}] =
-      KeyEntry{KeyKind::heads, key, set.volume(), heads_fingerprint(key, set.digest())};
+void ReplicaStore::index_records(const RecordSet& set) {
+  Id256 key = set.key();
+  if (set.empty()) return unindex(set.kind(), key);
+  KeyEntry e{set.kind(), key, set.owner(), record_fingerprint(set.kind(), key, set.digest())};
+  if (index_.insert_or_assign({key, set.kind()}, e).second) ++counts_[size_t(set.kind())];
 }
 
 void ReplicaStore::unindex(KeyKind kind, const Id256& key) {
-  if (index_.erase({key, kind}) && kind == KeyKind::block) --blocks_;
+  if (index_.erase({key, kind})) --counts_[size_t(kind)];
 }
 
-void ReplicaStore::reindex_stored_heads(const VolumeId& volume) {
-  HeadSet set(volume);
-  auto stored = store_.heads(volume);
-  if (stored)
-    set.add_trusted(*stored);
-  else
-    log::warn("dht: cannot read the heads of " + volume.short_hex() + ": " +
-              stored.error().message());
-  index_heads(set);
+Result<RecordSet> ReplicaStore::stored_records(KeyKind kind, const Id256& owner) {
+  Id256 row = row_key(kind, owner);
+  PS_ASSIGN(auto items, store_.heads(row));
+  auto set = parse_row(row, std::move(items));
+  if (!set || set->kind() != kind || set->owner() != owner) return RecordSet(kind, owner);
+  return std::move(*set);
+}
+
+void ReplicaStore::index_row(const Id256& row) {
+  auto items = store_.heads(row);
+  if (!items) {
+    log::warn("dht: cannot read the records of " + row.short_hex() + ": " +
+              items.error().message());
+    return;
+  }
+  auto set = parse_row(row, std::move(*items));
+  if (!set) return log::warn("dht: the records under " + row.short_hex() + " name another key");
+  index_records(*set);
+}
+
+void ReplicaStore::reindex_stored(const RecordKey& rk) {
+  auto set = stored_records(rk.first, rk.second);
+  if (!set) {
+    log::warn("dht: cannot read the records of " + rk.second.short_hex() + ": " +
+              set.error().message());
+    return unindex(rk.first, RecordSet::key_for(rk.first, rk.second));
+  }
+  index_records(*set);
 }
 
 void ReplicaStore::post(std::function<void()> fn) {
@@ -138,45 +200,48 @@ void ReplicaStore::index_stored_block(const Id256& id, size_t size) {
   index_block(id);
 }
 
-void ReplicaStore::put_heads(const VolumeId& volume, const std::vector<Bytes>& heads,
-                             std::function<void(Result<bool>)> done) {
+void ReplicaStore::put_records(KeyKind kind, const Id256& owner, const std::vector<Bytes>& records,
+                               std::function<void(Result<bool>)> done) {
   auto answer = [this, &done](Result<bool> r) {
     post([done = std::move(done), r = std::move(r)] { done(r); });
   };
-  auto mem = mem_heads_.find(volume);
-  HeadSet set(volume);
-  if (mem != mem_heads_.end()) {
-    set = mem->second.set;
+  if (!is_record_kind(kind)) return answer(fail(Errc::invalid, "not a record kind"));
+  RecordKey rk{kind, owner};
+  auto mem = mem_records_.find(rk);
+  std::optional<RecordSet> held;
+  if (mem != mem_records_.end()) {
+    held = mem->second.set;
   } else {
-    auto stored = store_.heads(volume);
+    auto stored = stored_records(kind, owner);
     if (!stored) return answer(stored.error());
-    set.add_trusted(*stored);
+    held = std::move(*stored);
   }
+  RecordSet& set = *held;
   bool changed = false;
   size_t valid = 0;
   Error last;
-  for (auto& b : heads) {
-    auto h = HeadSet::check(volume, b);
-    if (!h) {
-      last = h.error();
+  for (auto& b : records) {
+    auto added = set.add(b);
+    if (!added) {
+      last = added.error();
       continue;
     }
     ++valid;
-    changed |= set.add(*h);
+    changed |= *added;
   }
-  if (valid == 0 && !heads.empty()) return answer(last);
+  if (valid == 0 && !records.empty()) return answer(last);
   auto as_changed = [done = std::move(done), changed](Status st) {
     done(st ? Result<bool>(changed) : Result<bool>(st.error()));
   };
   if (!changed) {
     // Nothing new, but what we hold may not be on disk yet: answer when it is.
-    if (mem != mem_heads_.end()) return wait_for(mem->second.batch, std::move(as_changed));
+    if (mem != mem_records_.end()) return wait_for(mem->second.batch, std::move(as_changed));
     return post([as_changed = std::move(as_changed)] { as_changed({}); });
   }
-  index_heads(set);
-  if (mem == mem_heads_.end() || mem->second.batch != pending_.seq)
-    pending_.volumes.push_back(volume);
-  mem_heads_.insert_or_assign(volume, MemHeads{std::move(set), pending_.seq});
+  index_records(set);
+  if (mem == mem_records_.end() || mem->second.batch != pending_.seq)
+    pending_.records.push_back(rk);
+  mem_records_.insert_or_assign(rk, MemRecords{std::move(set), pending_.seq});
   pending_.waiters.push_back(std::move(as_changed));
   write_pending();
 }
@@ -232,7 +297,10 @@ void ReplicaStore::write_pending() {
   DiskBatch batch(/*durable=*/false);
   for (auto& id : pending_.erased) batch.add_erase(id);  // before the puts: a re-put id stays
   for (auto& id : pending_.blocks) batch.add_block(id, mem_blocks_.at(id).data);
-  for (auto& v : pending_.volumes) batch.add_heads(v, mem_heads_.at(v).set.encoded());
+  for (auto& rk : pending_.records) {
+    auto& set = mem_records_.at(rk).set;
+    batch.add_heads(row_key(rk.first, rk.second), row_value(set));
+  }
   uint64_t seq = pending_.seq;
   writing_.push_back(std::move(pending_));
   pending_ = Batch{.seq = seq + 1};
@@ -250,7 +318,7 @@ void ReplicaStore::committed(uint64_t seq, const Status& st) {
   for (auto& id : done.erased) erasing_.erase(id);
   if (!st)
     log::warn("dht: cannot store " + std::to_string(done.blocks.size()) + " blocks and " +
-              std::to_string(done.volumes.size()) + " head sets: " + st.error().message());
+              std::to_string(done.records.size()) + " record sets: " + st.error().message());
   // From now on the store serves what the batch wrote; a key a later batch rewrites stays.
   for (auto& id : done.blocks) {
     auto m = mem_blocks_.find(id);
@@ -261,11 +329,11 @@ void ReplicaStore::committed(uint64_t seq, const Status& st) {
     }
     mem_blocks_.erase(m);
   }
-  for (auto& v : done.volumes) {
-    auto m = mem_heads_.find(v);
-    if (m == mem_heads_.end() || m->second.batch != seq) continue;
-    mem_heads_.erase(m);
-    if (!st) reindex_stored_heads(v);  // back to what the disk holds
+  for (auto& rk : done.records) {
+    auto m = mem_records_.find(rk);
+    if (m == mem_records_.end() || m->second.batch != seq) continue;
+    mem_records_.erase(m);
+    if (!st) reindex_stored(rk);  // back to what the disk holds
   }
   write_pending();
   for (auto& w : done.waiters) w(st);
@@ -280,9 +348,13 @@ Result<Bytes> ReplicaStore::get_block(const Id256& id) {
   return store_.get(id);
 }
 
-Result<std::vector<Bytes>> ReplicaStore::get_heads(const VolumeId& volume) {
-  if (auto m = mem_heads_.find(volume); m != mem_heads_.end()) return m->second.set.encoded();
-  return store_.heads(volume);
+Result<std::vector<Bytes>> ReplicaStore::get_records(KeyKind kind, const Id256& owner) {
+  if (!is_record_kind(kind)) return fail(Errc::invalid, "not a record kind");
+  if (auto m = mem_records_.find({kind, owner}); m != mem_records_.end())
+    return m->second.set.encoded();
+  if (kind == KeyKind::heads) return store_.heads(owner);  // stored as they are sent
+  PS_ASSIGN(auto set, stored_records(kind, owner));
+  return set.encoded();
 }
 
 bool ReplicaStore::contains(KeyKind kind, const Id256& key) const {

@@ -1,8 +1,10 @@
-// ReplicaStore: what one DHT node holds for the ring (verified blocks and head sets) and the
-// sorted index of its keys that repair summarizes and lists. Loop thread only: it reads its
+// ReplicaStore: what one DHT node holds for the ring (verified blocks and signed record sets:
+// head sets and inboxes, dht/record_kind.h) and the sorted index of its keys that repair
+// summarizes and lists. Loop thread only: it reads its
 // LocalStore directly and writes through a DiskQueue, never waiting for the disk.
 #pragma once
 
+#include <array>
 #include <deque>
 #include <functional>
 #include <map>
@@ -12,15 +14,19 @@
 #include <unordered_set>
 
 #include "dht/disk_queue.h"
-#include "dht/head_set.h"
 #include "dht/message.h"
+#include "dht/record_kind.h"
 #include "store/local_store.h"
 
 namespace peerstore {
 
-// A block is accepted only if BLAKE2b(bytes) equals its id, a head only if it verifies; a volume
-// keeps the heads no other head dominates. Nothing is deleted: copies a node no longer owns stay
-// (Carbonite keeps copies that come back).
+// A block is accepted only if BLAKE2b(bytes) equals its id, a record only if it verifies; a
+// volume keeps the heads no other head dominates, an inbox the grants InboxSet keeps.
+//
+// Records live in the LocalStore's heads table: a head set under its volume's key, as before
+// inboxes existed; a record of another kind under its DHT key (a hash, which no volume key can
+// equal), its list led by a marker item: the kind byte followed by the owner's key. Nothing is
+// deleted: copies a node no longer owns stay (Carbonite keeps copies that come back).
 //
 // An accepted key is indexed and served from memory at once and reaches the disk in group
 // commits: one batch being written, the next accumulating. Its `done` runs once the batch holding
@@ -47,11 +53,20 @@ class ReplicaStore {
   // dropped (forget_blocks).
   void adopt_stored_block(const Id256& id, Done done);
   Result<Bytes> get_block(const Id256& id);
-  // Merges the heads that verify into the volume's set; Errc::corrupt if none of them does (the
-  // valid ones are kept either way). `done` gets whether the set changed, once it is on disk.
+  // Merges the records that verify into the owner's set of `kind`; Errc::corrupt if none of
+  // them does (the valid ones are kept either way). `done` gets whether the set changed, once it
+  // is on disk.
+  void put_records(KeyKind kind, const Id256& owner, const std::vector<Bytes>& records,
+                   std::function<void(Result<bool>)> done);
+  // The owner's records of `kind`, sorted by hash; empty if none.
+  Result<std::vector<Bytes>> get_records(KeyKind kind, const Id256& owner);
   void put_heads(const VolumeId& volume, const std::vector<Bytes>& heads,
-                 std::function<void(Result<bool>)> done);
-  Result<std::vector<Bytes>> get_heads(const VolumeId& volume);
+                 std::function<void(Result<bool>)> done) {
+    put_records(KeyKind::heads, volume, heads, std::move(done));
+  }
+  Result<std::vector<Bytes>> get_heads(const VolumeId& volume) {
+    return get_records(KeyKind::heads, volume);
+  }
   // Runs `done` once every write accepted so far has committed or failed.
   void drain(std::function<void()> done);
   // Deletes the committed local copies of `ids` (a bounded cache gives them up; the caller has
@@ -60,8 +75,11 @@ class ReplicaStore {
   void forget_blocks(const std::vector<Id256>& ids, std::function<void(std::vector<Id256>)> done);
 
   size_t size() const { return index_.size(); }
-  size_t blocks() const { return blocks_; }
-  size_t head_sets() const { return index_.size() - blocks_; }
+  size_t blocks() const { return count(KeyKind::block); }
+  size_t head_sets() const { return count(KeyKind::heads); }
+  size_t inboxes() const { return count(KeyKind::inbox); }
+  // Keys of one kind held.
+  size_t count(KeyKind kind) const { return counts_[size_t(kind) % counts_.size()]; }
   uint64_t block_bytes() const { return block_bytes_; }
   // What the store under it can still take (LocalStore::space).
   Result<StoreSpace> space() const { return store_.space(); }
@@ -76,16 +94,20 @@ class ReplicaStore {
   std::vector<KeyEntry> list(const Id256& lo, const Id256& hi, size_t limit, bool* truncated) const;
 
   static Fingerprint block_fingerprint(const Id256& id);
-  static Fingerprint heads_fingerprint(const Id256& key, const Id256& set_digest);
+  static Fingerprint record_fingerprint(KeyKind kind, const Id256& key, const Id256& set_digest);
+  static Fingerprint heads_fingerprint(const Id256& key, const Id256& set_digest) {
+    return record_fingerprint(KeyKind::heads, key, set_digest);
+  }
 
  private:
   using IndexKey = std::pair<Id256, KeyKind>;
+  using RecordKey = std::pair<KeyKind, Id256>;  // kind, owner
   // Writes accepted but not committed yet; a key belongs to the newest batch that writes it.
   struct Batch {
     uint64_t seq = 0;
     std::vector<Id256> blocks;
     std::vector<Id256> erased;
-    std::vector<VolumeId> volumes;
+    std::vector<RecordKey> records;
     std::vector<Done> waiters;
     size_t bytes = 0;
   };
@@ -93,17 +115,21 @@ class ReplicaStore {
     std::shared_ptr<const Bytes> data;
     uint64_t batch;
   };
-  struct MemHeads {
-    HeadSet set;
+  struct MemRecords {
+    RecordSet set;
     uint64_t batch;
   };
 
   void index_block(const Id256& id);
   // Counts and indexes a block already on disk in the shared store.
   void index_stored_block(const Id256& id, size_t size);
-  void index_heads(const HeadSet& set);
+  void index_records(const RecordSet& set);
   void unindex(KeyKind kind, const Id256& key);
-  void reindex_stored_heads(const VolumeId& volume);
+  // The stored set, parsed from its row; an empty set if there is none.
+  Result<RecordSet> stored_records(KeyKind kind, const Id256& owner);
+  // Indexes the set stored in one row of the heads table (start-up).
+  void index_row(const Id256& row);
+  void reindex_stored(const RecordKey& rk);
   // Later on the loop thread, unless this store is gone by then.
   void post(std::function<void()> fn);
   void wait_for(uint64_t batch, Done done);
@@ -113,10 +139,10 @@ class ReplicaStore {
   LocalStore& store_;
   DiskQueue& disk_;
   std::map<IndexKey, KeyEntry> index_;
-  size_t blocks_ = 0;  // block entries of index_
+  std::array<size_t, 4> counts_{};  // entries of index_ by kind
   uint64_t block_bytes_ = 0;
   std::unordered_map<Id256, MemBlock, Id256Hash> mem_blocks_;  // indexed, not committed
-  std::map<VolumeId, MemHeads> mem_heads_;                     // the newest set, not committed
+  std::map<RecordKey, MemRecords> mem_records_;                // the newest set, not committed
   std::unordered_set<Id256, Id256Hash> erasing_;  // forgotten, the erase not committed yet
   Batch pending_;
   std::deque<Batch> writing_;  // handed to the disk queue, oldest first

@@ -21,7 +21,7 @@ NodeRef node(uint8_t n) {
 }
 
 KeyEntry entry(KeyKind kind, uint8_t n) {
-  KeyEntry e{kind, id_of(n), kind == KeyKind::heads ? id_of(n + 1) : Id256{}, {}};
+  KeyEntry e{kind, id_of(n), is_record_kind(kind) ? id_of(n + 1) : Id256{}, {}};
   e.fp.fill(n);
   return e;
 }
@@ -50,7 +50,8 @@ void make_seeds(Seeds& seeds) {
       msg::Summarize{id_of(1), id_of(200), 4},
       msg::Summary{{RangeDigest{3, {}}, RangeDigest{0, {}}}},
       msg::ListKeys{id_of(1), id_of(200), 512},
-      msg::KeyList{{entry(KeyKind::block, 20), entry(KeyKind::heads, 30)}, true},
+      msg::KeyList{
+          {entry(KeyKind::block, 20), entry(KeyKind::heads, 30), entry(KeyKind::inbox, 35)}, true},
       msg::Offer{{entry(KeyKind::block, 40), entry(KeyKind::heads, 50)}},
       msg::Want{{0, 1, 7}},
       msg::Leaving{node(2), {node(3)}},
@@ -72,6 +73,9 @@ void make_seeds(Seeds& seeds) {
                       uint64_t(1) << 40},
       msg::WatchHeads{id_of(7)},
       msg::HeadsChanged{id_of(7)},
+      msg::GetRecords{KeyKind::inbox, id_of(12)},
+      msg::Records{{head, head}},
+      msg::PutRecords{KeyKind::inbox, id_of(13), {head}},
   };
   for (size_t i = 0; i < bodies.size(); ++i) {
     Message m{1000 + i, node(1), bodies[i]};

@@ -11,33 +11,19 @@
 #include <random>
 
 #include "sim_seed.h"
+#include "test_data.h"
 
 namespace peerstore {
 namespace {
 
 SigningKey user(uint64_t n) {
-  Bytes b(32, 0);
-  put_u64be(b.data(), n + 1);
-  return SigningKey::from_seed(Secret(b));
+  return sim::make_user(n);
 }
 
 Grant grant_of(const SigningKey& grantor, const SigningKey& to, uint64_t lineage, uint64_t epoch,
                int64_t time_ns) {
-  GrantContent c;
-  Id256 l;
-  put_u64be(l.b.data(), lineage);
-  c.volume = l;
-  Bytes k(32, 9);
-  c.read_key = Secret(k);
-  c.convergence = Secret(k);
-  c.folder = "f" + std::to_string(lineage);
-  c.grantor = grantor.public_key();
-  c.recipient = to.public_key();
-  c.lineage = l;
-  c.epoch = epoch;
-  c.time_ns = time_ns;
-  auto g = Grant::make(grantor, c);
-  REQUIRE(g.ok());
+  auto g = sim::make_grant(grantor, to, lineage, epoch, time_ns);
+  REQUIRE(g);
   return *g;
 }
 

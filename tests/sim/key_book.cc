@@ -10,16 +10,24 @@ Status KeyBook::put_block(SimCluster& c, size_t from, const TestBlock& b) {
   return st;
 }
 
-Status KeyBook::put_heads(SimCluster& c, size_t from, const VolumeKeys& v, const Bytes& head) {
-  auto st = c.put_heads(from, v.id(), {head});
+Status KeyBook::put_record(SimCluster& c, size_t from, KeyKind kind, const Id256& owner,
+                           const Bytes& record) {
+  auto st = c.put_records(from, kind, owner, {record});
   if (!st) return st;
-  Id256 key = HeadSet::key_for(v.id());
-  auto it = heads_.find(key);
-  if (it == heads_.end()) it = heads_.emplace(key, Vol{v.id(), {}, HeadSet(v.id())}).first;
-  auto h = HeadSet::check(v.id(), head);
-  it->second.set.add(*h);
-  it->second.fp = ReplicaStore::heads_fingerprint(key, it->second.set.digest());
+  Id256 key = RecordSet::key_for(kind, owner);
+  auto it = records_.find(key);
+  if (it == records_.end()) it = records_.emplace(key, Rec{{}, RecordSet(kind, owner)}).first;
+  (void)it->second.set.add(record);
+  it->second.fp = ReplicaStore::record_fingerprint(kind, key, it->second.set.digest());
   return st;
+}
+
+Status KeyBook::put_heads(SimCluster& c, size_t from, const VolumeKeys& v, const Bytes& head) {
+  return put_record(c, from, KeyKind::heads, v.id(), head);
+}
+
+Status KeyBook::put_grant(SimCluster& c, size_t from, const PublicKey& user, const Bytes& grant) {
+  return put_record(c, from, KeyKind::inbox, user, grant);
 }
 
 size_t KeyBook::fill(SimCluster& c, size_t blocks, size_t volumes) {
@@ -50,6 +58,13 @@ size_t KeyBook::fill(SimCluster& c, size_t blocks, size_t volumes) {
     auto& v = keys_.back();
     if (!put_heads(c, c.random_live(), v, make_head(v, {{device_id(1), 1}}))) ++*failed;
   }
+  // Users and grants follow from the volume's seed: no draws of their own.
+  for (size_t i = keys_.size() - volumes; i < keys_.size(); ++i) {
+    uint64_t n = get_u64be(keys_[i].id().b.data());
+    auto grantor = make_user(n), user = make_user(n + 1);
+    auto grant = make_grant(grantor, user, n, 0, int64_t(i + 1));
+    if (!grant || !put_grant(c, c.random_live(), user.public_key(), grant->encode())) ++*failed;
+  }
   return *failed;
 }
 
@@ -73,13 +88,15 @@ KeyBook::Report KeyBook::check(const SimCluster& c, size_t target, std::optional
       if (c.live(i) && holds(i, kind, key, nullptr)) anywhere = true;
     if (!anywhere) ++r.lost;
     if (r.first_problem.empty())
-      r.first_problem = std::string(kind == KeyKind::block ? "block " : "heads ") +
+      r.first_problem = std::string(kind == KeyKind::block   ? "block "
+                                    : kind == KeyKind::heads ? "heads "
+                                                             : "inbox ") +
                         key.short_hex() + ": " + std::to_string(on_replicas) + " of " +
                         std::to_string(expected) + " copies" +
                         (anywhere ? "" : ", on no live node");
   };
   for (auto& [id, data] : blocks_) one(KeyKind::block, id, nullptr);
-  for (auto& [key, v] : heads_) one(KeyKind::heads, key, &v.fp);
+  for (auto& [key, rec] : records_) one(rec.set.kind(), key, &rec.fp);
   return r;
 }
 
@@ -109,18 +126,18 @@ std::string KeyBook::read_all(SimCluster& c, size_t max_failures_shown) {
   if (*in_flight) errors->push_back(std::to_string(*in_flight) + " block reads did not finish");
   for (auto& e : *errors)
     if (++failures <= max_failures_shown) out += e + "; ";
-  for (auto& [key, v] : heads_) {
-    auto r = c.get_heads(c.random_live(), v.volume);
+  for (auto& [key, rec] : records_) {
+    auto r = c.get_records(c.random_live(), rec.set.kind(), rec.set.owner());
     bool ok = r.ok();
     if (ok) {
-      HeadSet got(v.volume);
+      RecordSet got(rec.set.kind(), rec.set.owner());
       got.add_trusted(*r);
-      ok = got.digest() == v.set.digest();
+      ok = got.digest() == rec.set.digest();
     }
     if (ok) continue;
     if (++failures <= max_failures_shown)
-      out += "heads " + key.short_hex() + ": " +
-             (r ? std::string("wrong set") : r.error().message()) + "; ";
+      out += std::string(rec.set.kind() == KeyKind::heads ? "heads " : "inbox ") + key.short_hex() +
+             ": " + (r ? std::string("wrong set") : r.error().message()) + "; ";
   }
   if (failures) out = std::to_string(failures) + " reads failed: " + out;
   return out;

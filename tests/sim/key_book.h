@@ -1,6 +1,7 @@
-// KeyBook: every key a sim test stored (blocks, and volumes with the merged head set written to
-// them), and checks against the cluster's node state: how many of a key's true replicas hold
-// it (a head set counts only with all its heads), whether any live node holds it at all, and
+// KeyBook: every key a sim test stored (blocks, and record sets: volumes with the merged head set
+// written to them, users' inboxes with their grants), and checks against the cluster's node
+// state: how many of a key's true replicas hold it (a record set counts only with all of what
+// was written to it), whether any live node holds it at all, and
 // reading everything back through the DHT. Single-threaded.
 #pragma once
 
@@ -17,11 +18,12 @@ class KeyBook {
   // Stores through node `from` and records the key. Returns the write's status.
   Status put_block(SimCluster& c, size_t from, const TestBlock& b);
   Status put_heads(SimCluster& c, size_t from, const VolumeKeys& v, const Bytes& head);
-  // Writes `blocks` random blocks and `volumes` volumes with one head each, from random nodes.
-  // Returns the number of writes that failed.
+  Status put_grant(SimCluster& c, size_t from, const PublicKey& user, const Bytes& grant);
+  // Writes `blocks` random blocks, `volumes` volumes with one head each and `volumes` inboxes
+  // with one grant each, from random nodes. Returns the number of writes that failed.
   size_t fill(SimCluster& c, size_t blocks, size_t volumes);
 
-  size_t size() const { return blocks_.size() + heads_.size(); }
+  size_t size() const { return blocks_.size() + records_.size(); }
 
   struct Report {
     size_t keys = 0, lost = 0, under = 0;  // lost: on no live node; under: < target on replicas
@@ -35,13 +37,14 @@ class KeyBook {
   const std::map<Id256, Bytes>& blocks() const { return blocks_; }
 
  private:
-  struct Vol {
-    VolumeId volume;
-    Fingerprint fp;  // of the merged head set
-    HeadSet set;
+  Status put_record(SimCluster& c, size_t from, KeyKind kind, const Id256& owner,
+                    const Bytes& record);
+  struct Rec {
+    Fingerprint fp;  // of the merged set
+    RecordSet set;
   };
   std::map<Id256, Bytes> blocks_;
-  std::map<Id256, Vol> heads_;  // by DHT key
+  std::map<Id256, Rec> records_;  // by DHT key
   std::vector<VolumeKeys> keys_;
 };
 

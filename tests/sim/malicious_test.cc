@@ -1,6 +1,8 @@
 // One malicious node in an honest ring (tests/support/tampering_transport.h), once per kind of
-// misbehaviour: altered blocks, forged heads, rolled-back heads, lies about the ring, silence.
-// Honest nodes' writes succeed, their reads return the right bytes and the newest heads, their
+// misbehaviour: altered blocks, forged records, rolled-back records, lies about the ring,
+// silence. Records are head sets and inboxes (grants): a forged grant, a replayed older grant
+// or a dropped inbox costs at most a missing share, never a wrong one.
+// Honest nodes' writes succeed, their reads return the right bytes and the newest records, their
 // lookups name the true successors, and every key is on each of its honest true replicas: the
 // liar denies service at most, and never corrupts, loses or rolls back anything.
 #include <doctest/doctest.h>
@@ -19,6 +21,12 @@ using test::TamperingTransport;
 struct Volume {
   VolumeKeys keys;
   Bytes old_head, new_head;
+};
+
+// A user's inbox: a grant, then a newer one in the same slot.
+struct Inbox {
+  PublicKey user;
+  Bytes old_grant, new_grant;
 };
 
 // The honest nodes among the key's `count` true replicas. A node that answers nothing is no
@@ -137,8 +145,27 @@ void run_with_liar(Misbehaviour mode, const char* name, uint64_t seed) {
     volumes.push_back(Volume{std::move(keys), std::move(old_head), std::move(new_head)});
     CHECK(c.put_heads(any_honest(), volumes.back().keys.id(), {volumes.back().old_head}).ok());
   }
-  c.run_for(5000);  // repair spreads the old heads; a rollback liar remembers them
+  std::vector<Inbox> inboxes;
+  auto grantor = make_user(c.rng()());
+  for (uint64_t k = 0; k < 4; ++k) {
+    // Inboxes the liar keeps, as one of their replicas.
+    auto user = make_user(c.rng()());
+    for (int tries = 0; tries < 1000; ++tries) {
+      auto r = c.true_successors(InboxSet::key_for(user.public_key()), 3);
+      if (std::find(r.begin(), r.end(), liar) != r.end()) break;
+      user = make_user(c.rng()());
+    }
+    auto old_grant = make_grant(grantor, user, k, 0, 1),
+         new_grant = make_grant(grantor, user, k, 1, 2);
+    REQUIRE((old_grant && new_grant));
+    inboxes.push_back(Inbox{user.public_key(), old_grant->encode(), new_grant->encode()});
+    CHECK(c.put_records(any_honest(), KeyKind::inbox, user.public_key(), {inboxes.back().old_grant})
+              .ok());
+  }
+  c.run_for(5000);  // repair spreads the old records; a rollback liar remembers them
   for (auto& v : volumes) CHECK(c.put_heads(any_honest(), v.keys.id(), {v.new_head}).ok());
+  for (auto& in : inboxes)
+    CHECK(c.put_records(any_honest(), KeyKind::inbox, in.user, {in.new_grant}).ok());
   c.run_for(30000);  // repair, handoff, and whatever the liar pushes meanwhile
 
   // Reads from honest nodes: the right bytes and the newest heads only.
@@ -153,6 +180,11 @@ void run_with_liar(Misbehaviour mode, const char* name, uint64_t seed) {
     REQUIRE(got.ok());
     CHECK(*got == std::vector<Bytes>{v.new_head});
   }
+  for (auto& in : inboxes) {
+    auto got = c.get_records(any_honest(), KeyKind::inbox, in.user);
+    REQUIRE(got.ok());
+    CHECK(*got == std::vector<Bytes>{in.new_grant});
+  }
   // Every honest true replica holds every key, and holds the newest head set.
   size_t missing = 0, stale = 0;
   for (auto& [id, data] : blocks)
@@ -165,6 +197,16 @@ void run_with_liar(Misbehaviour mode, const char* name, uint64_t seed) {
     auto want = ReplicaStore::heads_fingerprint(key, newest.digest());
     for (size_t i : honest_replicas(c, key, liar, 3, member)) {
       auto e = c.node(i).storage().entry(KeyKind::heads, key);
+      if (!e || e->fp != want) ++stale;
+    }
+  }
+  for (auto& in : inboxes) {
+    InboxSet newest(in.user);
+    newest.add_trusted({in.new_grant});
+    Id256 key = InboxSet::key_for(in.user);
+    auto want = ReplicaStore::record_fingerprint(KeyKind::inbox, key, newest.digest());
+    for (size_t i : honest_replicas(c, key, liar, 3, member)) {
+      auto e = c.node(i).storage().entry(KeyKind::inbox, key);
       if (!e || e->fp != want) ++stale;
     }
   }
@@ -206,11 +248,11 @@ TEST_CASE("sim: a node that alters the blocks it serves corrupts nothing") {
   run_with_liar(Misbehaviour::alter_blocks, "alter-blocks", seed_or(41));
 }
 
-TEST_CASE("sim: a node that forges heads cannot make them stick") {
+TEST_CASE("sim: a node that forges heads or grants cannot make them stick") {
   run_with_liar(Misbehaviour::forge_heads, "forge-heads", seed_or(42));
 }
 
-TEST_CASE("sim: a node that rolls heads back never replaces the newest") {
+TEST_CASE("sim: a node that rolls heads or grants back never replaces the newest") {
   run_with_liar(Misbehaviour::rollback_heads, "rollback-heads", seed_or(43));
 }
 

@@ -78,6 +78,10 @@ std::vector<Message> samples() {
   add(status_sample());
   add(msg::WatchHeads{filled(6)});
   add(msg::HeadsChanged{filled(6)});
+  add(msg::GetRecords{KeyKind::inbox, filled(6)});
+  add(msg::Records{{Bytes{1}, Bytes{2, 3}}});
+  add(msg::PutRecords{KeyKind::inbox, filled(6), {Bytes{4, 5}}});
+  add(msg::KeyList{{KeyEntry{KeyKind::inbox, filled(9), filled(6), Fingerprint{7}}}, false});
   return v;
 }
 
@@ -101,6 +105,10 @@ TEST_CASE("message: golden bytes") {
         "95011906" + kSender + "c420" + rep("55", 32));
   CHECK(to_hex(Message{6, sender(), msg::HeadsChanged{filled(0x55)}}.encode()) ==
         "95011a06" + kSender + "c420" + rep("55", 32));
+  CHECK(to_hex(Message{6, sender(), msg::GetRecords{KeyKind::inbox, filled(0x55)}}.encode()) ==
+        "96011b06" + kSender + "03c420" + rep("55", 32));
+  CHECK(to_hex(Message{6, sender(), msg::PutRecords{KeyKind::inbox, filled(0x55), {Bytes{7}}}}
+                   .encode()) == "97011d06" + kSender + "03c420" + rep("55", 32) + "91c40107");
   // node, "member", nil, [n3], 5, 1, 300, 2, 0, 70000, 120, 0, 0 (17 fields: array16)
   CHECK(to_hex(Message{3, sender(), status_sample()}.encode()) ==
         "dc0011011803" + kSender + kSender + "a66d656d626572" + "c0" + "9192c420" + rep("33", 32) +
@@ -236,6 +244,48 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
   CHECK(Message::decode(status_with(std::string(kMaxStateName + 1, 'x'), 1)).code() ==
         Errc::corrupt);
   CHECK(Message::decode(status_with("member", -1)).code() == Errc::corrupt);
+  // Records of a kind that is no record kind (a block, or unknown), and an entry of an unknown
+  // kind.
+  for (uint64_t kind : {uint64_t(0), uint64_t(1), uint64_t(4), uint64_t(258)}) {
+    CAPTURE(kind);
+    auto get = enc([&](mp::Packer& pk) {
+      pk.pack_array(6);
+      pk.pack(1);
+      pk.pack(27);
+      pk.pack(1);
+      sender_fields(pk);
+      pk.pack(kind);
+      mp::pack_bin(pk, filled(1).view());
+    });
+    CHECK(Message::decode(get).code() == Errc::corrupt);
+    if (kind == 1) continue;  // a block entry is fine
+    auto list = enc([&](mp::Packer& pk) {
+      pk.pack_array(6);
+      pk.pack(1);
+      pk.pack(17);
+      pk.pack(1);
+      sender_fields(pk);
+      pk.pack_array(1);
+      pk.pack_array(4);
+      pk.pack(kind);
+      mp::pack_bin(pk, filled(1).view());
+      mp::pack_bin(pk, filled(2).view());
+      mp::pack_bin(pk, ByteView(Fingerprint{}.data(), Fingerprint{}.size()));
+      pk.pack(false);
+    });
+    CHECK(Message::decode(list).code() == Errc::corrupt);
+  }
+  // More records than a message may carry.
+  auto many = enc([&](mp::Packer& pk) {
+    pk.pack_array(5);
+    pk.pack(1);
+    pk.pack(28);
+    pk.pack(1);
+    sender_fields(pk);
+    pk.pack_array(uint32_t(kMaxRecordsPerMessage + 1));
+    for (size_t i = 0; i <= kMaxRecordsPerMessage; ++i) mp::pack_bin(pk, Bytes{1});
+  });
+  CHECK(Message::decode(many).code() == Errc::corrupt);
 }
 
 TEST_CASE("message fuzz: truncations, bit flips and random bytes never crash") {

@@ -1,7 +1,7 @@
 // ReplicaStore and HeadSet: what a storage node accepts (blocks that hash to their id, heads
-// that verify) and keeps (heads no other head dominates), how its writes reach the disk (served
-// from memory at once, acknowledged once their group commit is on disk, un-indexed if it fails),
-// and the range summaries and key lists that repair compares.
+// and grants that verify) and keeps (heads no other head dominates, the grants InboxSet keeps), how
+// its writes reach the disk (served from memory at once, acknowledged once their group commit is on
+// disk, un-indexed if it fails), and the range summaries and key lists that repair compares.
 #include "dht/replica_store.h"
 
 #include <doctest/doctest.h>
@@ -34,12 +34,17 @@ Status put_now(ReplicaStore& rs, SteppedDiskQueue& disk, const sim::TestBlock& b
   return *st;
 }
 
-Result<bool> put_heads_now(ReplicaStore& rs, SteppedDiskQueue& disk, const VolumeId& v,
-                           const std::vector<Bytes>& heads) {
+Result<bool> put_records_now(ReplicaStore& rs, SteppedDiskQueue& disk, KeyKind kind,
+                             const Id256& owner, const std::vector<Bytes>& records) {
   std::optional<Result<bool>> r;
-  rs.put_heads(v, heads, into(r));
+  rs.put_records(kind, owner, records, into(r));
   disk.settle();
   return *r;
+}
+
+Result<bool> put_heads_now(ReplicaStore& rs, SteppedDiskQueue& disk, const VolumeId& v,
+                           const std::vector<Bytes>& heads) {
+  return put_records_now(rs, disk, KeyKind::heads, v, heads);
 }
 
 TEST_CASE("replica store: a block is accepted only if it hashes to its id") {
@@ -186,6 +191,73 @@ TEST_CASE("replica store: stored head sets are indexed again after a restart") {
   CHECK(again.head_sets() == 2);
   CHECK(again.entry(KeyKind::heads, kv) == ev);
   CHECK(again.entry(KeyKind::heads, kw) == ew);
+}
+
+Result<bool> put_inbox_now(ReplicaStore& rs, SteppedDiskQueue& disk, const SigningKey& user,
+                           const std::vector<Bytes>& grants) {
+  return put_records_now(rs, disk, KeyKind::inbox, user.public_key(), grants);
+}
+
+TEST_CASE("replica store: an inbox takes only grants to its user, beside a head set") {
+  MemoryStore mem;
+  SteppedDiskQueue disk(mem);
+  ReplicaStore rs(mem, disk);
+  auto alice = sim::make_user(1), bob = sim::make_user(2), carol = sim::make_user(3);
+  auto g1 = sim::make_grant(alice, bob, 1, 0, 100), g2 = sim::make_grant(alice, bob, 1, 1, 200);
+  auto to_carol = sim::make_grant(alice, carol, 1, 0, 100);
+  REQUIRE((g1 && g2 && to_carol));
+  Bytes forged = g1->encode();
+  forged[forged.size() - 1] ^= 1;  // the signature
+  CHECK(put_inbox_now(rs, disk, bob, {forged}).code() == Errc::corrupt);
+  CHECK(put_inbox_now(rs, disk, bob, {to_carol->encode()}).code() == Errc::corrupt);
+  CHECK(put_inbox_now(rs, disk, bob, {Bytes{1, 2, 3}}).code() == Errc::corrupt);
+  CHECK(rs.size() == 0);
+  Id256 key = InboxSet::key_for(bob.public_key());
+  CHECK(*put_inbox_now(rs, disk, bob, {forged, g1->encode()}) == true);
+  auto e1 = rs.entry(KeyKind::inbox, key);
+  REQUIRE(e1);
+  CHECK(e1->volume == bob.public_key());
+  CHECK_FALSE(rs.contains(KeyKind::heads, key));
+  // A newer grant in the same slot replaces it; a replay of the older changes nothing.
+  CHECK(*put_inbox_now(rs, disk, bob, {g2->encode()}) == true);
+  CHECK(*put_inbox_now(rs, disk, bob, {g1->encode()}) == false);
+  CHECK(*rs.get_records(KeyKind::inbox, bob.public_key()) == std::vector<Bytes>{g2->encode()});
+  CHECK(rs.entry(KeyKind::inbox, key)->fp != e1->fp);
+  // A volume and its heads beside it; nothing of one kind answers for the other.
+  auto v = make_volume(7);
+  REQUIRE(*put_heads_now(rs, disk, v.id(), {make_head(v, {{device_id(1), 1}})}));
+  CHECK(rs.head_sets() == 1);
+  CHECK(rs.inboxes() == 1);
+  CHECK(rs.get_records(KeyKind::inbox, v.id())->empty());
+  CHECK(rs.get_heads(bob.public_key())->empty());
+  CHECK(rs.get_records(KeyKind::block, v.id()).code() == Errc::invalid);
+}
+
+TEST_CASE("replica store: stored inboxes are indexed again after a restart") {
+  MemoryStore mem;
+  SteppedDiskQueue disk(mem);
+  auto alice = sim::make_user(1), bob = sim::make_user(2);
+  auto g = sim::make_grant(alice, bob, 4, 0, 100);
+  REQUIRE(g);
+  auto v = make_volume(5);
+  Id256 key = InboxSet::key_for(bob.public_key());
+  std::optional<KeyEntry> ei, ev;
+  {
+    ReplicaStore rs(mem, disk);
+    REQUIRE(put_inbox_now(rs, disk, bob, {g->encode()}).ok());
+    REQUIRE(put_heads_now(rs, disk, v.id(), {make_head(v, {{device_id(2), 3}})}).ok());
+    ei = rs.entry(KeyKind::inbox, key);
+    ev = rs.entry(KeyKind::heads, HeadSet::key_for(v.id()));
+  }
+  ReplicaStore again(mem, disk);
+  CHECK(again.head_sets() == 1);
+  CHECK(again.inboxes() == 1);
+  CHECK(again.entry(KeyKind::inbox, key) == ei);
+  CHECK(again.entry(KeyKind::heads, HeadSet::key_for(v.id())) == ev);
+  CHECK(*again.get_records(KeyKind::inbox, bob.public_key()) == std::vector<Bytes>{g->encode()});
+  // The inbox's row is under its DHT key, never under the user's key, where a volume's heads
+  // would be: the user's key holds nothing.
+  CHECK(mem.heads(bob.public_key())->empty());
 }
 
 TEST_CASE("head set: version vectors decide which heads stay") {

@@ -218,4 +218,17 @@ Result<std::vector<Bytes>> SimCluster::get_heads(size_t from, const VolumeId& v,
                                            fail(Errc::timeout, "get_heads did not finish"), max_ms);
 }
 
+Status SimCluster::put_records(size_t from, KeyKind kind, const Id256& owner,
+                               const std::vector<Bytes>& records, int64_t max_ms) {
+  return await<Status>([&](auto cb) { node(from).put_records(kind, owner, records, cb); },
+                       fail(Errc::timeout, "put_records did not finish"), max_ms);
+}
+
+Result<std::vector<Bytes>> SimCluster::get_records(size_t from, KeyKind kind, const Id256& owner,
+                                                   int64_t max_ms) {
+  return await<Result<std::vector<Bytes>>>(
+      [&](auto cb) { node(from).get_records(kind, owner, cb); },
+      fail(Errc::timeout, "get_records did not finish"), max_ms);
+}
+
 }  // namespace peerstore::sim

@@ -98,6 +98,10 @@ class SimCluster {
   Status put_heads(size_t from, const VolumeId& v, const std::vector<Bytes>& heads,
                    int64_t max_ms = 30000);
   Result<std::vector<Bytes>> get_heads(size_t from, const VolumeId& v, int64_t max_ms = 30000);
+  Status put_records(size_t from, KeyKind kind, const Id256& owner,
+                     const std::vector<Bytes>& records, int64_t max_ms = 30000);
+  Result<std::vector<Bytes>> get_records(size_t from, KeyKind kind, const Id256& owner,
+                                         int64_t max_ms = 30000);
   Result<std::vector<uint32_t>> count_copies(size_t from, std::vector<Id256> ids,
                                              int64_t max_ms = 60000);
 

@@ -1,11 +1,14 @@
-// Test data for the sim suite: deterministic volumes, signed heads and random blocks.
+// Test data for the sim suite: deterministic volumes, users, signed heads and grants, and random
+// blocks.
 // Single-threaded.
 #pragma once
 
+#include <optional>
 #include <random>
 
 #include "dht/head_set.h"
 #include "keys/block_cipher.h"
+#include "keys/grant.h"
 #include "keys/volume_keys.h"
 
 namespace peerstore::sim {
@@ -32,6 +35,35 @@ inline Bytes make_head(const VolumeKeys& keys, std::vector<std::pair<Id256, uint
   root.key.fill(0x24);
   Id256 device = clock.empty() ? device_id(1) : clock.front().first;
   return Head::make(keys, root, std::move(clock), {}, device, time_ns).encode();
+}
+
+// A user's key pair, deterministic in n.
+inline SigningKey make_user(uint64_t n) {
+  Bytes b(32, 0);
+  put_u64be(b.data(), n + 1);
+  return SigningKey::from_seed(Secret(b));
+}
+
+// A grant from `grantor` to `to` of the folder of `lineage` (its slot), signed; nullopt only if
+// Grant::make fails, which the caller checks.
+inline std::optional<Grant> make_grant(const SigningKey& grantor, const SigningKey& to,
+                                       uint64_t lineage, uint64_t epoch, int64_t time_ns) {
+  GrantContent c;
+  Id256 l;
+  put_u64be(l.b.data(), lineage);
+  c.volume = l;
+  Bytes k(32, 9);
+  c.read_key = Secret(k);
+  c.convergence = Secret(k);
+  c.folder = "f" + std::to_string(lineage);
+  c.grantor = grantor.public_key();
+  c.recipient = to.public_key();
+  c.lineage = l;
+  c.epoch = epoch;
+  c.time_ns = time_ns;
+  auto g = Grant::make(grantor, c);
+  if (!g) return std::nullopt;
+  return std::move(*g);
 }
 
 struct TestBlock {

@@ -1,6 +1,8 @@
 #include "support/tampering_transport.h"
 
 #include "common/log.h"
+#include "dht/record_kind.h"
+#include "keys/grant.h"
 #include "keys/signed_head.h"
 
 namespace peerstore::test {
@@ -48,15 +50,15 @@ void TamperingTransport::received(const std::string& from, const std::optional<I
                                   ByteView bytes) {
   if (auto m = Message::decode(bytes); m && !is_status(*m)) {
     peers_.insert(from);
-    if (auto* p = std::get_if<msg::PutHeads>(&m->body)) remember_heads(p->volume, p->heads);
-    if (auto* h = std::get_if<msg::Heads>(&m->body); h && !h->heads.empty()) {
-      // An answer to our own get_heads: the volume is in the heads themselves.
-      if (auto head = Head::decode(h->heads.front())) remember_heads(head->volume, h->heads);
-    }
+    note_records_seen(m->body);
     if (auto* f = std::get_if<msg::Find>(&m->body); f && mode_ == Misbehaviour::wrong_successors)
       finds_[{from, m->request_id}] = f->key;
-    if (auto* g = std::get_if<msg::GetHeads>(&m->body); g && mode_ == Misbehaviour::rollback_heads)
-      heads_asked_[{from, m->request_id}] = g->volume;
+    if (mode_ == Misbehaviour::rollback_heads) {
+      if (auto* g = std::get_if<msg::GetHeads>(&m->body))
+        records_asked_[{from, m->request_id}] = {KeyKind::heads, g->volume};
+      if (auto* g = std::get_if<msg::GetRecords>(&m->body))
+        records_asked_[{from, m->request_id}] = {g->kind, g->owner};
+    }
   }
   if (receiver_) receiver_(from, proven_id, bytes);
 }
@@ -82,28 +84,37 @@ bool TamperingTransport::tamper_outgoing(const std::string& to, Message& m) {
       if (auto* p = std::get_if<msg::PutBlock>(&m.body)) alter(p->data);
       return true;
     case Misbehaviour::forge_heads:
-      if (auto* h = std::get_if<msg::Heads>(&m.body))
-        for (auto& head : h->heads) head = forge(head);
+      if (auto* items = records_of_reply(m.body))
+        for (auto& r : *items) r = forge(r);
       if (auto* p = std::get_if<msg::PutHeads>(&m.body))
         for (auto& head : p->heads) head = forge(head);
+      if (auto* p = std::get_if<msg::PutRecords>(&m.body))
+        for (auto& r : p->records) r = forge(r);
       return true;
     case Misbehaviour::rollback_heads:
-      if (auto* h = std::get_if<msg::Heads>(&m.body)) {
-        auto volume = heads_asked_.find({to, m.request_id});
-        if (volume != heads_asked_.end()) {
-          auto kept = first_heads_.find(volume->second);
-          if (kept != first_heads_.end() && kept->second != h->heads) {
-            h->heads = kept->second;
-            first(stats_.rolled_back, "served rolled-back heads");
+      if (auto* items = records_of_reply(m.body)) {
+        auto asked = records_asked_.find({to, m.request_id});
+        if (asked != records_asked_.end()) {
+          auto kept = first_seen_.find(asked->second);
+          if (kept != first_seen_.end() && kept->second != *items) {
+            *items = kept->second;
+            first(stats_.rolled_back, "served rolled-back records");
           }
-          heads_asked_.erase(volume);
+          records_asked_.erase(asked);
         }
       }
       if (auto* p = std::get_if<msg::PutHeads>(&m.body)) {
-        auto kept = first_heads_.find(p->volume);
-        if (kept != first_heads_.end() && kept->second != p->heads) {
+        auto kept = first_seen_.find({KeyKind::heads, p->volume});
+        if (kept != first_seen_.end() && kept->second != p->heads) {
           p->heads = kept->second;
           first(stats_.rolled_back, "pushed rolled-back heads");
+        }
+      }
+      if (auto* p = std::get_if<msg::PutRecords>(&m.body)) {
+        auto kept = first_seen_.find({p->kind, p->owner});
+        if (kept != first_seen_.end() && kept->second != p->records) {
+          p->records = kept->second;
+          first(stats_.rolled_back, "pushed rolled-back records");
         }
       }
       return true;
@@ -140,7 +151,13 @@ void TamperingTransport::first(uint64_t& counter, const std::string& what) {
 }
 
 Bytes TamperingTransport::forge(ByteView encoded) {
-  first(stats_.forged, "forged a head");
+  first(stats_.forged, "forged a record");
+  if (auto g = Grant::decode(encoded)) {
+    // A grant that would replace every real one in its slot, and a share it never made.
+    g->epoch += 1000;
+    g->time_ns += 1'000'000'000;
+    return g->encode();
+  }
   auto h = Head::decode(encoded);
   if (!h) {
     Bytes b(encoded.begin(), encoded.end());
@@ -175,25 +192,37 @@ std::vector<NodeRef> TamperingTransport::lies(const NodeRef& around, size_t coun
   return out;
 }
 
-void TamperingTransport::remember_heads(const Id256& volume, const std::vector<Bytes>& heads) {
-  if (heads.empty()) return;
-  auto [it, is_first] = first_heads_.try_emplace(volume, heads);
+void TamperingTransport::note_records_seen(const Body& body) {
+  if (auto* p = std::get_if<msg::PutHeads>(&body)) remember({KeyKind::heads, p->volume}, p->heads);
+  if (auto* p = std::get_if<msg::PutRecords>(&body)) remember({p->kind, p->owner}, p->records);
+  // An answer to our own request: the owner is in the records themselves.
+  if (auto* h = std::get_if<msg::Heads>(&body); h && !h->heads.empty())
+    if (auto head = Head::decode(h->heads.front()))
+      remember({KeyKind::heads, head->volume}, h->heads);
+  if (auto* r = std::get_if<msg::Records>(&body); r && !r->records.empty())
+    if (auto g = Grant::decode(r->records.front()))
+      remember({KeyKind::inbox, g->recipient}, r->records);
+}
+
+void TamperingTransport::remember(const RecordKey& rk, const std::vector<Bytes>& records) {
+  if (records.empty()) return;
+  auto [it, is_first] = first_seen_.try_emplace(rk, records);
   if (mode_ == Misbehaviour::forge_heads) {
     std::vector<Bytes> forged;
-    for (auto& h : heads) forged.push_back(forge(h));
-    push_heads(volume, std::move(forged));
-  } else if (mode_ == Misbehaviour::rollback_heads && !is_first && it->second != heads) {
-    push_heads(volume, it->second);  // a newer set went by: push the old one over it
+    for (auto& r : records) forged.push_back(forge(r));
+    push(rk, std::move(forged));
+  } else if (mode_ == Misbehaviour::rollback_heads && !is_first && it->second != records) {
+    push(rk, it->second);  // a newer set went by: push the old one over it
   }
 }
 
-void TamperingTransport::push_heads(const Id256& volume, std::vector<Bytes> heads) {
+void TamperingTransport::push(const RecordKey& rk, std::vector<Bytes> records) {
   if (self_.empty()) return;
   for (auto& peer : peers_) {
     // Request id 0: a request nobody answers, so no reply comes back to confuse our node.
-    Message m{0, self_, msg::PutHeads{volume, heads}};
+    Message m{0, self_, record_put_request(rk.first, rk.second, records)};
     inner_.send(peer, m.encode());
-    first(stats_.pushed, "pushed heads to " + peer);
+    first(stats_.pushed, "pushed records to " + peer);
   }
 }
 

@@ -1,6 +1,7 @@
 // TamperingTransport: tests only. A Transport wrapper that makes the node behind it a malicious
 // peer: it forwards to the real transport and, depending on its Misbehaviour, alters the blocks
-// it serves, forges or rolls back the heads it serves and pushes, lies about the ring in every
+// it serves, forges or rolls back the record sets (heads, inboxes) it serves and pushes, lies
+// about the ring in every
 // neighbors and found answer, or stops answering once armed. The node itself stays honest about
 // who it is (the message sender), as the authenticated transport will force it to be; get_status
 // and status pass untouched so the harness can still see the node. Loop thread only, like the
@@ -57,22 +58,28 @@ class TamperingTransport final : public Transport {
   // Each returns false to drop the message.
   bool tamper_outgoing(const std::string& to, Message& m);
   void alter(Bytes& block);
-  Bytes forge(ByteView head);
+  // A record (a head or a grant) changed to look newer than every real one; its signature no
+  // longer verifies.
+  Bytes forge(ByteView record);
   // `count` bogus nodes right after (or before) `around`.
   std::vector<NodeRef> lies(const NodeRef& around, size_t count, bool after);
-  void remember_heads(const Id256& volume, const std::vector<Bytes>& heads);
-  void push_heads(const Id256& volume, std::vector<Bytes> heads);
+  using RecordKey = std::pair<KeyKind, Id256>;  // kind, owner
+  void remember(const RecordKey& rk, const std::vector<Bytes>& records);
+  void push(const RecordKey& rk, std::vector<Bytes> records);
+  // What a records request we sent, or a records body we received, is about.
+  void note_records_seen(const Body& body);
 
   Transport& inner_;
   Misbehaviour mode_;
   std::mt19937_64 rng_;
   std::atomic<bool> armed_ = false;
   Receiver receiver_;
-  NodeRef self_;                                     // learnt from the first message we send
-  std::set<std::string> peers_;                      // everyone we talked to
-  std::map<Id256, std::vector<Bytes>> first_heads_;  // rollback: the first set seen per volume
+  NodeRef self_;                                        // learnt from the first message we send
+  std::set<std::string> peers_;                         // everyone we talked to
+  std::map<RecordKey, std::vector<Bytes>> first_seen_;  // rollback: the first set seen per owner
   // What the requests we are about to answer asked for, by (asker, request id).
-  std::map<std::pair<std::string, uint64_t>, Id256> finds_, heads_asked_;
+  std::map<std::pair<std::string, uint64_t>, Id256> finds_;
+  std::map<std::pair<std::string, uint64_t>, RecordKey> records_asked_;
   unsigned lie_kind_ = 0;
   Stats stats_;
 };
