@@ -11,21 +11,15 @@
 
 #include "../common/must.h"
 #include "common/msgpack_codec.h"
+#include "key_samples.h"
 
 namespace peerstore {
 namespace {
 
 using test::must;
 
-SigningKey user_with_seed(uint8_t fill) {
-  Bytes b(32, fill);
-  return SigningKey::from_seed(Secret(b));
-}
-
-Secret secret_of(uint8_t fill) {
-  Bytes b(32, fill);
-  return Secret(b);
-}
+using test::secret_of;
+using test::user_with_seed;
 
 GrantContent sample(const SigningKey& grantor, const SigningKey& recipient, bool write) {
   SigningKey volume = user_with_seed(0x51);
