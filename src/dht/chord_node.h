@@ -103,7 +103,11 @@ class ChordNode {
   // Asks the volume's replicas to tell this node when its head set changes (and asks again
   // every HeadWatch::kRenewMs, so replicas that joined since learn of it); `changed` then runs
   // on the loop thread. Pushed news, best effort: a watcher still polls for what was missed.
-  void watch_heads(const VolumeId& volume, std::function<void()> changed);
+  void watch_heads(const VolumeId& volume, std::function<void()> changed) {
+    watch_records(KeyKind::heads, volume, std::move(changed));
+  }
+  // The same for the owner's record set of any record kind (a user's inbox).
+  void watch_records(KeyKind kind, const Id256& owner, std::function<void()> changed);
 
   const NodeRef& self() const { return self_; }
   State state() const { return state_; }
@@ -174,7 +178,8 @@ class ChordNode {
 
   // Head watches (chord_node_watch.cc).
   void renew_watches();
-  void notify_watchers(const VolumeId& volume);
+  // Tells the watchers of the record set at `key` that it changed.
+  void notify_watchers(const Id256& key);
 
   // Requests (chord_node_requests.cc).
   void on_request(const std::string& from, Message m);

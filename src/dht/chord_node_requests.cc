@@ -83,7 +83,7 @@ void ChordNode::on_request(const std::string& from, Message m) {
                            [this, from, id = m.request_id, v = b.volume](Result<bool> r) {
                              if (!r) ++stats_.rejected_heads;
                              answer_write(from, id, r ? Status() : Status(r.error()));
-                             if (r && *r) notify_watchers(v);
+                             if (r && *r) notify_watchers(HeadSet::key_for(v));
                            });
         } else if constexpr (std::is_same_v<T, msg::GetRecords>) {
           msg::Records out;
@@ -99,7 +99,7 @@ void ChordNode::on_request(const std::string& from, Message m) {
               [this, from, id = m.request_id, kind = b.kind, owner = b.owner](Result<bool> r) {
                 if (!r) ++stats_.rejected_heads;
                 answer_write(from, id, r ? Status() : Status(r.error()));
-                if (r && *r && kind == KeyKind::heads) notify_watchers(owner);
+                if (r && *r) notify_watchers(RecordSet::key_for(kind, owner));
               });
         } else if constexpr (std::is_same_v<T, msg::Summarize>) {
           respond(from, m, msg::Summary{store_.summarize(b.lo, b.hi, b.parts_log2)});
@@ -119,12 +119,11 @@ void ChordNode::on_request(const std::string& from, Message m) {
           respond(from, m, std::move(w));
         } else if constexpr (std::is_same_v<T, msg::WatchHeads>) {
           // Notices go to the address the sender gave for itself; it answered from there.
-          bool ok =
-              m.sender.addr == from && watch_.add_watcher(b.volume, m.sender, clock_.now_ms());
+          bool ok = m.sender.addr == from && watch_.add_watcher(b.key, m.sender, clock_.now_ms());
           respond(from, m,
                   ok ? Body(msg::Ok{}) : Body(msg::Error{Errc::busy, "too many watchers"}));
         } else if constexpr (std::is_same_v<T, msg::HeadsChanged>) {
-          watch_.changed(b.volume);
+          watch_.changed(b.key);
           respond(from, m, msg::Ok{});
         } else if constexpr (std::is_same_v<T, msg::Leaving>) {
           if (m.sender.addr == from) on_leaving(m.sender, b);

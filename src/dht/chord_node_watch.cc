@@ -4,28 +4,29 @@
 
 namespace peerstore {
 
-void ChordNode::watch_heads(const VolumeId& volume, std::function<void()> changed) {
-  watch_.watch(volume, std::move(changed));
+// Watches are by DHT key, so one mechanism serves every record kind.
+void ChordNode::watch_records(KeyKind kind, const Id256& owner, std::function<void()> changed) {
+  watch_.watch(RecordSet::key_for(kind, owner), std::move(changed));
   if (state_ == State::member) renew_watches();
 }
 
 void ChordNode::renew_watches() {
-  for (const VolumeId& v : watch_.watching()) {
-    lookup(HeadSet::key_for(v), [this, v](Result<Lookup::Outcome> r) {
+  for (const Id256& key : watch_.watching()) {
+    lookup(key, [this, key](Result<Lookup::Outcome> r) {
       if (!r) return;  // the next renewal tries again; the mount polls meanwhile
       for (const NodeRef& n : replicas_of(r->successors))
-        rpc_.call(n.addr, msg::WatchHeads{v}, cfg_.rpc_timeout_ms, [](Result<Message>) {});
+        rpc_.call(n.addr, msg::WatchHeads{key}, cfg_.rpc_timeout_ms, [](Result<Message>) {});
     });
   }
 }
 
-void ChordNode::notify_watchers(const VolumeId& volume) {
-  for (const NodeRef& w : watch_.watchers(volume, clock_.now_ms())) {
+void ChordNode::notify_watchers(const Id256& key) {
+  for (const NodeRef& w : watch_.watchers(key, clock_.now_ms())) {
     if (w.id == self_.id) {
-      watch_.changed(volume);
+      watch_.changed(key);
       continue;
     }
-    rpc_.call(w.addr, msg::HeadsChanged{volume}, cfg_.rpc_timeout_ms, [](Result<Message>) {});
+    rpc_.call(w.addr, msg::HeadsChanged{key}, cfg_.rpc_timeout_ms, [](Result<Message>) {});
   }
 }
 

@@ -180,6 +180,12 @@ void DhtClient::watch_heads(const VolumeId& volume, std::function<void()> change
   });
 }
 
+void DhtClient::watch_records(KeyKind kind, const Id256& owner, std::function<void()> changed) {
+  loop_->post([this, kind, owner, changed = std::move(changed)]() mutable {
+    node_->watch_records(kind, owner, std::move(changed));
+  });
+}
+
 void DhtClient::release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) {
   loop_->post([this, ids = std::move(ids), done = std::move(done)]() mutable {
     node_->release_blocks(ids, std::move(done));

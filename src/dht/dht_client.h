@@ -91,6 +91,8 @@ class DhtClient final : public RemoteStore {
   // Asks the volume's replicas to push news of its head set (ChordNode::watch_heads);
   // `changed` runs on the loop thread and must be quick.
   void watch_heads(const VolumeId& volume, std::function<void()> changed);
+  // The same for the owner's record set of another kind (a user's inbox).
+  void watch_records(KeyKind kind, const Id256& owner, std::function<void()> changed);
 
  private:
   DhtClient() = default;

@@ -1,8 +1,9 @@
-// HeadWatch: who wants to hear that a volume's head set changed, so that a mount learns of
-// another computer's commit at once instead of at its next poll. A storage node keeps, per
-// volume, the nodes that asked (watch_heads), each until kTtlMs after its last request and at
-// most kMaxPerVolume per volume and kMaxVolumes volumes; a node hosting a mount keeps the
-// volumes it watches and what to call when one changes. Protocol state only: the ChordNode
+// HeadWatch: who wants to hear that a record set changed (a volume's heads, a user's inbox), so
+// that a mount learns of another computer's commit, or of a new share, at once instead of at its
+// next poll. Record sets are named by their DHT key (the "volume" of the names below). A storage
+// node keeps, per key, the nodes that asked (watch_heads), each until kTtlMs after its last
+// request and at most kMaxPerVolume per key and kMaxVolumes keys; a node hosting a mount keeps
+// the keys it watches and what to call when one changes. Protocol state only: the ChordNode
 // sends and answers the messages. Loop thread only.
 #pragma once
 

@@ -141,8 +141,8 @@ struct BodyPacker {
     pack_str(pk, m.text.size() > kMaxErrorText ? m.text.substr(0, kMaxErrorText) : m.text);
   }
   void operator()(const msg::GetStatus&) {}
-  void operator()(const msg::WatchHeads& m) { pack_id(pk, m.volume); }
-  void operator()(const msg::HeadsChanged& m) { pack_id(pk, m.volume); }
+  void operator()(const msg::WatchHeads& m) { pack_id(pk, m.key); }
+  void operator()(const msg::HeadsChanged& m) { pack_id(pk, m.key); }
   void operator()(const msg::GetRecords& m) {
     pk.pack(uint32_t(m.kind));
     pack_id(pk, m.owner);
@@ -425,12 +425,12 @@ Result<Body> decode_body(uint32_t type, const mp::Object* f) {
     }
     case 25: {
       msg::WatchHeads m;
-      PS_ASSIGN(m.volume, get_id(f[0]));
+      PS_ASSIGN(m.key, get_id(f[0]));
       return Body(m);
     }
     case 26: {
       msg::HeadsChanged m;
-      PS_ASSIGN(m.volume, get_id(f[0]));
+      PS_ASSIGN(m.key, get_id(f[0]));
       return Body(m);
     }
     case 27: {

@@ -17,8 +17,9 @@
 //  23 get_status      -                      24 status      node, state(str), pred|nil,
 //     [succ...], blocks, head_sets, block_bytes, below_target, pending_uploads, uptime_ms,
 //     longest_short_ms (uints)
-//  25 watch_heads     volume(bin32)   (tell me when the volume's head set changes, for a while)
-//  26 heads_changed   volume(bin32)   (a watched head set changed; answered with ok)
+//  25 watch_heads     key(bin32)   (tell me when the record set at this DHT key changes, for a
+//                                   while: a volume's heads, a user's inbox)
+//  26 heads_changed   key(bin32)   (a watched record set changed; answered with ok)
 //  27 get_records     kind, owner(bin32)     28 records     [record(bin)...]
 //  29 put_records     kind, owner(bin32), [record(bin)...]
 //     (a signed record set of a record kind, dht/record_kind.h: heads, inbox; its DHT key is
@@ -151,10 +152,10 @@ struct Error {
 };
 struct GetStatus {};
 struct WatchHeads {
-  Id256 volume;
+  Id256 key;  // RecordSet::key_for(kind, owner)
 };
 struct HeadsChanged {
-  Id256 volume;
+  Id256 key;
 };
 struct GetRecords {
   KeyKind kind = KeyKind::heads;

@@ -1,6 +1,7 @@
-// Head watches, the push half of live sync: a node that watches a volume hears from the
-// volume's replicas as soon as its head set changes, and keeps hearing after the replica set
-// changed (renewals reach the new replicas); replicas keep a bounded, expiring list.
+// Watches, the push half of live sync and of receiving shares: a node that watches a volume
+// hears from the volume's replicas as soon as its head set changes, and keeps hearing after the
+// replica set changed (renewals reach the new replicas); a node that watches a user's inbox
+// hears of a new grant the same way, and only of news; replicas keep a bounded, expiring list.
 #include "dht/head_watch.h"
 
 #include <doctest/doctest.h>
@@ -56,6 +57,47 @@ TEST_CASE("sim: a watcher hears of a new head at once, also after a replica cras
   REQUIRE(c.put_heads(writer, v.id(), {make_head(v, {{d1, 2}})}).ok());
   c.run_for(1000);
   CHECK(heard > before);
+}
+
+TEST_CASE("sim: a watcher of an inbox hears of a new grant at once, and of nothing else") {
+  uint64_t seed = seed_or(78);
+  INFO("seed " << seed << " (set PEERSTORE_SIM_SEED to replay)");
+  SimCluster c(seed);
+  REQUIRE(c.grow(16, 100));
+  std::string why;
+  REQUIRE(settle(c, 120000, &why) >= 0);
+  auto alice = make_user(seed), bob = make_user(seed + 1);
+  VolumeKeys v = make_volume(seed);
+
+  size_t watcher = 5;
+  int heard = 0;
+  int64_t heard_at = -1;
+  c.node(watcher).watch_records(KeyKind::inbox, bob.public_key(), [&] {
+    ++heard;
+    heard_at = c.net().now_ms();
+  });
+  c.run_for(2000);  // the watch reaches the replicas
+
+  // Another record set changing is no news to this watcher.
+  REQUIRE(c.put_heads(11, v.id(), {make_head(v, {{device_id(1), 1}})}).ok());
+  c.run_for(1000);
+  CHECK(heard == 0);
+
+  auto grant = make_grant(alice, bob, 1, 0, 100);
+  REQUIRE(grant);
+  int64_t start = c.net().now_ms();
+  REQUIRE(c.put_records(11, KeyKind::inbox, bob.public_key(), {grant->encode()}).ok());
+  c.run_for(1000);
+  CHECK(heard >= 1);
+  REQUIRE(heard_at >= 0);
+  MESSAGE("heard of the grant " << heard_at - start << " ms after the write started");
+  CHECK(heard_at - start < 1000);
+
+  // The same grant again changes nothing.
+  int before = heard;
+  REQUIRE(c.put_records(11, KeyKind::inbox, bob.public_key(), {grant->encode()}).ok());
+  c.run_for(1000);
+  CHECK(heard == before);
 }
 
 TEST_CASE("HeadWatch: watchers expire, renew, and are bounded per volume") {
