@@ -144,6 +144,24 @@ void FileSystem::syncer_loop(int poll_ms) {
   }
 }
 
+namespace {
+
+// Whether sync should move to `h` from our head `ours`: a head our tree does not already hold.
+// Of twins (equal vectors, other hashes: fs/head_history.h) both computers move to the one with
+// the larger hash, so they end at the same tree.
+bool worth_taking(const Head& h, const Head& ours) {
+  switch (compare_clocks(h, ours)) {
+    case ClockOrder::before:
+      return false;
+    case ClockOrder::equal:
+      return ours.hash() < h.hash();
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
 int FileSystem::sync() {
   {
     std::lock_guard lock(stats_mu_);
@@ -166,10 +184,7 @@ int FileSystem::sync() {
   std::vector<Head> news;
   for (auto& h : *heads) {
     const auto& ours = volume_->head();
-    if (ours) {
-      auto o = compare_clocks(h, *ours);
-      if (o == ClockOrder::before || o == ClockOrder::equal) continue;
-    }
+    if (ours && !worth_taking(h, *ours)) continue;
     news.push_back(std::move(h));
   }
   if (news.empty()) return 0;
@@ -199,10 +214,10 @@ int FileSystem::sync() {
       Id256 hash = h.hash();
       if (refused_.count(hash)) continue;
       const auto& cur = volume_->head();
+      if (cur && !worth_taking(h, *cur)) continue;
       auto o = cur ? compare_clocks(h, *cur) : ClockOrder::after;
-      if (o == ClockOrder::before || o == ClockOrder::equal) continue;
       Status st;
-      if (o == ClockOrder::after) {
+      if (o == ClockOrder::after || o == ClockOrder::equal) {
         st = volume_->adopt(h);
         ff += st.ok();
       } else {

@@ -1,7 +1,14 @@
 // The ancestry of a volume's heads: finding the merge base of two concurrent heads. Heads name
 // their parents by hash and carry version vectors, and a head's vector is at or below
-// another's exactly when it is its ancestor, so the walk goes down from one head only until it
-// meets heads at or below the other: it visits what diverged, not the whole history.
+// another's when it is its ancestor, so the walk goes down from one head only until it meets
+// heads at or below the other: it visits what diverged, not the whole history.
+//
+// Twins. The converse holds for a computer's own commits (each device numbers its own) but not
+// always for merges: a merge head's vector is the maximum of its parents', so two merges of
+// different pairs can have equal vectors. That happens when two computers merge the same
+// commits in different orders (a merges A3 with B1 while b merges A3 with its own merge of B1
+// and A2): both hold the same commits, arranged by different merges. same_history() tells such
+// twins from a head that claims commits it lacks.
 // Stateless functions; thread-safe if the loader is.
 #pragma once
 
@@ -22,5 +29,11 @@ inline constexpr size_t kMaxHistoryWalk = 200000;
 // computer picks the same. nullopt when they share no history (two computers each started the
 // volume). A parent the loader cannot give fails the search with its error.
 Result<std::optional<Head>> merge_base(const Head& a, const Head& b, const HeadLoader& load);
+
+// Whether `a` and `b`, whose vectors are equal, descend from the same commits: the common
+// ancestors found by hash (not by vector) together reach their vector. False for a head that
+// claims commits it does not descend from. Walks both down to their common ancestors, in the
+// order of the sum of their vectors (every parent's is smaller than its child's).
+Result<bool> same_history(const Head& a, const Head& b, const HeadLoader& load);
 
 }  // namespace peerstore

@@ -131,7 +131,13 @@ Status Volume::adopt(const Head& h) {
     // hide this computer's commits behind an inflated vector.
     auto loader = [this](const Id256& id) { return load_head(id); };
     PS_ASSIGN(auto base, merge_base(h, *head_, loader));
-    if (!base || base->hash() != head_->hash())
+    bool descends = base && base->hash() == head_->hash();
+    // Or it descends from a twin of ours (head_history.h): a merge of the same commits as ours,
+    // made in another order on another computer. It holds everything ours does.
+    if (!descends && base && compare_clocks(*base, *head_) == ClockOrder::equal) {
+      PS_ASSIGN(descends, same_history(*base, *head_, loader));
+    }
+    if (!descends)
       return fail(Errc::corrupt, "head " + h.hash().short_hex() + " of volume " +
                                      keys_.id().short_hex() +
                                      " claims to descend from this computer's head but does not");

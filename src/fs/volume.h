@@ -45,8 +45,9 @@ class Volume {
   // The inode table a head points at.
   Result<std::optional<BlockPtr>> table_of(const Head& h);
 
-  // Moves to `h`, a descendant of the current head (fast-forward); Errc::corrupt if its
-  // ancestry does not reach the current head (a version vector that claims too much).
+  // Moves to `h`, a descendant of the current head or of a twin of it (fast-forward; twins:
+  // fs/head_history.h), or a twin itself; Errc::corrupt if its ancestry does not hold every
+  // commit the current head holds (a version vector that claims too much).
   Status adopt(const Head& h);
   // Back to an earlier head and its table in memory (the store keeps what was written): when
   // the tree cannot follow a head the volume moved to.

@@ -19,9 +19,10 @@ void put_head(NetworkLikeStore& net, Computer& ours, std::vector<std::pair<Id256
   BlockPtr root = must(v.head()->open_root(v.keys().read_key));
   Head h = Head::make(v.keys(), root, std::move(clock), std::move(parents), device_key(9),
                       v.head()->time_ns + 1000);
+  Bytes encoded = h.encode();  // a record only views its bytes: they must outlive the write
   WriteBatch b;
-  b.blocks.push_back(BlockRecord{h.hash(), h.encode()});
-  b.heads.emplace_back(v.keys().id(), std::vector<Bytes>{h.encode()});
+  b.blocks.push_back(BlockRecord{h.hash(), encoded});
+  b.heads.emplace_back(v.keys().id(), std::vector<Bytes>{encoded});
   REQUIRE(net.write(b).ok());
 }
 
