@@ -83,6 +83,8 @@ Result<Node*> FileSystem::node(uint64_t ino) {
 Result<Node*> FileSystem::dir_node(uint64_t ino) {
   PS_ASSIGN(Node * n, table_.get(ino));
   if (!n->rec.is_dir()) return fail(Errc::invalid, "not a directory");
+  // Its entries live in the linked volume (MountTree crosses it): none of its own here.
+  if (n->rec.is_link()) return fail(Errc::invalid, "a volume link");
   PS_TRY(table_.load_content(*n));
   return n;
 }
@@ -115,6 +117,7 @@ void FileSystem::fill_attr(const Node& n, struct stat* st) const {
 int FileSystem::entry_reply(Node& n, EntryOut* out) {
   ++n.nlookup;
   out->ino = n.ino();
+  out->link = n.rec.is_link();
   fill_attr(n, &out->attr);
   return 0;
 }
@@ -465,6 +468,13 @@ int FileSystem::opendir(uint64_t ino) {
 }
 
 int FileSystem::readdir(uint64_t ino, uint64_t cookie, bool plus, const DirEmit& emit) {
+  return readdir_links(ino, cookie, plus,
+                       [&](std::string_view name, const struct stat& st, uint64_t next, bool) {
+                         return emit(name, st, next);
+                       });
+}
+
+int FileSystem::readdir_links(uint64_t ino, uint64_t cookie, bool plus, const DirEmitLinks& emit) {
   std::lock_guard lock(mu_);
   auto np = dir_node(ino);
   if (!np) return np.code() == Errc::invalid ? ENOTDIR : err(np.error(), "readdir");
@@ -474,14 +484,14 @@ int FileSystem::readdir(uint64_t ino, uint64_t cookie, bool plus, const DirEmit&
   // so the cookie after an entry at position p is p + 3 (positions are 62-bit, no overflow).
   if (cookie == 0) {
     fill_attr(d, &st);
-    if (!emit(".", st, 1)) return 0;
+    if (!emit(".", st, 1, false)) return 0;
     cookie = 1;
   }
   if (cookie == 1) {
     st = {};
     st.st_ino = d.rec.parent;
     st.st_mode = S_IFDIR;
-    if (!emit("..", st, 2)) return 0;
+    if (!emit("..", st, 2, false)) return 0;
     cookie = 2;
   }
   Status inner;
@@ -491,7 +501,7 @@ int FileSystem::readdir(uint64_t ino, uint64_t cookie, bool plus, const DirEmit&
         if (!plus) {
           est.st_ino = e.ino;
           est.st_mode = mode_t(e.type) << 12;
-          return emit(name, est, pos + 3);
+          return emit(name, est, pos + 3, false);
         }
         auto n = node(e.ino);
         if (!n) {
@@ -499,7 +509,7 @@ int FileSystem::readdir(uint64_t ino, uint64_t cookie, bool plus, const DirEmit&
           return false;
         }
         fill_attr(**n, &est);
-        if (!emit(name, est, pos + 3)) return false;
+        if (!emit(name, est, pos + 3, (*n)->rec.is_link())) return false;
         ++(*n)->nlookup;
         return true;
       });

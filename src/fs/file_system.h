@@ -37,6 +37,7 @@ struct Caller {
 struct EntryOut {
   uint64_t ino = 0;
   struct stat attr {};
+  bool link = false;  // a volume link: MountTree shows the linked volume's root in its place
 };
 
 class FileSystem {
@@ -147,6 +148,21 @@ class FileSystem {
   // ".." that emit accepts counts as a lookup (FUSE readdirplus).
   using DirEmit = std::function<bool(std::string_view name, const struct stat& st, uint64_t next)>;
   int readdir(uint64_t ino, uint64_t cookie, bool plus, const DirEmit& emit);
+  // The same, saying of each entry whether it is a volume link (with `plus` only; false
+  // without, where the entry's inode is not read).
+  using DirEmitLinks =
+      std::function<bool(std::string_view name, const struct stat& st, uint64_t next, bool link)>;
+  int readdir_links(uint64_t ino, uint64_t cookie, bool plus, const DirEmitLinks& emit);
+
+  // Volume links (file_system_links.cc; docs/sharing.md, "Mount: several volumes in one
+  // tree"). A link is a directory entry that stands for another volume's root; `link` is what
+  // opens that volume (an encoded GrantContent, kept in this volume's encrypted tree). The
+  // link itself holds no entries: creating anything in it here fails with ENOTDIR, and
+  // rmdir removes it like an empty directory.
+  int make_link(const Caller& c, uint64_t parent, std::string_view name, const Secret& link,
+                EntryOut* out);
+  // The link's bytes; EINVAL if `ino` is no link.
+  int link_of(uint64_t ino, std::shared_ptr<const Secret>* out);
   int statfs(struct statvfs* out);
 
   int setxattr(uint64_t ino, std::string_view name, ByteView value, int flags);

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "common/log.h"
-#include "fs/file_system.h"
 #include "fs/fuse_metrics.h"
+#include "fs/mount_tree.h"
 
 namespace peerstore {
 namespace {
@@ -15,8 +15,8 @@ namespace {
 FuseContext& ctx(fuse_req_t req) {
   return *static_cast<FuseContext*>(fuse_req_userdata(req));
 }
-FileSystem& fs(fuse_req_t req) {
-  return ctx(req).fs;
+MountTree& tree(fuse_req_t req) {
+  return ctx(req).tree;
 }
 
 Caller caller(fuse_req_t req) {
@@ -49,12 +49,12 @@ void op_init(void* userdata, fuse_conn_info* conn) {
 
 void op_destroy(void* userdata) {
   auto* c = static_cast<FuseContext*>(userdata);
-  c->fs.commit();
+  c->tree.commit();
 }
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   EntryOut out;
-  int e = fs(req).lookup(parent, name, &out);
+  int e = tree(req).lookup(parent, name, &out);
   if (e == ENOENT) {
     // A negative entry with a timeout lets the kernel cache misses (make, git, compilers).
     fuse_entry_param p{};
@@ -66,68 +66,68 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
-  fs(req).forget(ino, nlookup);
+  tree(req).forget(ino, nlookup);
   fuse_reply_none(req);
 }
 
 void op_forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
-  for (size_t i = 0; i < count; ++i) fs(req).forget(forgets[i].ino, forgets[i].nlookup);
+  for (size_t i = 0; i < count; ++i) tree(req).forget(forgets[i].ino, forgets[i].nlookup);
   fuse_reply_none(req);
 }
 
 void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   struct stat st;
-  if (int e = fs(req).getattr(ino, &st)) return (void)fuse_reply_err(req, e);
+  if (int e = tree(req).getattr(ino, &st)) return (void)fuse_reply_err(req, e);
   fuse_reply_attr(req, &st, ctx(req).options.entry_timeout);
 }
 
 void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) {
   struct stat st;
-  if (int e = fs(req).setattr(ino, *attr, to_set, &st)) return (void)fuse_reply_err(req, e);
+  if (int e = tree(req).setattr(ino, *attr, to_set, &st)) return (void)fuse_reply_err(req, e);
   fuse_reply_attr(req, &st, ctx(req).options.entry_timeout);
 }
 
 void op_readlink(fuse_req_t req, fuse_ino_t ino) {
   std::string target;
-  if (int e = fs(req).readlink(ino, &target)) return (void)fuse_reply_err(req, e);
+  if (int e = tree(req).readlink(ino, &target)) return (void)fuse_reply_err(req, e);
   fuse_reply_readlink(req, target.c_str());
 }
 
 void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
   EntryOut out;
-  reply_entry(req, fs(req).mknod(caller(req), parent, name, mode, rdev, &out), out);
+  reply_entry(req, tree(req).mknod(caller(req), parent, name, mode, rdev, &out), out);
 }
 
 void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
   EntryOut out;
-  reply_entry(req, fs(req).mkdir(caller(req), parent, name, mode, &out), out);
+  reply_entry(req, tree(req).mkdir(caller(req), parent, name, mode, &out), out);
 }
 
 void op_symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char* name) {
   EntryOut out;
-  reply_entry(req, fs(req).symlink(caller(req), link, parent, name, &out), out);
+  reply_entry(req, tree(req).symlink(caller(req), link, parent, name, &out), out);
 }
 
 void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname) {
   EntryOut out;
-  reply_entry(req, fs(req).link(ino, newparent, newname, &out), out);
+  reply_entry(req, tree(req).link(ino, newparent, newname, &out), out);
 }
 
 void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  fuse_reply_err(req, fs(req).unlink(parent, name));
+  fuse_reply_err(req, tree(req).unlink(parent, name));
 }
 
 void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  fuse_reply_err(req, fs(req).rmdir(parent, name));
+  fuse_reply_err(req, tree(req).rmdir(parent, name));
 }
 
 void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
                const char* newname, unsigned int flags) {
-  fuse_reply_err(req, fs(req).rename(parent, name, newparent, newname, flags));
+  fuse_reply_err(req, tree(req).rename(parent, name, newparent, newname, flags));
 }
 
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  if (int e = fs(req).open(ino, fi->flags)) return (void)fuse_reply_err(req, e);
+  if (int e = tree(req).open(ino, fi->flags)) return (void)fuse_reply_err(req, e);
   // The kernel may keep the file's cached pages across opens: content changes only through
   // this mount, which the kernel sees, or through live sync, which invalidates the pages of
   // every inode it changes (FileSystem::Notifier).
@@ -138,7 +138,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
                fuse_file_info* fi) {
   EntryOut out;
-  int e = fs(req).create(caller(req), parent, name, mode, fi->flags, &out);
+  int e = tree(req).create(caller(req), parent, name, mode, fi->flags, &out);
   if (e) return (void)fuse_reply_err(req, e);
   fuse_entry_param p{};
   p.ino = out.ino;
@@ -150,7 +150,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
 
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
   Bytes buf;
-  if (int e = fs(req).read(ino, uint64_t(off), size, &buf)) return (void)fuse_reply_err(req, e);
+  if (int e = tree(req).read(ino, uint64_t(off), size, &buf)) return (void)fuse_reply_err(req, e);
   if (FuseMetrics* m = ctx(req).metrics) m->add_read(buf.size());
   fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), buf.size());
 }
@@ -158,27 +158,27 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
 void op_write(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t off,
               fuse_file_info*) {
   ssize_t n =
-      fs(req).write(ino, uint64_t(off), ByteView(reinterpret_cast<const uint8_t*>(data), size));
+      tree(req).write(ino, uint64_t(off), ByteView(reinterpret_cast<const uint8_t*>(data), size));
   if (n < 0) return (void)fuse_reply_err(req, int(-n));
   if (FuseMetrics* m = ctx(req).metrics) m->add_written(uint64_t(n));
   fuse_reply_write(req, size_t(n));
 }
 
 void op_flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-  fuse_reply_err(req, fs(req).flush(ino));
+  fuse_reply_err(req, tree(req).flush(ino));
 }
 
 void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-  fuse_reply_err(req, fs(req).release(ino));
+  fuse_reply_err(req, tree(req).release(ino));
 }
 
-void op_fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
-  // A commit covers the whole volume: one transaction is the unit of durability.
-  fuse_reply_err(req, fs(req).commit());
+void op_fsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
+  // A commit covers the file's whole volume: one transaction is the unit of durability.
+  fuse_reply_err(req, tree(req).commit(ino));
 }
 
 void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  if (int e = fs(req).opendir(ino)) return (void)fuse_reply_err(req, e);
+  if (int e = tree(req).opendir(ino)) return (void)fuse_reply_err(req, e);
   fuse_reply_open(req, fi);
 }
 
@@ -186,15 +186,16 @@ void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool
   std::string buf(size, '\0');
   size_t used = 0;
   double timeout = ctx(req).options.entry_timeout;
-  int e = fs(req).readdir(
-      ino, uint64_t(off), plus, [&](std::string_view name, const struct stat& st, uint64_t next) {
+  int e = tree(req).readdir(
+      ino, uint64_t(off), plus,
+      [&](std::string_view name, const struct stat& st, uint64_t next, bool attrs) {
         std::string n(name);
         size_t need;
         if (plus) {
+          // Without attributes (ino 0) the kernel lists the name and looks it up when used.
           fuse_entry_param p{};
-          bool dots = n == "." || n == "..";
           p.attr = st;
-          if (!dots) {
+          if (attrs) {
             p.ino = st.st_ino;
             p.generation = 1;
             p.attr_timeout = p.entry_timeout = timeout;
@@ -226,27 +227,27 @@ void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
   fuse_reply_err(req, 0);
 }
 
-void op_fsyncdir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
-  fuse_reply_err(req, fs(req).commit());
+void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
+  fuse_reply_err(req, tree(req).commit(ino));
 }
 
 void op_statfs(fuse_req_t req, fuse_ino_t) {
   struct statvfs st;
-  if (int e = fs(req).statfs(&st)) return (void)fuse_reply_err(req, e);
+  if (int e = tree(req).statfs(&st)) return (void)fuse_reply_err(req, e);
   fuse_reply_statfs(req, &st);
 }
 
 void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
                  int flags) {
   fuse_reply_err(
-      req,
-      fs(req).setxattr(ino, name, ByteView(reinterpret_cast<const uint8_t*>(value), size), flags));
+      req, tree(req).setxattr(ino, name, ByteView(reinterpret_cast<const uint8_t*>(value), size),
+                              flags));
 }
 
 void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   Bytes value;
   size_t n = 0;
-  if (int e = fs(req).getxattr(ino, name, size, &value, &n)) return (void)fuse_reply_err(req, e);
+  if (int e = tree(req).getxattr(ino, name, size, &value, &n)) return (void)fuse_reply_err(req, e);
   if (size == 0) return (void)fuse_reply_xattr(req, n);
   fuse_reply_buf(req, reinterpret_cast<const char*>(value.data()), value.size());
 }
@@ -254,18 +255,18 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
 void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   Bytes list;
   size_t n = 0;
-  if (int e = fs(req).listxattr(ino, size, &list, &n)) return (void)fuse_reply_err(req, e);
+  if (int e = tree(req).listxattr(ino, size, &list, &n)) return (void)fuse_reply_err(req, e);
   if (size == 0) return (void)fuse_reply_xattr(req, n);
   fuse_reply_buf(req, reinterpret_cast<const char*>(list.data()), list.size());
 }
 
 void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
-  fuse_reply_err(req, fs(req).removexattr(ino, name));
+  fuse_reply_err(req, tree(req).removexattr(ino, name));
 }
 
 void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len, fuse_file_info*) {
   if (off < 0 || len <= 0) return (void)fuse_reply_err(req, EINVAL);
-  fuse_reply_err(req, fs(req).fallocate(ino, mode, uint64_t(off), uint64_t(len)));
+  fuse_reply_err(req, tree(req).fallocate(ino, mode, uint64_t(off), uint64_t(len)));
 }
 
 // Each callback, timed when the mount has metrics. Every callback replies before it returns,

@@ -1,13 +1,14 @@
-// FuseAdapter: the FUSE low-level operations table over a FileSystem. Each callback decodes
-// the request, calls the FileSystem and replies. Callbacks run on libfuse worker threads; the
-// FileSystem does the locking.
+// FuseAdapter: the FUSE low-level operations table over a MountTree (the home volume's
+// FileSystem and the volumes its links name). Each callback decodes the request, calls the
+// tree and replies. Callbacks run on libfuse worker threads; the tree and its file systems do
+// the locking.
 #pragma once
 
 #include <fuse_lowlevel.h>
 
 namespace peerstore {
 
-class FileSystem;
+class MountTree;
 class FuseMetrics;
 
 struct FuseAdapterOptions {
@@ -19,7 +20,7 @@ struct FuseAdapterOptions {
 const fuse_lowlevel_ops& fuse_operations();
 
 struct FuseContext {
-  FileSystem& fs;
+  MountTree& tree;
   FuseAdapterOptions options;
   FuseMetrics* metrics = nullptr;  // counts every request when set; outlives the session
 };

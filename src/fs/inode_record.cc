@@ -35,8 +35,8 @@ Status get_uint(const mp::Object& o, T& out) {
 Bytes InodeRecord::encode() const {
   mp::Buffer buf;
   mp::Packer pk(buf);
-  pk.pack_array(18);
-  pk.pack(uint32_t(1));
+  pk.pack_array(link ? 19 : 18);
+  pk.pack(uint32_t(link ? 2 : 1));
   pk.pack(ino);
   pk.pack(mode);
   pk.pack(uid);
@@ -59,15 +59,18 @@ Bytes InodeRecord::encode() const {
   pack_ptr(pk, root);
   pk.pack(depth);
   pk.pack(entries);
+  if (link) mp::pack_bin(pk, ByteView(link->data(), link->size()));
   return mp::to_bytes(buf);
 }
 
 Result<InodeRecord> InodeRecord::decode(ByteView bytes) {
   const mp::Limits lim{.array = kMaxXattrs, .map = 0, .str = 0, .bin = kMaxBlockSize, .depth = 3};
   PS_ASSIGN(auto oh, mp::unpack(bytes, lim));
-  PS_ASSIGN(auto a, mp::get_array(oh.get(), 18, 18));
+  PS_ASSIGN(auto a, mp::get_array(oh.get(), 18, 19));
   PS_ASSIGN(auto version, mp::get_u64(a[0]));
-  if (version != 1) return fail(Errc::corrupt, "inode record of unknown version");
+  if (version != 1 && version != 2) return fail(Errc::corrupt, "inode record of unknown version");
+  if (a.size() != (version == 1 ? 18u : 19u))
+    return fail(Errc::corrupt, "inode record of the wrong length for its version");
   InodeRecord r;
   PS_TRY(get_uint(a[1], r.ino));
   PS_TRY(get_uint(a[2], r.mode));
@@ -96,6 +99,15 @@ Result<InodeRecord> InodeRecord::decode(ByteView bytes) {
   PS_TRY(get_uint(a[16], r.depth));
   if (r.depth > 8) return fail(Errc::corrupt, "chunk tree too deep");
   PS_TRY(get_uint(a[17], r.entries));
+  if (version == 2) {
+    PS_ASSIGN(auto link, mp::get_bin(a[18]));
+    if (link.empty() || link.size() > kMaxLink)
+      return fail(Errc::corrupt, "volume link of a bad size");
+    // A link stands for another volume's root: it holds nothing of its own.
+    if (!r.is_dir() || r.root || r.entries != 0 || r.depth != 0 || !r.inline_data.empty())
+      return fail(Errc::corrupt, "volume link that is not an empty directory");
+    r.link = std::make_shared<const Secret>(link);
+  }
   return r;
 }
 

@@ -1,15 +1,15 @@
 #include "fs/mount_session.h"
 
 #include "common/log.h"
-#include "fs/file_system.h"
+#include "fs/mount_tree.h"
 
 namespace peerstore {
 
-Result<std::unique_ptr<MountSession>> MountSession::mount(FileSystem& fs,
+Result<std::unique_ptr<MountSession>> MountSession::mount(MountTree& tree,
                                                           const std::string& mountpoint,
                                                           const std::vector<std::string>& options,
                                                           bool debug, FuseMetrics* metrics) {
-  std::unique_ptr<MountSession> m(new MountSession(fs));
+  std::unique_ptr<MountSession> m(new MountSession(tree));
   m->ctx_.metrics = metrics;
   std::string opts = "fsname=peerstore,subtype=peerstorefs,default_permissions";
   for (auto& o : options) opts += "," + o;
@@ -30,7 +30,7 @@ Result<std::unique_ptr<MountSession>> MountSession::mount(FileSystem& fs,
   // Live sync tells the kernel what other computers changed. From the sync thread, never from
   // a request handler; an inode or name the kernel does not hold answers ENOENT, which is fine.
   fuse_session* se = m->se_;
-  fs.set_notifier([se](const FileSystem::Invalidation& inv) {
+  tree.set_notifier([se](const FileSystem::Invalidation& inv) {
     for (uint64_t ino : inv.inodes) fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(ino), 0, 0);
     for (auto& [dir, name] : inv.entries)
       fuse_lowlevel_notify_inval_entry(se, fuse_ino_t(dir), name.data(), name.size());
@@ -48,7 +48,7 @@ Result<std::unique_ptr<MountSession>> MountSession::mount(FileSystem& fs,
 }
 
 MountSession::~MountSession() {
-  ctx_.fs.set_notifier(nullptr);
+  ctx_.tree.set_notifier(nullptr);
   if (!se_) return;
   if (mounted_) fuse_session_unmount(se_);
   if (signals_) fuse_remove_signal_handlers(se_);
@@ -61,8 +61,8 @@ Status MountSession::run() {
   fuse_loop_cfg_set_idle_threads(cfg, 8);
   int rc = fuse_session_loop_mt(se_, cfg);
   fuse_loop_cfg_destroy(cfg);
-  ctx_.fs.set_notifier(nullptr);
-  int e = ctx_.fs.commit();  // after SIGTERM the kernel never sent destroy
+  ctx_.tree.set_notifier(nullptr);
+  int e = ctx_.tree.commit();  // after SIGTERM the kernel never sent destroy
   fuse_session_unmount(se_);
   mounted_ = false;
   if (e) return fail(Errc::io, "final commit failed");

@@ -1,6 +1,7 @@
-// MountSession: one FUSE mount of a FileSystem: creates the session with the given mount
-// options, mounts, runs libfuse's multi-threaded loop until unmount or SIGINT/SIGTERM/SIGHUP,
-// then commits and unmounts. Create and run from one thread; the loop spawns the workers.
+// MountSession: one FUSE mount of a MountTree (the home volume and the volumes it links): creates
+// the session with the given mount options, mounts, runs libfuse's multi-threaded loop until
+// unmount or SIGINT/SIGTERM/SIGHUP, then commits and unmounts. Create and run from one thread; the
+// loop spawns the workers.
 #pragma once
 
 #include <memory>
@@ -16,7 +17,7 @@ class MountSession {
  public:
   // Mounts now. `options` are -o mount options (validated by the caller). `metrics`, if given,
   // counts every request and must outlive the session.
-  static Result<std::unique_ptr<MountSession>> mount(FileSystem& fs, const std::string& mountpoint,
+  static Result<std::unique_ptr<MountSession>> mount(MountTree& tree, const std::string& mountpoint,
                                                      const std::vector<std::string>& options,
                                                      bool debug, FuseMetrics* metrics = nullptr);
   ~MountSession();  // unmounts if still mounted
@@ -25,7 +26,7 @@ class MountSession {
   Status run();
 
  private:
-  MountSession(FileSystem& fs) : ctx_{fs, {}} {}
+  MountSession(MountTree& tree) : ctx_{tree, {}} {}
   FuseContext ctx_;
   fuse_session* se_ = nullptr;
   bool mounted_ = false;

@@ -59,7 +59,9 @@ Result<Node*> NodeTable::create(InodeRecord rec) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     uint64_t ino;
     randombytes_buf(&ino, sizeof ino);
-    ino &= (uint64_t(1) << 63) - 1;  // keep it positive for tools that use signed ino_t
+    // Positive for tools that use a signed ino_t; MountTree gives the numbers above 2^63 to
+    // the inodes of linked volumes.
+    ino &= (uint64_t(1) << 63) - 1;
     if (ino <= kRootIno || nodes_.count(ino)) continue;
     PS_ASSIGN(auto existing, table_->get(ino, key_of(ino)));
     if (existing) continue;

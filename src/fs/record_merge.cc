@@ -26,6 +26,11 @@ timespec pick_time(const timespec& b, const timespec& w, const timespec& l) {
   return time_less(w, l) ? l : w;
 }
 
+bool same_link(const std::shared_ptr<const Secret>& a, const std::shared_ptr<const Secret>& b) {
+  if (!a || !b) return a == b;
+  return *a == *b;
+}
+
 }  // namespace
 
 bool same_content(const InodeRecord& a, const InodeRecord& b) {
@@ -45,6 +50,8 @@ InodeRecord merge_fields(const InodeRecord& base, const InodeRecord& w, const In
   r.mtime = pick_time(base.mtime, w.mtime, l.mtime);
   r.ctime = pick_time(base.ctime, w.ctime, l.ctime);
   r.btime = pick_time(base.btime, w.btime, l.btime);
+  // A link changes when its volume is rotated (a revoke): the side that changed it wins.
+  if (same_link(w.link, base.link)) r.link = l.link;
   if (!w.is_dir() && same_content(w, base)) {
     r.size = l.size;
     r.inline_data = l.inline_data;
@@ -65,6 +72,9 @@ InodeRecord merge_fields(const InodeRecord& base, const InodeRecord& w, const In
     auto v = pick(value_in(base.xattrs, k), value_in(w.xattrs, k), value_in(l.xattrs, k));
     if (v) r.xattrs.emplace(k, std::move(*v));
   }
+  // A folder that became a link on one side while the other added names to it: the names are
+  // kept and the folder stays a folder (the linked volume keeps its own copy): nothing is lost.
+  if (r.link && (r.root || r.entries != 0 || !r.is_dir())) r.link = nullptr;
   return r;
 }
 

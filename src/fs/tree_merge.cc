@@ -268,7 +268,9 @@ class Merger {
       in[40] = uint8_t(attempt >> 24), in[41] = uint8_t(attempt >> 16);
       in[42] = uint8_t(attempt >> 8), in[43] = uint8_t(attempt);
       crypto_generichash(out, sizeof out, in, sizeof in, nullptr, 0);
-      uint64_t c = get_u64be(out);
+      // Below 2^63 like every inode number (NodeTable::create): MountTree gives the numbers
+      // above to the inodes of linked volumes.
+      uint64_t c = get_u64be(out) & ((uint64_t(1) << 63) - 1);
       if (c <= kRoot) continue;
       PS_ASSIGN(auto existing, rec(c));
       if (!existing) return c;

@@ -46,8 +46,10 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   auto fs = FileSystem::open(std::move(*volume), fo, Caller{getuid(), getgid()});
   if (!fs) return damaged(fs.error());
   m->fs_ = std::move(*fs);
-  PS_ASSIGN(m->session_,
-            MountSession::mount(*m->fs_, c.mountpoint, c.options.fuse, c.debug, &m->fuse_metrics_));
+  m->volumes_ = std::make_unique<LinkedVolumes>(*m->tiered_, dht, identity.device.public_key(), fo);
+  m->tree_ = std::make_unique<MountTree>(*m->fs_, m->volumes_.get());
+  PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
+                                             &m->fuse_metrics_));
   if (!c.http.empty()) {
     MountedNode* self = m.get();
     PS_ASSIGN(m->dashboard_, Dashboard::start(c.http, [self] { return self->observe(); }));
@@ -71,27 +73,16 @@ DashboardView MountedNode::observe() {
 
 Status MountedNode::serve() {
   log::info("mounted " + mountpoint_ + "; node " + node_->address());
-  fs_->start_committer();
-  fs_->start_sync();
-  {
-    std::lock_guard lock(waker_->m);
-    waker_->fs = fs_.get();
-  }
   fs_->set_conflict_sink([file = node_->layout().conflicts()](const ConflictRecord& r) {
     if (auto st = append_conflict(file, r); !st)
       log::warn("cannot record the conflict in " + file + ": " + st.error().message());
   });
-  node_->dht().watch_heads(fs_->volume().keys().id(), [w = waker_] {
-    std::lock_guard lock(w->m);
-    if (w->fs) w->fs->wake_sync();
-  });
+  volumes_->started(*fs_);
   quiet_helpers_.reset();
   Status ran = session_->run();
   session_.reset();
-  {
-    std::lock_guard lock(waker_->m);
-    waker_->fs = nullptr;
-  }
+  if (Status closed = tree_->close(); !closed) log::error(closed.error().message());
+  volumes_->closing(*fs_);
   std::unique_ptr<FileSystem> closing;
   {
     std::lock_guard lock(view_m_);

@@ -1,6 +1,7 @@
 // MountedNode: what `peerstorefs` runs: this computer's Node, a TieredStore over its store and
-// the ring, the user's home FileSystem and its FUSE mount, and the way out on unmount or a stop
-// signal. Not thread-safe: start, serve and destroy on the thread that owns the mount.
+// the ring, the user's home FileSystem, the MountTree over it and the volumes it links, its
+// FUSE mount, and the way out on unmount or a stop signal. Not thread-safe: start, serve and
+// destroy on the thread that owns the mount.
 #pragma once
 
 #include <memory>
@@ -14,6 +15,7 @@
 #include "fs/mount_options.h"
 #include "fs/mount_session.h"
 #include "host/dashboard.h"
+#include "host/linked_volumes.h"
 #include "host/mount_health.h"
 #include "host/node.h"
 #include "host/stop_signals.h"
@@ -59,13 +61,9 @@ class MountedNode {
   std::shared_ptr<TieredStore> tiered_;
   std::unique_ptr<MountHealth> health_;  // the peerstore.* attributes' source, for fs_
   std::unique_ptr<FileSystem> fs_;
-  // What a pushed head wakes: the file system's sync, while it exists (the loop thread calls
-  // it; serve() clears it before the file system goes).
-  struct SyncWaker {
-    std::mutex m;
-    FileSystem* fs = nullptr;
-  };
-  std::shared_ptr<SyncWaker> waker_ = std::make_shared<SyncWaker>();
+  // Runs every volume (committer, sync, head watch) and opens the linked ones.
+  std::unique_ptr<LinkedVolumes> volumes_;
+  std::unique_ptr<MountTree> tree_;
   FuseMetrics fuse_metrics_;  // before the session, which counts into it
   std::unique_ptr<MountSession> session_;
   // What the dashboard reads, under view_m_: fs_ (null once the final commit began).

@@ -9,7 +9,7 @@ using namespace peerstore;
 
 namespace peerstore::fuzz {
 // Records as the file system writes them: an inline file with xattrs, a chunked file, a
-// directory, a symlink.
+// directory, a symlink, a volume link.
 void make_seeds(Seeds& seeds) {
   InodeRecord file;
   file.ino = 0x1234567890abcdefULL;
@@ -53,6 +53,12 @@ void make_seeds(Seeds& seeds) {
   link.inline_data = to_bytes("../some/target");
   link.size = link.inline_data.size();
   seeds.add("symlink", link.encode());
+
+  InodeRecord vlink = dir;  // a volume link: an empty directory that names another volume
+  vlink.root.reset();
+  vlink.entries = 0;
+  vlink.link = std::make_shared<const Secret>(Bytes(300, 0x5a));
+  seeds.add("volume-link", vlink.encode());
 }
 }  // namespace peerstore::fuzz
 
@@ -68,6 +74,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::check(r->atime.tv_nsec < 1000000000 && r->mtime.tv_nsec < 1000000000 &&
                   r->ctime.tv_nsec < 1000000000 && r->btime.tv_nsec < 1000000000,
               "an inode time with nanoseconds out of range");
+  fuzz::check(!r->link || (r->is_dir() && !r->root && r->entries == 0 &&
+                           r->link->size() <= InodeRecord::kMaxLink),
+              "a volume link that holds entries of its own or is too large");
   Bytes once = r->encode();
   auto again = InodeRecord::decode(once);
   fuzz::check(again.ok(), "a decoded inode record re-encodes to bytes that do not decode");

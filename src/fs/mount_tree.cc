@@ -1,0 +1,474 @@
+#include "fs/mount_tree.h"
+
+#include "common/log.h"
+
+namespace peerstore {
+
+struct MountTree::Linked {
+  VolumeId id;
+  std::unique_ptr<FileSystem> fs;  // null once the tree closed
+  uint64_t salt = 0;               // from the id: numbers differ between volumes
+  uint64_t shown_at = 0;           // the kernel number of the link it shows at; 0: none now
+};
+
+namespace {
+
+constexpr uint64_t kHigh = uint64_t(1) << 63;
+constexpr uint64_t kRoot = NodeTable::kRootIno;
+
+// SplitMix64's finalizer: a bijection of 64-bit numbers that scatters neighbours.
+uint64_t mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+}  // namespace
+
+MountTree::MountTree(FileSystem& home, Opener* opener) : home_(home), opener_(opener) {}
+
+MountTree::~MountTree() {
+  (void)close();
+}
+
+Status MountTree::close() {
+  std::vector<Linked*> open;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return {};
+    closed_ = true;
+    for (auto& [id, v] : volumes_)
+      if (v->fs) open.push_back(v.get());
+  }
+  Status result;
+  for (Linked* v : open) {
+    if (opener_) opener_->closing(*v->fs);
+    v->fs->set_notifier(nullptr);
+    if (int e = v->fs->commit(); e != 0 && result)
+      result = fail(errc_of_errno(e), "the final commit of a linked volume failed");
+    v->fs.reset();
+  }
+  return result;
+}
+
+void MountTree::set_notifier(FileSystem::Notifier n) {
+  {
+    std::lock_guard lock(notify_mu_);
+    notifier_ = n;
+  }
+  home_.set_notifier(std::move(n));  // the home volume's numbers are the kernel's
+}
+
+void MountTree::notify(Linked* in, const FileSystem::Invalidation& inv) {
+  FileSystem::Invalidation out;
+  {
+    std::lock_guard lock(mu_);
+    auto k = [&](uint64_t ino) { return kernel_ino(in, ino); };
+    for (uint64_t ino : inv.inodes)
+      if (uint64_t n = k(ino)) out.inodes.push_back(n);
+    for (auto& [dir, name] : inv.entries)
+      if (uint64_t n = k(dir)) out.entries.emplace_back(n, name);
+    for (auto g : inv.grown)
+      if (uint64_t n = k(g.ino)) out.grown.push_back({n, g.size, g.last});
+  }
+  std::lock_guard lock(notify_mu_);
+  if (notifier_) notifier_(out);
+}
+
+uint64_t MountTree::kernel_ino(Linked* in, uint64_t ino) const {
+  if (!in) return ino;
+  if (ino == kRoot) return in->shown_at;
+  return kHigh | mix(ino ^ in->salt);
+}
+
+int MountTree::track(Linked* in, uint64_t ino, bool link, uint64_t* kino) {
+  uint64_t k = kernel_ino(in, ino);
+  *kino = k;
+  if (in && ino == kRoot) {
+    // The linked volume's root seen from inside it ("." or ".."): the link's number.
+    auto it = known_.find(k);
+    if (k == 0 || it == known_.end()) return EIO;
+    ++it->second.nlookup;
+    return 0;
+  }
+  auto it = known_.find(k);
+  if (!in && !link) {
+    // A home inode is not tracked; one whose number a linked volume's inode holds is refused.
+    if (it != known_.end() && it->second.in != nullptr) return EIO;
+    return 0;
+  }
+  if (it == known_.end()) {
+    it = known_.emplace(k, Known{in, ino, 0, link}).first;
+    tracked_.store(known_.size());
+  } else if (it->second.in != in || it->second.ino != ino) {
+    log::error("two inodes would share kernel inode number " + std::to_string(k) +
+               "; the second answers EIO");
+    return EIO;
+  }
+  it->second.link = link;
+  ++it->second.nlookup;
+  return 0;
+}
+
+int MountTree::enter(Linked* in, EntryOut* out) {
+  FileSystem& fs = in ? *in->fs : home_;
+  if (!in && !out->link && out->ino < kHigh) return 0;  // the home fast path: nothing to track
+  uint64_t k;
+  int e;
+  {
+    std::lock_guard lock(mu_);
+    e = track(in, out->ino, out->link, &k);
+  }
+  if (e) {
+    fs.forget(out->ino, 1);
+    return e;
+  }
+  out->ino = k;
+  out->attr.st_ino = k;
+  if (out->link) {
+    // The kernel sees the linked volume's root here: its attributes, once it opens.
+    Route r;
+    struct stat st;
+    if (route(k, &r) == 0 && r.fs->getattr(r.ino, &st) == 0) {
+      st.st_ino = k;
+      out->attr = st;
+    }
+  }
+  return 0;
+}
+
+int MountTree::route(uint64_t kino, Route* out) {
+  // Until a link is crossed nothing is tracked, and every number is the home volume's.
+  if (tracked_.load() == 0 && kino < kHigh) {
+    *out = Route{&home_, nullptr, kino};
+    return 0;
+  }
+  Known k;
+  {
+    std::lock_guard lock(mu_);
+    if (auto s = shown_.find(kino); s != shown_.end()) {
+      if (!s->second->fs) return EIO;
+      *out = Route{s->second->fs.get(), s->second, kRoot};
+      return 0;
+    }
+    auto it = known_.find(kino);
+    if (it == known_.end()) {
+      *out = Route{&home_, nullptr, kino};
+      return 0;
+    }
+    k = it->second;
+    if (k.in && !k.in->fs) return EIO;  // closed
+    if (!k.link) {
+      *out = Route{k.in ? k.in->fs.get() : &home_, k.in, k.ino};
+      return 0;
+    }
+  }
+  Linked* v;
+  if (int e = open_link(kino, k, &v)) return e;
+  *out = Route{v->fs.get(), v, kRoot};
+  return 0;
+}
+
+int MountTree::open_link(uint64_t kino, const Known& k, Linked** out) {
+  std::lock_guard opening(open_mu_);
+  auto refuse = [&](const std::string& why) {
+    std::lock_guard lock(mu_);
+    if (warned_.insert(kino).second) log::warn("cannot open the volume linked here: " + why);
+    return EIO;
+  };
+  FileSystem* holder;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return EIO;
+    if (auto s = shown_.find(kino); s != shown_.end()) {  // opened meanwhile
+      *out = s->second;
+      return 0;
+    }
+    holder = k.in ? k.in->fs.get() : &home_;
+  }
+  std::shared_ptr<const Secret> bytes;
+  if (int e = holder->link_of(k.ino, &bytes)) return e == EINVAL ? ENOENT : e;
+  auto content = GrantContent::decode(ByteView(bytes->data(), bytes->size()));
+  if (!content) return refuse(content.error().message());
+  bool elsewhere = false;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = volumes_.find(content->volume); it != volumes_.end()) {
+      Linked* v = it->second.get();
+      elsewhere = v->shown_at != 0 && v->shown_at != kino && known_.count(v->shown_at);
+      if (!elsewhere) {
+        if (v->shown_at != 0) shown_.erase(v->shown_at);
+        v->shown_at = kino;
+        shown_[kino] = v;
+        *out = v;
+        return 0;
+      }
+    }
+  }
+  if (elsewhere) return refuse("the volume already shows at another place of this mount");
+  if (!opener_) return refuse("this mount opens no linked volumes");
+  auto fs = opener_->open(*content);
+  if (!fs) return refuse(fs.error().message());
+  auto v = std::make_unique<Linked>();
+  v->id = content->volume;
+  for (int i = 0; i < 8; ++i) v->salt = (v->salt << 8) | v->id.b[i];
+  v->fs = std::move(*fs);
+  Linked* raw = v.get();
+  raw->fs->set_notifier([this, raw](const FileSystem::Invalidation& inv) { notify(raw, inv); });
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return EIO;
+    raw->shown_at = kino;
+    shown_[kino] = raw;
+    volumes_.emplace(raw->id, std::move(v));
+  }
+  opener_->started(*raw->fs);
+  *out = raw;
+  return 0;
+}
+
+size_t MountTree::linked_volumes() const {
+  std::lock_guard lock(mu_);
+  return volumes_.size();
+}
+
+int MountTree::commit(uint64_t ino) {
+  if (ino != 0) {
+    Route r;
+    if (int e = route(ino, &r)) return e;
+    return r.fs->commit();
+  }
+  std::vector<FileSystem*> all{&home_};
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, v] : volumes_)
+      if (v->fs) all.push_back(v->fs.get());
+  }
+  int first = 0;
+  for (FileSystem* fs : all)
+    if (int e = fs->commit(); e && !first) first = e;
+  return first;
+}
+
+void MountTree::forget(uint64_t ino, uint64_t nlookup) {
+  Known k;
+  {
+    std::lock_guard lock(mu_);
+    auto it = known_.find(ino);
+    if (it == known_.end()) {
+      k.ino = 0;
+    } else {
+      k = it->second;
+      it->second.nlookup -= std::min(nlookup, it->second.nlookup);
+      if (it->second.nlookup == 0) {
+        if (auto s = shown_.find(ino); s != shown_.end()) {
+          s->second->shown_at = 0;
+          shown_.erase(s);
+        }
+        known_.erase(it);
+        tracked_.store(known_.size());
+      }
+    }
+  }
+  if (k.ino == 0) return home_.forget(ino, nlookup);
+  FileSystem* fs = k.in ? k.in->fs.get() : &home_;
+  if (fs) fs->forget(k.ino, nlookup);
+}
+
+// Every operation below: route, call, and put kernel numbers into what comes back.
+
+template <typename Fn>
+int MountTree::on(uint64_t kino, Fn&& fn) {
+  Route r;
+  if (int e = route(kino, &r)) return e;
+  return fn(*r.fs, r.ino);
+}
+
+template <typename Fn>
+int MountTree::make(uint64_t parent, EntryOut* out, Fn&& fn) {
+  Route r;
+  if (int e = route(parent, &r)) return e;
+  if (int e = fn(*r.fs, r.ino)) return e;
+  return enter(r.vol, out);
+}
+
+int MountTree::lookup(uint64_t parent, std::string_view name, EntryOut* out) {
+  return make(parent, out, [&](FileSystem& fs, uint64_t p) { return fs.lookup(p, name, out); });
+}
+
+int MountTree::getattr(uint64_t ino, struct stat* out) {
+  int e = on(ino, [&](FileSystem& fs, uint64_t i) { return fs.getattr(i, out); });
+  out->st_ino = ino;
+  return e;
+}
+
+int MountTree::setattr(uint64_t ino, const struct stat& in, int to_set, struct stat* out) {
+  int e = on(ino, [&](FileSystem& fs, uint64_t i) { return fs.setattr(i, in, to_set, out); });
+  out->st_ino = ino;
+  return e;
+}
+
+int MountTree::readlink(uint64_t ino, std::string* out) {
+  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.readlink(i, out); });
+}
+
+int MountTree::mknod(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
+                     dev_t rdev, EntryOut* out) {
+  return make(parent, out,
+              [&](FileSystem& fs, uint64_t p) { return fs.mknod(c, p, name, mode, rdev, out); });
+}
+
+int MountTree::mkdir(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
+                     EntryOut* out) {
+  return make(parent, out,
+              [&](FileSystem& fs, uint64_t p) { return fs.mkdir(c, p, name, mode, out); });
+}
+
+int MountTree::symlink(const Caller& c, std::string_view target, uint64_t parent,
+                       std::string_view name, EntryOut* out) {
+  return make(parent, out,
+              [&](FileSystem& fs, uint64_t p) { return fs.symlink(c, target, p, name, out); });
+}
+
+int MountTree::link(uint64_t ino, uint64_t newparent, std::string_view newname, EntryOut* out) {
+  Route from;
+  if (int e = route(ino, &from)) return e;
+  return make(newparent, out, [&](FileSystem& fs, uint64_t p) {
+    return &fs != from.fs ? EXDEV : fs.link(from.ino, p, newname, out);
+  });
+}
+
+int MountTree::unlink(uint64_t parent, std::string_view name) {
+  return on(parent, [&](FileSystem& fs, uint64_t p) { return fs.unlink(p, name); });
+}
+
+int MountTree::rmdir(uint64_t parent, std::string_view name) {
+  return on(parent, [&](FileSystem& fs, uint64_t p) { return fs.rmdir(p, name); });
+}
+
+int MountTree::rename(uint64_t parent, std::string_view name, uint64_t newparent,
+                      std::string_view newname, unsigned flags) {
+  Route from;
+  if (int e = route(parent, &from)) return e;
+  return on(newparent, [&](FileSystem& fs, uint64_t p) {
+    return &fs != from.fs ? EXDEV : fs.rename(from.ino, name, p, newname, flags);
+  });
+}
+
+int MountTree::open(uint64_t ino, int flags) {
+  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.open(i, flags); });
+}
+
+int MountTree::create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
+                      int flags, EntryOut* out) {
+  FileSystem* made = nullptr;
+  int e = make(parent, out, [&](FileSystem& fs, uint64_t p) {
+    made = &fs;
+    return fs.create(c, p, name, mode, flags, out);
+  });
+  // Created and opened, but refused a kernel number (enter() forgot it): close it again.
+  if (e && made && out->ino) made->release(out->ino);
+  return e;
+}
+
+int MountTree::release(uint64_t ino) {
+  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.release(i); });
+}
+
+int MountTree::flush(uint64_t ino) {
+  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.flush(i); });
+}
+
+int MountTree::read(uint64_t ino, uint64_t off, size_t size, Bytes* out) {
+  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.read(i, off, size, out); });
+}
+
+ssize_t MountTree::write(uint64_t ino, uint64_t off, ByteView data) {
+  Route r;
+  if (int e = route(ino, &r)) return -e;
+  return r.fs->write(r.ino, off, data);
+}
+
+int MountTree::fallocate(uint64_t ino, int mode, uint64_t off, uint64_t len) {
+  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.fallocate(i, mode, off, len); });
+}
+
+int MountTree::opendir(uint64_t ino) {
+  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.opendir(i); });
+}
+
+int MountTree::readdir(uint64_t ino, uint64_t cookie, bool plus, const TreeEmit& emit) {
+  Route r;
+  if (int e = route(ino, &r)) return e;
+  // Entries the file system counted a lookup of that the kernel gets without attributes:
+  // forgotten again once the file system's lock is released.
+  std::vector<uint64_t> drop;
+  int e = r.fs->readdir_links(
+      r.ino, cookie, plus,
+      [&](std::string_view name, const struct stat& st, uint64_t next, bool link) {
+        struct stat out = st;
+        if (name == "." || name == "..") {
+          if (name == ".") {
+            out.st_ino = ino;
+          } else if (r.vol) {
+            std::lock_guard lock(mu_);
+            out.st_ino = kernel_ino(r.vol, st.st_ino);
+          }
+          return emit(name, out, next, false);
+        }
+        if (!r.vol && !link && st.st_ino < kHigh) return emit(name, out, next, plus);
+        if (!plus) {
+          std::lock_guard lock(mu_);
+          out.st_ino = kernel_ino(r.vol, st.st_ino);
+          return emit(name, out, next, false);
+        }
+        uint64_t k;
+        bool clash;
+        {
+          std::lock_guard lock(mu_);
+          k = kernel_ino(r.vol, st.st_ino);
+          auto it = known_.find(k);
+          clash = it != known_.end() && (it->second.in != r.vol || it->second.ino != st.st_ino);
+        }
+        out.st_ino = k;
+        // A link is looked up by name (opening its volume), never entered from a listing.
+        bool attrs = !link && !clash;
+        if (!emit(name, out, next, attrs)) return false;
+        if (!attrs) {
+          drop.push_back(st.st_ino);
+          return true;
+        }
+        std::lock_guard lock(mu_);
+        if (track(r.vol, st.st_ino, false, &k) != 0) drop.push_back(st.st_ino);
+        return true;
+      });
+  for (uint64_t vino : drop) r.fs->forget(vino, 1);
+  return e;
+}
+
+int MountTree::statfs(struct statvfs* out) {
+  return home_.statfs(out);  // every volume lives in the same store
+}
+
+int MountTree::setxattr(uint64_t ino, std::string_view name, ByteView value, int flags) {
+  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.setxattr(i, name, value, flags); });
+}
+
+int MountTree::getxattr(uint64_t ino, std::string_view name, size_t size, Bytes* out,
+                        size_t* out_size) {
+  return on(ino,
+            [&](FileSystem& fs, uint64_t i) { return fs.getxattr(i, name, size, out, out_size); });
+}
+
+int MountTree::listxattr(uint64_t ino, size_t size, Bytes* out, size_t* out_size) {
+  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.listxattr(i, size, out, out_size); });
+}
+
+int MountTree::removexattr(uint64_t ino, std::string_view name) {
+  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.removexattr(i, name); });
+}
+
+}  // namespace peerstore

@@ -1,0 +1,155 @@
+// MountTree: the one inode space the kernel sees over several volumes (docs/sharing.md, "Mount:
+// several volumes in one tree"). The home volume's FileSystem answers at the root; a volume
+// link in a tree (FileSystem::make_link) is crossed: the kernel sees the linked volume's root
+// in its place, and below it that volume's own FileSystem answers. Operations take and return
+// kernel inode numbers, as FileSystem's do, and route each to its volume.
+//
+// Kernel inode numbers: the home volume's are its own (below 2^63: NodeTable::create); a
+// link's is the link inode's number in the volume that holds it; every other inode of a linked
+// volume gets a number at or above 2^63, a fixed function of the volume and its inode number
+// (so `ls -i` and a later stat agree without a table of every name listed). Only inodes the
+// kernel holds a lookup of are tracked, like FUSE's own lookup counts: forget drops them. Two
+// inodes that would share a number (odds about n²/2^63) are refused with EIO, never confused.
+//
+// Linked volumes open on first use, through the Opener (which builds their Volume and
+// FileSystem and starts their sync), and stay open until the tree closes. One volume shows at
+// one place: a second link to a volume already shown elsewhere answers EIO, since the kernel
+// cannot hold one directory under two parents. rename and link across volumes fail with
+// EXDEV.
+//
+// Thread-safe: requests run on any number of FUSE threads. Lock order: a FileSystem's own lock,
+// then this tree's `mu_` (readdir calls back into the tree under the file system's lock); the
+// tree never calls a FileSystem while holding `mu_`.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "fs/file_system.h"
+#include "keys/grant.h"
+
+namespace peerstore {
+
+class MountTree {
+ public:
+  // Opens the volumes that links name. Called with no lock of the tree held.
+  class Opener {
+   public:
+    virtual ~Opener() = default;
+    // The linked volume's file system, opened, its committer and sync not started yet.
+    virtual Result<std::unique_ptr<FileSystem>> open(const GrantContent& link) = 0;
+    // After the tree set its notifier: start the committer and sync, watch the heads.
+    virtual void started(FileSystem& fs) = 0;
+    // Before the tree commits and closes it: stop whatever started() began that calls it.
+    virtual void closing(FileSystem& fs) = 0;
+  };
+
+  // `home` must outlive the tree; `opener` may be null (links then answer EIO).
+  MountTree(FileSystem& home, Opener* opener);
+  ~MountTree();  // closes the linked volumes (close())
+
+  FileSystem& home() { return home_; }
+  // Commits and closes every linked volume (their final commit); the home volume is the
+  // caller's. Later requests below a link answer EIO.
+  Status close();
+
+  // Where the kernel learns what live sync changed in any of the volumes, in kernel numbers.
+  void set_notifier(FileSystem::Notifier n);
+
+  // Commits the volume `ino` belongs to (fsync), or every volume (ino 0).
+  int commit(uint64_t ino = 0);
+
+  // The operations of FileSystem, in kernel inode numbers.
+  int lookup(uint64_t parent, std::string_view name, EntryOut* out);
+  void forget(uint64_t ino, uint64_t nlookup);
+  int getattr(uint64_t ino, struct stat* out);
+  int setattr(uint64_t ino, const struct stat& in, int to_set, struct stat* out);
+  int readlink(uint64_t ino, std::string* out);
+  int mknod(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, dev_t rdev,
+            EntryOut* out);
+  int mkdir(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, EntryOut* out);
+  int symlink(const Caller& c, std::string_view target, uint64_t parent, std::string_view name,
+              EntryOut* out);
+  int link(uint64_t ino, uint64_t newparent, std::string_view newname, EntryOut* out);
+  int unlink(uint64_t parent, std::string_view name);
+  int rmdir(uint64_t parent, std::string_view name);
+  int rename(uint64_t parent, std::string_view name, uint64_t newparent, std::string_view newname,
+             unsigned flags);
+  int open(uint64_t ino, int flags);
+  int create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, int flags,
+             EntryOut* out);
+  int release(uint64_t ino);
+  int flush(uint64_t ino);
+  int read(uint64_t ino, uint64_t off, size_t size, Bytes* out);
+  ssize_t write(uint64_t ino, uint64_t off, ByteView data);
+  int fallocate(uint64_t ino, int mode, uint64_t off, uint64_t len);
+  int opendir(uint64_t ino);
+  // As FileSystem::readdir; `attrs` false for an entry the kernel must look up by name before
+  // it uses it (a link, whose volume opens then), even with `plus`.
+  using TreeEmit =
+      std::function<bool(std::string_view name, const struct stat& st, uint64_t next, bool attrs)>;
+  int readdir(uint64_t ino, uint64_t cookie, bool plus, const TreeEmit& emit);
+  int statfs(struct statvfs* out);
+  int setxattr(uint64_t ino, std::string_view name, ByteView value, int flags);
+  int getxattr(uint64_t ino, std::string_view name, size_t size, Bytes* out, size_t* out_size);
+  int listxattr(uint64_t ino, size_t size, Bytes* out, size_t* out_size);
+  int removexattr(uint64_t ino, std::string_view name);
+
+  // How many linked volumes are open (tests, status).
+  size_t linked_volumes() const;
+
+ private:
+  struct Linked;
+  // Where a kernel inode number leads: a file system and its own inode number.
+  struct Route {
+    FileSystem* fs = nullptr;
+    Linked* vol = nullptr;  // null: the home volume
+    uint64_t ino = 0;
+  };
+  // A kernel inode the tree tracks: a link (in any volume), or any inode of a linked volume.
+  struct Known {
+    Linked* in = nullptr;  // the volume that holds it; null: home
+    uint64_t ino = 0;      // its number there
+    uint64_t nlookup = 0;
+    bool link = false;
+  };
+
+  // Routes `kino` and calls fn(file system, its inode number).
+  template <typename Fn>
+  int on(uint64_t kino, Fn&& fn);
+  // The same for an operation that gives the kernel an inode (`out`), which it then enters.
+  template <typename Fn>
+  int make(uint64_t parent, EntryOut* out, Fn&& fn);
+  // The route of `kino`, opening the volume a link names when first crossed.
+  int route(uint64_t kino, Route* out);
+  // The file system a kernel inode's entries are made in (its route, for a directory).
+  FileSystem& fs_of(const Route& r) const;
+  // Turns a file system's reply (in `in`'s numbers, one lookup counted there) into the
+  // kernel's: numbers, tracking, a link's attributes. Returns 0 or EIO (a number clash).
+  int enter(Linked* in, EntryOut* out);
+  // Under mu_: the kernel number of inode `ino` of `in` (null: home), and tracking.
+  uint64_t kernel_ino(Linked* in, uint64_t ino) const;
+  int track(Linked* in, uint64_t ino, bool link, uint64_t* kino);
+  int open_link(uint64_t kino, const Known& k, Linked** out);
+  void notify(Linked* in, const FileSystem::Invalidation& inv);
+
+  FileSystem& home_;
+  Opener* opener_;
+  mutable std::mutex mu_;
+  std::unordered_map<uint64_t, Known> known_;
+  std::atomic<size_t> tracked_{0};  // known_.size(), read without the lock
+  // Linked volumes by id; each remembers the kernel number it shows at (0: none now).
+  std::map<VolumeId, std::unique_ptr<Linked>> volumes_;
+  std::unordered_map<uint64_t, Linked*> shown_;  // a link's kernel number -> its volume
+  std::set<uint64_t> warned_;  // links whose volume could not open, logged once each
+  bool closed_ = false;
+  std::mutex open_mu_;  // one volume opens at a time (opening may ask the network)
+  std::mutex notify_mu_;
+  FileSystem::Notifier notifier_;
+};
+
+}  // namespace peerstore

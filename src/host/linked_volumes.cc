@@ -1,0 +1,48 @@
+#include "host/linked_volumes.h"
+
+#include <unistd.h>
+
+namespace peerstore::host {
+
+LinkedVolumes::LinkedVolumes(TieredStore& store, DhtClient& dht, PublicKey device,
+                             FileSystem::Options opts)
+    : store_(store), dht_(dht), device_(device), opts_(std::move(opts)) {}
+
+Result<std::unique_ptr<FileSystem>> LinkedVolumes::open(const GrantContent& link) {
+  if (!link.writable())
+    return fail(Errc::permission, "a read-only share (folder " + link.folder +
+                                      "): this version opens only shares granted with --write");
+  PS_ASSIGN(auto keys, link.writer_keys());
+  PS_ASSIGN(auto volume, Volume::open(store_, std::move(keys), device_));
+  return FileSystem::open(std::move(volume), opts_, Caller{getuid(), getgid()});
+}
+
+void LinkedVolumes::started(FileSystem& fs) {
+  auto w = std::make_shared<Waker>();
+  w->fs = &fs;
+  {
+    std::lock_guard lock(mu_);
+    wakers_[&fs] = w;
+  }
+  fs.start_committer();
+  fs.start_sync();
+  dht_.watch_heads(fs.volume().keys().id(), [w] {
+    std::lock_guard lock(w->m);
+    if (w->fs) w->fs->wake_sync();
+  });
+}
+
+void LinkedVolumes::closing(FileSystem& fs) {
+  std::shared_ptr<Waker> w;
+  {
+    std::lock_guard lock(mu_);
+    auto it = wakers_.find(&fs);
+    if (it == wakers_.end()) return;
+    w = std::move(it->second);
+    wakers_.erase(it);
+  }
+  std::lock_guard lock(w->m);
+  w->fs = nullptr;
+}
+
+}  // namespace peerstore::host

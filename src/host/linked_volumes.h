@@ -1,0 +1,46 @@
+// LinkedVolumes: how peerstorefs opens and runs the volumes of its tree (MountTree::Opener):
+// each linked volume over the same TieredStore, as this device, with the home volume's file
+// system options; and for every volume, home included, what runs it once open: its committer,
+// its live sync, and a watch of its heads on the ring that wakes the sync when a replica
+// pushes news. Thread-safe: the tree opens volumes from FUSE threads, and watches fire on the
+// DHT loop.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "dht/dht_client.h"
+#include "fs/mount_tree.h"
+#include "store/tiered_store.h"
+
+namespace peerstore::host {
+
+class LinkedVolumes : public MountTree::Opener {
+ public:
+  // `store` and `dht` must outlive every volume opened.
+  LinkedVolumes(TieredStore& store, DhtClient& dht, PublicKey device, FileSystem::Options opts);
+
+  // Errc::permission for a read-only share: a mount without the volume's signing key cannot
+  // open it yet (docs/sharing.md, Order of work).
+  Result<std::unique_ptr<FileSystem>> open(const GrantContent& link) override;
+  void started(FileSystem& fs) override;
+  void closing(FileSystem& fs) override;
+
+ private:
+  // What a pushed head wakes: the volume's sync, while it runs (closing() clears it; the
+  // DHT's watch outlives it).
+  struct Waker {
+    std::mutex m;
+    FileSystem* fs = nullptr;
+  };
+
+  TieredStore& store_;
+  DhtClient& dht_;
+  PublicKey device_;
+  FileSystem::Options opts_;
+  std::mutex mu_;
+  std::map<FileSystem*, std::shared_ptr<Waker>> wakers_;
+};
+
+}  // namespace peerstore::host
