@@ -1,5 +1,6 @@
 // peerstore-share: sharing folders with other users (docs/sharing.md). `whoami` prints the
-// user's id, the token others grant to; grant, list, revoke and leave come with issue 14.
+// user's id, the token others grant to; `grant` shares a folder of a running mount; list,
+// revoke and leave come with issue 14.
 // Wiring only: src/host/share_commands.h does the work.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -17,6 +18,13 @@ int main(int argc, char** argv) {
   auto* who = app.add_subcommand(
       "whoami", "Print your user id (its last line): give it to people who share with you");
   who->add_option("--config", config, "Identity directory (default ~/.config/peerstore)");
+  std::string path, user;
+  bool write = false;
+  auto* grant = app.add_subcommand(
+      "grant", "Share the folder PATH of your running mount with USER (their user id)");
+  grant->add_option("PATH", path, "A folder inside your PeerStore mount")->required();
+  grant->add_option("USER", user, "Their user id (from 'peerstore-share whoami')")->required();
+  grant->add_flag("--write", write, "Let them change it too (default: read only)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -24,6 +32,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "peerstore-share: %s; see 'peerstore-share --help'\n", e.what());
     return 2;
+  }
+  if (grant->parsed()) {
+    Result<std::string> done = host::grant(path, user, write);
+    if (!done) {
+      std::fprintf(stderr, "peerstore-share: %s\n", host::user_message(done.error()).c_str());
+      return 1;
+    }
+    std::printf("%s\n", done->c_str());
+    return 0;
   }
   host::DataDirLayout layout({}, config);
   Result<std::string> id = host::whoami(layout);

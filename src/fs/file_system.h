@@ -163,6 +163,19 @@ class FileSystem {
                 EntryOut* out);
   // The link's bytes; EINVAL if `ino` is no link.
   int link_of(uint64_t ino, std::shared_ptr<const Secret>* out);
+  // Makes the directory `dir` a volume of its own (sharing a folder): its committed inode
+  // records become the tree of `into`, a new, empty volume's file system (the directory its
+  // root; no content is copied or re-encrypted: the records keep their block pointers), then
+  // its name here becomes a link (to `into`'s volume; a new inode, *link_ino) and its
+  // inodes leave this volume. Both volumes are committed. EINVAL for the root, ENOTDIR for no
+  // directory, EEXIST for a link or a folder with a link inside, EBUSY while a file below it is
+  // open, EXDEV when a hard link leads out of it; nothing changes then.
+  // `make_link` gets the folder's name and returns the link's bytes.
+  using LinkMaker = std::function<Result<Secret>(std::string_view folder)>;
+  int split_into(uint64_t dir, FileSystem& into, const LinkMaker& make_link, uint64_t* link_ino);
+  // Into a new, empty volume: `recs` (inode records, one of them `top`) become its tree, `top`
+  // its root. Commits. EEXIST if the volume is not new and empty.
+  int adopt_tree(std::vector<InodeRecord> recs, uint64_t top);
   int statfs(struct statvfs* out);
 
   int setxattr(uint64_t ino, std::string_view name, ByteView value, int flags);
@@ -210,6 +223,10 @@ class FileSystem {
   void committer_loop();
   void syncer_loop(int poll_ms);
   int commit_locked();  // commit() under commit_serial_
+  // Under commit_serial_ and mu_: seals and commits what changed, holding the tree lock.
+  Status commit_under_lock();
+  // Sends what pending_ holds to the notifier (from the sync thread, with no lock held).
+  void send_pending_notices();
   // Seals the tree under mu_; the root to commit, or an errno.
   Result<std::optional<BlockPtr>> seal_locked();
   // Under mu_: moves the tree to the volume's current table and lists what changed since `old`.
@@ -254,6 +271,7 @@ class FileSystem {
   std::mutex notify_mu_;  // guards notifier_ and conflict_sink_; held while they run
   Notifier notifier_;
   ConflictSink conflict_sink_;
+  Invalidation pending_;  // what a request changed that the kernel must be told (split_into)
   mutable std::mutex stats_mu_;
   SyncStats sync_stats_;
   bool warned_sync_ = false;

@@ -162,7 +162,15 @@ bool worth_taking(const Head& h, const Head& ours) {
 
 }  // namespace
 
+void FileSystem::send_pending_notices() {
+  std::lock_guard lock(notify_mu_);
+  if (pending_.inodes.empty() && pending_.entries.empty()) return;
+  if (notifier_) notifier_(pending_);
+  pending_ = {};
+}
+
 int FileSystem::sync() {
+  send_pending_notices();
   {
     std::lock_guard lock(stats_mu_);
     ++sync_stats_.rounds;

@@ -6,9 +6,10 @@ namespace peerstore {
 
 struct MountTree::Linked {
   VolumeId id;
-  std::unique_ptr<FileSystem> fs;  // null once the tree closed
-  uint64_t salt = 0;               // from the id: numbers differ between volumes
-  uint64_t shown_at = 0;           // the kernel number of the link it shows at; 0: none now
+  std::shared_ptr<const Secret> link;  // what it was opened from
+  std::unique_ptr<FileSystem> fs;      // null once the tree closed
+  uint64_t salt = 0;                   // from the id: numbers differ between volumes
+  uint64_t shown_at = 0;               // the kernel number of the link it shows at; 0: none now
 };
 
 namespace {
@@ -214,6 +215,7 @@ int MountTree::open_link(uint64_t kino, const Known& k, Linked** out) {
   if (!fs) return refuse(fs.error().message());
   auto v = std::make_unique<Linked>();
   v->id = content->volume;
+  v->link = bytes;
   for (int i = 0; i < 8; ++i) v->salt = (v->salt << 8) | v->id.b[i];
   v->fs = std::move(*fs);
   Linked* raw = v.get();
@@ -453,7 +455,17 @@ int MountTree::statfs(struct statvfs* out) {
   return home_.statfs(out);  // every volume lives in the same store
 }
 
+int MountTree::where(uint64_t kino, Where* out) {
+  Route r;
+  if (int e = route(kino, &r)) return e;
+  *out =
+      Where{r.fs, r.ino, r.vol == nullptr, r.vol && r.ino == kRoot, r.vol ? r.vol->link : nullptr};
+  return 0;
+}
+
 int MountTree::setxattr(uint64_t ino, std::string_view name, ByteView value, int flags) {
+  if (name.substr(0, kControlPrefix.size()) == kControlPrefix)
+    return control_ ? control_->request(*this, ino, name, value) : EOPNOTSUPP;
   return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.setxattr(i, name, value, flags); });
 }
 

@@ -48,8 +48,31 @@ class MountTree {
     virtual void closing(FileSystem& fs) = 0;
   };
 
+  // Requests of `peerstore-share` (docs/sharing.md): an extended attribute set on a folder of
+  // the mount, named "peerstore.share.*", reaches the control instead of the file system. So
+  // the tool finds the mount from the path, and only who may write the folder can ask. Called
+  // on a FUSE thread with no lock of the tree held; returns 0 or an errno (its log says more).
+  class Control {
+   public:
+    virtual ~Control() = default;
+    virtual int request(MountTree& tree, uint64_t kino, std::string_view name, ByteView value) = 0;
+  };
+  static constexpr std::string_view kControlPrefix = "peerstore.share.";
+
+  // Where a kernel inode number leads, for the control.
+  struct Where {
+    FileSystem* fs = nullptr;
+    uint64_t ino = 0;          // its number in fs
+    bool home = true;          // fs is the home volume's
+    bool linked_root = false;  // the root of a linked volume: `link` is its link
+    std::shared_ptr<const Secret> link;
+  };
+  int where(uint64_t kino, Where* out);
+
   // `home` must outlive the tree; `opener` may be null (links then answer EIO).
   MountTree(FileSystem& home, Opener* opener);
+  // Where peerstore.share.* requests go (none: EOPNOTSUPP); set before the mount serves.
+  void set_control(Control* c) { control_ = c; }
   ~MountTree();  // closes the linked volumes (close())
 
   FileSystem& home() { return home_; }
@@ -139,6 +162,7 @@ class MountTree {
 
   FileSystem& home_;
   Opener* opener_;
+  Control* control_ = nullptr;
   mutable std::mutex mu_;
   std::unordered_map<uint64_t, Known> known_;
   std::atomic<size_t> tracked_{0};  // known_.size(), read without the lock

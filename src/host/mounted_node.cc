@@ -47,7 +47,10 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   if (!fs) return damaged(fs.error());
   m->fs_ = std::move(*fs);
   m->volumes_ = std::make_unique<LinkedVolumes>(*m->tiered_, dht, identity.device.public_key(), fo);
+  m->share_ = std::make_unique<ShareControl>(*m->tiered_, dht, identity.user,
+                                             identity.device.public_key(), fo);
   m->tree_ = std::make_unique<MountTree>(*m->fs_, m->volumes_.get());
+  m->tree_->set_control(m->share_.get());
   PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
                                              &m->fuse_metrics_));
   if (!c.http.empty()) {

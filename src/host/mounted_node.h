@@ -18,6 +18,7 @@
 #include "host/linked_volumes.h"
 #include "host/mount_health.h"
 #include "host/node.h"
+#include "host/share_control.h"
 #include "host/stop_signals.h"
 #include "keys/identity.h"
 #include "store/tiered_store.h"
@@ -63,6 +64,7 @@ class MountedNode {
   std::unique_ptr<FileSystem> fs_;
   // Runs every volume (committer, sync, head watch) and opens the linked ones.
   std::unique_ptr<LinkedVolumes> volumes_;
+  std::unique_ptr<ShareControl> share_;  // peerstore-share's requests
   std::unique_ptr<MountTree> tree_;
   FuseMetrics fuse_metrics_;  // before the session, which counts into it
   std::unique_ptr<MountSession> session_;

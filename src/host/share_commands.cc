@@ -1,5 +1,12 @@
 #include "host/share_commands.h"
 
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "host/share_control.h"
 #include "host/user_key.h"
 #include "keys/signing_key.h"
 #include "keys/user_id.h"
@@ -9,6 +16,55 @@ namespace peerstore::host {
 Result<std::string> whoami(const DataDirLayout& layout) {
   PS_ASSIGN(DecodedKey key, unlock_user_key(layout));
   return UserId::format(SigningKey::from_seed(key.seed).public_key());
+}
+
+Result<std::string> grant(const std::string& path, const std::string& user, bool write) {
+  PS_ASSIGN(PublicKey recipient, UserId::parse(user));
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return fail(Errc::invalid, path + ": " + std::strerror(errno) + "; give a folder to share");
+  if (!S_ISDIR(st.st_mode))
+    return fail(Errc::invalid, path + " is not a folder: share the folder that holds it");
+  // Every folder of a PeerStore mount answers its health attributes; no other file system does.
+  if (::getxattr(path.c_str(), "peerstore.replicas", nullptr, 0) < 0)
+    return fail(Errc::invalid, path +
+                                   " is not in a running PeerStore mount: give a folder under "
+                                   "your mount point, with peerstorefs running");
+  std::string value = UserId::format(recipient) + (write ? " rw" : " ro");
+  if (::setxattr(path.c_str(), std::string(ShareControl::kGrant).c_str(), value.data(),
+                 value.size(), 0) != 0) {
+    int e = errno;
+    switch (e) {
+      case EEXIST:
+        return fail(Errc::invalid, path +
+                                       " is inside a shared folder, or holds one: share that "
+                                       "folder, or a folder that holds no shared one");
+      case EBUSY:
+        return fail(Errc::invalid, "files in " + path + " are open: close them and try again");
+      case EXDEV:
+        return fail(Errc::invalid, "a file in " + path +
+                                       " has a hard link outside it: remove that link, or "
+                                       "share a folder that holds both");
+      case EINVAL:
+        return fail(Errc::invalid, path +
+                                       " cannot be shared with that user: share a folder "
+                                       "inside the mount, with someone else's user id");
+      case EACCES:
+      case EPERM:
+        return fail(Errc::invalid, "you may not share " + path +
+                                       ": it was shared with you read-only, or is not yours");
+      case EAGAIN:
+        return fail(Errc::unavailable, path +
+                                           " is ready to share, but the grant did not reach "
+                                           "the network: run the command again");
+      default:
+        return fail(Errc::io, "sharing " + path + " failed: " + std::strerror(e) +
+                                  "; the mount's log says why");
+    }
+  }
+  return "Shared " + path + " with " + UserId::short_form(recipient) +
+         (write ? " (read and write)" : " (read only)") +
+         "; it appears in their mounts under shared/.";
 }
 
 }  // namespace peerstore::host

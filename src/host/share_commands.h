@@ -1,5 +1,6 @@
-// The commands of `peerstore-share` (docs/sharing.md). Built so far: whoami. Each returns what
-// the tool prints, or an error with a message for people. Run on the calling thread.
+// The commands of `peerstore-share` (docs/sharing.md). Built so far: whoami and grant. Each
+// returns what the tool prints, or an error with a message for people. Run on the calling
+// thread.
 #pragma once
 
 #include <string>
@@ -12,5 +13,12 @@ namespace peerstore::host {
 // The user's id (keys/user_id.h) from CONFIG/user.key, unlocked with the passphrase if it has
 // one. Errc::not_found with what to do if there is no user key yet.
 Result<std::string> whoami(const DataDirLayout& layout);
+
+// Shares the folder `path` of a running PeerStore mount with `user` (a user id), read-write
+// with `write`: asks the mount that holds `path` (host/share_control.h). Errc::invalid with one
+// line that says what to do for a bad id, a path that is no folder or not in a mount, the
+// mount's root, a folder inside a shared one, files open in it; Errc::unavailable when the
+// grant did not reach the network (run it again).
+Result<std::string> grant(const std::string& path, const std::string& user, bool write);
 
 }  // namespace peerstore::host

@@ -354,3 +354,125 @@ TEST_CASE(
 
 }  // namespace
 }  // namespace peerstore
+
+namespace peerstore {
+namespace {
+
+// A new, empty volume with the keys of `s`, in `store`.
+std::unique_ptr<FileSystem> empty_volume(LocalStore& store, const Shared& s) {
+  auto vol = must(Volume::open(store, s.keys(), test::test_device()));
+  FileSystem::Options o;
+  o.statfs_path = "/";
+  return must(FileSystem::open(std::move(vol), o, root_caller()));
+}
+
+TEST_CASE("split_into: a folder becomes a volume of its own, and the mount shows the same tree") {
+  FsHarness h;
+  uint64_t proj = h.mkdir(kRoot, "proj", 0750);
+  uint64_t sub = h.mkdir(proj, "sub");
+  uint64_t f = h.create(sub, "deep.txt");
+  h.write(f, 0, std::string("deep content"));
+  uint64_t big = h.create(proj, "big.bin");
+  h.write(big, 0, test::pattern(200 << 10, 7));
+  uint64_t a = h.create(proj, "a");
+  EntryOut hard;
+  REQUIRE(h.fs->link(a, sub, "a-again", &hard) == 0);  // a hard link inside the folder
+  h.fs->forget(a, 1);
+  h.create(kRoot, "outside.txt");
+  REQUIRE(h.fs->commit() == 0);
+
+  Shared s;
+  auto into = empty_volume(h.store, s);
+  uint64_t link = 0;
+  std::string named;
+  REQUIRE(h.fs->split_into(
+              proj, *into,
+              [&](std::string_view folder) -> Result<Secret> {
+                named = std::string(folder);
+                return s.link(named);
+              },
+              &link) == 0);
+  CHECK(named == "proj");
+  CHECK(link != proj);
+  into.reset();
+
+  // The home volume holds the link and nothing of the folder.
+  h.reopen();
+  EntryOut l;
+  REQUIRE(h.fs->lookup(kRoot, "proj", &l) == 0);
+  CHECK(l.link);
+  CHECK((l.attr.st_mode & 07777) == 0750);
+  h.fs->forget(l.ino, 1);
+  struct stat st;
+  CHECK(h.fs->getattr(sub, &st) == ENOENT);
+  CHECK(h.fs->getattr(f, &st) == ENOENT);
+  CHECK(h.lookup(kRoot, "outside.txt") != 0);
+
+  // Through the mount, the same tree, the same content, the same inodes below.
+  TestOpener opener(h.store);
+  MountTree t(*h.fs, &opener);
+  EntryOut p, sd, df, bg, aa, ab;
+  REQUIRE(t.lookup(kRoot, "proj", &p) == 0);
+  CHECK(S_ISDIR(p.attr.st_mode));
+  CHECK((p.attr.st_mode & 07777) == 0750);
+  REQUIRE(t.lookup(p.ino, "sub", &sd) == 0);
+  REQUIRE(t.lookup(sd.ino, "deep.txt", &df) == 0);
+  CHECK(read_all(t, df.ino) == "deep content");
+  REQUIRE(t.lookup(p.ino, "big.bin", &bg) == 0);
+  Bytes b;
+  REQUIRE(t.read(bg.ino, 0, 300 << 10, &b) == 0);
+  CHECK(b == test::pattern(200 << 10, 7));
+  REQUIRE(t.lookup(p.ino, "a", &aa) == 0);
+  REQUIRE(t.lookup(sd.ino, "a-again", &ab) == 0);
+  CHECK(aa.ino == ab.ino);
+  CHECK(aa.attr.st_nlink == 2);
+  // ".." of a top-level entry is the link.
+  EntryOut up;
+  REQUIRE(t.lookup(sd.ino, "..", &up) == 0);
+  CHECK(up.ino == p.ino);
+  // And it goes on working: a new file below the link lands in the new volume.
+  EntryOut n;
+  REQUIRE(t.create(root_caller(), sd.ino, "new.txt", 0644, O_RDWR, &n) == 0);
+  REQUIRE(t.write(n.ino, 0, to_bytes("new")) == 3);
+  REQUIRE(t.release(n.ino) == 0);
+  REQUIRE(t.commit() == 0);
+}
+
+TEST_CASE("split_into: refused for the root, a file, open files, hard links out, links inside") {
+  FsHarness h;
+  uint64_t proj = h.mkdir(kRoot, "proj");
+  uint64_t f = h.create(proj, "f");
+  uint64_t file = h.create(kRoot, "plain.txt");
+  REQUIRE(h.fs->commit() == 0);
+  Shared s;
+  auto make = [&](std::string_view folder) -> Result<Secret> {
+    return s.link(std::string(folder));
+  };
+  uint64_t link = 0;
+  auto try_split = [&](uint64_t dir) {
+    auto into = empty_volume(h.store, s);
+    return h.fs->split_into(dir, *into, make, &link);
+  };
+  CHECK(try_split(kRoot) == EINVAL);
+  CHECK(try_split(file) == ENOTDIR);
+  REQUIRE(h.fs->open(f, O_RDONLY) == 0);
+  CHECK(try_split(proj) == EBUSY);
+  REQUIRE(h.fs->release(f) == 0);
+  EntryOut out;
+  REQUIRE(h.fs->link(f, kRoot, "f-outside", &out) == 0);
+  h.fs->forget(f, 1);
+  CHECK(try_split(proj) == EXDEV);
+  REQUIRE(h.fs->unlink(kRoot, "f-outside") == 0);
+  Shared other;
+  EntryOut inner;
+  REQUIRE(h.fs->make_link(root_caller(), proj, "inner", other.link("inner"), &inner) == 0);
+  h.fs->forget(inner.ino, 1);
+  CHECK(try_split(proj) == EEXIST);
+  CHECK(try_split(inner.ino) == EEXIST);  // a link is a volume already
+  // Nothing changed: the folder is still a folder of the home volume, with its files.
+  CHECK(h.lookup(proj, "f") == f);
+  CHECK(h.list(proj).size() == 2);
+}
+
+}  // namespace
+}  // namespace peerstore

@@ -1,0 +1,140 @@
+#include "host/share_control.h"
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+
+#include "common/log.h"
+#include "keys/user_id.h"
+
+namespace peerstore::host {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Secret random_secret() {
+  Secret s(32);
+  randombytes_buf(s.data(), s.size());
+  return s;
+}
+
+}  // namespace
+
+ShareControl::ShareControl(TieredStore& store, DhtClient& dht, const SigningKey& user,
+                           PublicKey device, FileSystem::Options opts)
+    : store_(store),
+      dht_(dht),
+      user_(SigningKey::from_seed(user.seed())),
+      device_(device),
+      opts_(std::move(opts)) {}
+
+int ShareControl::request(MountTree& tree, uint64_t kino, std::string_view name, ByteView value) {
+  if (name != kGrant) return EOPNOTSUPP;
+  std::string_view v = as_chars(value);
+  auto space = v.find(' ');
+  if (space == std::string_view::npos) return EINVAL;
+  auto recipient = UserId::parse(v.substr(0, space));
+  std::string_view mode = v.substr(space + 1);
+  if (!recipient || (mode != "rw" && mode != "ro")) return EINVAL;
+  if (*recipient == user_.public_key()) {
+    log::warn("share: a folder is not shared with its own user (your computers see it already)");
+    return EINVAL;
+  }
+  std::lock_guard lock(mu_);
+  return grant(tree, kino, *recipient, mode == "rw");
+}
+
+int ShareControl::grant(MountTree& tree, uint64_t kino, const PublicKey& recipient, bool write) {
+  MountTree::Where w;
+  if (int e = tree.where(kino, &w)) return e;
+  GrantContent content;
+  if (w.linked_root) {
+    auto c = GrantContent::decode(ByteView(w.link->data(), w.link->size()));
+    if (!c) return EIO;
+    content = std::move(*c);
+    if (!content.writable()) {
+      log::warn("share: this computer may only read " + content.folder + ": it cannot share it");
+      return EACCES;
+    }
+  } else if (!w.home) {
+    return EEXIST;  // a folder inside a shared one
+  } else if (int e = split(w, &content)) {
+    return e;
+  }
+  content.grantor = user_.public_key();
+  content.recipient = recipient;
+  content.time_ns = now_ns();
+  if (!write) content.signing_seed.reset();
+  auto g = Grant::make(user_, content);
+  if (!g) {
+    log::error("share: cannot make the grant: " + g.error().message());
+    return EIO;
+  }
+  if (Status st = put_grant(*g); !st) {
+    log::warn("share: " + content.folder + " is a volume of its own now, but its grant to " +
+              UserId::short_form(recipient) +
+              " did not reach the network: " + st.error().message() + "; run the command again");
+    return EAGAIN;
+  }
+  log::info("shared " + content.folder + " with " + UserId::short_form(recipient) +
+            (write ? " (read-write)" : " (read-only)"));
+  return 0;
+}
+
+int ShareControl::split(const MountTree::Where& where, GrantContent* content) {
+  SigningKey signer = SigningKey::generate();
+  VolumeKeys keys{SigningKey::from_seed(signer.seed()), random_secret(), random_secret()};
+  GrantContent self;
+  self.volume = keys.id();
+  self.read_key = keys.read_key.clone();
+  self.convergence = keys.convergence.clone();
+  self.signing_seed = signer.seed().clone();
+  self.grantor = self.recipient = user_.public_key();
+  self.lineage = self.volume;
+  self.epoch = 0;
+  self.time_ns = now_ns();
+  auto volume = Volume::open(store_, std::move(keys), device_);
+  if (!volume) {
+    log::error("share: cannot make a volume: " + volume.error().message());
+    return EIO;
+  }
+  auto into = FileSystem::open(std::move(*volume), opts_, Caller{getuid(), getgid()});
+  if (!into) {
+    log::error("share: cannot make a volume: " + into.error().message());
+    return EIO;
+  }
+  uint64_t link_ino;
+  int e = where.fs->split_into(
+      where.ino, **into,
+      [&](std::string_view folder) -> Result<Secret> {
+        self.folder = std::string(folder);
+        PS_TRY(GrantContent::check_folder(self.folder));
+        Bytes b = self.encode();
+        Secret s(b);
+        sodium_memzero(b.data(), b.size());
+        return s;
+      },
+      &link_ino);
+  if (e) return e;
+  (*into)->commit();
+  *content = std::move(self);
+  return 0;
+}
+
+Status ShareControl::put_grant(const Grant& g) {
+  auto done = std::make_shared<std::promise<Status>>();
+  auto result = done->get_future();
+  dht_.put_records(KeyKind::inbox, g.recipient, {g.encode()},
+                   [done](Status st) { done->set_value(std::move(st)); });
+  if (result.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+    return fail(Errc::timeout, "no answer from the ring within 10 s");
+  return result.get();
+}
+
+}  // namespace peerstore::host
