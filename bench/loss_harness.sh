@@ -35,6 +35,7 @@ done
 # What the e2e suite's meson test sets (tests/e2e/meson.build).
 export PEERSTOREFS=$B/tools/peerstorefs PEERSTORE_NODE=$B/tools/peerstore-node
 export PEERSTORE_CLI=$B/tools/peerstore
+export PEERSTORE_SHARE=$B/tools/peerstore-share
 export PEERSTORE_MALICIOUS_NODE=$B/tests/support/peerstore-malicious-node
 export CI=${CI:-true}
 

@@ -173,6 +173,24 @@ class FileSystem {
   // `make_link` gets the folder's name and returns the link's bytes.
   using LinkMaker = std::function<Result<Secret>(std::string_view folder)>;
   int split_into(uint64_t dir, FileSystem& into, const LinkMaker& make_link, uint64_t* link_ino);
+  // Received shares (file_system_shares.cc): puts the link `link` (to the volume whose id is
+  // `volume`, with the record's hidden `xattrs`) at `path` below the root, making the
+  // directories on the way (0755, `owner`'s) where missing. Every inode made gets a number
+  // derived from its path (a link's from its volume too), so two computers of the user that
+  // place the same share make the same inodes. A link to another volume at `path` is replaced;
+  // EEXIST when something else holds a name on the way. The kernel hears of new names from the
+  // sync thread.
+  int place_link(const Caller& owner, const std::vector<std::string>& path, const Secret& link,
+                 ByteView volume, const std::map<std::string, Bytes>& xattrs, int64_t time_ns);
+  // Removes the link at `path`, and its directory if that is left empty (never the top one).
+  int remove_link(const std::vector<std::string>& path);
+  // The links two levels below `top` (TOP/OWNER/FOLDER): what place_link made.
+  struct FoundLink {
+    std::vector<std::string> path;
+    std::shared_ptr<const Secret> link;
+    std::map<std::string, Bytes> xattrs;
+  };
+  int links_below(const std::vector<std::string>& top, std::vector<FoundLink>* out);
   // Into a new, empty volume: `recs` (inode records, one of them `top`) become its tree, `top`
   // its root. Commits. EEXIST if the volume is not new and empty.
   int adopt_tree(std::vector<InodeRecord> recs, uint64_t top);

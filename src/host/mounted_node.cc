@@ -49,6 +49,8 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   m->volumes_ = std::make_unique<LinkedVolumes>(*m->tiered_, dht, identity.device.public_key(), fo);
   m->share_ = std::make_unique<ShareControl>(*m->tiered_, dht, identity.user,
                                              identity.device.public_key(), fo);
+  m->receiver_ =
+      std::make_unique<ShareReceiver>(dht, *m->fs_, identity.user, Caller{getuid(), getgid()});
   m->tree_ = std::make_unique<MountTree>(*m->fs_, m->volumes_.get());
   m->tree_->set_control(m->share_.get());
   PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
@@ -81,9 +83,11 @@ Status MountedNode::serve() {
       log::warn("cannot record the conflict in " + file + ": " + st.error().message());
   });
   volumes_->started(*fs_);
+  receiver_->start();
   quiet_helpers_.reset();
   Status ran = session_->run();
   session_.reset();
+  receiver_.reset();
   if (Status closed = tree_->close(); !closed) log::error(closed.error().message());
   volumes_->closing(*fs_);
   std::unique_ptr<FileSystem> closing;

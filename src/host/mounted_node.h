@@ -19,6 +19,7 @@
 #include "host/mount_health.h"
 #include "host/node.h"
 #include "host/share_control.h"
+#include "host/share_receiver.h"
 #include "host/stop_signals.h"
 #include "keys/identity.h"
 #include "store/tiered_store.h"
@@ -65,6 +66,7 @@ class MountedNode {
   // Runs every volume (committer, sync, head watch) and opens the linked ones.
   std::unique_ptr<LinkedVolumes> volumes_;
   std::unique_ptr<ShareControl> share_;  // peerstore-share's requests
+  std::unique_ptr<ShareReceiver> receiver_;  // shares given to this user, under /shared
   std::unique_ptr<MountTree> tree_;
   FuseMetrics fuse_metrics_;  // before the session, which counts into it
   std::unique_ptr<MountSession> session_;

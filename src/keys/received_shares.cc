@@ -4,7 +4,7 @@
 
 namespace peerstore {
 
-bool ReceivedShares::newer(const Grant& g, const Id256& hash, const Newest& than) {
+bool ReceivedShares::newer(const Grant& g, const Id256& hash, const Order& than) {
   if (g.epoch != than.epoch) return g.epoch > than.epoch;
   if (g.time_ns != than.time_ns) return g.time_ns > than.time_ns;
   return hash > than.hash;
@@ -26,7 +26,7 @@ std::vector<ReceivedShares::Change> ReceivedShares::update(const std::vector<Byt
     if (known != newest_.end() && !newer(*g, hash, known->second)) continue;
     auto c = candidates.find(key);
     if (c != candidates.end() &&
-        !newer(*g, hash, Newest{c->second.first.epoch, c->second.first.time_ns, c->second.second}))
+        !newer(*g, hash, Order{c->second.first.epoch, c->second.first.time_ns, c->second.second}))
       continue;
     candidates.insert_or_assign(key, std::pair{std::move(*g), hash});
   }
@@ -42,7 +42,7 @@ std::vector<ReceivedShares::Change> ReceivedShares::update(const std::vector<Byt
       }
       content = std::move(*opened);
     }
-    newest_.insert_or_assign(key, Newest{grant.epoch, grant.time_ns, hash});
+    newest_.insert_or_assign(key, Order{grant.epoch, grant.time_ns, hash});
     bool had = shares_.count(key) > 0;
     if (!content) {
       if (had) {

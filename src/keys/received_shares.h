@@ -39,22 +39,35 @@ class ReceivedShares {
   // order.
   std::vector<Change> update(const std::vector<Bytes>& grants);
 
+  // Where a grant stands in its slot: storage nodes' order (epoch, then time, then hash).
+  struct Order {
+    uint64_t epoch = 0;
+    int64_t time_ns = 0;
+    Id256 hash;
+  };
+
   // The current shares, by slot.
   const std::map<SlotKey, GrantContent>& shares() const { return shares_; }
+  // The newest grant accepted in `slot` (withdrawals too); null if none.
+  const Order* order_of(const SlotKey& slot) const {
+    auto it = newest_.find(slot);
+    return it == newest_.end() ? nullptr : &it->second;
+  }
+  // What an earlier run accepted (kept by its caller): the slot's share and its grant's order,
+  // so that no older grant is taken again and a later withdrawal finds it. Reports no change.
+  void remember(const SlotKey& slot, const Order& order, GrantContent share) {
+    newest_.insert_or_assign(slot, order);
+    shares_.insert_or_assign(slot, std::move(share));
+  }
   // Grants skipped so far: bad signature, another recipient, not sealed to this user, content
   // that contradicts its envelope, undecodable bytes.
   uint64_t rejected() const { return rejected_; }
 
  private:
-  struct Newest {
-    uint64_t epoch = 0;
-    int64_t time_ns = 0;
-    Id256 hash;
-  };
-  static bool newer(const Grant& g, const Id256& hash, const Newest& than);
+  static bool newer(const Grant& g, const Id256& hash, const Order& than);
 
   const SigningKey& user_;
-  std::map<SlotKey, Newest> newest_;  // withdrawn slots included
+  std::map<SlotKey, Order> newest_;  // withdrawn slots included
   std::map<SlotKey, GrantContent> shares_;
   uint64_t rejected_ = 0;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,9 @@ std::vector<int> pick_distinct(uint64_t& rng, int n, int k);
 
 // "0, 3".
 std::string join_ints(const std::vector<int>& v);
+
+// The names in a directory (none if it cannot be read), and whether a path exists.
+std::set<std::string> names(const std::string& dir);
+bool exists(const std::string& path);
 
 }  // namespace peerstore::test

@@ -11,7 +11,6 @@
 
 #include <cctype>
 #include <csignal>
-#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -24,7 +23,6 @@ namespace peerstore::test {
 namespace {
 
 using namespace std::chrono_literals;
-namespace fsys = std::filesystem;
 
 constexpr auto kSeen = 20s;  // far above the target (about 1 s): a loaded machine is slow
 
@@ -34,18 +32,6 @@ void put(const std::string& path, const std::string& text) {
 
 std::string get(const std::string& path) {
   return slurp(path);
-}
-
-std::set<std::string> names(const std::string& dir) {
-  std::set<std::string> out;
-  std::error_code ec;
-  for (auto& e : fsys::directory_iterator(dir, ec)) out.insert(e.path().filename().string());
-  return out;
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
 }
 
 TEST_CASE("e2e: two mounted computers of one user see each other's changes live") {

@@ -51,9 +51,11 @@ std::optional<ClusterBinaries> ClusterBinaries::from_env(bool needs_fuse) {
   std::string reason = binary_unusable_reason("PEERSTOREFS", hint);
   if (reason.empty()) reason = binary_unusable_reason("PEERSTORE_NODE", hint);
   if (reason.empty()) reason = binary_unusable_reason("PEERSTORE_CLI", hint);
+  if (reason.empty()) reason = binary_unusable_reason("PEERSTORE_SHARE", hint);
   if (reason.empty() && needs_fuse) reason = fuse_unusable_reason();
   if (!usable_or_report(reason)) return std::nullopt;
-  return ClusterBinaries{getenv("PEERSTOREFS"), getenv("PEERSTORE_NODE"), getenv("PEERSTORE_CLI")};
+  return ClusterBinaries{getenv("PEERSTOREFS"), getenv("PEERSTORE_NODE"), getenv("PEERSTORE_CLI"),
+                         getenv("PEERSTORE_SHARE")};
 }
 
 Cluster::Cluster(ClusterBinaries binaries, std::string_view name) : bin_(std::move(binaries)) {

@@ -6,7 +6,8 @@
 // Node status comes from `peerstore status --json`. Uses doctest assertions: test thread only
 // (the thread that spawned the processes). Not thread-safe.
 //
-// Environment: PEERSTOREFS, PEERSTORE_NODE, PEERSTORE_CLI name the binaries (meson sets them);
+// Environment: PEERSTOREFS, PEERSTORE_NODE, PEERSTORE_CLI, PEERSTORE_SHARE name the binaries
+// (meson sets them);
 // CI makes a missing prerequisite a failure; PEERSTORE_TEST_KEEP=1 keeps the directories.
 #pragma once
 
@@ -25,7 +26,7 @@
 namespace peerstore::test {
 
 struct ClusterBinaries {
-  std::string peerstorefs, node, cli;
+  std::string peerstorefs, node, cli, share;
   // From the environment, with FUSE checked too if `needs_fuse`. Reports a missing prerequisite
   // (see fuse_check.h) and returns nullopt; the test must then return.
   static std::optional<ClusterBinaries> from_env(bool needs_fuse = true);

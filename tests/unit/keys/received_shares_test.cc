@@ -118,5 +118,35 @@ TEST_CASE("received shares: forged, misaddressed and missealed grants change not
   CHECK(shares.shares().begin()->second.epoch == 0);
 }
 
+// A restarted mount remembers what it placed (the link records carry slot and order): an older
+// grant replayed to it is not taken, the same grant is no change, a withdrawal removes it.
+TEST_CASE("received shares: what an earlier run accepted is remembered") {
+  SigningKey alice = user_with_seed(1), bob = user_with_seed(2);
+  auto photos = slot(alice, bob, 7);
+  Bytes old_grant = grant(alice, bob, 7, 0, 100), current = grant(alice, bob, 7, 1, 200);
+  ReceivedShares::Order order;
+  {
+    ReceivedShares first(bob);
+    first.update({current});
+    REQUIRE(first.order_of(photos) != nullptr);
+    order = *first.order_of(photos);
+    CHECK(order.epoch == 1);
+    CHECK(order.time_ns == 200);
+  }
+  ReceivedShares again(bob);
+  auto content = must(must(Grant::decode(current)).open(bob));
+  again.remember(photos, order, std::move(content));
+  CHECK(again.shares().size() == 1);
+  CHECK(again.update({old_grant}).empty());
+  CHECK(again.update({current}).empty());
+  CHECK(again.shares().at(photos).epoch == 1);
+  Id256 lineage;
+  lineage.b.fill(7);
+  auto ch = again.update({Grant::withdraw(alice, bob.public_key(), lineage, 1, 300).encode()});
+  REQUIRE(ch.size() == 1);
+  CHECK(ch[0] == ReceivedShares::Change{Kind::removed, photos});
+  CHECK(again.shares().empty());
+}
+
 }  // namespace
 }  // namespace peerstore

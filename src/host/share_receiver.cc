@@ -1,0 +1,160 @@
+#include "host/share_receiver.h"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <future>
+
+#include "common/log.h"
+#include "keys/user_id.h"
+
+namespace peerstore::host {
+namespace {
+
+// The hidden attributes of a received share's link record (never shown: the mount shows the
+// linked volume's root in the link's place).
+constexpr const char* kSlotAttr = "peerstore.slot";    // grantor(32) || slot(32)
+constexpr const char* kOrderAttr = "peerstore.order";  // epoch(8) || time(8) || hash(32)
+constexpr auto kPoll = std::chrono::seconds(5);
+constexpr auto kAsk = std::chrono::seconds(10);
+
+Bytes order_bytes(const ReceivedShares::Order& o) {
+  Bytes b(48);
+  put_u64be(b.data(), o.epoch);
+  put_u64be(b.data() + 8, uint64_t(o.time_ns));
+  std::copy(o.hash.b.begin(), o.hash.b.end(), b.begin() + 16);
+  return b;
+}
+
+}  // namespace
+
+ShareReceiver::ShareReceiver(DhtClient& dht, FileSystem& home, const SigningKey& user, Caller owner)
+    : dht_(dht),
+      home_(home),
+      user_(SigningKey::from_seed(user.seed())),
+      owner_(owner),
+      shares_(user_) {}
+
+ShareReceiver::~ShareReceiver() {
+  stop();
+}
+
+void ShareReceiver::start() {
+  // What earlier runs placed: their slots and orders, so nothing older is taken again.
+  std::vector<FileSystem::FoundLink> found;
+  if (int e = home_.links_below({std::string(kSharedDir)}, &found); e != 0)
+    log::warn("shares: cannot read what /" + std::string(kSharedDir) + " holds: errno " +
+              std::to_string(e));
+  for (auto& f : found) {
+    auto slot = f.xattrs.find(kSlotAttr);
+    auto order = f.xattrs.find(kOrderAttr);
+    if (slot == f.xattrs.end() || slot->second.size() != 64 || order == f.xattrs.end() ||
+        order->second.size() != 48)
+      continue;
+    auto content = GrantContent::decode(ByteView(f.link->data(), f.link->size()));
+    if (!content) continue;
+    ReceivedShares::SlotKey key;
+    std::copy(slot->second.begin(), slot->second.begin() + 32, key.first.b.begin());
+    std::copy(slot->second.begin() + 32, slot->second.end(), key.second.b.begin());
+    ReceivedShares::Order o;
+    o.epoch = get_u64be(order->second.data());
+    o.time_ns = int64_t(get_u64be(order->second.data() + 8));
+    std::copy(order->second.begin() + 16, order->second.end(), o.hash.b.begin());
+    placed_[key] = f.path;
+    shares_.remember(key, o, std::move(*content));
+  }
+  waker_ = std::make_shared<std::function<void()>>([this] {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+    wake_.notify_all();
+  });
+  std::weak_ptr<std::function<void()>> weak = waker_;
+  dht_.watch_records(KeyKind::inbox, user_.public_key(), [weak] {
+    if (auto w = weak.lock()) (*w)();
+  });
+  thread_ = std::thread([this] { loop(); });
+}
+
+void ShareReceiver::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    wake_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  waker_.reset();  // the ring's watch outlives this object: it finds nothing to wake
+}
+
+void ShareReceiver::loop() {
+  bool warned = false;
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    woken_ = false;
+    lock.unlock();
+    Status st = round();
+    if (!st && !warned) log::warn("shares: " + st.error().message() + " (retrying)");
+    warned = !st;
+    lock.lock();
+    wake_.wait_for(lock, kPoll, [this] { return stop_ || woken_; });
+  }
+}
+
+Status ShareReceiver::round() {
+  auto done = std::make_shared<std::promise<Result<std::vector<Bytes>>>>();
+  auto answer = done->get_future();
+  dht_.get_records(KeyKind::inbox, user_.public_key(),
+                   [done](Result<std::vector<Bytes>> r) { done->set_value(std::move(r)); });
+  if (answer.wait_for(kAsk) != std::future_status::ready)
+    return fail(Errc::timeout, "the inbox did not answer within 10 s");
+  auto grants = answer.get();
+  if (!grants && grants.code() == Errc::not_found) grants = std::vector<Bytes>();
+  if (!grants) return fail(grants.code(), "cannot read the inbox: " + grants.error().message());
+  Status result;
+  for (auto& c : shares_.update(*grants))
+    if (Status st = apply(c); !st && result) result = st;
+  return result;
+}
+
+std::vector<std::string> ShareReceiver::path_for(const GrantContent& g) const {
+  return {std::string(kSharedDir), UserId::short_form(g.grantor), g.folder};
+}
+
+Status ShareReceiver::apply(const ReceivedShares::Change& c) {
+  using Kind = ReceivedShares::Change::Kind;
+  auto was = placed_.find(c.slot);
+  if (c.kind == Kind::removed) {
+    if (was == placed_.end()) return {};
+    int e = home_.remove_link(was->second);
+    if (e != 0 && e != ENOENT)  // ENOENT: the user removed it already
+      return fail(errc_of_errno(e), "cannot remove a withdrawn share: errno " + std::to_string(e));
+    log::info("shares: a share was withdrawn: /" + was->second[0] + "/" + was->second[1] + "/" +
+              was->second[2]);
+    placed_.erase(was);
+    return {};
+  }
+  const GrantContent& g = shares_.shares().at(c.slot);
+  const ReceivedShares::Order* order = shares_.order_of(c.slot);
+  std::vector<std::string> path = path_for(g);
+  Bytes encoded = g.encode();
+  Secret link(encoded);
+  sodium_memzero(encoded.data(), encoded.size());
+  Bytes slot(64);
+  std::copy(c.slot.first.b.begin(), c.slot.first.b.end(), slot.begin());
+  std::copy(c.slot.second.b.begin(), c.slot.second.b.end(), slot.begin() + 32);
+  std::map<std::string, Bytes> attrs{{kSlotAttr, slot}, {kOrderAttr, order_bytes(*order)}};
+  // A renamed folder moves: the old name goes first.
+  if (was != placed_.end() && was->second != path) (void)home_.remove_link(was->second);
+  if (int e = home_.place_link(owner_, path, link, ByteView(g.volume.b.data(), g.volume.b.size()),
+                               attrs, g.time_ns);
+      e != 0)
+    return fail(errc_of_errno(e), "cannot show the share " + g.folder + " from " +
+                                      UserId::short_form(g.grantor) + ": errno " +
+                                      std::to_string(e));
+  placed_[c.slot] = path;
+  log::info("shares: " + UserId::short_form(g.grantor) + " shared " + g.folder +
+            (g.writable() ? " (read and write)" : " (read only)") + ": /" + path[0] + "/" +
+            path[1] + "/" + path[2]);
+  return {};
+}
+
+}  // namespace peerstore::host

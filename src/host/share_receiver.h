@@ -1,0 +1,55 @@
+// ShareReceiver: how shares given to this user appear in every mount of theirs (docs/sharing.md,
+// Receiving). It watches the user's inbox on the ring (a notice wakes it; it also reads every
+// 5 s), merges each read into ReceivedShares (which verifies, opens and orders the grants),
+// and keeps the home tree's /shared/OWNER/FOLDER links in step: a link for each share (its
+// volume's keys as the grant gave them), replaced when a newer grant changes the volume, gone
+// with a withdrawal. Each link's record carries its slot and its grant's order in hidden
+// attributes, so a restarted mount knows what it placed and never takes an older grant again.
+// OWNER is the short form of the grantor's user id. Thread-safe; its thread runs from start()
+// until stop() or destruction.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "dht/dht_client.h"
+#include "fs/file_system.h"
+#include "keys/received_shares.h"
+
+namespace peerstore::host {
+
+class ShareReceiver {
+ public:
+  static constexpr std::string_view kSharedDir = "shared";
+
+  // `dht` and `home` must outlive it.
+  ShareReceiver(DhtClient& dht, FileSystem& home, const SigningKey& user, Caller owner);
+  ~ShareReceiver();  // stop()
+
+  // Reads what earlier runs placed, then watches and reads the inbox on a thread of its own.
+  void start();
+  void stop();
+  // One read of the inbox and what follows from it (tests; the thread calls it).
+  Status round();
+
+ private:
+  void loop();
+  Status apply(const ReceivedShares::Change& c);
+  std::vector<std::string> path_for(const GrantContent& g) const;
+
+  DhtClient& dht_;
+  FileSystem& home_;
+  SigningKey user_;
+  Caller owner_;
+  ReceivedShares shares_;
+  std::map<ReceivedShares::SlotKey, std::vector<std::string>> placed_;  // where each link is
+  std::mutex mu_;  // guards the wake-up state; round() runs on one thread at a time
+  std::condition_variable wake_;
+  bool woken_ = false, stop_ = false;
+  std::shared_ptr<std::function<void()>> waker_;
+  std::thread thread_;
+};
+
+}  // namespace peerstore::host

@@ -1,0 +1,114 @@
+// End-to-end sharing (issue 14): three users on a 3-node ring, each with their own mount.
+// `peerstore-share grant PATH USER --write` on the owner's mount makes the folder appear in the
+// recipient's mount under shared/OWNER/FOLDER; both change it and see each other's changes;
+// a user without a grant sees nothing of it; the recipient's remount still shows it. Needs FUSE.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <set>
+
+#include "e2e/e2e_steps.h"
+#include "support/child_process.h"
+#include "support/node_cluster.h"
+#include "support/wait_until.h"
+
+namespace peerstore::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kSeen = 20s;  // far above the target (5 s): a loaded machine is slow
+
+struct Run {
+  int status = -1;
+  std::string out;
+};
+
+Run share(Cluster& cluster, std::vector<std::string> args) {
+  args.insert(args.begin(), cluster.binaries().share);
+  SpawnOptions o;
+  o.stderr_path = cluster.new_dir("share-log") + "/out";
+  ChildProcess p(args, o);
+  auto status = p.wait_exit(30s);
+  REQUIRE_MESSAGE(status.has_value(), "peerstore-share did not exit: " << p.output());
+  return Run{*status, p.output()};
+}
+
+std::string user_id(Cluster& cluster, const std::string& config) {
+  Run r = share(cluster, {"whoami", "--config", config});
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  std::string out = r.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out.substr(out.rfind('\n') + 1);
+}
+
+}  // namespace
+
+TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, and both change it") {
+  auto bin = ClusterBinaries::from_env();
+  if (!bin) return;
+  Cluster cluster(*bin, "sharing");
+  cluster.start(3);
+  std::string ca = cluster.new_dir("config"), cb = cluster.new_dir("config"),
+              cc = cluster.new_dir("config");
+  PeerMount& a = cluster.mount(0, ca, cluster.new_dir("data"));
+  PeerMount& b = cluster.mount(1, cb, cluster.new_dir("data"));
+  PeerMount& c = cluster.mount(2, cc, cluster.new_dir("data"));
+  std::string b_id = user_id(cluster, cb);
+
+  REQUIRE(::mkdir(a.path("proj").c_str(), 0755) == 0);
+  REQUIRE(::mkdir(a.path("proj/sub").c_str(), 0755) == 0);
+  REQUIRE(write_text(a.path("proj/a.txt"), "alpha"));
+  std::string big(200 * 1024, 'x');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = char('a' + (i * 7919) % 26);
+  REQUIRE(write_text(a.path("proj/sub/big.txt"), big));
+  REQUIRE(write_text(a.path("private.txt"), "only mine"));
+
+  auto start = std::chrono::steady_clock::now();
+  Run g = share(cluster, {"grant", a.path("proj"), b_id, "--write"});
+  REQUIRE_MESSAGE(g.status == 0, g.out << a.describe());
+
+  // On b: shared/OWNER/proj, with a's content.
+  std::string owner;
+  bool shown = wait_until(
+      [&] {
+        auto owners = names(b.path("shared"));
+        if (owners.size() != 1) return false;
+        owner = *owners.begin();
+        return slurp(b.path("shared/" + owner + "/proj/a.txt")) == "alpha";
+      },
+      kSeen);
+  REQUIRE_MESSAGE(shown, "b never showed the share\n" << a.describe() << b.describe());
+  MESSAGE("grant to readable on the recipient's mount: " << seconds_since(start) << " s");
+  std::string on_b = b.path("shared/" + owner + "/proj");
+  CHECK(owner.rfind("psu1", 0) == 0);
+  CHECK(slurp(on_b + "/sub/big.txt") == big);
+  CHECK(names(on_b) == std::set<std::string>{"a.txt", "sub"});
+  CHECK_FALSE(exists(b.path("private.txt")));
+
+  // b writes; a sees it. a writes; b sees it.
+  REQUIRE(write_text(on_b + "/from-b.txt", "b wrote this"));
+  CHECK_MESSAGE(wait_until([&] { return slurp(a.path("proj/from-b.txt")) == "b wrote this"; },
+                           kSeen),
+                "a never saw b's file\n"
+                    << a.describe() << b.describe());
+  REQUIRE(write_text(a.path("proj/sub/from-a.txt"), "a wrote this"));
+  CHECK_MESSAGE(wait_until([&] { return slurp(on_b + "/sub/from-a.txt") == "a wrote this"; },
+                           kSeen),
+                "b never saw a's file\n"
+                    << a.describe() << b.describe());
+
+  // c was given nothing: no shared folder at all.
+  CHECK_FALSE(exists(c.path("shared")));
+  CHECK(names(c.mountpoint()).empty());
+
+  // b's remount still shows the share, with both writes.
+  REQUIRE(b.unmount() == 0);
+  b.mount();
+  CHECK(wait_until([&] { return slurp(on_b + "/from-b.txt") == "b wrote this"; }, kSeen));
+  CHECK(slurp(on_b + "/sub/from-a.txt") == "a wrote this");
+  CHECK(names(b.path("shared/" + owner)) == std::set<std::string>{"proj"});
+}
+
+}  // namespace peerstore::test
