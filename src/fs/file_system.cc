@@ -38,6 +38,10 @@ FileSystem::FileSystem(std::unique_ptr<Volume> volume, Options opts)
 Result<std::unique_ptr<FileSystem>> FileSystem::open(std::unique_ptr<Volume> volume, Options opts,
                                                      Caller owner) {
   bool fresh = volume->is_new();
+  // A reader cannot make the root of a volume nobody wrote yet (a grant can reach a member
+  // before the first head reaches the ring): it opens once there is a version to read.
+  if (fresh && !volume->keys().writable())
+    return fail(Errc::unavailable, "the shared volume has no version on the network yet");
   std::unique_ptr<FileSystem> fs(new FileSystem(std::move(volume), std::move(opts)));
   if (fresh) {
     // The root directory has the fixed number FUSE expects; its record is written by hand.

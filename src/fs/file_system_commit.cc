@@ -224,6 +224,9 @@ int FileSystem::sync() {
       const auto& cur = volume_->head();
       if (cur && !worth_taking(h, *cur)) continue;
       auto o = cur ? compare_clocks(h, *cur) : ClockOrder::after;
+      // A read-only member cannot sign a merge: it stays until a writer's head descends from
+      // both (writers merge what they see).
+      if (o == ClockOrder::concurrent && !volume_->keys().writable()) continue;
       Status st;
       if (o == ClockOrder::after || o == ClockOrder::equal) {
         st = volume_->adopt(h);

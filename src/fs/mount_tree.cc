@@ -1,5 +1,7 @@
 #include "fs/mount_tree.h"
 
+#include <fcntl.h>
+
 #include "common/log.h"
 
 namespace peerstore {
@@ -8,6 +10,7 @@ struct MountTree::Linked {
   VolumeId id;
   std::shared_ptr<const Secret> link;  // what it was opened from
   std::unique_ptr<FileSystem> fs;      // null once the tree closed
+  bool writable = true;                // false: a read-only member's view (EROFS)
   uint64_t salt = 0;                   // from the id: numbers differ between volumes
   uint64_t shown_at = 0;               // the kernel number of the link it shows at; 0: none now
 };
@@ -216,6 +219,7 @@ int MountTree::open_link(uint64_t kino, const Known& k, Linked** out) {
   auto v = std::make_unique<Linked>();
   v->id = content->volume;
   v->link = bytes;
+  v->writable = content->writable();
   for (int i = 0; i < 8; ++i) v->salt = (v->salt << 8) | v->id.b[i];
   v->fs = std::move(*fs);
   Linked* raw = v.get();
@@ -283,16 +287,18 @@ void MountTree::forget(uint64_t ino, uint64_t nlookup) {
 // Every operation below: route, call, and put kernel numbers into what comes back.
 
 template <typename Fn>
-int MountTree::on(uint64_t kino, Fn&& fn) {
+int MountTree::on(uint64_t kino, Fn&& fn, bool writes) {
   Route r;
   if (int e = route(kino, &r)) return e;
+  if (writes && r.vol && !r.vol->writable) return EROFS;
   return fn(*r.fs, r.ino);
 }
 
 template <typename Fn>
-int MountTree::make(uint64_t parent, EntryOut* out, Fn&& fn) {
+int MountTree::make(uint64_t parent, EntryOut* out, Fn&& fn, bool writes) {
   Route r;
   if (int e = route(parent, &r)) return e;
+  if (writes && r.vol && !r.vol->writable) return EROFS;
   if (int e = fn(*r.fs, r.ino)) return e;
   return enter(r.vol, out);
 }
@@ -308,7 +314,8 @@ int MountTree::getattr(uint64_t ino, struct stat* out) {
 }
 
 int MountTree::setattr(uint64_t ino, const struct stat& in, int to_set, struct stat* out) {
-  int e = on(ino, [&](FileSystem& fs, uint64_t i) { return fs.setattr(i, in, to_set, out); });
+  int e = on(
+      ino, [&](FileSystem& fs, uint64_t i) { return fs.setattr(i, in, to_set, out); }, true);
   out->st_ino = ino;
   return e;
 }
@@ -319,58 +326,74 @@ int MountTree::readlink(uint64_t ino, std::string* out) {
 
 int MountTree::mknod(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
                      dev_t rdev, EntryOut* out) {
-  return make(parent, out,
-              [&](FileSystem& fs, uint64_t p) { return fs.mknod(c, p, name, mode, rdev, out); });
+  return make(
+      parent, out,
+      [&](FileSystem& fs, uint64_t p) { return fs.mknod(c, p, name, mode, rdev, out); }, true);
 }
 
 int MountTree::mkdir(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
                      EntryOut* out) {
-  return make(parent, out,
-              [&](FileSystem& fs, uint64_t p) { return fs.mkdir(c, p, name, mode, out); });
+  return make(
+      parent, out, [&](FileSystem& fs, uint64_t p) { return fs.mkdir(c, p, name, mode, out); },
+      true);
 }
 
 int MountTree::symlink(const Caller& c, std::string_view target, uint64_t parent,
                        std::string_view name, EntryOut* out) {
-  return make(parent, out,
-              [&](FileSystem& fs, uint64_t p) { return fs.symlink(c, target, p, name, out); });
+  return make(
+      parent, out, [&](FileSystem& fs, uint64_t p) { return fs.symlink(c, target, p, name, out); },
+      true);
 }
 
 int MountTree::link(uint64_t ino, uint64_t newparent, std::string_view newname, EntryOut* out) {
   Route from;
   if (int e = route(ino, &from)) return e;
-  return make(newparent, out, [&](FileSystem& fs, uint64_t p) {
-    return &fs != from.fs ? EXDEV : fs.link(from.ino, p, newname, out);
-  });
+  return make(
+      newparent, out,
+      [&](FileSystem& fs, uint64_t p) {
+        return &fs != from.fs ? EXDEV : fs.link(from.ino, p, newname, out);
+      },
+      true);
 }
 
 int MountTree::unlink(uint64_t parent, std::string_view name) {
-  return on(parent, [&](FileSystem& fs, uint64_t p) { return fs.unlink(p, name); });
+  return on(
+      parent, [&](FileSystem& fs, uint64_t p) { return fs.unlink(p, name); }, true);
 }
 
 int MountTree::rmdir(uint64_t parent, std::string_view name) {
-  return on(parent, [&](FileSystem& fs, uint64_t p) { return fs.rmdir(p, name); });
+  return on(
+      parent, [&](FileSystem& fs, uint64_t p) { return fs.rmdir(p, name); }, true);
 }
 
 int MountTree::rename(uint64_t parent, std::string_view name, uint64_t newparent,
                       std::string_view newname, unsigned flags) {
   Route from;
   if (int e = route(parent, &from)) return e;
-  return on(newparent, [&](FileSystem& fs, uint64_t p) {
-    return &fs != from.fs ? EXDEV : fs.rename(from.ino, name, p, newname, flags);
-  });
+  return on(
+      newparent,
+      [&](FileSystem& fs, uint64_t p) {
+        return &fs != from.fs ? EXDEV : fs.rename(from.ino, name, p, newname, flags);
+      },
+      true);
 }
 
 int MountTree::open(uint64_t ino, int flags) {
-  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.open(i, flags); });
+  bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND));
+  return on(
+      ino, [&](FileSystem& fs, uint64_t i) { return fs.open(i, flags); }, writes);
 }
 
 int MountTree::create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
                       int flags, EntryOut* out) {
   FileSystem* made = nullptr;
-  int e = make(parent, out, [&](FileSystem& fs, uint64_t p) {
-    made = &fs;
-    return fs.create(c, p, name, mode, flags, out);
-  });
+  int e = make(
+      parent, out,
+      [&](FileSystem& fs, uint64_t p) {
+        made = &fs;
+        return fs.create(c, p, name, mode, flags, out);
+      },
+      true);
   // Created and opened, but refused a kernel number (enter() forgot it): close it again.
   if (e && made && out->ino) made->release(out->ino);
   return e;
@@ -391,11 +414,13 @@ int MountTree::read(uint64_t ino, uint64_t off, size_t size, Bytes* out) {
 ssize_t MountTree::write(uint64_t ino, uint64_t off, ByteView data) {
   Route r;
   if (int e = route(ino, &r)) return -e;
+  if (r.vol && !r.vol->writable) return -EROFS;
   return r.fs->write(r.ino, off, data);
 }
 
 int MountTree::fallocate(uint64_t ino, int mode, uint64_t off, uint64_t len) {
-  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.fallocate(i, mode, off, len); });
+  return on(
+      ino, [&](FileSystem& fs, uint64_t i) { return fs.fallocate(i, mode, off, len); }, true);
 }
 
 int MountTree::opendir(uint64_t ino) {
@@ -466,7 +491,8 @@ int MountTree::where(uint64_t kino, Where* out) {
 int MountTree::setxattr(uint64_t ino, std::string_view name, ByteView value, int flags) {
   if (name.substr(0, kControlPrefix.size()) == kControlPrefix)
     return control_ ? control_->request(*this, ino, name, value) : EOPNOTSUPP;
-  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.setxattr(i, name, value, flags); });
+  return on(
+      ino, [&](FileSystem& fs, uint64_t i) { return fs.setxattr(i, name, value, flags); }, true);
 }
 
 int MountTree::getxattr(uint64_t ino, std::string_view name, size_t size, Bytes* out,
@@ -480,7 +506,8 @@ int MountTree::listxattr(uint64_t ino, size_t size, Bytes* out, size_t* out_size
 }
 
 int MountTree::removexattr(uint64_t ino, std::string_view name) {
-  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.removexattr(i, name); });
+  return on(
+      ino, [&](FileSystem& fs, uint64_t i) { return fs.removexattr(i, name); }, true);
 }
 
 }  // namespace peerstore

@@ -12,9 +12,10 @@
 // inodes that would share a number (odds about n²/2^63) are refused with EIO, never confused.
 //
 // Linked volumes open on first use, through the Opener (which builds their Volume and
-// FileSystem and starts their sync), and stay open until the tree closes. One volume shows at
-// one place: a second link to a volume already shown elsewhere answers EIO, since the kernel
-// cannot hold one directory under two parents. rename and link across volumes fail with
+// FileSystem and starts their sync), and stay open until the tree closes. Below a link
+// without the volume's signing key (a read-only member), every change fails with EROFS. One volume
+// shows at one place: a second link to a volume already shown elsewhere answers EIO, since the
+// kernel cannot hold one directory under two parents. rename and link across volumes fail with
 // EXDEV.
 //
 // Thread-safe: requests run on any number of FUSE threads. Lock order: a FileSystem's own lock,
@@ -142,11 +143,12 @@ class MountTree {
   };
 
   // Routes `kino` and calls fn(file system, its inode number).
+  // With `writes`: EROFS in a read-only member's view of a shared volume.
   template <typename Fn>
-  int on(uint64_t kino, Fn&& fn);
+  int on(uint64_t kino, Fn&& fn, bool writes = false);
   // The same for an operation that gives the kernel an inode (`out`), which it then enters.
   template <typename Fn>
-  int make(uint64_t parent, EntryOut* out, Fn&& fn);
+  int make(uint64_t parent, EntryOut* out, Fn&& fn, bool writes = false);
   // The route of `kino`, opening the volume a link names when first crossed.
   int route(uint64_t kino, Route* out);
   // The file system a kernel inode's entries are made in (its route, for a directory).

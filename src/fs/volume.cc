@@ -105,6 +105,7 @@ Status Volume::write_head(Head h, const std::optional<BlockPtr>& table_root) {
 }
 
 Status Volume::commit(const std::optional<BlockPtr>& table_root) {
+  if (!keys_.writable()) return fail(Errc::permission, "a read-only volume");
   int64_t t = now_ns();
   if (head_ && t <= head_->time_ns) t = head_->time_ns + 1;  // keep heads ordered by time
   PS_ASSIGN(BlockPtr root, io_.write(root_block(table_root, t)));
@@ -154,6 +155,8 @@ Result<std::vector<MergeConflict>> Volume::merge(const Head& other) {
     PS_TRY(adopt(other));
     return std::vector<MergeConflict>();
   }
+  // A reader cannot sign a merge: it waits for a writer's head that descends from both.
+  if (!keys_.writable()) return fail(Errc::permission, "a read-only volume");
   const Head ours = *head_;
   PS_ASSIGN(auto base, merge_base(ours, other, [this](const Id256& id) { return load_head(id); }));
   std::optional<BlockPtr> base_table;

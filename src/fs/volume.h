@@ -32,6 +32,7 @@ class Volume {
   const std::optional<Head>& head() const { return head_; }
   uint64_t commits() const { return commits_; }
 
+  // Errc::permission for a read-only volume (its keys have no signer), as for merge().
   // Seals a root block for `table_root` and writes it, every queued block and a new signed head
   // descending from the current one, atomically.
   Status commit(const std::optional<BlockPtr>& table_root);

@@ -77,7 +77,7 @@ Result<std::unique_ptr<Volume>> ClientSession::history_view() {
   const VolumeKeys& k = *home_keys_;
   return Volume::open(
       *tiered_,
-      VolumeKeys{SigningKey::from_seed(k.signer.seed()), k.read_key.clone(), k.convergence.clone()},
+      VolumeKeys{SigningKey::from_seed(k.signer->seed()), k.read_key.clone(), k.convergence.clone()},
       device_);
 }
 

@@ -9,10 +9,11 @@ LinkedVolumes::LinkedVolumes(TieredStore& store, DhtClient& dht, PublicKey devic
     : store_(store), dht_(dht), device_(device), opts_(std::move(opts)) {}
 
 Result<std::unique_ptr<FileSystem>> LinkedVolumes::open(const GrantContent& link) {
-  if (!link.writable())
-    return fail(Errc::permission, "a read-only share (folder " + link.folder +
-                                      "): this version opens only shares granted with --write");
-  PS_ASSIGN(auto keys, link.writer_keys());
+  VolumeKeys keys = VolumeKeys::read_only(link.volume, link.read_key.clone(),
+                                          link.convergence.clone());
+  if (link.writable()) {
+    PS_ASSIGN(keys, link.writer_keys());
+  }
   PS_ASSIGN(auto volume, Volume::open(store_, std::move(keys), device_));
   return FileSystem::open(std::move(volume), opts_, Caller{getuid(), getgid()});
 }

@@ -21,8 +21,8 @@ class LinkedVolumes : public MountTree::Opener {
   // `store` and `dht` must outlive every volume opened.
   LinkedVolumes(TieredStore& store, DhtClient& dht, PublicKey device, FileSystem::Options opts);
 
-  // Errc::permission for a read-only share: a mount without the volume's signing key cannot
-  // open it yet (docs/sharing.md, Order of work).
+  // Without the signing key (a read-only member) the volume opens read-only: it never
+  // commits, and the tree answers EROFS below its link.
   Result<std::unique_ptr<FileSystem>> open(const GrantContent& link) override;
   void started(FileSystem& fs) override;
   void closing(FileSystem& fs) override;

@@ -151,7 +151,7 @@ Head Head::make(const VolumeKeys& keys, const BlockPtr& root,
   sodium_memzero(plain, sizeof plain);
   h.time_ns = time_ns;
   h.device = device;
-  h.signature = keys.signer.sign(h.signed_part());
+  h.signature = keys.signer->sign(h.signed_part());  // callers check keys.writable()
   return h;
 }
 

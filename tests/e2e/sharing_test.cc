@@ -1,10 +1,14 @@
-// End-to-end sharing (issue 14): three users on a 3-node ring, each with their own mount.
+// End-to-end sharing (issue 14): four users on a 3-node ring, each with their own mount.
 // `peerstore-share grant PATH USER --write` on the owner's mount makes the folder appear in the
-// recipient's mount under shared/OWNER/FOLDER; both change it and see each other's changes;
-// a user without a grant sees nothing of it; the recipient's remount still shows it. Needs FUSE.
+// recipient's mount under shared/OWNER/FOLDER; both change it and see each other's changes; a
+// read-only member reads it and follows the changes but gets EROFS on every write; a user
+// without a grant sees nothing of it; the recipient's remount still shows it. Needs FUSE.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <set>
 
@@ -51,11 +55,12 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   Cluster cluster(*bin, "sharing");
   cluster.start(3);
   std::string ca = cluster.new_dir("config"), cb = cluster.new_dir("config"),
-              cc = cluster.new_dir("config");
+              cc = cluster.new_dir("config"), cd = cluster.new_dir("config");
   PeerMount& a = cluster.mount(0, ca, cluster.new_dir("data"));
   PeerMount& b = cluster.mount(1, cb, cluster.new_dir("data"));
-  PeerMount& c = cluster.mount(2, cc, cluster.new_dir("data"));
-  std::string b_id = user_id(cluster, cb);
+  PeerMount& c = cluster.mount(2, cc, cluster.new_dir("data"));  // read-only member
+  PeerMount& d = cluster.mount(0, cd, cluster.new_dir("data"));  // given nothing
+  std::string b_id = user_id(cluster, cb), c_id = user_id(cluster, cc);
 
   REQUIRE(::mkdir(a.path("proj").c_str(), 0755) == 0);
   REQUIRE(::mkdir(a.path("proj/sub").c_str(), 0755) == 0);
@@ -99,9 +104,32 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
                 "b never saw a's file\n"
                     << a.describe() << b.describe());
 
-  // c was given nothing: no shared folder at all.
-  CHECK_FALSE(exists(c.path("shared")));
-  CHECK(names(c.mountpoint()).empty());
+  // c may read it: it sees both writes and follows the next, but changes nothing.
+  Run ro = share(cluster, {"grant", a.path("proj"), c_id});
+  REQUIRE_MESSAGE(ro.status == 0, ro.out << a.describe());
+  std::string on_c = c.path("shared/" + owner + "/proj");
+  CHECK_MESSAGE(
+      wait_until([&] { return slurp(on_c + "/sub/from-a.txt") == "a wrote this"; }, kSeen),
+      "c never showed the share\n"
+          << a.describe() << c.describe());
+  CHECK(slurp(on_c + "/from-b.txt") == "b wrote this");
+  errno = 0;
+  CHECK(::open((on_c + "/new.txt").c_str(), O_CREAT | O_WRONLY, 0644) < 0);
+  CHECK(errno == EROFS);
+  errno = 0;
+  CHECK(::open((on_c + "/a.txt").c_str(), O_WRONLY) < 0);
+  CHECK(errno == EROFS);
+  CHECK(::unlink((on_c + "/a.txt").c_str()) != 0);
+  CHECK(errno == EROFS);
+  CHECK(::mkdir((on_c + "/d").c_str(), 0755) != 0);
+  CHECK(errno == EROFS);
+  REQUIRE(write_text(a.path("proj/later.txt"), "after c joined"));
+  CHECK(wait_until([&] { return slurp(on_c + "/later.txt") == "after c joined"; }, kSeen));
+  CHECK(slurp(on_c + "/a.txt") == "alpha");
+
+  // d was given nothing: no shared folder at all.
+  CHECK_FALSE(exists(d.path("shared")));
+  CHECK(names(d.mountpoint()).empty());
 
   // b's remount still shows the share, with both writes.
   REQUIRE(b.unmount() == 0);

@@ -15,7 +15,7 @@ void make_seeds(Seeds& seeds) {
   fuzz::clear(fuzz::shared_store());
   auto v =
       Volume::open(fuzz::shared_store(),
-                   VolumeKeys{SigningKey::from_seed(fixed_volume().signer.seed()),
+                   VolumeKeys{SigningKey::from_seed(fixed_volume().signer->seed()),
                               fixed_volume().read_key.clone(), fixed_volume().convergence.clone()},
                    fixed_device());
   check(v.ok(), "seed volume open");
@@ -38,7 +38,7 @@ void make_seeds(Seeds& seeds) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const VolumeKeys& keys = fuzz::fixed_volume();
   auto copy_keys = [&] {
-    return VolumeKeys{SigningKey::from_seed(keys.signer.seed()), keys.read_key.clone(),
+    return VolumeKeys{SigningKey::from_seed(keys.signer->seed()), keys.read_key.clone(),
                       keys.convergence.clone()};
   };
   fuzz::clear(fuzz::shared_store());

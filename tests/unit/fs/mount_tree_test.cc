@@ -34,12 +34,12 @@ struct Shared {
   VolumeKeys keys() const {
     return VolumeKeys{SigningKey::from_seed(signer.seed()), read_key.clone(), convergence.clone()};
   }
-  Secret link(const std::string& folder = "proj") const {
+  Secret link(const std::string& folder = "proj", bool write = true) const {
     GrantContent g;
     g.volume = signer.public_key();
     g.read_key = read_key.clone();
     g.convergence = convergence.clone();
-    g.signing_seed = signer.seed().clone();
+    if (write) g.signing_seed = signer.seed().clone();
     g.folder = folder;
     g.grantor = g.recipient = test::test_device();
     g.lineage = g.volume;
@@ -59,7 +59,11 @@ struct TestOpener : MountTree::Opener {
   explicit TestOpener(LocalStore& s) : store(s) {}
 
   Result<std::unique_ptr<FileSystem>> open(const GrantContent& link) override {
-    PS_ASSIGN(auto keys, link.writer_keys());
+    VolumeKeys keys =
+        VolumeKeys::read_only(link.volume, link.read_key.clone(), link.convergence.clone());
+    if (link.writable()) {
+      PS_ASSIGN(keys, link.writer_keys());
+    }
     PS_ASSIGN(auto vol, Volume::open(store, std::move(keys), test::test_device()));
     FileSystem::Options o;
     o.statfs_path = "/";
@@ -350,6 +354,55 @@ TEST_CASE(
   for (uint64_t ino : inodes) CHECK((ino == proj.ino || ino >= kHigh));
   CHECK(read_all(t, a.ino) == "second");
   t.set_notifier(nullptr);
+}
+
+TEST_CASE("MountTree: below a read-only link every change fails with EROFS, and reads follow "
+          "the writers") {
+  FsHarness h;
+  Shared s;
+  fill(h.store, s, "a.txt", "first");
+  make_link(h, s.link("proj", false));
+  TestOpener opener(h.store);
+  MountTree t(*h.fs, &opener);
+  EntryOut proj, a, out;
+  REQUIRE(t.lookup(kRoot, "proj", &proj) == 0);
+  REQUIRE(t.lookup(proj.ino, "a.txt", &a) == 0);
+  CHECK(read_all(t, a.ino) == "first");
+  CHECK(t.open(a.ino, O_RDONLY) == 0);
+  CHECK(t.release(a.ino) == 0);
+  CHECK(t.open(a.ino, O_RDWR) == EROFS);
+  CHECK(t.open(a.ino, O_RDONLY | O_TRUNC) == EROFS);
+  CHECK(t.write(a.ino, 0, to_bytes("x")) == -EROFS);
+  CHECK(t.create(root_caller(), proj.ino, "new", 0644, O_RDWR, &out) == EROFS);
+  CHECK(t.mkdir(root_caller(), proj.ino, "d", 0755, &out) == EROFS);
+  CHECK(t.symlink(root_caller(), "x", proj.ino, "l", &out) == EROFS);
+  CHECK(t.mknod(root_caller(), proj.ino, "f", S_IFIFO | 0644, 0, &out) == EROFS);
+  CHECK(t.unlink(proj.ino, "a.txt") == EROFS);
+  CHECK(t.rename(proj.ino, "a.txt", proj.ino, "b.txt", 0) == EROFS);
+  CHECK(t.link(a.ino, proj.ino, "hard", &out) == EROFS);
+  struct stat st {};
+  CHECK(t.setattr(a.ino, st, FUSE_SET_ATTR_MODE, &st) == EROFS);
+  CHECK(t.setattr(proj.ino, st, FUSE_SET_ATTR_MODE, &st) == EROFS);
+  CHECK(t.setxattr(a.ino, "user.x", to_bytes("v"), 0) == EROFS);
+  CHECK(t.removexattr(a.ino, "user.x") == EROFS);
+  CHECK(t.fallocate(a.ino, 0, 0, 10) == EROFS);
+  CHECK(read_all(t, a.ino) == "first");
+
+  // A writer changes it; the reader's sync takes the change (never commits itself).
+  auto vol = must(Volume::open(h.store, s.keys(), SigningKey::generate().public_key()));
+  FileSystem::Options o;
+  o.statfs_path = "/";
+  auto writer = must(FileSystem::open(std::move(vol), o, root_caller()));
+  EntryOut wa;
+  REQUIRE(writer->lookup(kRoot, "a.txt", &wa) == 0);
+  REQUIRE(writer->write(wa.ino, 0, to_bytes("second")) == 6);
+  REQUIRE(writer->commit() == 0);
+  REQUIRE(opener.last != nullptr);
+  REQUIRE(opener.last->sync() == 0);
+  CHECK(read_all(t, a.ino) == "second");
+  CHECK(opener.last->volume().commits() == 0);
+  // The link itself can still go (leaving the share is a change of the home volume).
+  CHECK(t.rmdir(kRoot, "proj") == 0);
 }
 
 }  // namespace

@@ -84,5 +84,24 @@ TEST_CASE("Volume: forged and damaged heads are ignored; only bad heads is corru
   CHECK(Volume::open(store, test_volume_keys(), test_device()).code() == Errc::corrupt);
 }
 
+// A read-only member has the volume's id but no signing key: it opens and reads the writers'
+// heads, and every commit or merge is refused rather than signed with nothing.
+TEST_CASE("Volume: read-only keys open the writers' versions and never commit") {
+  MemoryStore store;
+  auto writer = must(Volume::open(store, test_volume_keys(), test_device()));
+  REQUIRE(writer->commit(std::nullopt).ok());
+  VolumeKeys w = test_volume_keys();
+  auto reader = must(Volume::open(
+      store, VolumeKeys::read_only(w.id(), w.read_key.clone(), w.convergence.clone()),
+      test_device()));
+  CHECK_FALSE(reader->keys().writable());
+  CHECK(reader->keys().id() == w.id());
+  REQUIRE(reader->head().has_value());
+  CHECK(reader->head()->hash() == writer->head()->hash());
+  CHECK(reader->commit(std::nullopt).code() == Errc::permission);
+  CHECK(reader->merge(*writer->head()).code() == Errc::permission);
+  CHECK(reader->head()->hash() == writer->head()->hash());
+}
+
 }  // namespace
 }  // namespace peerstore

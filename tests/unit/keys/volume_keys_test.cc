@@ -16,7 +16,7 @@ TEST_CASE("derive_home is deterministic per user seed") {
   VolumeKeys a = VolumeKeys::derive_home(user_with_seed(1));
   VolumeKeys b = VolumeKeys::derive_home(user_with_seed(1));
   CHECK(a.id() == b.id());
-  CHECK(a.signer.public_key() == b.signer.public_key());
+  CHECK(a.signer->public_key() == b.signer->public_key());
   CHECK(a.read_key == b.read_key);
   CHECK(a.convergence == b.convergence);
   CHECK(a.read_key.size() == 32);
@@ -33,8 +33,8 @@ TEST_CASE("derive_home differs across users and separates its sub-keys") {
 
   // Sub-keys are independent of each other and of the user key itself.
   CHECK_FALSE(a.read_key == a.convergence);
-  CHECK_FALSE(a.signer.seed() == a.read_key);
-  CHECK_FALSE(a.signer.seed() == user.seed());
+  CHECK_FALSE(a.signer->seed() == a.read_key);
+  CHECK_FALSE(a.signer->seed() == user.seed());
   CHECK(a.id() != user.public_key());
 }
 
