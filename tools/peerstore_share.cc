@@ -1,6 +1,6 @@
 // peerstore-share: sharing folders with other users (docs/sharing.md). `whoami` prints the
-// user's id, the token others grant to; `grant` shares a folder of a running mount; list,
-// revoke and leave come with issue 14.
+// user's id, the token others grant to; `grant` shares a folder of a running mount; `list`
+// shows what is shared both ways; revoke and leave come with issue 14.
 // Wiring only: src/host/share_commands.h does the work.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
   grant->add_option("PATH", path, "A folder inside your PeerStore mount")->required();
   grant->add_option("USER", user, "Their user id (from 'peerstore-share whoami')")->required();
   grant->add_flag("--write", write, "Let them change it too (default: read only)");
+  std::string where = ".";
+  auto* list = app.add_subcommand(
+      "list", "Show the folders you share and those shared with you (in the mount of PATH)");
+  list->add_option("PATH", where, "Any path in your PeerStore mount (default: here)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -40,6 +44,15 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf("%s\n", done->c_str());
+    return 0;
+  }
+  if (list->parsed()) {
+    Result<std::string> text = host::list(where);
+    if (!text) {
+      std::fprintf(stderr, "peerstore-share: %s\n", host::user_message(text.error()).c_str());
+      return 1;
+    }
+    std::printf("%s\n", text->c_str());
     return 0;
   }
   host::DataDirLayout layout({}, config);

@@ -191,6 +191,13 @@ class FileSystem {
     std::map<std::string, Bytes> xattrs;
   };
   int links_below(const std::vector<std::string>& top, std::vector<FoundLink>* out);
+  // The file system's own records in an inode's extended attributes: names under the
+  // reserved "peerstore." prefix, never listed nor shown to programs, merged by live sync per
+  // name like any attribute (the grants a user made, on the root). EINVAL for another name.
+  int set_hidden(uint64_t ino, const std::string& name, const Bytes& value);
+  int hidden(uint64_t ino, std::string_view prefix, std::map<std::string, Bytes>* out);
+  // "/a/b" for a directory (or a link), "/" for the root; ENOENT once it is removed.
+  int path_of_dir(uint64_t dir, std::string* out);
   // Into a new, empty volume: `recs` (inode records, one of them `top`) become its tree, `top`
   // its root. Commits. EEXIST if the volume is not new and empty.
   int adopt_tree(std::vector<InodeRecord> recs, uint64_t top);

@@ -402,6 +402,7 @@ int FileSystem::listxattr(uint64_t ino, size_t size, Bytes* out, size_t* out_siz
   if (!np) return err(np.error(), "listxattr");
   Bytes list;
   for (auto& [k, v] : (*np)->rec.xattrs) {
+    if (is_health_xattr(k)) continue;  // the file system's own records (set_hidden)
     list.insert(list.end(), k.begin(), k.end());
     list.push_back(0);
   }

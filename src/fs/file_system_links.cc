@@ -124,8 +124,9 @@ int FileSystem::split_into(uint64_t dir, FileSystem& into, const LinkMaker& make
   l->dir.reset();
   table_.mark_dirty(*l);
   changed_ = true;
+  uint64_t made = l->ino();  // the commit's sweep may evict the node `l` points at
   if (auto st = commit_under_lock(); !st) return err(st.error(), "share a folder");
-  *link_ino = l->ino();
+  *link_ino = made;
   // The kernel still holds the folder under its old number: told from the sync thread (never
   // from this request's handler), it looks the name up again and finds the link.
   {

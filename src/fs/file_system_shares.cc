@@ -176,4 +176,36 @@ int FileSystem::links_below(const std::vector<std::string>& top, std::vector<Fou
   return 0;
 }
 
+int FileSystem::set_hidden(uint64_t ino, const std::string& name, const Bytes& value) {
+  if (!is_health_xattr(name)) return EINVAL;
+  std::lock_guard lock(mu_);
+  auto n = node(ino);
+  if (!n) return err(n.error(), "record a share");
+  (*n)->rec.xattrs[name] = value;
+  table_.mark_dirty(**n);
+  changed_ = true;
+  commit_soon();
+  return 0;
+}
+
+int FileSystem::hidden(uint64_t ino, std::string_view prefix, std::map<std::string, Bytes>* out) {
+  std::lock_guard lock(mu_);
+  auto n = node(ino);
+  if (!n) return err(n.error(), "read the share records");
+  for (auto& [k, v] : (*n)->rec.xattrs)
+    if (k.compare(0, prefix.size(), prefix) == 0 && is_health_xattr(k)) out->emplace(k, v);
+  return 0;
+}
+
+int FileSystem::path_of_dir(uint64_t dir, std::string* out) {
+  std::lock_guard lock(mu_);
+  auto n = node(dir);
+  if (!n) return err(n.error(), "find a folder");
+  if ((*n)->rec.nlink == 0 || (*n)->unlinked) return ENOENT;
+  auto p = path_of(dir);
+  if (!p) return err(p.error(), "find a folder");
+  *out = p->empty() ? "/" : *p;
+  return 0;
+}
+
 }  // namespace peerstore

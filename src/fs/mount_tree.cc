@@ -483,8 +483,13 @@ int MountTree::statfs(struct statvfs* out) {
 int MountTree::where(uint64_t kino, Where* out) {
   Route r;
   if (int e = route(kino, &r)) return e;
-  *out =
-      Where{r.fs, r.ino, r.vol == nullptr, r.vol && r.ino == kRoot, r.vol ? r.vol->link : nullptr};
+  *out = Where{
+      r.fs, r.ino, r.vol == nullptr, r.vol && r.ino == kRoot, false, r.vol ? r.vol->link : nullptr};
+  if (out->linked_root) {
+    std::lock_guard lock(mu_);
+    auto it = known_.find(kino);
+    out->home_link = it != known_.end() && it->second.in == nullptr;
+  }
   return 0;
 }
 
@@ -497,6 +502,16 @@ int MountTree::setxattr(uint64_t ino, std::string_view name, ByteView value, int
 
 int MountTree::getxattr(uint64_t ino, std::string_view name, size_t size, Bytes* out,
                         size_t* out_size) {
+  if (name.substr(0, kControlPrefix.size()) == kControlPrefix) {
+    if (!control_) return EOPNOTSUPP;
+    std::string text;
+    if (int e = control_->query(*this, ino, name, &text)) return e;
+    *out_size = text.size();
+    if (size == 0) return 0;
+    if (size < text.size()) return ERANGE;
+    *out = Bytes(text.begin(), text.end());
+    return 0;
+  }
   return on(ino,
             [&](FileSystem& fs, uint64_t i) { return fs.getxattr(i, name, size, out, out_size); });
 }

@@ -57,6 +57,8 @@ class MountTree {
    public:
     virtual ~Control() = default;
     virtual int request(MountTree& tree, uint64_t kino, std::string_view name, ByteView value) = 0;
+    // The same for reading one ("peerstore.share.list"): fills *out.
+    virtual int query(MountTree& tree, uint64_t kino, std::string_view name, std::string* out) = 0;
   };
   static constexpr std::string_view kControlPrefix = "peerstore.share.";
 
@@ -66,6 +68,7 @@ class MountTree {
     uint64_t ino = 0;          // its number in fs
     bool home = true;          // fs is the home volume's
     bool linked_root = false;  // the root of a linked volume: `link` is its link
+    bool home_link = false;    // ...through a link of the home volume (its number the kino)
     std::shared_ptr<const Secret> link;
   };
   int where(uint64_t kino, Where* out);

@@ -67,4 +67,23 @@ Result<std::string> grant(const std::string& path, const std::string& user, bool
          "; it appears in their mounts under shared/.";
 }
 
+Result<std::string> list(const std::string& path) {
+  const std::string name(ShareControl::kList);
+  // Asked for its size, then read: the answer may grow in between, so ask again then.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    ssize_t n = ::getxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (n < 0) break;
+    std::string text(size_t(n) + 1024, '\0');
+    n = ::getxattr(path.c_str(), name.c_str(), text.data(), text.size());
+    if (n < 0 && errno == ERANGE) continue;
+    if (n < 0) break;
+    text.resize(size_t(n));
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+  }
+  return fail(Errc::invalid, path +
+                                 " is not in a running PeerStore mount: give a path under your "
+                                 "mount point, with peerstorefs running");
+}
+
 }  // namespace peerstore::host

@@ -1,4 +1,4 @@
-// The commands of `peerstore-share` (docs/sharing.md). Built so far: whoami and grant. Each
+// The commands of `peerstore-share` (docs/sharing.md). Built so far: whoami, grant and list. Each
 // returns what the tool prints, or an error with a message for people. Run on the calling
 // thread.
 #pragma once
@@ -20,5 +20,8 @@ Result<std::string> whoami(const DataDirLayout& layout);
 // mount's root, a folder inside a shared one, files open in it; Errc::unavailable when the
 // grant did not reach the network (run it again).
 Result<std::string> grant(const std::string& path, const std::string& user, bool write);
+
+// What the mount that holds `path` (any path in it) says it shares and was given.
+Result<std::string> list(const std::string& path);
 
 }  // namespace peerstore::host

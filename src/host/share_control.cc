@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <future>
+#include <map>
 
 #include "common/log.h"
 #include "keys/user_id.h"
@@ -54,6 +55,7 @@ int ShareControl::grant(MountTree& tree, uint64_t kino, const PublicKey& recipie
   MountTree::Where w;
   if (int e = tree.where(kino, &w)) return e;
   GrantContent content;
+  uint64_t link_ino = w.linked_root && w.home_link ? kino : 0;
   if (w.linked_root) {
     auto c = GrantContent::decode(ByteView(w.link->data(), w.link->size()));
     if (!c) return EIO;
@@ -64,7 +66,7 @@ int ShareControl::grant(MountTree& tree, uint64_t kino, const PublicKey& recipie
     }
   } else if (!w.home) {
     return EEXIST;  // a folder inside a shared one
-  } else if (int e = split(w, &content)) {
+  } else if (int e = split(w, &content, &link_ino)) {
     return e;
   }
   content.grantor = user_.public_key();
@@ -84,10 +86,77 @@ int ShareControl::grant(MountTree& tree, uint64_t kino, const PublicKey& recipie
   }
   log::info("shared " + content.folder + " with " + UserId::short_form(recipient) +
             (write ? " (read-write)" : " (read-only)"));
+  // What `list` shows, on every computer of the user (the home root syncs).
+  Bytes record(17);
+  record[0] = write ? 1 : 0;
+  put_u64be(record.data() + 1, uint64_t(content.time_ns));
+  put_u64be(record.data() + 9, link_ino);
+  std::string name = std::string(kGrantRecord) + content.volume.hex() + "." + recipient.hex();
+  if (int e = tree.home().set_hidden(NodeTable::kRootIno, name, record))
+    log::warn("share: the grant is made but not recorded for list: errno " + std::to_string(e));
   return 0;
 }
 
-int ShareControl::split(const MountTree::Where& where, GrantContent* content) {
+int ShareControl::query(MountTree& tree, uint64_t, std::string_view name, std::string* out) {
+  if (name != kList) return EOPNOTSUPP;
+  std::lock_guard lock(mu_);
+  *out = list(tree);
+  return 0;
+}
+
+std::string ShareControl::list(MountTree& tree) {
+  auto when = [](int64_t ns) {
+    time_t secs = time_t(ns / 1000000000);
+    struct tm tm {};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+    return std::string(buf);
+  };
+  FileSystem& home = tree.home();
+  std::string text = "Folders you share:\n";
+  std::map<std::string, Bytes> grants;
+  (void)home.hidden(NodeTable::kRootIno, kGrantRecord, &grants);
+  size_t made = 0;
+  for (auto& [key, value] : grants) {
+    if (value.size() != 17) continue;
+    std::string_view rest = std::string_view(key).substr(kGrantRecord.size());
+    auto dot = rest.find('.');
+    if (dot == std::string_view::npos) continue;
+    auto bytes = from_hex(rest.substr(dot + 1));
+    if (!bytes) continue;
+    auto recipient = Id256::from(*bytes);
+    if (!recipient) continue;
+    std::string path;
+    uint64_t link = get_u64be(value.data() + 9);
+    if (link == 0 || home.path_of_dir(link, &path) != 0) path = "(a folder no longer linked)";
+    text += "  " + path + "  with " + UserId::short_form(*recipient) + "  " +
+            (value[0] ? "read and write" : "read only") + "  since " +
+            when(int64_t(get_u64be(value.data() + 1))) + "\n";
+    ++made;
+  }
+  if (made == 0) text += "  none\n";
+  text += "Folders shared with you:\n";
+  std::vector<FileSystem::FoundLink> found;
+  (void)home.links_below({"shared"}, &found);
+  size_t got = 0;
+  for (auto& f : found) {
+    auto c = GrantContent::decode(ByteView(f.link->data(), f.link->size()));
+    if (!c) continue;
+    std::string path;
+    for (auto& p : f.path) path += "/" + p;
+    text += "  " + path + "  from " + UserId::short_form(c->grantor) + "  " +
+            (c->writable() ? "read and write" : "read only") + "  since " + when(c->time_ns) + "\n";
+    ++got;
+  }
+  if (got == 0) text += "  none\n";
+  // An extended attribute holds at most 64 KiB.
+  constexpr size_t kMax = 64 << 10;
+  if (text.size() > kMax) text = text.substr(0, kMax - 32) + "\n  (and more)\n";
+  return text;
+}
+
+int ShareControl::split(const MountTree::Where& where, GrantContent* content, uint64_t* link_ino) {
   SigningKey signer = SigningKey::generate();
   VolumeKeys keys{SigningKey::from_seed(signer.seed()), random_secret(), random_secret()};
   GrantContent self;
@@ -109,7 +178,6 @@ int ShareControl::split(const MountTree::Where& where, GrantContent* content) {
     log::error("share: cannot make a volume: " + into.error().message());
     return EIO;
   }
-  uint64_t link_ino;
   int e = where.fs->split_into(
       where.ino, **into,
       [&](std::string_view folder) -> Result<Secret> {
@@ -120,7 +188,7 @@ int ShareControl::split(const MountTree::Where& where, GrantContent* content) {
         sodium_memzero(b.data(), b.size());
         return s;
       },
-      &link_ino);
+      link_ino);
   if (e) return e;
   (*into)->commit();
   *content = std::move(self);

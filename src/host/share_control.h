@@ -20,6 +20,12 @@ namespace peerstore::host {
 class ShareControl : public MountTree::Control {
  public:
   static constexpr std::string_view kGrant = "peerstore.share.grant";
+  // Read on any path of the mount: the grants this user made and the shares they received,
+  // as text for people (what `peerstore-share list` prints).
+  static constexpr std::string_view kList = "peerstore.share.list";
+  // Where a grant made is recorded: a hidden attribute of the home root (FileSystem::
+  // set_hidden), "peerstore.grant.VOLUME.RECIPIENT" (hex) = mode(1: rw) || time(8) || link(8).
+  static constexpr std::string_view kGrantRecord = "peerstore.grant.";
 
   // `store` and `dht` must outlive it; `opts` are the home volume's file system options.
   ShareControl(TieredStore& store, DhtClient& dht, const SigningKey& user, PublicKey device,
@@ -29,11 +35,13 @@ class ShareControl : public MountTree::Control {
   // folder, or holding one; EBUSY: files open in it; EXDEV: a hard link leads out of it;
   // EAGAIN: the folder is a volume now but the grant did not reach the ring (run it again).
   int request(MountTree& tree, uint64_t kino, std::string_view name, ByteView value) override;
+  int query(MountTree& tree, uint64_t kino, std::string_view name, std::string* out) override;
 
  private:
   int grant(MountTree& tree, uint64_t kino, const PublicKey& recipient, bool write);
   // A new volume for the folder at `where`; fills `content` with its keys (as its own link).
-  int split(const MountTree::Where& where, GrantContent* content);
+  int split(const MountTree::Where& where, GrantContent* content, uint64_t* link_ino);
+  std::string list(MountTree& tree);
   Status put_grant(const Grant& g);
 
   TieredStore& store_;

@@ -127,6 +127,23 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   CHECK(wait_until([&] { return slurp(on_c + "/later.txt") == "after c joined"; }, kSeen));
   CHECK(slurp(on_c + "/a.txt") == "alpha");
 
+  // list, on each side.
+  Run on_a = share(cluster, {"list", a.mountpoint()});
+  CHECK_MESSAGE(
+      on_a.out.find("/proj  with " + b_id.substr(0, 12) + "  read and write") != std::string::npos,
+      on_a.out);
+  CHECK_MESSAGE(
+      on_a.out.find("/proj  with " + c_id.substr(0, 12) + "  read only") != std::string::npos,
+      on_a.out);
+  Run on_b_list = share(cluster, {"list", b.mountpoint()});
+  CHECK_MESSAGE(on_b_list.out.find("/shared/" + owner + "/proj  from " + owner +
+                                   "  read and write") != std::string::npos,
+                on_b_list.out);
+  Run on_c_list = share(cluster, {"list", c.mountpoint()});
+  CHECK_MESSAGE(on_c_list.out.find("/shared/" + owner + "/proj  from " + owner + "  read only") !=
+                    std::string::npos,
+                on_c_list.out);
+
   // d was given nothing: no shared folder at all.
   CHECK_FALSE(exists(d.path("shared")));
   CHECK(names(d.mountpoint()).empty());

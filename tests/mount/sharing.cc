@@ -4,6 +4,7 @@
 // line that says what to do, a non-zero exit, and changes nothing. Needs a real mount and
 // $PEERSTORE_SHARE (meson sets it).
 #include <fcntl.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -107,6 +108,22 @@ TEST_CASE("sharing: a granted folder keeps its content and goes on working for i
               EXDEV);
   CHECK_ERRNO(link(owner.path("outside.txt").c_str(), owner.path("proj/hard").c_str()), EXDEV);
 
+  // list shows it, and the record behind it is no attribute a program sees.
+  Run listed = share(owner, {"list", owner.mountpoint()});
+  REQUIRE_MESSAGE(listed.status == 0, listed.out);
+  CHECK_MESSAGE(listed.out.find("/proj  with " + them.substr(0, 12) + "  read and write") !=
+                    std::string::npos,
+                listed.out);
+  CHECK_MESSAGE(listed.out.find("Folders shared with you:\n  none") != std::string::npos,
+                listed.out);
+  char names[4096];
+  ssize_t n = listxattr(owner.mountpoint().c_str(), names, sizeof names);
+  CHECK(n >= 0);
+  CHECK(std::string(names, size_t(std::max<ssize_t>(n, 0))).find("peerstore") == std::string::npos);
+  Run outside = share(owner, {"list", owner.base_dir()});
+  CHECK(outside.status != 0);
+  CHECK(outside.out.find("not in a running PeerStore mount") != std::string::npos);
+
   // A folder inside the shared one cannot be shared on its own; the shared one again can.
   Run inner = share(owner, {"grant", owner.path("proj/sub"), them});
   CHECK(inner.status != 0);
@@ -120,6 +137,8 @@ TEST_CASE("sharing: a granted folder keeps its content and goes on working for i
   CHECK_EQ(read_file(owner.path("proj/sub/new.txt")), "new after the grant");
   CHECK(read_file(owner.path("proj/sub/big.bin")) == big);
   CHECK(dir_names(owner.path("proj")) == std::vector<std::string>{"sub"});
+  Run after = share(owner, {"list", owner.path("proj/sub")});
+  CHECK_MESSAGE(after.out.find("/proj  with ") != std::string::npos, after.out);
 }
 
 TEST_CASE("sharing: a folder with a file open in it is not shared until it is closed") {

@@ -356,8 +356,9 @@ TEST_CASE(
   t.set_notifier(nullptr);
 }
 
-TEST_CASE("MountTree: below a read-only link every change fails with EROFS, and reads follow "
-          "the writers") {
+TEST_CASE(
+    "MountTree: below a read-only link every change fails with EROFS, and reads follow "
+    "the writers") {
   FsHarness h;
   Shared s;
   fill(h.store, s, "a.txt", "first");
@@ -447,6 +448,11 @@ TEST_CASE("split_into: a folder becomes a volume of its own, and the mount shows
               &link) == 0);
   CHECK(named == "proj");
   CHECK(link != proj);
+  std::string where;
+  struct stat lst;
+  CHECK(h.fs->getattr(link, &lst) == 0);
+  CHECK(h.fs->path_of_dir(link, &where) == 0);
+  CHECK(where == "/proj");
   into.reset();
 
   // The home volume holds the link and nothing of the folder.
