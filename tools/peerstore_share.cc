@@ -1,6 +1,6 @@
 // peerstore-share: sharing folders with other users (docs/sharing.md). `whoami` prints the
 // user's id, the token others grant to; `grant` shares a folder of a running mount; `list`
-// shows what is shared both ways; revoke and leave come with issue 14.
+// shows what is shared both ways; `leave` stops showing a share; revoke comes with issue 14.
 // Wiring only: src/host/share_commands.h does the work.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
   grant->add_option("PATH", path, "A folder inside your PeerStore mount")->required();
   grant->add_option("USER", user, "Their user id (from 'peerstore-share whoami')")->required();
   grant->add_flag("--write", write, "Let them change it too (default: read only)");
+  std::string leaving;
+  auto* leave = app.add_subcommand(
+      "leave", "Stop seeing a folder shared with you (PATH: under shared/ in your mount)");
+  leave->add_option("PATH", leaving, "The shared folder")->required();
   std::string where = ".";
   auto* list = app.add_subcommand(
       "list", "Show the folders you share and those shared with you (in the mount of PATH)");
@@ -37,31 +41,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "peerstore-share: %s; see 'peerstore-share --help'\n", e.what());
     return 2;
   }
-  if (grant->parsed()) {
-    Result<std::string> done = host::grant(path, user, write);
-    if (!done) {
-      std::fprintf(stderr, "peerstore-share: %s\n", host::user_message(done.error()).c_str());
+  // Each command returns what to print, or an error with a message for people.
+  auto report = [](const Result<std::string>& r, const char* before = "") {
+    if (!r) {
+      std::fprintf(stderr, "peerstore-share: %s\n", host::user_message(r.error()).c_str());
       return 1;
     }
-    std::printf("%s\n", done->c_str());
+    std::printf("%s%s\n", before, r->c_str());
     return 0;
-  }
-  if (list->parsed()) {
-    Result<std::string> text = host::list(where);
-    if (!text) {
-      std::fprintf(stderr, "peerstore-share: %s\n", host::user_message(text.error()).c_str());
-      return 1;
-    }
-    std::printf("%s\n", text->c_str());
-    return 0;
-  }
-  host::DataDirLayout layout({}, config);
-  Result<std::string> id = host::whoami(layout);
-  if (!id) {
-    std::fprintf(stderr, "peerstore-share: %s\n", host::user_message(id.error()).c_str());
-    return 1;
-  }
-  std::printf("Your PeerStore user id (people who share a folder with you need it):\n%s\n",
-              id->c_str());
-  return 0;
+  };
+  if (grant->parsed()) return report(host::grant(path, user, write));
+  if (leave->parsed()) return report(host::leave(leaving));
+  if (list->parsed()) return report(host::list(where));
+  return report(host::whoami(host::DataDirLayout({}, config)),
+                "Your PeerStore user id (people who share a folder with you need it):\n");
 }

@@ -86,4 +86,24 @@ Result<std::string> list(const std::string& path) {
                                  "mount point, with peerstorefs running");
 }
 
+Result<std::string> leave(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail(Errc::invalid, path + " is no folder: give a folder under shared/ in your mount");
+  if (::getxattr(path.c_str(), "peerstore.replicas", nullptr, 0) < 0)
+    return fail(Errc::invalid, path +
+                                   " is not in a running PeerStore mount: give a folder under "
+                                   "shared/ in your mount, with peerstorefs running");
+  if (::setxattr(path.c_str(), std::string(ShareControl::kLeave).c_str(), "", 0, 0) != 0) {
+    int e = errno;
+    if (e == EINVAL)
+      return fail(Errc::invalid, path +
+                                     " is not a folder shared with you: leave takes a folder "
+                                     "under shared/ in your mount");
+    return fail(Errc::io,
+                "leaving " + path + " failed: " + std::strerror(e) + "; the mount's log says why");
+  }
+  return "Left " + path + ": it is gone from all your computers; its owner still has it.";
+}
+
 }  // namespace peerstore::host

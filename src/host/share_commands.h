@@ -1,5 +1,5 @@
-// The commands of `peerstore-share` (docs/sharing.md). Built so far: whoami, grant and list. Each
-// returns what the tool prints, or an error with a message for people. Run on the calling
+// The commands of `peerstore-share` (docs/sharing.md). Built so far: whoami, grant, list and leave.
+// Each returns what the tool prints, or an error with a message for people. Run on the calling
 // thread.
 #pragma once
 
@@ -20,6 +20,10 @@ Result<std::string> whoami(const DataDirLayout& layout);
 // mount's root, a folder inside a shared one, files open in it; Errc::unavailable when the
 // grant did not reach the network (run it again).
 Result<std::string> grant(const std::string& path, const std::string& user, bool write);
+
+// Leaves the share at `path` (a folder under shared/ in the mount): it goes from every
+// computer of the user and does not come back; nothing in it is deleted.
+Result<std::string> leave(const std::string& path);
 
 // What the mount that holds `path` (any path in it) says it shares and was given.
 Result<std::string> list(const std::string& path);

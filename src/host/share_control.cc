@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common/log.h"
+#include "host/share_receiver.h"
 #include "keys/user_id.h"
 
 namespace peerstore::host {
@@ -36,6 +37,10 @@ ShareControl::ShareControl(TieredStore& store, DhtClient& dht, const SigningKey&
       opts_(std::move(opts)) {}
 
 int ShareControl::request(MountTree& tree, uint64_t kino, std::string_view name, ByteView value) {
+  if (name == kLeave) {
+    std::lock_guard lock(mu_);
+    return leave(tree, kino);
+  }
   if (name != kGrant) return EOPNOTSUPP;
   std::string_view v = as_chars(value);
   auto space = v.find(' ');
@@ -94,6 +99,33 @@ int ShareControl::grant(MountTree& tree, uint64_t kino, const PublicKey& recipie
   std::string name = std::string(kGrantRecord) + content.volume.hex() + "." + recipient.hex();
   if (int e = tree.home().set_hidden(NodeTable::kRootIno, name, record))
     log::warn("share: the grant is made but not recorded for list: errno " + std::to_string(e));
+  return 0;
+}
+
+int ShareControl::leave(MountTree& tree, uint64_t kino) {
+  MountTree::Where w;
+  if (int e = tree.where(kino, &w)) return e;
+  if (!w.linked_root || !w.home_link) return EINVAL;
+  std::string path;
+  if (int e = tree.home().path_of_dir(kino, &path)) return e;
+  // /shared/OWNER/FOLDER: what the receiver placed; a folder the user shares is no such path.
+  std::vector<std::string> parts;
+  for (size_t at = 1; at <= path.size();) {
+    size_t slash = path.find('/', at);
+    if (slash == std::string::npos) slash = path.size();
+    parts.push_back(path.substr(at, slash - at));
+    at = slash + 1;
+  }
+  if (parts.size() != 3 || parts[0] != "shared") return EINVAL;
+  // Recorded as left first, with the link, so no grant shows it again (the receiver would
+  // notice the link gone only at its next read, which an unmount may never give it).
+  std::map<std::string, Bytes> slot;
+  if (int e = tree.home().hidden(kino, ShareReceiver::kSlotAttr, &slot)) return e;
+  if (slot.size() != 1 || slot.begin()->second.size() != 64) return EINVAL;
+  std::string left = std::string(ShareReceiver::kLeftAttr) + to_hex(slot.begin()->second);
+  if (int e = tree.home().set_hidden(NodeTable::kRootIno, left, {})) return e;
+  if (int e = tree.home().remove_link(parts)) return e;
+  log::info("shares: left " + path);
   return 0;
 }
 

@@ -20,6 +20,9 @@ namespace peerstore::host {
 class ShareControl : public MountTree::Control {
  public:
   static constexpr std::string_view kGrant = "peerstore.share.grant";
+  // Set (to anything) on a folder under /shared: leaves that share (removes its link; the
+  // receiver then records it as left).
+  static constexpr std::string_view kLeave = "peerstore.share.leave";
   // Read on any path of the mount: the grants this user made and the shares they received,
   // as text for people (what `peerstore-share list` prints).
   static constexpr std::string_view kList = "peerstore.share.list";
@@ -39,6 +42,7 @@ class ShareControl : public MountTree::Control {
 
  private:
   int grant(MountTree& tree, uint64_t kino, const PublicKey& recipient, bool write);
+  int leave(MountTree& tree, uint64_t kino);
   // A new volume for the folder at `where`; fills `content` with its keys (as its own link).
   int split(const MountTree::Where& where, GrantContent* content, uint64_t* link_ino);
   std::string list(MountTree& tree);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <future>
+#include <set>
 
 #include "common/log.h"
 #include "keys/user_id.h"
@@ -11,10 +12,6 @@
 namespace peerstore::host {
 namespace {
 
-// The hidden attributes of a received share's link record (never shown: the mount shows the
-// linked volume's root in the link's place).
-constexpr const char* kSlotAttr = "peerstore.slot";    // grantor(32) || slot(32)
-constexpr const char* kOrderAttr = "peerstore.order";  // epoch(8) || time(8) || hash(32)
 constexpr auto kPoll = std::chrono::seconds(5);
 constexpr auto kAsk = std::chrono::seconds(10);
 
@@ -46,8 +43,8 @@ void ShareReceiver::start() {
     log::warn("shares: cannot read what /" + std::string(kSharedDir) + " holds: errno " +
               std::to_string(e));
   for (auto& f : found) {
-    auto slot = f.xattrs.find(kSlotAttr);
-    auto order = f.xattrs.find(kOrderAttr);
+    auto slot = f.xattrs.find(std::string(kSlotAttr));
+    auto order = f.xattrs.find(std::string(kOrderAttr));
     if (slot == f.xattrs.end() || slot->second.size() != 64 || order == f.xattrs.end() ||
         order->second.size() != 48)
       continue;
@@ -62,6 +59,16 @@ void ShareReceiver::start() {
     std::copy(order->second.begin() + 16, order->second.end(), o.hash.b.begin());
     placed_[key] = f.path;
     shares_.remember(key, o, std::move(*content));
+  }
+  std::map<std::string, Bytes> left;
+  (void)home_.hidden(NodeTable::kRootIno, kLeftAttr, &left);
+  for (auto& [name, unused] : left) {
+    auto bytes = from_hex(std::string_view(name).substr(kLeftAttr.size()));
+    if (!bytes || bytes->size() != 64) continue;
+    ReceivedShares::SlotKey key;
+    std::copy(bytes->begin(), bytes->begin() + 32, key.first.b.begin());
+    std::copy(bytes->begin() + 32, bytes->end(), key.second.b.begin());
+    left_.insert(key);
   }
   waker_ = std::make_shared<std::function<void()>>([this] {
     std::lock_guard lock(mu_);
@@ -109,6 +116,26 @@ Status ShareReceiver::round() {
   auto grants = answer.get();
   if (!grants && grants.code() == Errc::not_found) grants = std::vector<Bytes>();
   if (!grants) return fail(grants.code(), "cannot read the inbox: " + grants.error().message());
+  // A link the user removed (peerstore-share leave, or rmdir, on any of their computers):
+  // its slot stays left, and no grant brings it back.
+  std::vector<FileSystem::FoundLink> found;
+  if (home_.links_below({std::string(kSharedDir)}, &found) == 0) {
+    std::set<std::vector<std::string>> present;
+    for (auto& f : found) present.insert(f.path);
+    for (auto it = placed_.begin(); it != placed_.end();) {
+      if (present.count(it->second)) {
+        ++it;
+        continue;
+      }
+      left_.insert(it->first);
+      std::string name = std::string(kLeftAttr) + it->first.first.hex() + it->first.second.hex();
+      if (int e = home_.set_hidden(NodeTable::kRootIno, name, {}))
+        log::warn("shares: cannot record that a share was left: errno " + std::to_string(e));
+      log::info("shares: /" + it->second[0] + "/" + it->second[1] + "/" + it->second[2] +
+                " was left");
+      it = placed_.erase(it);
+    }
+  }
   Status result;
   for (auto& c : shares_.update(*grants))
     if (Status st = apply(c); !st && result) result = st;
@@ -121,6 +148,7 @@ std::vector<std::string> ShareReceiver::path_for(const GrantContent& g) const {
 
 Status ShareReceiver::apply(const ReceivedShares::Change& c) {
   using Kind = ReceivedShares::Change::Kind;
+  if (left_.count(c.slot)) return {};
   auto was = placed_.find(c.slot);
   if (c.kind == Kind::removed) {
     if (was == placed_.end()) return {};
@@ -141,7 +169,8 @@ Status ShareReceiver::apply(const ReceivedShares::Change& c) {
   Bytes slot(64);
   std::copy(c.slot.first.b.begin(), c.slot.first.b.end(), slot.begin());
   std::copy(c.slot.second.b.begin(), c.slot.second.b.end(), slot.begin() + 32);
-  std::map<std::string, Bytes> attrs{{kSlotAttr, slot}, {kOrderAttr, order_bytes(*order)}};
+  std::map<std::string, Bytes> attrs{{std::string(kSlotAttr), slot},
+                                     {std::string(kOrderAttr), order_bytes(*order)}};
   // A renamed folder moves: the old name goes first.
   if (was != placed_.end() && was->second != path) (void)home_.remove_link(was->second);
   if (int e = home_.place_link(owner_, path, link, ByteView(g.volume.b.data(), g.volume.b.size()),

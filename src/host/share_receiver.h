@@ -5,6 +5,8 @@
 // volume's keys as the grant gave them), replaced when a newer grant changes the volume, gone
 // with a withdrawal. Each link's record carries its slot and its grant's order in hidden
 // attributes, so a restarted mount knows what it placed and never takes an older grant again.
+// A link the user removes (peerstore-share leave, or rmdir) is a share left: recorded on the
+// home root, it is not shown again on any of their computers.
 // OWNER is the short form of the grantor's user id. Thread-safe; its thread runs from start()
 // until stop() or destruction.
 #pragma once
@@ -12,6 +14,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "dht/dht_client.h"
@@ -23,6 +26,14 @@ namespace peerstore::host {
 class ShareReceiver {
  public:
   static constexpr std::string_view kSharedDir = "shared";
+  // A share the user left: a hidden attribute of the home root named this and the hex of the
+  // grantor and slot (so every computer of the user knows, and a restart too).
+  static constexpr std::string_view kLeftAttr = "peerstore.left.";
+  // The hidden attributes of a received share's link record (never shown: the mount shows the
+  // linked volume's root in the link's place): grantor(32) || slot(32), and the grant's order
+  // epoch(8) || time(8) || hash(32).
+  static constexpr std::string_view kSlotAttr = "peerstore.slot";
+  static constexpr std::string_view kOrderAttr = "peerstore.order";
 
   // `dht` and `home` must outlive it.
   ShareReceiver(DhtClient& dht, FileSystem& home, const SigningKey& user, Caller owner);
@@ -45,6 +56,7 @@ class ShareReceiver {
   Caller owner_;
   ReceivedShares shares_;
   std::map<ReceivedShares::SlotKey, std::vector<std::string>> placed_;  // where each link is
+  std::set<ReceivedShares::SlotKey> left_;  // shares the user left: never shown again
   std::mutex mu_;  // guards the wake-up state; round() runs on one thread at a time
   std::condition_variable wake_;
   bool woken_ = false, stop_ = false;

@@ -1,8 +1,9 @@
 // End-to-end sharing (issue 14): four users on a 3-node ring, each with their own mount.
 // `peerstore-share grant PATH USER --write` on the owner's mount makes the folder appear in the
 // recipient's mount under shared/OWNER/FOLDER; both change it and see each other's changes; a
-// read-only member reads it and follows the changes but gets EROFS on every write; a user
-// without a grant sees nothing of it; the recipient's remount still shows it. Needs FUSE.
+// read-only member reads it and follows the changes but gets EROFS on every write, then leaves
+// it (a remount does not bring it back); list shows each side; a user without a grant sees
+// nothing of it; the recipient's remount still shows it. Needs FUSE.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include "e2e/e2e_steps.h"
 #include "support/child_process.h"
@@ -143,6 +145,20 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   CHECK_MESSAGE(on_c_list.out.find("/shared/" + owner + "/proj  from " + owner + "  read only") !=
                     std::string::npos,
                 on_c_list.out);
+
+  // c leaves: the share goes, a remount does not bring it back, and a's folder is untouched.
+  Run not_shared = share(cluster, {"leave", a.path("proj")});
+  CHECK(not_shared.status != 0);
+  CHECK_MESSAGE(not_shared.out.find("not a folder shared with you") != std::string::npos,
+                not_shared.out);
+  Run left = share(cluster, {"leave", on_c});
+  CHECK_MESSAGE(left.status == 0, left.out << c.describe());
+  CHECK_FALSE(exists(on_c));
+  REQUIRE(c.unmount() == 0);
+  c.mount();
+  std::this_thread::sleep_for(6s);  // the receiver's first read and one poll
+  CHECK_MESSAGE(!exists(on_c), c.describe());
+  CHECK(slurp(a.path("proj/a.txt")) == "alpha");
 
   // d was given nothing: no shared folder at all.
   CHECK_FALSE(exists(d.path("shared")));
