@@ -29,10 +29,16 @@ int main(int argc, char** argv) {
   auto* leave = app.add_subcommand(
       "leave", "Stop seeing a folder shared with you (PATH: under shared/ in your mount)");
   leave->add_option("PATH", leaving, "The shared folder")->required();
+  std::string named_user, given;
+  auto* name = app.add_subcommand(
+      "name", "Show USER's shares under shared/NAME (default: a short form of their id)");
+  name->add_option("USER", named_user, "Their user id")->required();
+  name->add_option("NAME", given, "The name to show")->required();
   std::string where = ".";
   auto* list = app.add_subcommand(
       "list", "Show the folders you share and those shared with you (in the mount of PATH)");
   list->add_option("PATH", where, "Any path in your PeerStore mount (default: here)");
+  name->add_option("--mount", where, "A path in your PeerStore mount (default: here)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -53,6 +59,7 @@ int main(int argc, char** argv) {
   if (grant->parsed()) return report(host::grant(path, user, write));
   if (leave->parsed()) return report(host::leave(leaving));
   if (list->parsed()) return report(host::list(where));
+  if (name->parsed()) return report(host::name(named_user, given, where));
   return report(host::whoami(host::DataDirLayout({}, config)),
                 "Your PeerStore user id (people who share a folder with you need it):\n");
 }

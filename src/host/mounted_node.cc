@@ -51,6 +51,7 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
                                              identity.device.public_key(), fo);
   m->receiver_ =
       std::make_unique<ShareReceiver>(dht, *m->fs_, identity.user, Caller{getuid(), getgid()});
+  m->share_->set_on_change([r = m->receiver_.get()] { r->wake(); });
   m->tree_ = std::make_unique<MountTree>(*m->fs_, m->volumes_.get());
   m->tree_->set_control(m->share_.get());
   PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,

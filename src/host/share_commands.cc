@@ -5,6 +5,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "host/share_control.h"
 #include "host/user_key.h"
@@ -67,7 +70,53 @@ Result<std::string> grant(const std::string& path, const std::string& user, bool
          "; it appears in their mounts under shared/.";
 }
 
-Result<std::string> list(const std::string& path) {
+namespace {
+
+// `path` if it is in a running PeerStore mount (every path there answers its health
+// attributes); else the one PeerStore mount /proc/self/mountinfo lists, if there is one.
+Result<std::string> mount_of(const std::string& path) {
+  if (::getxattr(path.c_str(), "peerstore.replicas", nullptr, 0) >= 0) return path;
+  std::ifstream info("/proc/self/mountinfo");
+  std::vector<std::string> found;
+  for (std::string line; std::getline(info, line);) {
+    // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
+    std::istringstream in(line);
+    std::string id, parent, dev, root, point;
+    in >> id >> parent >> dev >> root >> point;
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream rest(line.substr(dash + 3));
+    std::string type;
+    rest >> type;
+    if (type == "fuse.peerstorefs") found.push_back(point);
+  }
+  if (found.size() == 1) return found.front();
+  return fail(Errc::invalid, path +
+                                 " is not in a running PeerStore mount: give a path under your "
+                                 "mount point, with peerstorefs running");
+}
+
+}  // namespace
+
+Result<std::string> name(const std::string& user, const std::string& given,
+                         const std::string& path) {
+  PS_ASSIGN(PublicKey who, UserId::parse(user));
+  if (!GrantContent::check_folder(given))
+    return fail(Errc::invalid, "a name has 1 to 255 bytes, no '/', and is not '.' or '..'");
+  if (given.rfind(UserId::kPrefix, 0) == 0)
+    return fail(Errc::invalid, "a name cannot start with '" + std::string(UserId::kPrefix) +
+                                   "' (user ids do): choose another");
+  PS_ASSIGN(std::string mount, mount_of(path));
+  std::string value = UserId::format(who) + " " + given;
+  if (::setxattr(mount.c_str(), std::string(ShareControl::kName).c_str(), value.data(),
+                 value.size(), 0) != 0)
+    return fail(Errc::io, std::string("naming failed: ") + std::strerror(errno) +
+                              "; the mount's log says why");
+  return "Shares from " + UserId::short_form(who) + " now show under shared/" + given + "/.";
+}
+
+Result<std::string> list(const std::string& where) {
+  PS_ASSIGN(std::string path, mount_of(where));
   const std::string name(ShareControl::kList);
   // Asked for its size, then read: the answer may grow in between, so ask again then.
   for (int attempt = 0; attempt < 5; ++attempt) {

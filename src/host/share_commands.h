@@ -1,6 +1,6 @@
-// The commands of `peerstore-share` (docs/sharing.md). Built so far: whoami, grant, list and leave.
-// Each returns what the tool prints, or an error with a message for people. Run on the calling
-// thread.
+// The commands of `peerstore-share` (docs/sharing.md). Built so far: whoami, grant, list, leave and
+// name. Each returns what the tool prints, or an error with a message for people. Run on the
+// calling thread.
 #pragma once
 
 #include <string>
@@ -24,6 +24,12 @@ Result<std::string> grant(const std::string& path, const std::string& user, bool
 // Leaves the share at `path` (a folder under shared/ in the mount): it goes from every
 // computer of the user and does not come back; nothing in it is deleted.
 Result<std::string> leave(const std::string& path);
+
+// Shows `user`'s shares under shared/NAME instead of their short id, on every computer of
+// this user. `path`: any path in the mount; when it is in none, the one running PeerStore
+// mount of this user.
+Result<std::string> name(const std::string& user, const std::string& given,
+                         const std::string& path);
 
 // What the mount that holds `path` (any path in it) says it shares and was given.
 Result<std::string> list(const std::string& path);

@@ -41,6 +41,20 @@ int ShareControl::request(MountTree& tree, uint64_t kino, std::string_view name,
     std::lock_guard lock(mu_);
     return leave(tree, kino);
   }
+  if (name == kName) {
+    std::string_view v = as_chars(value);
+    auto space = v.find(' ');
+    if (space == std::string_view::npos) return EINVAL;
+    auto user = UserId::parse(v.substr(0, space));
+    std::string given(v.substr(space + 1));
+    // A name is a folder name under /shared, and never looks like a user id.
+    if (!user || !GrantContent::check_folder(given) || given.rfind(UserId::kPrefix, 0) == 0)
+      return EINVAL;
+    std::string attr = std::string(ShareReceiver::kNameAttr) + user->hex();
+    if (int e = tree.home().set_hidden(NodeTable::kRootIno, attr, to_bytes(given))) return e;
+    if (on_change_) on_change_();
+    return 0;
+  }
   if (name != kGrant) return EOPNOTSUPP;
   std::string_view v = as_chars(value);
   auto space = v.find(' ');

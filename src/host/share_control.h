@@ -23,6 +23,8 @@ class ShareControl : public MountTree::Control {
   // Set (to anything) on a folder under /shared: leaves that share (removes its link; the
   // receiver then records it as left).
   static constexpr std::string_view kLeave = "peerstore.share.leave";
+  // Set on any path of the mount to "USER_ID NAME": the name shown for that user's shares.
+  static constexpr std::string_view kName = "peerstore.share.name";
   // Read on any path of the mount: the grants this user made and the shares they received,
   // as text for people (what `peerstore-share list` prints).
   static constexpr std::string_view kList = "peerstore.share.list";
@@ -37,6 +39,9 @@ class ShareControl : public MountTree::Control {
   // EINVAL: a bad request, the mount's root, or the user's own id; EEXIST: inside a shared
   // folder, or holding one; EBUSY: files open in it; EXDEV: a hard link leads out of it;
   // EAGAIN: the folder is a volume now but the grant did not reach the ring (run it again).
+  // Called after a change the share receiver should act on soon (a name given).
+  void set_on_change(std::function<void()> f) { on_change_ = std::move(f); }
+
   int request(MountTree& tree, uint64_t kino, std::string_view name, ByteView value) override;
   int query(MountTree& tree, uint64_t kino, std::string_view name, std::string* out) override;
 
@@ -54,6 +59,7 @@ class ShareControl : public MountTree::Control {
   PublicKey device_;
   FileSystem::Options opts_;
   std::mutex mu_;  // one request at a time
+  std::function<void()> on_change_;
 };
 
 }  // namespace peerstore::host

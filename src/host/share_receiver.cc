@@ -139,11 +139,33 @@ Status ShareReceiver::round() {
   Status result;
   for (auto& c : shares_.update(*grants))
     if (Status st = apply(c); !st && result) result = st;
+  // A name given (or changed) since a link was placed: the link moves to it.
+  std::vector<ReceivedShares::Change> moves;
+  for (auto& [slot, path] : placed_) {
+    auto share = shares_.shares().find(slot);
+    if (share != shares_.shares().end() && path_for(share->second) != path)
+      moves.push_back({ReceivedShares::Change::Kind::changed, slot});
+  }
+  for (auto& c : moves)
+    if (Status st = apply(c); !st && result) result = st;
   return result;
 }
 
 std::vector<std::string> ShareReceiver::path_for(const GrantContent& g) const {
-  return {std::string(kSharedDir), UserId::short_form(g.grantor), g.folder};
+  std::map<std::string, Bytes> name;
+  std::string attr = std::string(kNameAttr) + g.grantor.hex();
+  (void)home_.hidden(NodeTable::kRootIno, attr, &name);
+  auto it = name.find(attr);
+  std::string owner = UserId::short_form(g.grantor);
+  if (it != name.end() && GrantContent::check_folder(as_chars(it->second)))
+    owner = std::string(as_chars(it->second));
+  return {std::string(kSharedDir), owner, g.folder};
+}
+
+void ShareReceiver::wake() {
+  std::lock_guard lock(mu_);
+  woken_ = true;
+  wake_.notify_all();
 }
 
 Status ShareReceiver::apply(const ReceivedShares::Change& c) {

@@ -7,7 +7,8 @@
 // attributes, so a restarted mount knows what it placed and never takes an older grant again.
 // A link the user removes (peerstore-share leave, or rmdir) is a share left: recorded on the
 // home root, it is not shown again on any of their computers.
-// OWNER is the short form of the grantor's user id. Thread-safe; its thread runs from start()
+// OWNER is the name the user gave the grantor (peerstore-share name), else the short form of
+// their user id; a name given later moves the links. Thread-safe; its thread runs from start()
 // until stop() or destruction.
 #pragma once
 
@@ -32,6 +33,9 @@ class ShareReceiver {
   // The hidden attributes of a received share's link record (never shown: the mount shows the
   // linked volume's root in the link's place): grantor(32) || slot(32), and the grant's order
   // epoch(8) || time(8) || hash(32).
+  // A name the user gave another user (peerstore-share name): a hidden attribute of the home
+  // root named this and the hex of their key; its value is the name, shown as OWNER.
+  static constexpr std::string_view kNameAttr = "peerstore.name.";
   static constexpr std::string_view kSlotAttr = "peerstore.slot";
   static constexpr std::string_view kOrderAttr = "peerstore.order";
 
@@ -44,6 +48,8 @@ class ShareReceiver {
   void stop();
   // One read of the inbox and what follows from it (tests; the thread calls it).
   Status round();
+  // Asks for a round soon (a name was given; a share was left).
+  void wake();
 
  private:
   void loop();

@@ -3,12 +3,14 @@
 // recipient's mount under shared/OWNER/FOLDER; both change it and see each other's changes; a
 // read-only member reads it and follows the changes but gets EROFS on every write, then leaves
 // it (a remount does not bring it back); list shows each side; a user without a grant sees
-// nothing of it; the recipient's remount still shows it. Needs FUSE.
+// nothing of it; the recipient's remount still shows it, and a name the recipient gives the
+// owner moves it to shared/NAME. Needs FUSE.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <set>
@@ -170,6 +172,24 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   CHECK(wait_until([&] { return slurp(on_b + "/from-b.txt") == "b wrote this"; }, kSeen));
   CHECK(slurp(on_b + "/sub/from-a.txt") == "a wrote this");
   CHECK(names(b.path("shared/" + owner)) == std::set<std::string>{"proj"});
+
+  // b names a: the share moves to shared/alice, on b's mount, with nothing lost.
+  std::string a_id = user_id(cluster, ca);
+  for (const char* bad : {"psu1alice", "a/b", ".."}) {
+    Run r = share(cluster, {"name", a_id, bad, "--mount", b.mountpoint()});
+    CHECK(r.status != 0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  }
+  Run named = share(cluster, {"name", a_id, "alice", "--mount", b.mountpoint()});
+  REQUIRE_MESSAGE(named.status == 0, named.out);
+  CHECK_MESSAGE(wait_until(
+                    [&] {
+                      return slurp(b.path("shared/alice/proj/from-b.txt")) == "b wrote this" &&
+                             !exists(b.path("shared/" + owner));
+                    },
+                    kSeen),
+                b.describe());
+  CHECK(slurp(b.path("shared/alice/proj/sub/from-a.txt")) == "a wrote this");
 }
 
 }  // namespace peerstore::test
