@@ -65,13 +65,13 @@ wait_for_ring() {
   sleep 2
 }
 
-# mount_user NAME JOIN: peerstorefs on $RUN/NAME/mnt with data $RUN/NAME/data and the user in
-# $RUN/config (so every mount_user is a computer of one user), joining JOIN; adds its pid to
-# PIDS and its mount point to MOUNTS; returns once mounted.
+# mount_user NAME JOIN [CONFIG]: peerstorefs on $RUN/NAME/mnt with data $RUN/NAME/data and the
+# user in CONFIG (default $RUN/config, so every such mount_user is a computer of one user),
+# joining JOIN; adds its pid to PIDS and its mount point to MOUNTS; returns once mounted.
 mount_user() {
-  local d=$RUN/$1 i
-  mkdir -p "$d/mnt" "$d/data" "$RUN/config"
-  "$B/tools/peerstorefs" "$d/mnt" --data "$d/data" --config "$RUN/config" -f --join "$2" \
+  local d=$RUN/$1 i config=${3:-$RUN/config}
+  mkdir -p "$d/mnt" "$d/data" "$config"
+  "$B/tools/peerstorefs" "$d/mnt" --data "$d/data" --config "$config" -f --join "$2" \
     > "$d.log" 2>&1 &
   PIDS+=($!)
   MOUNTS+=("$d/mnt")
