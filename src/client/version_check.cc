@@ -93,28 +93,11 @@ RetainedHistory retained_history(Volume& volume, const std::vector<Head>& extra_
   std::vector<Head> current;
   if (volume.head()) current.push_back(*volume.head());
   current.insert(current.end(), extra_heads.begin(), extra_heads.end());
-  std::map<Id256, Head> history;
-  std::set<Id256> asked;  // each parent is loaded (or found missing) once
-  std::deque<Head> todo(current.begin(), current.end());
-  while (!todo.empty()) {
-    Head h = std::move(todo.front());
-    todo.pop_front();
-    Id256 hash = h.hash();
-    if (history.count(hash)) continue;
-    if (history.size() >= kMaxHistoryWalk) {
-      out.history_cut = true;
-      break;
-    }
-    for (const Id256& p : h.parents) {
-      if (history.count(p) || !asked.insert(p).second) continue;
-      auto parent = volume.load_head(p);
-      if (parent)
-        todo.push_back(std::move(*parent));
-      else
-        out.missing.push_back(VersionDamage{p, 0, "head: " + parent.error().message()});
-    }
-    history.emplace(hash, std::move(h));
-  }
+  History walked = walk_history(current, [&](const Id256& id) { return volume.load_head(id); });
+  out.history_cut = walked.cut;
+  for (auto& [id, e] : walked.missing)
+    out.missing.push_back(VersionDamage{id, 0, "head: " + e.message()});
+  std::map<Id256, Head>& history = walked.heads;
   out.versions = history.size();
 
   // What retention keeps, and the current heads whatever their time; newest first.

@@ -118,4 +118,30 @@ Result<bool> same_history(const Head& a, const Head& b, const HeadLoader& load) 
   return true;
 }
 
+History walk_history(const std::vector<Head>& tips, const HeadLoader& load) {
+  History out;
+  std::set<Id256> asked;  // each parent is loaded (or found missing) once
+  std::deque<Head> todo(tips.begin(), tips.end());
+  while (!todo.empty()) {
+    Head h = std::move(todo.front());
+    todo.pop_front();
+    Id256 hash = h.hash();
+    if (out.heads.count(hash)) continue;
+    if (out.heads.size() >= kMaxHistoryWalk) {
+      out.cut = true;
+      break;
+    }
+    for (const Id256& p : h.parents) {
+      if (out.heads.count(p) || !asked.insert(p).second) continue;
+      auto parent = load(p);
+      if (parent)
+        todo.push_back(std::move(*parent));
+      else
+        out.missing.emplace_back(p, parent.error());
+    }
+    out.heads.emplace(hash, std::move(h));
+  }
+  return out;
+}
+
 }  // namespace peerstore

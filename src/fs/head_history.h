@@ -13,7 +13,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
+#include <vector>
 
 #include "keys/signed_head.h"
 
@@ -29,6 +31,16 @@ inline constexpr size_t kMaxHistoryWalk = 200000;
 // computer picks the same. nullopt when they share no history (two computers each started the
 // volume). A parent the loader cannot give fails the search with its error.
 Result<std::optional<Head>> merge_base(const Head& a, const Head& b, const HeadLoader& load);
+
+// A volume's history: every head reachable from `tips` through their parents, at most
+// kMaxHistoryWalk of them (`cut` says the walk stopped there). A parent the loader cannot give
+// is listed in `missing` with its error, and the walk goes on without it.
+struct History {
+  std::map<Id256, Head> heads;
+  std::vector<std::pair<Id256, Error>> missing;
+  bool cut = false;
+};
+History walk_history(const std::vector<Head>& tips, const HeadLoader& load);
 
 // Whether `a` and `b`, whose vectors are equal, descend from the same commits: the common
 // ancestors found by hash (not by vector) together reach their vector. False for a head that
