@@ -12,14 +12,18 @@
 
 #include "dht/dht_client.h"
 #include "fs/mount_tree.h"
+#include "host/conflict_file.h"
 #include "store/tiered_store.h"
 
 namespace peerstore::host {
 
 class LinkedVolumes : public MountTree::Opener {
  public:
-  // `store` and `dht` must outlive every volume opened.
-  LinkedVolumes(TieredStore& store, DhtClient& dht, PublicKey device, FileSystem::Options opts);
+  // `store` and `dht` must outlive every volume opened. Conflict copies that live sync makes
+  // in a linked volume are appended to `conflicts` (the mount's conflict log), their paths
+  // led by the shared folder's name.
+  LinkedVolumes(TieredStore& store, DhtClient& dht, PublicKey device, FileSystem::Options opts,
+                std::string conflicts);
 
   // Without the signing key (a read-only member) the volume opens read-only: it never
   // commits, and the tree answers EROFS below its link.
@@ -39,6 +43,7 @@ class LinkedVolumes : public MountTree::Opener {
   DhtClient& dht_;
   PublicKey device_;
   FileSystem::Options opts_;
+  std::string conflicts_;
   std::mutex mu_;
   std::map<FileSystem*, std::shared_ptr<Waker>> wakers_;
 };

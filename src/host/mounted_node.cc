@@ -46,7 +46,8 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   auto fs = FileSystem::open(std::move(*volume), fo, Caller{getuid(), getgid()});
   if (!fs) return damaged(fs.error());
   m->fs_ = std::move(*fs);
-  m->volumes_ = std::make_unique<LinkedVolumes>(*m->tiered_, dht, identity.device.public_key(), fo);
+  m->volumes_ = std::make_unique<LinkedVolumes>(*m->tiered_, dht, identity.device.public_key(), fo,
+                                                m->node_->layout().conflicts());
   m->share_ = std::make_unique<ShareControl>(*m->tiered_, dht, identity.user,
                                              identity.device.public_key(), fo);
   m->receiver_ =

@@ -108,6 +108,34 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
                 "b never saw a's file\n"
                     << a.describe() << b.describe());
 
+  // Both change one file at once: both versions stay on both sides (or, if one saw the
+  // other's first, the later alone); a conflict copy goes into a mount's conflict log, under
+  // the shared folder's name.
+  std::thread wa([&] { REQUIRE(write_text(a.path("proj/both.txt"), "from a")); });
+  std::thread wb([&] { REQUIRE(write_text(on_b + "/both.txt", "from b")); });
+  wa.join();
+  wb.join();
+  auto versions = [&](const std::string& dir) {
+    std::set<std::string> v;
+    for (auto& n : names(dir))
+      if (n == "both.txt" || n.rfind("both.conflict-", 0) == 0) v.insert(slurp(dir + "/" + n));
+    return v;
+  };
+  std::set<std::string> two{"from a", "from b"};
+  CHECK_MESSAGE(wait_until(
+                    [&] {
+                      auto va = versions(a.path("proj"));
+                      return va == versions(on_b) && (va == two || va.size() == 1);
+                    },
+                    kSeen),
+                a.describe() << b.describe());
+  MESSAGE("one file written on both sides at once: " << versions(a.path("proj")).size()
+                                                     << " versions kept");
+  if (versions(a.path("proj")) == two) {
+    std::string logs = slurp(a.data_dir() + "/conflicts") + slurp(b.data_dir() + "/conflicts");
+    CHECK_MESSAGE(logs.find("[shared proj]/both.conflict-") != std::string::npos, logs);
+  }
+
   // c may read it: it sees both writes and follows the next, but changes nothing.
   Run ro = share(cluster, {"grant", a.path("proj"), c_id});
   REQUIRE_MESSAGE(ro.status == 0, ro.out << a.describe());
