@@ -26,7 +26,7 @@ GrantContent sample(bool write) {
   c.volume = fuzz::fixed_volume().id();
   c.read_key = fuzz::fixed_secret(0x63);
   c.convergence = fuzz::fixed_secret(0x64);
-  if (write) c.signing_seed = fuzz::fixed_volume().signer.seed().clone();
+  if (write) c.signing_seed = fuzz::fixed_volume().signer->seed().clone();
   c.folder = "shared";
   c.grantor = grantor().public_key();
   c.recipient = recipient().public_key();
