@@ -173,6 +173,12 @@ class FileSystem {
   // `make_link` gets the folder's name and returns the link's bytes.
   using LinkMaker = std::function<Result<Secret>(std::string_view folder)>;
   int split_into(uint64_t dir, FileSystem& into, const LinkMaker& make_link, uint64_t* link_ino);
+  // A revoke's rotation (docs/sharing.md, Revoke): the link `old_link` gives its name to a new
+  // link inode numbered `new_ino` that opens `link` (the volume's next epoch), with the old
+  // one's mode, owner, times and attributes; commits. The kernel, told from the sync thread,
+  // looks the name up again. Done already (`new_ino` is a link): 0. EINVAL when `old_link` is
+  // no link, EEXIST when `new_ino` is taken by something else.
+  int relink(uint64_t old_link, const Secret& link, uint64_t new_ino);
   // Received shares (file_system_shares.cc): puts the link `link` (to the volume whose id is
   // `volume`, with the record's hidden `xattrs`) at `path` below the root, making the
   // directories on the way (0755, `owner`'s) where missing. Every inode made gets a number
@@ -196,6 +202,8 @@ class FileSystem {
   // name like any attribute (the grants a user made, on the root). EINVAL for another name.
   int set_hidden(uint64_t ino, const std::string& name, const Bytes& value);
   int hidden(uint64_t ino, std::string_view prefix, std::map<std::string, Bytes>* out);
+  // Removes one (0 when it was not there).
+  int remove_hidden(uint64_t ino, const std::string& name);
   // "/a/b" for a directory (or a link), "/" for the root; ENOENT once it is removed.
   int path_of_dir(uint64_t dir, std::string* out);
   // Into a new, empty volume: `recs` (inode records, one of them `top`) become its tree, `top`
@@ -258,6 +266,8 @@ class FileSystem {
   Result<Invalidation> switch_tree(const std::optional<BlockPtr>& old);
   // Under mu_: "/a/b" for a directory, "" for the root (for messages).
   Result<std::string> path_of(uint64_t dir);
+  // Under mu_: the name of inode `ino` in the directory `dir` (ENOENT: none there).
+  int name_in(Node& dir, uint64_t ino, std::string* name, const char* op);
   int err(const Error& e, const char* op) const;
   // Under mu_: what was accepted and is not stored yet (dirty chunks, queued blocks), in store
   // bytes (LocalStore::cost_of_block).

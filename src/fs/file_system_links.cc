@@ -1,6 +1,8 @@
 // FileSystem: volume links, the directory entries that stand for another volume's root
 // (docs/sharing.md, "Mount: several volumes in one tree"). MountTree crosses them; here a link
 // is an inode record that carries the linked volume's keys and holds no entries of its own.
+#include <dirent.h>
+
 #include <unordered_map>
 #include <unordered_set>
 
@@ -29,6 +31,17 @@ int FileSystem::link_of(uint64_t ino, std::shared_ptr<const Secret>* out) {
   if (!(*n)->rec.is_link()) return EINVAL;
   *out = (*n)->rec.link;
   return 0;
+}
+
+int FileSystem::name_in(Node& dir, uint64_t ino, std::string* name, const char* op) {
+  name->clear();
+  auto found = dir_scan(*dir.dir, 0, [&](uint64_t, std::string_view entry, const DirEntry& e) {
+    if (e.ino != ino) return true;
+    *name = entry;
+    return false;
+  });
+  if (!found) return err(found.error(), op);
+  return name->empty() ? ENOENT : 0;
 }
 
 Status FileSystem::commit_under_lock() {
@@ -85,13 +98,7 @@ int FileSystem::split_into(uint64_t dir, FileSystem& into, const LinkMaker& make
   auto p = dir_node(parent);
   if (!p) return err(p.error(), "share a folder");
   std::string name;
-  auto found = dir_scan(*(*p)->dir, 0, [&](uint64_t, std::string_view entry, const DirEntry& e) {
-    if (e.ino != dir) return true;
-    name = entry;
-    return false;
-  });
-  if (!found) return err(found.error(), "share a folder");
-  if (name.empty()) return ENOENT;
+  if (int e = name_in(**p, dir, &name, "share a folder")) return e;
   auto link = make_link(name);
   if (!link) return err(link.error(), "share a folder");
   if (link->empty() || link->size() > InodeRecord::kMaxLink) return EINVAL;
@@ -133,6 +140,52 @@ int FileSystem::split_into(uint64_t dir, FileSystem& into, const LinkMaker& make
     std::lock_guard nlock(notify_mu_);
     pending_.inodes.push_back(dir);
     pending_.entries.emplace_back(parent, name);
+  }
+  wake_sync();
+  return 0;
+}
+
+int FileSystem::relink(uint64_t old_link, const Secret& link, uint64_t new_ino) {
+  if (link.empty() || link.size() > InodeRecord::kMaxLink) return EINVAL;
+  if (new_ino <= NodeTable::kRootIno || new_ino >> 63) return EINVAL;
+  std::lock_guard serial(commit_serial_);
+  std::lock_guard lock(mu_);
+  if (auto done = table_.get(new_ino); done) return (*done)->rec.is_link() ? 0 : EEXIST;
+  auto old = node(old_link);
+  if (!old) return err(old.error(), "move a link");
+  if (!(*old)->rec.is_link() || (*old)->rec.nlink == 0) return EINVAL;
+  InodeRecord was = (*old)->rec;
+  auto p = dir_node(was.parent);
+  if (!p) return err(p.error(), "move a link");
+  std::string name;
+  if (int e = name_in(**p, old_link, &name, "move a link")) return e;
+  if (int e = remove_entry(**p, name, true)) return e;
+  if (!room_for(0, true)) return ENOSPC;
+  InodeRecord r;
+  r.ino = new_ino;
+  r.mode = was.mode;
+  r.uid = was.uid;
+  r.gid = was.gid;
+  r.nlink = 2;
+  r.atime = was.atime;
+  r.mtime = was.mtime;
+  r.btime = was.btime;
+  r.ctime = now();
+  r.parent = was.parent;
+  r.xattrs = was.xattrs;
+  r.link = std::make_shared<const Secret>(link.view());
+  if (auto st = table_.adopt(std::move(r)); !st) return err(st.error(), "move a link");
+  if (auto st = dir_insert(*(*p)->dir, name, DirEntry{new_ino, DT_DIR}); !st)
+    return err(st.error(), "move a link");
+  (*p)->rec.entries++;
+  (*p)->rec.nlink++;
+  table_.mark_dirty(**p);
+  changed_ = true;
+  if (auto st = commit_under_lock(); !st) return err(st.error(), "move a link");
+  {
+    std::lock_guard nlock(notify_mu_);
+    pending_.inodes.push_back(old_link);
+    pending_.entries.emplace_back(was.parent, name);
   }
   wake_sync();
   return 0;

@@ -188,6 +188,18 @@ int FileSystem::set_hidden(uint64_t ino, const std::string& name, const Bytes& v
   return 0;
 }
 
+int FileSystem::remove_hidden(uint64_t ino, const std::string& name) {
+  if (!is_health_xattr(name)) return EINVAL;
+  std::lock_guard lock(mu_);
+  auto n = node(ino);
+  if (!n) return err(n.error(), "remove a share record");
+  if ((*n)->rec.xattrs.erase(name) == 0) return 0;
+  table_.mark_dirty(**n);
+  changed_ = true;
+  commit_soon();
+  return 0;
+}
+
 int FileSystem::hidden(uint64_t ino, std::string_view prefix, std::map<std::string, Bytes>* out) {
   std::lock_guard lock(mu_);
   auto n = node(ino);

@@ -168,8 +168,8 @@ void op_flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   fuse_reply_err(req, tree(req).flush(ino));
 }
 
-void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-  fuse_reply_err(req, tree(req).release(ino));
+void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  fuse_reply_err(req, tree(req).release(ino, fi->flags));
 }
 
 void op_fsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {

@@ -13,6 +13,9 @@ struct MountTree::Linked {
   bool writable = true;                // false: a read-only member's view (EROFS)
   uint64_t salt = 0;                   // from the id: numbers differ between volumes
   uint64_t shown_at = 0;               // the kernel number of the link it shows at; 0: none now
+  std::shared_mutex gate;              // changes take it shared; hold_changes() alone
+  std::atomic<bool> retired{false};    // its link moved to a newer epoch: ESTALE
+  std::atomic<int> writers{0};         // handles open for writing
 };
 
 namespace {
@@ -290,7 +293,10 @@ template <typename Fn>
 int MountTree::on(uint64_t kino, Fn&& fn, bool writes) {
   Route r;
   if (int e = route(kino, &r)) return e;
-  if (writes && r.vol && !r.vol->writable) return EROFS;
+  if (!writes || !r.vol) return fn(*r.fs, r.ino);
+  if (!r.vol->writable) return EROFS;
+  std::shared_lock gate(r.vol->gate);
+  if (r.vol->retired) return ESTALE;
   return fn(*r.fs, r.ino);
 }
 
@@ -298,9 +304,34 @@ template <typename Fn>
 int MountTree::make(uint64_t parent, EntryOut* out, Fn&& fn, bool writes) {
   Route r;
   if (int e = route(parent, &r)) return e;
-  if (writes && r.vol && !r.vol->writable) return EROFS;
-  if (int e = fn(*r.fs, r.ino)) return e;
+  if (writes && r.vol) {
+    if (!r.vol->writable) return EROFS;
+    std::shared_lock gate(r.vol->gate);
+    if (r.vol->retired) return ESTALE;
+    if (int e = fn(*r.fs, r.ino)) return e;
+  } else if (int e = fn(*r.fs, r.ino)) {
+    return e;
+  }
   return enter(r.vol, out);
+}
+
+int MountTree::hold_changes(const VolumeId& id, std::unique_lock<std::shared_mutex>* out) {
+  Linked* v = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = volumes_.find(id); it != volumes_.end()) v = it->second.get();
+  }
+  *out = {};
+  if (!v) return 0;
+  std::unique_lock gate(v->gate);
+  if (v->writers.load() > 0) return EBUSY;
+  *out = std::move(gate);
+  return 0;
+}
+
+void MountTree::retire(const VolumeId& id) {
+  std::lock_guard lock(mu_);
+  if (auto it = volumes_.find(id); it != volumes_.end()) it->second->retired = true;
 }
 
 int MountTree::lookup(uint64_t parent, std::string_view name, EntryOut* out) {
@@ -378,29 +409,49 @@ int MountTree::rename(uint64_t parent, std::string_view name, uint64_t newparent
       true);
 }
 
+namespace {
+bool opens_for_writing(int flags) {
+  return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND));
+}
+}  // namespace
+
 int MountTree::open(uint64_t ino, int flags) {
-  bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND));
-  return on(
-      ino, [&](FileSystem& fs, uint64_t i) { return fs.open(i, flags); }, writes);
+  Route r;
+  if (int e = route(ino, &r)) return e;
+  if (!opens_for_writing(flags) || !r.vol) return r.fs->open(r.ino, flags);
+  if (!r.vol->writable) return EROFS;
+  std::shared_lock gate(r.vol->gate);
+  if (r.vol->retired) return ESTALE;
+  int e = r.fs->open(r.ino, flags);
+  if (e == 0) r.vol->writers++;  // under the gate: hold_changes() sees it
+  return e;
 }
 
 int MountTree::create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
                       int flags, EntryOut* out) {
-  FileSystem* made = nullptr;
-  int e = make(
-      parent, out,
-      [&](FileSystem& fs, uint64_t p) {
-        made = &fs;
-        return fs.create(c, p, name, mode, flags, out);
-      },
-      true);
-  // Created and opened, but refused a kernel number (enter() forgot it): close it again.
-  if (e && made && out->ino) made->release(out->ino);
-  return e;
+  Route r;
+  if (int e = route(parent, &r)) return e;
+  std::shared_lock<std::shared_mutex> gate;
+  if (r.vol) {
+    if (!r.vol->writable) return EROFS;
+    gate = std::shared_lock(r.vol->gate);
+    if (r.vol->retired) return ESTALE;
+  }
+  if (int e = r.fs->create(c, r.ino, name, mode, flags, out)) return e;
+  if (int e = enter(r.vol, out)) {
+    // Created and opened, but refused a kernel number (enter() forgot it): close it again.
+    if (out->ino) r.fs->release(out->ino);
+    return e;
+  }
+  if (r.vol) r.vol->writers++;
+  return 0;
 }
 
-int MountTree::release(uint64_t ino) {
-  return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.release(i); });
+int MountTree::release(uint64_t ino, int flags) {
+  Route r;
+  if (int e = route(ino, &r)) return e;
+  if (r.vol && opens_for_writing(flags) && r.vol->writers.load() > 0) r.vol->writers--;
+  return r.fs->release(r.ino);
 }
 
 int MountTree::flush(uint64_t ino) {

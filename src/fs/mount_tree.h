@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <unordered_map>
 
 #include "fs/file_system.h"
@@ -73,6 +74,17 @@ class MountTree {
   };
   int where(uint64_t kino, Where* out);
 
+  // A revoke's rotation (docs/sharing.md, Revoke). While the returned lock is held, every
+  // change below the linked volume `id` waits (as under fsfreeze); the copy then reads a
+  // tree nothing changes. EBUSY (and no lock) while a file of it is open for writing: a write
+  // through that handle after the rotation would go to the old volume. A volume not open
+  // here has nothing to hold: 0 and an empty lock.
+  int hold_changes(const VolumeId& id, std::unique_lock<std::shared_mutex>* out);
+  // After the volume's link moved to its next epoch: a change still aimed at the old volume
+  // (a shell whose directory is inside it) answers ESTALE instead of going where nobody
+  // looks any more.
+  void retire(const VolumeId& id);
+
   // `home` must outlive the tree; `opener` may be null (links then answer EIO).
   MountTree(FileSystem& home, Opener* opener);
   // Where peerstore.share.* requests go (none: EOPNOTSUPP); set before the mount serves.
@@ -109,7 +121,8 @@ class MountTree {
   int open(uint64_t ino, int flags);
   int create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, int flags,
              EntryOut* out);
-  int release(uint64_t ino);
+  // `flags`: those the file was opened with (a handle opened for writing is counted).
+  int release(uint64_t ino, int flags = 0);
   int flush(uint64_t ino);
   int read(uint64_t ino, uint64_t off, size_t size, Bytes* out);
   ssize_t write(uint64_t ino, uint64_t off, ByteView data);
