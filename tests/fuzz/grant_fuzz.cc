@@ -1,9 +1,11 @@
 // Fuzz target: a grant as a storage node receives it for an inbox (Grant::decode,
 // InboxSet::check and add) and as a recipient opens it (Grant::open), and the sealed content's
-// decoder (GrantContent::decode) on the same bytes. A grant that decodes must encode to bytes
+// decoder (GrantContent::decode) and the revoke journal's (RevokeJournal::decode, a hidden
+// record of the home root) on the same bytes. A grant that decodes must encode to bytes
 // that decode to the same grant; nothing but the grantor's signed bytes may open.
 #include "dht/inbox_set.h"
 #include "fuzz_support.h"
+#include "keys/revoke_journal.h"
 
 using namespace peerstore;
 
@@ -46,11 +48,26 @@ void make_seeds(Seeds& seeds) {
       "withdrawn",
       Grant::withdraw(grantor(), recipient().public_key(), fixed_volume().id(), 3, 5).encode());
   seeds.add("content", sample(true).encode());
+  RevokeJournal j;
+  j.stage = RevokeJournal::grants;
+  j.device = grantor().public_key();
+  j.revoked = recipient().public_key();
+  j.old_link = 12345;
+  j.nonce = fixed_volume().id();
+  seeds.add("revoke-journal", j.encode());
 }
 }  // namespace peerstore::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteView in(data, size);
+  if (auto j = RevokeJournal::decode(in)) {
+    fuzz::check(j->encode() == Bytes(in.begin(), in.end()),
+                "a revoke journal does not survive its own encoding");
+    uint64_t ino = j->new_link();
+    fuzz::check(ino > 1 && ino >> 63 == 0, "a new link number out of range");
+  } else {
+    fuzz::check(j.code() == Errc::corrupt, "a revoke journal error other than corrupt");
+  }
   if (auto c = GrantContent::decode(in)) {
     auto again = GrantContent::decode(c->encode());
     fuzz::check(again.ok() && again->folder == c->folder && again->epoch == c->epoch,
