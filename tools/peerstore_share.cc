@@ -1,6 +1,7 @@
 // peerstore-share: sharing folders with other users (docs/sharing.md). `whoami` prints the
 // user's id, the token others grant to; `grant` shares a folder of a running mount; `list`
-// shows what is shared both ways; `leave` stops showing a share; revoke comes with issue 14.
+// shows what is shared both ways; `revoke` takes a user's access away (new keys for the
+// folder); `leave` stops showing a share.
 // Wiring only: src/host/share_commands.h does the work.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -25,6 +26,13 @@ int main(int argc, char** argv) {
   grant->add_option("PATH", path, "A folder inside your PeerStore mount")->required();
   grant->add_option("USER", user, "Their user id (from 'peerstore-share whoami')")->required();
   grant->add_flag("--write", write, "Let them change it too (default: read only)");
+  std::string revoked_path, revoked_user;
+  auto* revoke = app.add_subcommand(
+      "revoke",
+      "Take USER's access to the folder PATH away: new keys for it, new grants for the others, "
+      "and a report of what USER could read until now");
+  revoke->add_option("PATH", revoked_path, "A folder you share")->required();
+  revoke->add_option("USER", revoked_user, "Their user id")->required();
   std::string leaving;
   auto* leave = app.add_subcommand(
       "leave", "Stop seeing a folder shared with you (PATH: under shared/ in your mount)");
@@ -57,6 +65,7 @@ int main(int argc, char** argv) {
     return 0;
   };
   if (grant->parsed()) return report(host::grant(path, user, write));
+  if (revoke->parsed()) return report(host::revoke(revoked_path, revoked_user));
   if (leave->parsed()) return report(host::leave(leaving));
   if (list->parsed()) return report(host::list(where));
   if (name->parsed()) return report(host::name(named_user, given, where));

@@ -48,8 +48,8 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   m->fs_ = std::move(*fs);
   m->volumes_ = std::make_unique<LinkedVolumes>(*m->tiered_, dht, identity.device.public_key(), fo,
                                                 m->node_->layout().conflicts());
-  m->share_ = std::make_unique<ShareControl>(*m->tiered_, dht, identity.user,
-                                             identity.device.public_key(), fo);
+  m->share_ = std::make_unique<ShareControl>(*m->tiered_, ShareControl::post_through(dht),
+                                             identity.user, identity.device.public_key(), fo);
   m->receiver_ =
       std::make_unique<ShareReceiver>(dht, *m->fs_, identity.user, Caller{getuid(), getgid()});
   m->share_->set_on_change([r = m->receiver_.get()] { r->wake(); });
@@ -86,8 +86,10 @@ Status MountedNode::serve() {
   });
   volumes_->started(*fs_);
   receiver_->start();
+  share_->start(*tree_);  // revokes left unfinished
   quiet_helpers_.reset();
   Status ran = session_->run();
+  share_->stop();
   session_.reset();
   receiver_.reset();
   if (Status closed = tree_->close(); !closed) log::error(closed.error().message());

@@ -70,6 +70,60 @@ Result<std::string> grant(const std::string& path, const std::string& user, bool
          "; it appears in their mounts under shared/.";
 }
 
+Result<std::string> revoke(const std::string& path, const std::string& user) {
+  PS_ASSIGN(PublicKey who, UserId::parse(user));
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail(Errc::invalid, path + " is no folder: give the shared folder to revoke from");
+  if (::getxattr(path.c_str(), "peerstore.replicas", nullptr, 0) < 0)
+    return fail(Errc::invalid, path +
+                                   " is not in a running PeerStore mount: give the shared "
+                                   "folder under your mount point, with peerstorefs running");
+  std::string value = UserId::format(who);
+  if (::setxattr(path.c_str(), std::string(ShareControl::kRevoke).c_str(), value.data(),
+                 value.size(), 0) != 0) {
+    int e = errno;
+    std::string short_id = UserId::short_form(who);
+    switch (e) {
+      case ENOENT:
+        return fail(Errc::invalid, short_id + " was never granted " + path +
+                                       ": `peerstore-share list` shows who was");
+      case EINVAL:
+        return fail(Errc::invalid, path +
+                                       " is not a folder you share: give the folder you "
+                                       "granted (`peerstore-share list` shows them)");
+      case EACCES:
+      case EPERM:
+        return fail(Errc::invalid,
+                    "you may not revoke access to " + path + ": it was shared with you read-only");
+      case EBUSY:
+        return fail(Errc::invalid,
+                    "files in " + path + " are open for writing: close them and try again");
+      case EAGAIN:
+        return fail(Errc::unavailable,
+                    path + " has new keys and " + short_id +
+                        " cannot read what changes from now on, but the other members' new "
+                        "grants did not reach the network yet; the mount sends them again "
+                        "every 10 s (run the command again to see it finish)");
+      default:
+        return fail(Errc::io, "revoking " + path + " failed: " + std::strerror(e) +
+                                  "; nothing changed, and the mount's log says why");
+    }
+  }
+  // The exposure report, page by page.
+  std::string report;
+  for (size_t page = 0; page < 1000; ++page) {
+    std::string name = std::string(ShareControl::kReport) + std::to_string(page);
+    std::string buf(ShareControl::kReportPage, '\0');
+    ssize_t n = ::getxattr(path.c_str(), name.c_str(), buf.data(), buf.size());
+    if (n <= 0) break;
+    report.append(buf.data(), size_t(n));
+    if (size_t(n) < ShareControl::kReportPage) break;
+  }
+  while (!report.empty() && report.back() == '\n') report.pop_back();
+  return "Revoked " + UserId::short_form(who) + "'s access to " + path + ".\n" + report;
+}
+
 namespace {
 
 // `path` if it is in a running PeerStore mount (every path there answers its health

@@ -1,4 +1,4 @@
-// The commands of `peerstore-share` (docs/sharing.md). Built so far: whoami, grant, list, leave and
+// The commands of `peerstore-share` (docs/sharing.md). whoami, grant, revoke, list, leave and
 // name. Each returns what the tool prints, or an error with a message for people. Run on the
 // calling thread.
 #pragma once
@@ -20,6 +20,14 @@ Result<std::string> whoami(const DataDirLayout& layout);
 // mount's root, a folder inside a shared one, files open in it; Errc::unavailable when the
 // grant did not reach the network (run it again).
 Result<std::string> grant(const std::string& path, const std::string& user, bool write);
+
+// Revokes `user`'s access to the shared folder `path` (docs/sharing.md, Revoke): the mount
+// rotates it to new keys and re-grants the other members. Returns a line and the exposure
+// report: every file and version `user` could read until now. Errc::invalid with one line that
+// says what to do for a bad id, a path that is no folder or not one the user shares, a user
+// never granted it, files open for writing; Errc::unavailable when the new grants did not
+// reach the network yet (the mount retries).
+Result<std::string> revoke(const std::string& path, const std::string& user);
 
 // Leaves the share at `path` (a folder under shared/ in the mount): it goes from every
 // computer of the user and does not come back; nothing in it is deleted.

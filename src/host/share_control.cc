@@ -14,12 +14,6 @@
 namespace peerstore::host {
 namespace {
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Secret random_secret() {
   Secret s(32);
   randombytes_buf(s.data(), s.size());
@@ -28,10 +22,16 @@ Secret random_secret() {
 
 }  // namespace
 
-ShareControl::ShareControl(TieredStore& store, DhtClient& dht, const SigningKey& user,
+int64_t ShareControl::now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ShareControl::ShareControl(LocalStore& store, PostGrant post, const SigningKey& user,
                            PublicKey device, FileSystem::Options opts)
     : store_(store),
-      dht_(dht),
+      post_(std::move(post)),
       user_(SigningKey::from_seed(user.seed())),
       device_(device),
       opts_(std::move(opts)) {}
@@ -54,6 +54,12 @@ int ShareControl::request(MountTree& tree, uint64_t kino, std::string_view name,
     if (int e = tree.home().set_hidden(NodeTable::kRootIno, attr, to_bytes(given))) return e;
     if (on_change_) on_change_();
     return 0;
+  }
+  if (name == kRevoke) {
+    auto user = UserId::parse(as_chars(value));
+    if (!user) return EINVAL;
+    std::lock_guard lock(mu_);
+    return revoke(tree, kino, *user);
   }
   if (name != kGrant) return EOPNOTSUPP;
   std::string_view v = as_chars(value);
@@ -97,7 +103,7 @@ int ShareControl::grant(MountTree& tree, uint64_t kino, const PublicKey& recipie
     log::error("share: cannot make the grant: " + g.error().message());
     return EIO;
   }
-  if (Status st = put_grant(*g); !st) {
+  if (Status st = post_(*g); !st) {
     log::warn("share: " + content.folder + " is a volume of its own now, but its grant to " +
               UserId::short_form(recipient) +
               " did not reach the network: " + st.error().message() + "; run the command again");
@@ -144,8 +150,18 @@ int ShareControl::leave(MountTree& tree, uint64_t kino) {
 }
 
 int ShareControl::query(MountTree& tree, uint64_t, std::string_view name, std::string* out) {
-  if (name != kList) return EOPNOTSUPP;
   std::lock_guard lock(mu_);
+  if (name.substr(0, kReport.size()) == kReport) {
+    std::string_view n = name.substr(kReport.size());
+    size_t page = 0;
+    if (n.empty() || n.size() > 6 || n.find_first_not_of("0123456789") != n.npos) return EINVAL;
+    for (char c : n) page = page * 10 + size_t(c - '0');
+    if (report_.empty()) return ENODATA;
+    size_t at = page * kReportPage;
+    *out = at < report_.size() ? report_.substr(at, kReportPage) : std::string();
+    return 0;
+  }
+  if (name != kList) return EOPNOTSUPP;
   *out = list(tree);
   return 0;
 }
@@ -202,24 +218,38 @@ std::string ShareControl::list(MountTree& tree) {
   return text;
 }
 
-int ShareControl::split(const MountTree::Where& where, GrantContent* content, uint64_t* link_ino) {
+GrantContent ShareControl::fresh_volume(std::string folder, const Id256* lineage,
+                                        uint64_t epoch) const {
   SigningKey signer = SigningKey::generate();
-  VolumeKeys keys{SigningKey::from_seed(signer.seed()), random_secret(), random_secret()};
-  GrantContent self;
-  self.volume = keys.id();
-  self.read_key = keys.read_key.clone();
-  self.convergence = keys.convergence.clone();
-  self.signing_seed = signer.seed().clone();
-  self.grantor = self.recipient = user_.public_key();
-  self.lineage = self.volume;
-  self.epoch = 0;
-  self.time_ns = now_ns();
-  auto volume = Volume::open(store_, std::move(keys), device_);
-  if (!volume) {
-    log::error("share: cannot make a volume: " + volume.error().message());
-    return EIO;
-  }
-  auto into = FileSystem::open(std::move(*volume), opts_, Caller{getuid(), getgid()});
+  GrantContent c;
+  c.volume = signer.public_key();
+  c.read_key = random_secret();
+  c.convergence = random_secret();
+  c.signing_seed = signer.seed().clone();
+  c.folder = std::move(folder);
+  c.grantor = c.recipient = user_.public_key();
+  c.lineage = lineage ? *lineage : c.volume;
+  c.epoch = epoch;
+  c.time_ns = now_ns();
+  return c;
+}
+
+Result<std::unique_ptr<FileSystem>> ShareControl::open_volume(const GrantContent& c) {
+  PS_ASSIGN(auto keys, c.writer_keys());
+  PS_ASSIGN(auto volume, Volume::open(store_, std::move(keys), device_));
+  return FileSystem::open(std::move(volume), opts_, Caller{getuid(), getgid()});
+}
+
+Secret ShareControl::link_bytes(const GrantContent& c) {
+  Bytes b = c.encode();
+  Secret s(b);
+  sodium_memzero(b.data(), b.size());
+  return s;
+}
+
+int ShareControl::split(const MountTree::Where& where, GrantContent* content, uint64_t* link_ino) {
+  GrantContent self = fresh_volume("", nullptr, 0);
+  auto into = open_volume(self);
   if (!into) {
     log::error("share: cannot make a volume: " + into.error().message());
     return EIO;
@@ -229,10 +259,7 @@ int ShareControl::split(const MountTree::Where& where, GrantContent* content, ui
       [&](std::string_view folder) -> Result<Secret> {
         self.folder = std::string(folder);
         PS_TRY(GrantContent::check_folder(self.folder));
-        Bytes b = self.encode();
-        Secret s(b);
-        sodium_memzero(b.data(), b.size());
-        return s;
+        return link_bytes(self);
       },
       link_ino);
   if (e) return e;
@@ -241,14 +268,16 @@ int ShareControl::split(const MountTree::Where& where, GrantContent* content, ui
   return 0;
 }
 
-Status ShareControl::put_grant(const Grant& g) {
-  auto done = std::make_shared<std::promise<Status>>();
-  auto result = done->get_future();
-  dht_.put_records(KeyKind::inbox, g.recipient, {g.encode()},
-                   [done](Status st) { done->set_value(std::move(st)); });
-  if (result.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
-    return fail(Errc::timeout, "no answer from the ring within 10 s");
-  return result.get();
+ShareControl::PostGrant ShareControl::post_through(DhtClient& dht) {
+  return [&dht](const Grant& g) -> Status {
+    auto done = std::make_shared<std::promise<Status>>();
+    auto result = done->get_future();
+    dht.put_records(KeyKind::inbox, g.recipient, {g.encode()},
+                    [done](Status st) { done->set_value(std::move(st)); });
+    if (result.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+      return fail(Errc::timeout, "no answer from the ring within 10 s");
+    return result.get();
+  };
 }
 
 }  // namespace peerstore::host

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <random>
 
+#include "support/child_process.h"
 #include "support/file_digest.h"
 #include "support/hang_guard.h"
 #include "support/wait_until.h"
@@ -154,6 +155,24 @@ std::set<std::string> names(const std::string& dir) {
 bool exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
+}
+
+ShareRun share(Cluster& cluster, std::vector<std::string> args) {
+  args.insert(args.begin(), cluster.binaries().share);
+  SpawnOptions o;
+  o.stderr_path = cluster.new_dir("share-log") + "/out";
+  ChildProcess p(args, o);
+  auto status = p.wait_exit(std::chrono::seconds(30));
+  REQUIRE_MESSAGE(status.has_value(), "peerstore-share did not exit: " << p.output());
+  return ShareRun{*status, p.output()};
+}
+
+std::string user_id(Cluster& cluster, const std::string& config) {
+  ShareRun r = share(cluster, {"whoami", "--config", config});
+  REQUIRE_MESSAGE(r.status == 0, r.out);
+  std::string out = r.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out.substr(out.rfind('\n') + 1);
 }
 
 }  // namespace peerstore::test

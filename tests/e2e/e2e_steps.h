@@ -44,4 +44,13 @@ std::string join_ints(const std::vector<int>& v);
 std::set<std::string> names(const std::string& dir);
 bool exists(const std::string& path);
 
+// Runs `peerstore-share ARGS...` (30 s at most): its exit status and output.
+struct ShareRun {
+  int status = -1;
+  std::string out;  // stdout and stderr
+};
+ShareRun share(Cluster& cluster, std::vector<std::string> args);
+// The user id of the identity in `config` (the last line of `peerstore-share whoami`).
+std::string user_id(Cluster& cluster, const std::string& config);
+
 }  // namespace peerstore::test

@@ -28,29 +28,6 @@ using namespace std::chrono_literals;
 
 constexpr auto kSeen = 20s;  // far above the target (5 s): a loaded machine is slow
 
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run share(Cluster& cluster, std::vector<std::string> args) {
-  args.insert(args.begin(), cluster.binaries().share);
-  SpawnOptions o;
-  o.stderr_path = cluster.new_dir("share-log") + "/out";
-  ChildProcess p(args, o);
-  auto status = p.wait_exit(30s);
-  REQUIRE_MESSAGE(status.has_value(), "peerstore-share did not exit: " << p.output());
-  return Run{*status, p.output()};
-}
-
-std::string user_id(Cluster& cluster, const std::string& config) {
-  Run r = share(cluster, {"whoami", "--config", config});
-  REQUIRE_MESSAGE(r.status == 0, r.out);
-  std::string out = r.out;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out.substr(out.rfind('\n') + 1);
-}
-
 }  // namespace
 
 TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, and both change it") {
@@ -75,7 +52,7 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   REQUIRE(write_text(a.path("private.txt"), "only mine"));
 
   auto start = std::chrono::steady_clock::now();
-  Run g = share(cluster, {"grant", a.path("proj"), b_id, "--write"});
+  ShareRun g = share(cluster, {"grant", a.path("proj"), b_id, "--write"});
   REQUIRE_MESSAGE(g.status == 0, g.out << a.describe());
 
   // On b: shared/OWNER/proj, with a's content.
@@ -137,7 +114,7 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   }
 
   // c may read it: it sees both writes and follows the next, but changes nothing.
-  Run ro = share(cluster, {"grant", a.path("proj"), c_id});
+  ShareRun ro = share(cluster, {"grant", a.path("proj"), c_id});
   REQUIRE_MESSAGE(ro.status == 0, ro.out << a.describe());
   std::string on_c = c.path("shared/" + owner + "/proj");
   CHECK_MESSAGE(
@@ -160,28 +137,28 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   CHECK(slurp(on_c + "/a.txt") == "alpha");
 
   // list, on each side.
-  Run on_a = share(cluster, {"list", a.mountpoint()});
+  ShareRun on_a = share(cluster, {"list", a.mountpoint()});
   CHECK_MESSAGE(
       on_a.out.find("/proj  with " + b_id.substr(0, 12) + "  read and write") != std::string::npos,
       on_a.out);
   CHECK_MESSAGE(
       on_a.out.find("/proj  with " + c_id.substr(0, 12) + "  read only") != std::string::npos,
       on_a.out);
-  Run on_b_list = share(cluster, {"list", b.mountpoint()});
+  ShareRun on_b_list = share(cluster, {"list", b.mountpoint()});
   CHECK_MESSAGE(on_b_list.out.find("/shared/" + owner + "/proj  from " + owner +
                                    "  read and write") != std::string::npos,
                 on_b_list.out);
-  Run on_c_list = share(cluster, {"list", c.mountpoint()});
+  ShareRun on_c_list = share(cluster, {"list", c.mountpoint()});
   CHECK_MESSAGE(on_c_list.out.find("/shared/" + owner + "/proj  from " + owner + "  read only") !=
                     std::string::npos,
                 on_c_list.out);
 
   // c leaves: the share goes, a remount does not bring it back, and a's folder is untouched.
-  Run not_shared = share(cluster, {"leave", a.path("proj")});
+  ShareRun not_shared = share(cluster, {"leave", a.path("proj")});
   CHECK(not_shared.status != 0);
   CHECK_MESSAGE(not_shared.out.find("not a folder shared with you") != std::string::npos,
                 not_shared.out);
-  Run left = share(cluster, {"leave", on_c});
+  ShareRun left = share(cluster, {"leave", on_c});
   CHECK_MESSAGE(left.status == 0, left.out << c.describe());
   CHECK_FALSE(exists(on_c));
   REQUIRE(c.unmount() == 0);
@@ -204,11 +181,11 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   // b names a: the share moves to shared/alice, on b's mount, with nothing lost.
   std::string a_id = user_id(cluster, ca);
   for (const char* bad : {"psu1alice", "a/b", ".."}) {
-    Run r = share(cluster, {"name", a_id, bad, "--mount", b.mountpoint()});
+    ShareRun r = share(cluster, {"name", a_id, bad, "--mount", b.mountpoint()});
     CHECK(r.status != 0);
     CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
   }
-  Run named = share(cluster, {"name", a_id, "alice", "--mount", b.mountpoint()});
+  ShareRun named = share(cluster, {"name", a_id, "alice", "--mount", b.mountpoint()});
   REQUIRE_MESSAGE(named.status == 0, named.out);
   CHECK_MESSAGE(wait_until(
                     [&] {

@@ -11,39 +11,10 @@
 #include <cstdlib>
 
 #include "mount/mount_test_util.h"
-#include "support/child_process.h"
+#include "mount/share_tool.h"
 #include "support/mount_fixture.h"
 
 namespace peerstore::test {
-namespace {
-
-struct Run {
-  int status = -1;
-  std::string out;  // stdout and stderr
-};
-
-Run share(MountFixture& fx, std::vector<std::string> args) {
-  const char* bin = getenv("PEERSTORE_SHARE");
-  REQUIRE_MESSAGE(bin != nullptr, "PEERSTORE_SHARE is not set (meson sets it)");
-  args.insert(args.begin(), bin);
-  SpawnOptions o;
-  o.stderr_path = fx.new_log_path("share");
-  ChildProcess p(args, o);
-  auto status = p.wait_exit(std::chrono::seconds(30));
-  REQUIRE_MESSAGE(status.has_value(), "peerstore-share did not exit: " << p.output());
-  return Run{*status, p.output()};
-}
-
-// The user id of the identity in `config` (the last line of whoami).
-std::string user_id(MountFixture& fx, const std::string& config) {
-  Run r = share(fx, {"whoami", "--config", config});
-  REQUIRE_MESSAGE(r.status == 0, r.out);
-  std::string out = r.out;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out.substr(out.rfind('\n') + 1);
-}
-
-}  // namespace
 
 TEST_CASE("sharing: a granted folder keeps its content and goes on working for its owner") {
   MountFixture owner;
