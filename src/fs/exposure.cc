@@ -5,13 +5,10 @@
 #include <tuple>
 
 #include "fs/head_history.h"
+#include "fs/version_view.h"
 
 namespace peerstore {
 namespace {
-
-VolumeKeys reader_keys(const VolumeKeys& k) {
-  return VolumeKeys::read_only(k.id(), k.read_key.clone(), k.convergence.clone());
-}
 
 int64_t ns_of(const timespec& t) {
   return int64_t(t.tv_sec) * 1000000000 + t.tv_nsec;
@@ -63,11 +60,7 @@ Result<Exposure> exposure(LocalStore& store, const VolumeKeys& keys, const Publi
   std::map<std::tuple<std::string, uint64_t, int64_t>, int64_t> seen;
   for (const Head* h : versions) {
     auto read_version = [&]() -> Status {
-      PS_ASSIGN(auto v, Volume::open(store, reader_keys(keys), device));
-      PS_ASSIGN(auto table, v->table_of(*h));
-      v->rewind(*h, table);
-      FileSystem::Options o;
-      PS_ASSIGN(auto fs, FileSystem::open(std::move(v), o, Caller{}));
+      PS_ASSIGN(auto fs, open_version(store, keys, device, *h));
       std::vector<ExposedFile> files;
       PS_TRY(files_of(*fs, &files));
       for (auto& f : files) seen.try_emplace({f.path, f.size, f.mtime_ns}, h->time_ns);

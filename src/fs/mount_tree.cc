@@ -329,9 +329,19 @@ int MountTree::hold_changes(const VolumeId& id, std::unique_lock<std::shared_mut
   return 0;
 }
 
-void MountTree::retire(const VolumeId& id) {
-  std::lock_guard lock(mu_);
-  if (auto it = volumes_.find(id); it != volumes_.end()) it->second->retired = true;
+void MountTree::retire(const VolumeId& id, bool held) {
+  Linked* v = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = volumes_.find(id); it != volumes_.end()) v = it->second.get();
+  }
+  if (!v) return;
+  {
+    std::unique_lock gate(v->gate, std::defer_lock);  // no change is in flight from here on
+    if (!held) gate.lock();
+    v->retired = true;
+  }
+  if (v->fs) (void)v->fs->commit();
 }
 
 int MountTree::lookup(uint64_t parent, std::string_view name, EntryOut* out) {

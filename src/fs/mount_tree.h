@@ -82,8 +82,9 @@ class MountTree {
   int hold_changes(const VolumeId& id, std::unique_lock<std::shared_mutex>* out);
   // After the volume's link moved to its next epoch: a change still aimed at the old volume
   // (a shell whose directory is inside it) answers ESTALE instead of going where nobody
-  // looks any more.
-  void retire(const VolumeId& id);
+  // looks any more. Waits for changes in flight (unless the caller holds them off already:
+  // `held`, with hold_changes()'s lock), then commits what was written to it.
+  void retire(const VolumeId& id, bool held = false);
 
   // `home` must outlive the tree; `opener` may be null (links then answer EIO).
   MountTree(FileSystem& home, Opener* opener);

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "fs/exposure.h"
 #include "fs/tree_copy.h"
+#include "fs/version_view.h"
 #include "host/share_control.h"
 #include "keys/user_id.h"
 
@@ -126,11 +127,23 @@ int ShareControl::carry_on(MountTree& tree, const VolumeId& old, RevokeJournal j
     auto was = GrantContent::decode(ByteView(w.link->data(), w.link->size()));
     if (!was || was->volume != old) return roll_back(EIO, "the folder's link cannot be read");
     if (int e = w.fs->commit()) return roll_back(e, "the folder's last changes cannot be saved");
+    // The version just committed, read where live sync cannot change it under the copy.
+    VolumeKeys old_keys =
+        VolumeKeys::read_only(old, was->read_key.clone(), was->convergence.clone());
+    auto current = Volume::open(store_, reader_keys(old_keys), device_);
+    if (!current || !(*current)->head())
+      return roll_back(EIO, "the folder's current version cannot be read");
+    Head copied_from = *(*current)->head();
+    auto from = open_version(store_, old_keys, device_, copied_from);
+    if (!from) return roll_back(EIO, "the folder cannot be read: " + from.error().message());
     GrantContent next = fresh_volume(was->folder, &was->lineage, was->epoch + 1);
     auto into = open_volume(next);
     if (!into) return roll_back(EIO, "cannot make the new volume: " + into.error().message());
-    auto copied = copy_tree(*w.fs, **into);
+    auto copied = copy_tree(**from, **into);
     if (!copied) return roll_back(EIO, copied.error().message());
+    Id256 hash = copied_from.hash();
+    (void)(*into)->set_hidden(kRoot, std::string(RevokeJournal::kCopiedFrom),
+                              Bytes(hash.b.begin(), hash.b.end()));
     if (int e = (*into)->commit()) return roll_back(e, "cannot save the new volume");
     into->reset();
     std::string path;
@@ -141,7 +154,7 @@ int ShareControl::carry_on(MountTree& tree, const VolumeId& old, RevokeJournal j
     // Stage 2: the link moves. Until it has, a failure leaves everything as it was.
     if (int e = home.relink(j.old_link, link_bytes(next), j.new_link()))
       return roll_back(e, "the folder's link cannot be moved to its new keys");
-    tree.retire(old);
+    tree.retire(old, held.owns_lock());
     held.unlock();
     log::info("revoke: " + path + " has new keys (" + std::to_string(copied->files) + " files, " +
               std::to_string(copied->bytes) + " bytes written again)");

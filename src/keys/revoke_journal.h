@@ -23,6 +23,10 @@ namespace peerstore {
 
 struct RevokeJournal {
   static constexpr std::string_view kPrefix = "peerstore.revoke.";
+  // A hidden attribute of the new volume's root: the hash of the old volume's version that
+  // was copied into it. A member's mount that wrote versions after it keeps them in view
+  // (host/epoch_switch.h).
+  static constexpr std::string_view kCopiedFrom = "peerstore.copied";
   static constexpr size_t kEncoded = 106;
   enum Stage : uint8_t { copy = 1, relink = 2, grants = 3 };
 

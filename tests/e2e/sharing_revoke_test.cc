@@ -1,7 +1,9 @@
 // End-to-end revoke (issue 14, item 6): three users on a 3-node ring. The owner shares a folder
 // read-write with two others, then revokes one. The member who stays goes on sharing the folder
 // with the owner in both directions (under the new keys); the revoked user's mount drops the
-// share, sees nothing made after the revoke, and a remount does not bring it back. Needs FUSE.
+// share, sees nothing made after the revoke, and a remount does not bring it back. A write the
+// member makes while the owner's mount re-encrypts the folder is never lost from view: it is in
+// the new epoch, or in the old one kept beside it. Needs FUSE.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
@@ -9,6 +11,7 @@
 #include <thread>
 
 #include "e2e/e2e_steps.h"
+#include "support/child_process.h"
 #include "support/node_cluster.h"
 #include "support/wait_until.h"
 
@@ -85,6 +88,72 @@ TEST_CASE("e2e: a revoked member loses the folder; the one who stays keeps shari
   std::this_thread::sleep_for(6s);  // the receiver's first read and one poll
   CHECK_MESSAGE(!exists(on_c), c.describe());
   CHECK(names(c.path("shared")).empty());
+}
+
+TEST_CASE("e2e: a member's write made during a revoke stays in view") {
+  auto bin = ClusterBinaries::from_env();
+  if (!bin) return;
+  Cluster cluster(*bin, "revoke-race");
+  cluster.start(3);
+  std::string ca = cluster.new_dir("config"), cb = cluster.new_dir("config"),
+              cc = cluster.new_dir("config");
+  PeerMount& a = cluster.mount(0, ca, cluster.new_dir("data"));
+  PeerMount& b = cluster.mount(1, cb, cluster.new_dir("data"));
+  cluster.mount(2, cc, cluster.new_dir("data"));
+  std::string b_id = user_id(cluster, cb), c_id = user_id(cluster, cc);
+  REQUIRE(::mkdir(a.path("proj").c_str(), 0755) == 0);
+  // Enough that re-encrypting it takes a while: the member writes meanwhile.
+  std::string chunk(2 << 20, 'x');
+  for (int i = 0; i < 12; ++i) {
+    for (size_t j = 0; j < chunk.size(); j += 4096) chunk[j] = char('a' + (i + j / 4096) % 26);
+    REQUIRE(write_text(a.path("proj/f" + std::to_string(i)), chunk));
+  }
+  REQUIRE(share(cluster, {"grant", a.path("proj"), b_id, "--write"}).status == 0);
+  REQUIRE(share(cluster, {"grant", a.path("proj"), c_id}).status == 0);
+  std::string owner;
+  REQUIRE_MESSAGE(wait_until(
+                      [&] {
+                        auto owners = names(b.path("shared"));
+                        if (owners.size() != 1) return false;
+                        owner = *owners.begin();
+                        return exists(b.path("shared/" + owner + "/proj/f11"));
+                      },
+                      kSeen),
+                  b.describe());
+  std::string on_b = b.path("shared/" + owner + "/proj");
+
+  SpawnOptions o;
+  o.stderr_path = cluster.new_dir("share-log") + "/out";
+  ChildProcess revoking({bin->share, "revoke", a.path("proj"), c_id}, o);
+  std::this_thread::sleep_for(200ms);
+  const std::string text = "written while the owner revoked c";
+  bool wrote = write_text(on_b + "/late.txt", text);
+  auto status = revoking.wait_exit(60s);
+  REQUIRE(status.has_value());
+  CHECK_MESSAGE(*status == 0, revoking.output() << a.describe());
+  if (!wrote) {  // the switch came first (ESTALE): the member writes again, as a user would
+    REQUIRE(wait_until([&] { return write_text(on_b + "/late.txt", text); }, kSeen));
+  }
+  // b has switched to the new epoch once it shows what the owner writes there now.
+  REQUIRE(write_text(a.path("proj/after.txt"), "after"));
+  REQUIRE_MESSAGE(wait_until([&] { return slurp(on_b + "/after.txt") == "after"; }, kSeen),
+                  a.describe() << b.describe());
+  std::string aside = on_b + " (before revoke)/late.txt";
+  std::string where;
+  CHECK_MESSAGE(wait_until(
+                    [&] {
+                      if (slurp(on_b + "/late.txt") == text)
+                        where = "the new epoch";
+                      else if (slurp(aside) == text)
+                        where = "the old epoch kept beside it";
+                      return !where.empty();
+                    },
+                    kSeen),
+                "the member's write is gone from view\n"
+                    << a.describe() << b.describe());
+  MESSAGE("a write made during the revoke is in " << where);
+  if (where == "the new epoch")
+    CHECK(wait_until([&] { return slurp(a.path("proj/late.txt")) == text; }, kSeen));
 }
 
 }  // namespace peerstore::test
