@@ -3,20 +3,9 @@
 #include <fcntl.h>
 
 #include "common/log.h"
+#include "fs/mount_tree_linked.h"
 
 namespace peerstore {
-
-struct MountTree::Linked {
-  VolumeId id;
-  std::shared_ptr<const Secret> link;  // what it was opened from
-  std::unique_ptr<FileSystem> fs;      // null once the tree closed
-  bool writable = true;                // false: a read-only member's view (EROFS)
-  uint64_t salt = 0;                   // from the id: numbers differ between volumes
-  uint64_t shown_at = 0;               // the kernel number of the link it shows at; 0: none now
-  std::shared_mutex gate;              // changes take it shared; hold_changes() alone
-  std::atomic<bool> retired{false};    // its link moved to a newer epoch: ESTALE
-  std::atomic<int> writers{0};         // handles open for writing
-};
 
 namespace {
 
@@ -205,7 +194,9 @@ int MountTree::open_link(uint64_t kino, const Known& k, Linked** out) {
     std::lock_guard lock(mu_);
     if (auto it = volumes_.find(content->volume); it != volumes_.end()) {
       Linked* v = it->second.get();
-      elsewhere = v->shown_at != 0 && v->shown_at != kino && known_.count(v->shown_at);
+      // A retired volume follows its link: what is left of it shows where it is kept.
+      elsewhere =
+          v->shown_at != 0 && v->shown_at != kino && known_.count(v->shown_at) && !v->retired;
       if (!elsewhere) {
         if (v->shown_at != 0) shown_.erase(v->shown_at);
         v->shown_at = kino;
@@ -223,6 +214,8 @@ int MountTree::open_link(uint64_t kino, const Known& k, Linked** out) {
   v->id = content->volume;
   v->link = bytes;
   v->writable = content->writable();
+  v->lineage = content->lineage;
+  v->epoch = content->epoch;
   for (int i = 0; i < 8; ++i) v->salt = (v->salt << 8) | v->id.b[i];
   v->fs = std::move(*fs);
   Linked* raw = v.get();
@@ -235,6 +228,7 @@ int MountTree::open_link(uint64_t kino, const Known& k, Linked** out) {
     volumes_.emplace(raw->id, std::move(v));
   }
   opener_->started(*raw->fs);
+  if (content->epoch > 0) supersede(k, *content);
   *out = raw;
   return 0;
 }
@@ -313,35 +307,6 @@ int MountTree::make(uint64_t parent, EntryOut* out, Fn&& fn, bool writes) {
     return e;
   }
   return enter(r.vol, out);
-}
-
-int MountTree::hold_changes(const VolumeId& id, std::unique_lock<std::shared_mutex>* out) {
-  Linked* v = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = volumes_.find(id); it != volumes_.end()) v = it->second.get();
-  }
-  *out = {};
-  if (!v) return 0;
-  std::unique_lock gate(v->gate);
-  if (v->writers.load() > 0) return EBUSY;
-  *out = std::move(gate);
-  return 0;
-}
-
-void MountTree::retire(const VolumeId& id, bool held) {
-  Linked* v = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = volumes_.find(id); it != volumes_.end()) v = it->second.get();
-  }
-  if (!v) return;
-  {
-    std::unique_lock gate(v->gate, std::defer_lock);  // no change is in flight from here on
-    if (!held) gate.lock();
-    v->retired = true;
-  }
-  if (v->fs) (void)v->fs->commit();
 }
 
 int MountTree::lookup(uint64_t parent, std::string_view name, EntryOut* out) {

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <unordered_map>
@@ -48,6 +49,12 @@ class MountTree {
     virtual void started(FileSystem& fs) = 0;
     // Before the tree commits and closes it: stop whatever started() began that calls it.
     virtual void closing(FileSystem& fs) = 0;
+    // After a newer epoch of a shared volume opened (a revoke moved it to new keys): the
+    // old volume, read-only, when this computer made versions of it the new one lacks; the
+    // tree then shows it beside the new one ("FOLDER (before revoke)").
+    virtual std::optional<GrantContent> unsaved_previous(const GrantContent&) {
+      return std::nullopt;
+    }
   };
 
   // Requests of `peerstore-share` (docs/sharing.md): an extended attribute set on a folder of
@@ -62,6 +69,8 @@ class MountTree {
     virtual int query(MountTree& tree, uint64_t kino, std::string_view name, std::string* out) = 0;
   };
   static constexpr std::string_view kControlPrefix = "peerstore.share.";
+  // What a kept old epoch of a shared folder is named after (supersede()).
+  static constexpr std::string_view kBeforeRevoke = " (before revoke)";
 
   // Where a kernel inode number leads, for the control.
   struct Where {
@@ -177,6 +186,9 @@ class MountTree {
   uint64_t kernel_ino(Linked* in, uint64_t ino) const;
   int track(Linked* in, uint64_t ino, bool link, uint64_t* kino);
   int open_link(uint64_t kino, const Known& k, Linked** out);
+  // After `next` opened for the link `k`: older epochs of its lineage open here are retired,
+  // and what this computer wrote to the last one that `next` lacks stays in view beside it.
+  void supersede(const Known& k, const GrantContent& next);
   void notify(Linked* in, const FileSystem::Invalidation& inv);
 
   FileSystem& home_;

@@ -10,6 +10,7 @@ LinkedVolumes::LinkedVolumes(TieredStore& store, DhtClient& dht, PublicKey devic
                              FileSystem::Options opts, std::string conflicts)
     : store_(store),
       dht_(dht),
+      epochs_(store, device),
       device_(device),
       opts_(std::move(opts)),
       conflicts_(std::move(conflicts)) {}

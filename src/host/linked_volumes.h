@@ -13,6 +13,7 @@
 #include "dht/dht_client.h"
 #include "fs/mount_tree.h"
 #include "host/conflict_file.h"
+#include "host/epoch_switch.h"
 #include "store/tiered_store.h"
 
 namespace peerstore::host {
@@ -29,6 +30,9 @@ class LinkedVolumes : public MountTree::Opener {
   // commits, and the tree answers EROFS below its link.
   Result<std::unique_ptr<FileSystem>> open(const GrantContent& link) override;
   void started(FileSystem& fs) override;
+  std::optional<GrantContent> unsaved_previous(const GrantContent& next) override {
+    return epochs_.unsaved(next);
+  }
   void closing(FileSystem& fs) override;
 
  private:
@@ -41,6 +45,7 @@ class LinkedVolumes : public MountTree::Opener {
 
   TieredStore& store_;
   DhtClient& dht_;
+  EpochSwitch epochs_;
   PublicKey device_;
   FileSystem::Options opts_;
   std::string conflicts_;

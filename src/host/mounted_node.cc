@@ -54,9 +54,6 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
       std::make_unique<ShareReceiver>(dht, *m->fs_, identity.user, Caller{getuid(), getgid()});
   m->share_->set_on_change([r = m->receiver_.get()] { r->wake(); });
   m->tree_ = std::make_unique<MountTree>(*m->fs_, m->volumes_.get());
-  m->epochs_ = std::make_unique<EpochSwitch>(*m->tiered_, identity.device.public_key());
-  m->epochs_->set_tree(m->tree_.get());
-  m->receiver_->set_epoch_switch(m->epochs_.get());
   m->tree_->set_control(m->share_.get());
   PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
                                              &m->fuse_metrics_));

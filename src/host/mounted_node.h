@@ -65,8 +65,7 @@ class MountedNode {
   std::unique_ptr<FileSystem> fs_;
   // Runs every volume (committer, sync, head watch) and opens the linked ones.
   std::unique_ptr<LinkedVolumes> volumes_;
-  std::unique_ptr<ShareControl> share_;      // peerstore-share's requests
-  std::unique_ptr<EpochSwitch> epochs_;      // what the receiver asks when a share's keys change
+  std::unique_ptr<ShareControl> share_;  // peerstore-share's requests
   std::unique_ptr<ShareReceiver> receiver_;  // shares given to this user, under /shared
   std::unique_ptr<MountTree> tree_;
   FuseMetrics fuse_metrics_;  // before the session, which counts into it

@@ -162,19 +162,6 @@ std::vector<std::string> ShareReceiver::path_for(const GrantContent& g) const {
   return {std::string(kSharedDir), owner, g.folder};
 }
 
-std::optional<GrantContent> ShareReceiver::older_epoch(const std::vector<std::string>& path,
-                                                       const GrantContent& next) {
-  std::vector<FileSystem::FoundLink> found;
-  if (home_.links_below({std::string(kSharedDir)}, &found) != 0) return std::nullopt;
-  for (auto& f : found) {
-    if (f.path != path) continue;
-    auto c = GrantContent::decode(ByteView(f.link->data(), f.link->size()));
-    if (c && c->lineage == next.lineage && c->epoch < next.epoch && c->volume != next.volume)
-      return std::move(*c);
-  }
-  return std::nullopt;
-}
-
 void ShareReceiver::wake() {
   std::lock_guard lock(mu_);
   woken_ = true;
@@ -206,9 +193,6 @@ Status ShareReceiver::apply(const ReceivedShares::Change& c) {
   std::copy(c.slot.second.b.begin(), c.slot.second.b.end(), slot.begin() + 32);
   std::map<std::string, Bytes> attrs{{std::string(kSlotAttr), slot},
                                      {std::string(kOrderAttr), order_bytes(*order)}};
-  std::optional<GrantContent> before;
-  if (was != placed_.end() && switch_) before = older_epoch(was->second, g);
-  bool keep_before = before && switch_->unsaved(*before, g);
   // A renamed folder moves: the old name goes first.
   if (was != placed_.end() && was->second != path) (void)home_.remove_link(was->second);
   if (int e = home_.place_link(owner_, path, link, ByteView(g.volume.b.data(), g.volume.b.size()),
@@ -218,24 +202,6 @@ Status ShareReceiver::apply(const ReceivedShares::Change& c) {
                                       UserId::short_form(g.grantor) + ": errno " +
                                       std::to_string(e));
   placed_[c.slot] = path;
-  if (keep_before) {
-    // Read-only from now on: it is kept to copy from, not to go on writing to.
-    before->signing_seed.reset();
-    std::vector<std::string> aside = path;
-    aside[2] = aside[2].substr(0, 200) + std::string(kBeforeRevoke);
-    Bytes b = before->encode();
-    Secret old_link(b);
-    sodium_memzero(b.data(), b.size());
-    int e = home_.place_link(owner_, aside, old_link,
-                             ByteView(before->volume.b.data(), before->volume.b.size()), {},
-                             before->time_ns);
-    log::warn("shares: " + g.folder + " from " + UserId::short_form(g.grantor) +
-              " has new keys, and changes this computer made to it while they were made are "
-              "not in them: " +
-              (e == 0 ? "they are in /" + aside[0] + "/" + aside[1] + "/" + aside[2] +
-                            " (read-only): copy what you need from there"
-                      : "showing the old version failed (errno " + std::to_string(e) + ")"));
-  }
   log::info("shares: " + UserId::short_form(g.grantor) + " shared " + g.folder +
             (g.writable() ? " (read and write)" : " (read only)") + ": /" + path[0] + "/" +
             path[1] + "/" + path[2]);

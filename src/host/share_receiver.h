@@ -20,7 +20,6 @@
 
 #include "dht/dht_client.h"
 #include "fs/file_system.h"
-#include "host/epoch_switch.h"
 #include "keys/received_shares.h"
 
 namespace peerstore::host {
@@ -52,16 +51,7 @@ class ShareReceiver {
   // Asks for a round soon (a name was given; a share was left).
   void wake();
 
-  // Consulted when a share moves to its volume's next epoch (set before start()): what this
-  // computer wrote to the old volume that the new one lacks stays in view, read-only, at
-  // /shared/OWNER/FOLDER (before revoke).
-  void set_epoch_switch(EpochSwitch* s) { switch_ = s; }
-  static constexpr std::string_view kBeforeRevoke = " (before revoke)";
-
  private:
-  // The link `path` shows now, if the share moves from it to a newer epoch of its volume.
-  std::optional<GrantContent> older_epoch(const std::vector<std::string>& path,
-                                          const GrantContent& next);
   void loop();
   Status apply(const ReceivedShares::Change& c);
   std::vector<std::string> path_for(const GrantContent& g) const;
@@ -72,7 +62,6 @@ class ShareReceiver {
   Caller owner_;
   ReceivedShares shares_;
   std::map<ReceivedShares::SlotKey, std::vector<std::string>> placed_;  // where each link is
-  EpochSwitch* switch_ = nullptr;
   std::set<ReceivedShares::SlotKey> left_;  // shares the user left: never shown again
   std::mutex mu_;  // guards the wake-up state; round() runs on one thread at a time
   std::condition_variable wake_;

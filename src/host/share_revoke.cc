@@ -144,6 +144,14 @@ int ShareControl::carry_on(MountTree& tree, const VolumeId& old, RevokeJournal j
     Id256 hash = copied_from.hash();
     (void)(*into)->set_hidden(kRoot, std::string(RevokeJournal::kCopiedFrom),
                               Bytes(hash.b.begin(), hash.b.end()));
+    {
+      auto previous = GrantContent::decode(ByteView(w.link->data(), w.link->size()));
+      if (!previous) return roll_back(EIO, "the folder's link cannot be read");
+      previous->signing_seed.reset();
+      Bytes b = previous->encode();
+      (void)(*into)->set_hidden(kRoot, std::string(RevokeJournal::kPrevious), b);
+      sodium_memzero(b.data(), b.size());
+    }
     if (int e = (*into)->commit()) return roll_back(e, "cannot save the new volume");
     into->reset();
     std::string path;

@@ -27,6 +27,10 @@ struct RevokeJournal {
   // was copied into it. A member's mount that wrote versions after it keeps them in view
   // (host/epoch_switch.h).
   static constexpr std::string_view kCopiedFrom = "peerstore.copied";
+  // Beside it: the old volume's link without its signing key (GrantContent), so a computer
+  // that opens the new volume can look for versions of its own the copy lacks. Whoever reads
+  // the new volume had these keys already; the revoked user cannot read it.
+  static constexpr std::string_view kPrevious = "peerstore.previous";
   static constexpr size_t kEncoded = 106;
   enum Stage : uint8_t { copy = 1, relink = 2, grants = 3 };
 

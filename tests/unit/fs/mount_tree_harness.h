@@ -26,7 +26,9 @@ struct Shared {
   VolumeKeys keys() const {
     return VolumeKeys{SigningKey::from_seed(signer.seed()), read_key.clone(), convergence.clone()};
   }
-  Secret link(const std::string& folder = "proj", bool write = true) const {
+  // As a grant carries it; `lineage`/`epoch`: a later epoch of another volume's folder.
+  GrantContent content(const std::string& folder = "proj", bool write = true,
+                       const Id256* lineage = nullptr, uint64_t epoch = 0) const {
     GrantContent g;
     g.volume = signer.public_key();
     g.read_key = read_key.clone();
@@ -34,9 +36,14 @@ struct Shared {
     if (write) g.signing_seed = signer.seed().clone();
     g.folder = folder;
     g.grantor = g.recipient = test::test_device();
-    g.lineage = g.volume;
+    g.lineage = lineage ? *lineage : g.volume;
+    g.epoch = epoch;
     g.time_ns = 1;
-    Bytes b = g.encode();
+    return g;
+  }
+  Secret link(const std::string& folder = "proj", bool write = true, const Id256* lineage = nullptr,
+              uint64_t epoch = 0) const {
+    Bytes b = content(folder, write, lineage, epoch).encode();
     Secret s(b);
     sodium_memzero(b.data(), b.size());
     return s;

@@ -1,9 +1,12 @@
 // What a revoke's rotation needs of the tree (docs/sharing.md, Revoke): the link's name moves
 // to a new inode that opens the next epoch (FileSystem::relink); changes below the volume wait
 // while it is copied (MountTree::hold_changes), which a file open for writing refuses; and once
-// the link moved, a change still aimed at the old volume answers ESTALE (MountTree::retire).
+// the link moved, a change still aimed at the old volume answers ESTALE (MountTree::retire);
+// opening the next epoch retires the old one and keeps it in view when the opener says this
+// computer wrote to it what the next one lacks (MountTree's supersede).
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "mount_tree_harness.h"
@@ -131,6 +134,59 @@ TEST_CASE("MountTree: once retired, a volume answers ESTALE to changes and still
   // The home volume is not affected.
   EntryOut home;
   CHECK(t.mkdir(root_caller(), kRoot, "home-dir", 0755, &home) == 0);
+}
+
+// An opener that says what the next epoch lacks, as EpochSwitch would.
+struct KeepingOpener : TestOpener {
+  std::optional<GrantContent> keep;
+  int asked = 0;
+  using TestOpener::TestOpener;
+  std::optional<GrantContent> unsaved_previous(const GrantContent&) override {
+    ++asked;
+    if (!keep) return std::nullopt;
+    return GrantContent::decode(keep->encode()).value();
+  }
+};
+
+TEST_CASE("MountTree: the next epoch retires the old one, and keeps it in view when asked to") {
+  for (bool lacks : {false, true}) {
+    CAPTURE(lacks);
+    FsHarness h;
+    Shared was, next;
+    fill(h.store, was, "a.txt", "old epoch");
+    uint64_t old = make_link(h, was.link());
+    KeepingOpener opener(h.store);
+    if (lacks) opener.keep = was.content("proj", false);
+    MountTree t(*h.fs, &opener);
+    EntryOut proj;
+    REQUIRE(t.lookup(kRoot, "proj", &proj) == 0);
+    CHECK(opener.asked == 0);  // a first epoch: nothing before it
+
+    Id256 lineage = was.signer.public_key();
+    REQUIRE(h.fs->relink(old, next.link("proj", true, &lineage, 1), 0x4242) == 0);
+    EntryOut moved, d;
+    REQUIRE(t.lookup(kRoot, "proj", &moved) == 0);
+    CHECK(moved.ino == 0x4242);
+    CHECK(opener.asked == 1);
+    CHECK(t.mkdir(root_caller(), proj.ino, "late", 0755, &d) == ESTALE);  // the old: retired
+    CHECK(t.mkdir(root_caller(), moved.ino, "new", 0755, &d) == 0);       // the new: open
+    std::vector<std::string> names;
+    REQUIRE(t.readdir(kRoot, 0, false, [&](std::string_view n, const struct stat&, uint64_t, bool) {
+      if (n != "." && n != "..") names.emplace_back(n);
+      return true;
+    }) == 0);
+    if (!lacks) {
+      CHECK(names == std::vector<std::string>{"proj"});
+      continue;
+    }
+    REQUIRE(names.size() == 2);
+    EntryOut aside, a;
+    REQUIRE(t.lookup(kRoot, "proj (before revoke)", &aside) == 0);
+    CHECK(aside.link);
+    REQUIRE(t.lookup(aside.ino, "a.txt", &a) == 0);
+    CHECK(read_all(t, a.ino) == "old epoch");
+    CHECK(t.unlink(aside.ino, "a.txt") != 0);  // kept to copy from, not to write to
+  }
 }
 
 }  // namespace
