@@ -65,7 +65,9 @@ int FileSystem::place_link(const Caller& owner, const std::vector<std::string>& 
       if (int r = remove_entry(*dir, name, true)) return r;
     }
     if (!room_for(0, true)) return ENOSPC;
-    if (auto taken = table_.get(want); taken) return EEXIST;  // in use elsewhere in the tree
+    // In use elsewhere in the tree; a number removed earlier (a share withdrawn, its owner's
+    // directory with it) comes back.
+    if (auto taken = table_.get(want); taken && !(*taken)->unlinked) return EEXIST;
     InodeRecord r;
     r.ino = want;
     r.mode = S_IFDIR | 0755;
@@ -78,7 +80,7 @@ int FileSystem::place_link(const Caller& owner, const std::vector<std::string>& 
       r.link = std::make_shared<const Secret>(link.view());
       r.xattrs = xattrs;
     }
-    if (auto st = table_.adopt(std::move(r)); !st) return err(st.error(), "place a share");
+    if (auto st = table_.adopt(std::move(r), true); !st) return err(st.error(), "place a share");
     auto n = node(want);
     if (!n) return err(n.error(), "place a share");
     if (!last) (*n)->dir = std::make_unique<TrieMap>(volume_->io());

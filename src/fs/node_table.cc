@@ -77,9 +77,20 @@ Result<Node*> NodeTable::create(InodeRecord rec) {
   return fail(Errc::no_space, "no free inode number");
 }
 
-Status NodeTable::adopt(InodeRecord rec) {
+Status NodeTable::adopt(InodeRecord rec, bool revive) {
   uint64_t ino = rec.ino;
-  if (nodes_.count(ino)) return fail(Errc::exists, "inode " + std::to_string(ino));
+  if (auto it = nodes_.find(ino); it != nodes_.end()) {
+    Node& n = *it->second;
+    if (!revive || !n.unlinked) return fail(Errc::exists, "inode " + std::to_string(ino));
+    // Removed but not swept yet (the kernel may still hold its number): the same number comes
+    // back with the new record; lookups and opens counted on it stay counted.
+    n.rec = std::move(rec);
+    n.unlinked = false;
+    n.dir.reset();
+    n.chunks.reset();
+    mark_dirty(n);
+    return {};
+  }
   auto node = std::make_unique<Node>();
   node->rec = std::move(rec);
   node->dirty = true;

@@ -26,8 +26,10 @@ class NodeTable {
   }
   // A new node with a fresh random inode number, not yet in the table.
   Result<Node*> create(InodeRecord rec);
-  // Loads a node with a chosen number (the root of a new volume).
-  Status adopt(InodeRecord rec);
+  // Loads a node with a chosen number (the root of a new volume). Errc::exists if the number is
+  // loaded, unless `revive` and that node was removed (unlinked, not yet swept): it then takes
+  // the new record.
+  Status adopt(InodeRecord rec, bool revive = false);
   void mark_dirty(Node& n);
   // Removes the record from the table; the node stays loaded while referenced.
   Status unlink(Node& n);

@@ -51,7 +51,8 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   m->share_ = std::make_unique<ShareControl>(*m->tiered_, ShareControl::post_through(dht),
                                              identity.user, identity.device.public_key(), fo);
   m->receiver_ =
-      std::make_unique<ShareReceiver>(dht, *m->fs_, identity.user, Caller{getuid(), getgid()});
+      std::make_unique<ShareReceiver>(ShareReceiver::inbox_of(dht, identity.user.public_key()),
+                                      *m->fs_, identity.user, Caller{getuid(), getgid()});
   m->share_->set_on_change([r = m->receiver_.get()] { r->wake(); });
   m->tree_ = std::make_unique<MountTree>(*m->fs_, m->volumes_.get());
   m->tree_->set_control(m->share_.get());

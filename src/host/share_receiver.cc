@@ -23,10 +23,35 @@ Bytes order_bytes(const ReceivedShares::Order& o) {
   return b;
 }
 
+ReceivedShares::Order order_from(const Bytes& b) {  // b.size() == 48
+  ReceivedShares::Order o;
+  o.epoch = get_u64be(b.data());
+  o.time_ns = int64_t(get_u64be(b.data() + 8));
+  std::copy(b.begin() + 16, b.end(), o.hash.b.begin());
+  return o;
+}
+
 }  // namespace
 
-ShareReceiver::ShareReceiver(DhtClient& dht, FileSystem& home, const SigningKey& user, Caller owner)
-    : dht_(dht),
+ShareReceiver::Inbox ShareReceiver::inbox_of(DhtClient& dht, const PublicKey& user) {
+  Inbox in;
+  in.read = [&dht, user]() -> Result<std::vector<Bytes>> {
+    auto done = std::make_shared<std::promise<Result<std::vector<Bytes>>>>();
+    auto answer = done->get_future();
+    dht.get_records(KeyKind::inbox, user,
+                    [done](Result<std::vector<Bytes>> r) { done->set_value(std::move(r)); });
+    if (answer.wait_for(kAsk) != std::future_status::ready)
+      return fail(Errc::timeout, "the inbox did not answer within 10 s");
+    return answer.get();
+  };
+  in.watch = [&dht, user](std::function<void()> f) {
+    dht.watch_records(KeyKind::inbox, user, std::move(f));
+  };
+  return in;
+}
+
+ShareReceiver::ShareReceiver(Inbox inbox, FileSystem& home, const SigningKey& user, Caller owner)
+    : inbox_(std::move(inbox)),
       home_(home),
       user_(SigningKey::from_seed(user.seed())),
       owner_(owner),
@@ -53,12 +78,27 @@ void ShareReceiver::start() {
     ReceivedShares::SlotKey key;
     std::copy(slot->second.begin(), slot->second.begin() + 32, key.first.b.begin());
     std::copy(slot->second.begin() + 32, slot->second.end(), key.second.b.begin());
-    ReceivedShares::Order o;
-    o.epoch = get_u64be(order->second.data());
-    o.time_ns = int64_t(get_u64be(order->second.data() + 8));
-    std::copy(order->second.begin() + 16, order->second.end(), o.hash.b.begin());
     placed_[key] = f.path;
-    shares_.remember(key, o, std::move(*content));
+    shares_.remember(key, order_from(order->second), std::move(*content));
+  }
+  std::map<std::string, Bytes> withdrawn;
+  (void)home_.hidden(NodeTable::kRootIno, kWithdrawnAttr, &withdrawn);
+  for (auto& [name, value] : withdrawn) {
+    auto bytes = from_hex(std::string_view(name).substr(kWithdrawnAttr.size()));
+    if (!bytes || bytes->size() != 64 || value.size() != 48) continue;
+    ReceivedShares::SlotKey key;
+    std::copy(bytes->begin(), bytes->begin() + 32, key.first.b.begin());
+    std::copy(bytes->begin() + 32, bytes->end(), key.second.b.begin());
+    shares_.remember_withdrawn(key, order_from(value));
+  }
+  // A link still placed for a slot withdrawn since (its removal failed then): it goes now.
+  for (auto it = placed_.begin(); it != placed_.end();) {
+    if (shares_.shares().count(it->first)) {
+      ++it;
+      continue;
+    }
+    (void)home_.remove_link(it->second);
+    it = placed_.erase(it);
   }
   std::map<std::string, Bytes> left;
   (void)home_.hidden(NodeTable::kRootIno, kLeftAttr, &left);
@@ -76,7 +116,7 @@ void ShareReceiver::start() {
     wake_.notify_all();
   });
   std::weak_ptr<std::function<void()>> weak = waker_;
-  dht_.watch_records(KeyKind::inbox, user_.public_key(), [weak] {
+  inbox_.watch([weak] {
     if (auto w = weak.lock()) (*w)();
   });
   thread_ = std::thread([this] { loop(); });
@@ -107,13 +147,7 @@ void ShareReceiver::loop() {
 }
 
 Status ShareReceiver::round() {
-  auto done = std::make_shared<std::promise<Result<std::vector<Bytes>>>>();
-  auto answer = done->get_future();
-  dht_.get_records(KeyKind::inbox, user_.public_key(),
-                   [done](Result<std::vector<Bytes>> r) { done->set_value(std::move(r)); });
-  if (answer.wait_for(kAsk) != std::future_status::ready)
-    return fail(Errc::timeout, "the inbox did not answer within 10 s");
-  auto grants = answer.get();
+  auto grants = inbox_.read();
   if (!grants && grants.code() == Errc::not_found) grants = std::vector<Bytes>();
   if (!grants) return fail(grants.code(), "cannot read the inbox: " + grants.error().message());
   // A link the user removed (peerstore-share leave, or rmdir, on any of their computers):
@@ -173,6 +207,12 @@ Status ShareReceiver::apply(const ReceivedShares::Change& c) {
   if (left_.count(c.slot)) return {};
   auto was = placed_.find(c.slot);
   if (c.kind == Kind::removed) {
+    // Recorded first: after a restart no older grant of the slot is taken again.
+    if (const ReceivedShares::Order* order = shares_.order_of(c.slot)) {
+      std::string mark = std::string(kWithdrawnAttr) + c.slot.first.hex() + c.slot.second.hex();
+      if (int e = home_.set_hidden(NodeTable::kRootIno, mark, order_bytes(*order)))
+        log::warn("shares: cannot record a withdrawal: errno " + std::to_string(e));
+    }
     if (was == placed_.end()) return {};
     int e = home_.remove_link(was->second);
     if (e != 0 && e != ENOENT)  // ENOENT: the user removed it already

@@ -6,13 +6,15 @@
 // with a withdrawal. Each link's record carries its slot and its grant's order in hidden
 // attributes, so a restarted mount knows what it placed and never takes an older grant again.
 // A link the user removes (peerstore-share leave, or rmdir) is a share left: recorded on the
-// home root, it is not shown again on any of their computers.
+// home root, it is not shown again on any of their computers. A withdrawal is recorded there too
+// (its order), so no older grant of that slot shows again after a restart.
 // OWNER is the name the user gave the grantor (peerstore-share name), else the short form of
 // their user id; a name given later moves the links. Thread-safe; its thread runs from start()
 // until stop() or destruction.
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -39,8 +41,22 @@ class ShareReceiver {
   static constexpr std::string_view kSlotAttr = "peerstore.slot";
   static constexpr std::string_view kOrderAttr = "peerstore.order";
 
-  // `dht` and `home` must outlive it.
-  ShareReceiver(DhtClient& dht, FileSystem& home, const SigningKey& user, Caller owner);
+  // A withdrawn share: a hidden attribute of the home root named this and the hex of the
+  // grantor and slot, its value the withdrawal's order (as kOrderAttr), so a restart knows that
+  // no grant older than it is to be taken again (a storage node replaying one).
+  static constexpr std::string_view kWithdrawnAttr = "peerstore.withdrawn.";
+
+  // The user's inbox: `read` answers one read of it (waiting for the ring: at most 10 s);
+  // `watch` calls its argument whenever the ring tells of a change (on any thread, quickly).
+  struct Inbox {
+    std::function<Result<std::vector<Bytes>>()> read;
+    std::function<void(std::function<void()>)> watch;
+  };
+  // The inbox of `user` on the ring (`dht` must outlive what it returns).
+  static Inbox inbox_of(DhtClient& dht, const PublicKey& user);
+
+  // `home` must outlive it.
+  ShareReceiver(Inbox inbox, FileSystem& home, const SigningKey& user, Caller owner);
   ~ShareReceiver();  // stop()
 
   // Reads what earlier runs placed, then watches and reads the inbox on a thread of its own.
@@ -56,7 +72,7 @@ class ShareReceiver {
   Status apply(const ReceivedShares::Change& c);
   std::vector<std::string> path_for(const GrantContent& g) const;
 
-  DhtClient& dht_;
+  Inbox inbox_;
   FileSystem& home_;
   SigningKey user_;
   Caller owner_;

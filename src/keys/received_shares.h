@@ -14,6 +14,7 @@
 #pragma once
 
 #include <map>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -44,6 +45,9 @@ class ReceivedShares {
     uint64_t epoch = 0;
     int64_t time_ns = 0;
     Id256 hash;
+    bool operator<(const Order& o) const {
+      return std::tie(epoch, time_ns, hash) < std::tie(o.epoch, o.time_ns, o.hash);
+    }
   };
 
   // The current shares, by slot.
@@ -58,6 +62,14 @@ class ReceivedShares {
   void remember(const SlotKey& slot, const Order& order, GrantContent share) {
     newest_.insert_or_assign(slot, order);
     shares_.insert_or_assign(slot, std::move(share));
+  }
+  // A withdrawal an earlier run accepted: no grant older than `order` is taken in `slot` again.
+  // Kept only if newer than what the slot holds; reports no change.
+  void remember_withdrawn(const SlotKey& slot, const Order& order) {
+    auto it = newest_.find(slot);
+    if (it != newest_.end() && !(it->second < order)) return;
+    newest_.insert_or_assign(slot, order);
+    shares_.erase(slot);
   }
   // Grants skipped so far: bad signature, another recipient, not sealed to this user, content
   // that contradicts its envelope, undecodable bytes.
