@@ -5,8 +5,12 @@
 //   keys, the folder's records as the new tree, a link in its place; nothing re-encrypted);
 // - seals the volume's keys (the signing key only for "rw") to the recipient, signs the grant
 //   with the user's key and puts it in the recipient's inbox on the ring, waiting up to 10 s.
+// A revoke ("peerstore.share.revoke" = USER_ID, share_revoke.cc) rotates the folder to a new
+// volume under a RevokeJournal, re-grants the other members and withdraws the revoked one's;
+// its exposure report is read back in pages. Leave, name and list are smaller requests.
 // Errors are errnos (the tool turns them into sentences) and one line in the mount's log.
-// Thread-safe: requests come on FUSE threads; one runs at a time.
+// Thread-safe: requests come on FUSE threads; one runs at a time (so does the thread that
+// carries on unfinished revokes).
 #pragma once
 
 #include <condition_variable>
