@@ -4,8 +4,9 @@
 # (PEERSTORE_TEST_TMPDIR), so a PeerStore you mounted yourself and other runs survive:
 #   test_cleanup DIR WHO   detaches the mounts under DIR (fusermount3 -uz, else umount -l),
 #                          kills the peerstorefs, peerstore-node and peerstore-malicious-node
-#                          processes whose arguments name DIR, and removes DIR; says what it
-#                          did on stderr, prefixed "WHO: ".
+#                          processes whose arguments name DIR, aborts those mounts' FUSE
+#                          connections (as root), and removes DIR; says what it did on
+#                          stderr, prefixed "WHO: ".
 
 # Mount points under DIR, one a line, in /proc/mounts' escaped form.
 test_run_mounts() { awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/mounts; }
@@ -16,8 +17,15 @@ test_run_pids() {
   pgrep -f -- "(peerstorefs|peerstore-node|peerstore-malicious-node) .*$1/" || true
 }
 
+# The FUSE connection numbers (the minor device numbers) of the mounts under DIR.
+test_run_fuse_conns() {
+  awk -v d="$1/" '$9 ~ /^fuse/ && index($5, d) == 1 { split($3, dev, ":"); print dev[2] }' \
+    /proc/self/mountinfo
+}
+
 test_cleanup() {
-  local dir=$1 who=$2 m p
+  local dir=$1 who=$2 m p c conns
+  conns=$(test_run_fuse_conns "$dir")
   test_run_mounts "$dir" | while read -r m; do
     [ -n "$m" ] || continue
     m=$(perl -pe 's/\\([0-7]{3})/chr(oct($1))/ge' <<<"$m")
@@ -34,5 +42,17 @@ test_cleanup() {
     echo "$who: killing leftover $(ps -o comm= -p "$p" 2>/dev/null || echo process) (pid $p)" >&2
     kill -9 "$p" 2>/dev/null || true
   done
+  # A detached mount whose daemon is gone can still hold requests (a test process stuck in a
+  # lookup, unkillable): aborting its connection fails them with ENOTCONN. Needs root and
+  # fusectl; best effort.
+  if [ -n "$conns" ] && [ -w /sys/fs/fuse ]; then
+    mountpoint -q /sys/fs/fuse/connections ||
+      mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null || true
+    for c in $conns; do
+      [ -w "/sys/fs/fuse/connections/$c/abort" ] || continue
+      echo "$who: aborting the FUSE connection $c of a leftover mount" >&2
+      echo 1 > "/sys/fs/fuse/connections/$c/abort" 2>/dev/null || true
+    done
+  fi
   rm -rf "$dir" 2>/dev/null || true
 }
