@@ -72,6 +72,10 @@ fi
 
 logs=()
 for l in "$LOG" "$FUZZ_LOG"; do [ -s "$l" ] && logs+=("$l"); done
+if [ "$rc" -ne 0 ] && [ ${#logs[@]} -gt 0 ]; then
+  echo "test.sh: the failed checks, from the full logs:"
+  bash scripts/test_failures.sh "${logs[@]}"
+fi
 if [ ${#logs[@]} -gt 0 ]; then
   jq -rs --argjson extra "$fuzz_build_failed" '
     def n(f): map(select(.result | f)) | length;
