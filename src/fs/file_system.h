@@ -306,7 +306,12 @@ class FileSystem {
   std::mutex notify_mu_;  // guards notifier_ and conflict_sink_; held while they run
   Notifier notifier_;
   ConflictSink conflict_sink_;
-  Invalidation pending_;  // what a request changed that the kernel must be told (split_into)
+  // What a request changed that the kernel must be told (split_into). Its own lock, taken
+  // under mu_ and never held while calling out: the notifier waits for the kernel, which may
+  // wait for a request that waits for mu_, so a thread holding mu_ must never wait for
+  // notify_mu_ (a mount hung that way while a share moved to a new name).
+  std::mutex pending_mu_;
+  Invalidation pending_;
   mutable std::mutex stats_mu_;
   SyncStats sync_stats_;
   bool warned_sync_ = false;

@@ -163,10 +163,14 @@ bool worth_taking(const Head& h, const Head& ours) {
 }  // namespace
 
 void FileSystem::send_pending_notices() {
+  Invalidation inv;
+  {
+    std::lock_guard lock(pending_mu_);
+    if (pending_.inodes.empty() && pending_.entries.empty()) return;
+    inv = std::exchange(pending_, {});
+  }
   std::lock_guard lock(notify_mu_);
-  if (pending_.inodes.empty() && pending_.entries.empty()) return;
-  if (notifier_) notifier_(pending_);
-  pending_ = {};
+  if (notifier_) notifier_(inv);
 }
 
 int FileSystem::sync() {

@@ -137,7 +137,7 @@ int FileSystem::split_into(uint64_t dir, FileSystem& into, const LinkMaker& make
   // The kernel still holds the folder under its old number: told from the sync thread (never
   // from this request's handler), it looks the name up again and finds the link.
   {
-    std::lock_guard nlock(notify_mu_);
+    std::lock_guard nlock(pending_mu_);
     pending_.inodes.push_back(dir);
     pending_.entries.emplace_back(parent, name);
   }
@@ -183,7 +183,7 @@ int FileSystem::relink(uint64_t old_link, const Secret& link, uint64_t new_ino) 
   changed_ = true;
   if (auto st = commit_under_lock(); !st) return err(st.error(), "move a link");
   {
-    std::lock_guard nlock(notify_mu_);
+    std::lock_guard nlock(pending_mu_);
     pending_.inodes.push_back(old_link);
     pending_.entries.emplace_back(was.parent, name);
   }

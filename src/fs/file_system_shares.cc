@@ -91,7 +91,7 @@ int FileSystem::place_link(const Caller& owner, const std::vector<std::string>& 
     dir->rec.mtime = dir->rec.ctime = now();
     table_.mark_dirty(*dir);
     {
-      std::lock_guard nlock(notify_mu_);
+      std::lock_guard nlock(pending_mu_);
       pending_.entries.emplace_back(dir->ino(), name);
     }
     dir = *n;
@@ -130,7 +130,7 @@ int FileSystem::remove_link(const std::vector<std::string>& path) {
       remove_entry(*dirs[dirs.size() - 2], path[path.size() - 2], true) == 0)
     gone.emplace_back(dirs[dirs.size() - 2]->ino(), path[path.size() - 2]);
   {
-    std::lock_guard nlock(notify_mu_);
+    std::lock_guard nlock(pending_mu_);
     for (auto& g : gone) pending_.entries.push_back(std::move(g));
   }
   wake_sync();

@@ -5,6 +5,11 @@
 // something of the user's own in the way is never replaced.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "../common/must.h"
 #include "sync_harness.h"
 
@@ -100,6 +105,41 @@ TEST_CASE("place_link: what the user made in the way is never replaced") {
                          volume_of(some_volume(1)), {}, 1) == EINVAL);
   CHECK(h.fs->place_link(root_caller(), {"shared", "a/b", "x"}, link_bytes("g"),
                          volume_of(some_volume(1)), {}, 1) == EINVAL);
+}
+
+// The kernel, told of a change, may wait for a request that waits for the file system's lock:
+// a share placed or removed under that lock must not wait for the notifier meanwhile. Before
+// the fix, remove_link waited for the notifier's lock while holding the tree's, and a mount hung
+// (the e2e sharing case, when a petname moved a share).
+TEST_CASE("place_link / remove_link: a notifier in progress does not hold them up") {
+  FsHarness h;
+  std::mutex m;
+  std::condition_variable cv;
+  bool entered = false, removed = false, removed_while_notifying = false;
+  h.fs->set_notifier([&](const FileSystem::Invalidation&) {
+    std::unique_lock lock(m);
+    entered = true;
+    cv.notify_all();
+    // As the kernel would: it waits for what a request (here, the remove) finishes first.
+    cv.wait_for(lock, std::chrono::seconds(3), [&] { return removed; });
+    removed_while_notifying = removed_while_notifying || removed;
+  });
+  REQUIRE(h.fs->place_link(root_caller(), kPath, link_bytes("g"), volume_of(some_volume(1)), {},
+                           1) == 0);
+  std::thread notifying([&] { h.fs->sync(); });
+  {
+    std::unique_lock lock(m);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered; }));
+  }
+  CHECK(h.fs->remove_link(kPath) == 0);
+  {
+    std::lock_guard lock(m);
+    removed = true;
+    cv.notify_all();
+  }
+  notifying.join();
+  h.fs->set_notifier(nullptr);
+  CHECK(removed_while_notifying);
 }
 
 }  // namespace
