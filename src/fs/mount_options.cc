@@ -37,6 +37,19 @@ Status apply(std::string_view opt, MountOptions& out) {
     out.cache_bytes = *size;
     return {};
   }
+  for (auto [name, field] : {std::pair{"snapshots_all", &out.snapshots.all},
+                             std::pair{"snapshots_hourly", &out.snapshots.hourly},
+                             std::pair{"snapshots_daily", &out.snapshots.daily},
+                             std::pair{"snapshots_weekly", &out.snapshots.weekly}}) {
+    if (key != name) continue;
+    auto d = value ? parse_duration(*value) : std::nullopt;
+    if (!d)
+      return fail(Errc::invalid, "-o " + std::string(name) +
+                                     " takes a duration such as 90s, 45m, 48h, 31d or 8w, or 0 "
+                                     "to turn it off");
+    *field = *d;
+    return {};
+  }
   for (auto [name, field] : {std::pair{"data", &out.data}, std::pair{"config", &out.config},
                              std::pair{"listen", &out.listen}, std::pair{"join", &out.join},
                              std::pair{"http", &out.http}}) {

@@ -9,18 +9,9 @@ namespace peerstore {
 
 namespace {
 
-constexpr uint64_t kHigh = uint64_t(1) << 63;
+using mount_tree_numbers::kHigh;
+using mount_tree_numbers::mix;
 constexpr uint64_t kRoot = NodeTable::kRootIno;
-
-// SplitMix64's finalizer: a bijection of 64-bit numbers that scatters neighbours.
-uint64_t mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
 
 }  // namespace
 
@@ -38,6 +29,7 @@ Status MountTree::close() {
     closed_ = true;
     for (auto& [id, v] : volumes_)
       if (v->fs) open.push_back(v.get());
+    for (auto& [head, v] : versions_) v->fs.reset();  // nothing to commit: read-only
   }
   Status result;
   for (Linked* v : open) {
@@ -83,6 +75,7 @@ uint64_t MountTree::kernel_ino(Linked* in, uint64_t ino) const {
 int MountTree::track(Linked* in, uint64_t ino, bool link, uint64_t* kino) {
   uint64_t k = kernel_ino(in, ino);
   *kino = k;
+  if (k == kSnapshotsIno) return EIO;  // odds 2^-63, but never confused with .snapshots/
   if (in && ino == kRoot) {
     // The linked volume's root seen from inside it ("." or ".."): the link's number.
     auto it = known_.find(k);
@@ -137,6 +130,8 @@ int MountTree::enter(Linked* in, EntryOut* out) {
 }
 
 int MountTree::route(uint64_t kino, Route* out) {
+  // .snapshots/ is no volume's: what it answers is handled before routing; the rest, changes.
+  if (kino == kSnapshotsIno) return EROFS;
   // Until a link is crossed nothing is tracked, and every number is the home volume's.
   if (tracked_.load() == 0 && kino < kHigh) {
     *out = Route{&home_, nullptr, kino};
@@ -239,10 +234,11 @@ size_t MountTree::linked_volumes() const {
 }
 
 int MountTree::commit(uint64_t ino) {
+  if (ino == kSnapshotsIno) return 0;
   if (ino != 0) {
     Route r;
     if (int e = route(ino, &r)) return e;
-    return r.fs->commit();
+    return r.vol && r.vol->snapshot ? 0 : r.fs->commit();
   }
   std::vector<FileSystem*> all{&home_};
   {
@@ -257,6 +253,7 @@ int MountTree::commit(uint64_t ino) {
 }
 
 void MountTree::forget(uint64_t ino, uint64_t nlookup) {
+  if (ino == kSnapshotsIno) return;
   Known k;
   {
     std::lock_guard lock(mu_);
@@ -277,6 +274,7 @@ void MountTree::forget(uint64_t ino, uint64_t nlookup) {
     }
   }
   if (k.ino == 0) return home_.forget(ino, nlookup);
+  if (k.in && k.in->snapshot && k.ino == kRoot) return;  // its file system counted no lookup
   FileSystem* fs = k.in ? k.in->fs.get() : &home_;
   if (fs) fs->forget(k.ino, nlookup);
 }
@@ -310,10 +308,18 @@ int MountTree::make(uint64_t parent, EntryOut* out, Fn&& fn, bool writes) {
 }
 
 int MountTree::lookup(uint64_t parent, std::string_view name, EntryOut* out) {
+  if (reserved(parent, name)) {
+    *out = EntryOut{};
+    snapshots_attr(&out->attr);
+    out->ino = kSnapshotsIno;
+    return 0;
+  }
+  if (parent == kSnapshotsIno) return snapshots_ ? snapshots_lookup(name, out) : ENOENT;
   return make(parent, out, [&](FileSystem& fs, uint64_t p) { return fs.lookup(p, name, out); });
 }
 
 int MountTree::getattr(uint64_t ino, struct stat* out) {
+  if (ino == kSnapshotsIno) return snapshots_attr(out), 0;
   int e = on(ino, [&](FileSystem& fs, uint64_t i) { return fs.getattr(i, out); });
   out->st_ino = ino;
   return e;
@@ -332,6 +338,7 @@ int MountTree::readlink(uint64_t ino, std::string* out) {
 
 int MountTree::mknod(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
                      dev_t rdev, EntryOut* out) {
+  if (reserved(parent, name)) return EEXIST;
   return make(
       parent, out,
       [&](FileSystem& fs, uint64_t p) { return fs.mknod(c, p, name, mode, rdev, out); }, true);
@@ -339,6 +346,7 @@ int MountTree::mknod(const Caller& c, uint64_t parent, std::string_view name, mo
 
 int MountTree::mkdir(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
                      EntryOut* out) {
+  if (reserved(parent, name)) return EEXIST;
   return make(
       parent, out, [&](FileSystem& fs, uint64_t p) { return fs.mkdir(c, p, name, mode, out); },
       true);
@@ -346,12 +354,14 @@ int MountTree::mkdir(const Caller& c, uint64_t parent, std::string_view name, mo
 
 int MountTree::symlink(const Caller& c, std::string_view target, uint64_t parent,
                        std::string_view name, EntryOut* out) {
+  if (reserved(parent, name)) return EEXIST;
   return make(
       parent, out, [&](FileSystem& fs, uint64_t p) { return fs.symlink(c, target, p, name, out); },
       true);
 }
 
 int MountTree::link(uint64_t ino, uint64_t newparent, std::string_view newname, EntryOut* out) {
+  if (reserved(newparent, newname)) return EEXIST;
   Route from;
   if (int e = route(ino, &from)) return e;
   return make(
@@ -363,17 +373,20 @@ int MountTree::link(uint64_t ino, uint64_t newparent, std::string_view newname, 
 }
 
 int MountTree::unlink(uint64_t parent, std::string_view name) {
+  if (reserved(parent, name)) return EBUSY;
   return on(
       parent, [&](FileSystem& fs, uint64_t p) { return fs.unlink(p, name); }, true);
 }
 
 int MountTree::rmdir(uint64_t parent, std::string_view name) {
+  if (reserved(parent, name)) return EBUSY;
   return on(
       parent, [&](FileSystem& fs, uint64_t p) { return fs.rmdir(p, name); }, true);
 }
 
 int MountTree::rename(uint64_t parent, std::string_view name, uint64_t newparent,
                       std::string_view newname, unsigned flags) {
+  if (reserved(parent, name) || reserved(newparent, newname)) return EBUSY;
   Route from;
   if (int e = route(parent, &from)) return e;
   return on(
@@ -404,6 +417,7 @@ int MountTree::open(uint64_t ino, int flags) {
 
 int MountTree::create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode,
                       int flags, EntryOut* out) {
+  if (reserved(parent, name)) return EEXIST;
   Route r;
   if (int e = route(parent, &r)) return e;
   std::shared_lock<std::shared_mutex> gate;
@@ -450,10 +464,12 @@ int MountTree::fallocate(uint64_t ino, int mode, uint64_t off, uint64_t len) {
 }
 
 int MountTree::opendir(uint64_t ino) {
+  if (ino == kSnapshotsIno) return 0;
   return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.opendir(i); });
 }
 
 int MountTree::readdir(uint64_t ino, uint64_t cookie, bool plus, const TreeEmit& emit) {
+  if (ino == kSnapshotsIno) return snapshots_readdir(cookie, emit);
   Route r;
   if (int e = route(ino, &r)) return e;
   // Entries the file system counted a lookup of that the kernel gets without attributes:
@@ -466,6 +482,8 @@ int MountTree::readdir(uint64_t ino, uint64_t cookie, bool plus, const TreeEmit&
         if (name == "." || name == "..") {
           if (name == ".") {
             out.st_ino = ino;
+          } else if (r.vol && r.vol->snapshot && r.ino == kRoot) {
+            out.st_ino = kSnapshotsIno;
           } else if (r.vol) {
             std::lock_guard lock(mu_);
             out.st_ino = kernel_ino(r.vol, st.st_ino);
@@ -509,6 +527,7 @@ int MountTree::statfs(struct statvfs* out) {
 int MountTree::where(uint64_t kino, Where* out) {
   Route r;
   if (int e = route(kino, &r)) return e;
+  if (r.vol && r.vol->snapshot) return EROFS;  // nothing to share or revoke in a past version
   *out = Where{
       r.fs, r.ino, r.vol == nullptr, r.vol && r.ino == kRoot, false, r.vol ? r.vol->link : nullptr};
   if (out->linked_root) {
@@ -538,11 +557,13 @@ int MountTree::getxattr(uint64_t ino, std::string_view name, size_t size, Bytes*
     *out = Bytes(text.begin(), text.end());
     return 0;
   }
+  if (ino == kSnapshotsIno) return ENODATA;
   return on(ino,
             [&](FileSystem& fs, uint64_t i) { return fs.getxattr(i, name, size, out, out_size); });
 }
 
 int MountTree::listxattr(uint64_t ino, size_t size, Bytes* out, size_t* out_size) {
+  if (ino == kSnapshotsIno) return *out_size = 0, 0;
   return on(ino, [&](FileSystem& fs, uint64_t i) { return fs.listxattr(i, size, out, out_size); });
 }
 

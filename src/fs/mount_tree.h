@@ -30,7 +30,9 @@
 #include <optional>
 #include <set>
 #include <shared_mutex>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "fs/file_system.h"
 #include "keys/grant.h"
@@ -69,6 +71,28 @@ class MountTree {
     virtual int query(MountTree& tree, uint64_t kino, std::string_view name, std::string* out) = 0;
   };
   static constexpr std::string_view kControlPrefix = "peerstore.share.";
+
+  // The home volume's past versions, shown read-only under `.snapshots/` at the root
+  // (docs/lifecycle.md, Snapshots in the mount): what retention keeps. `.snapshots` is not
+  // listed by readdir of the root (so find, du and rsync of the mount do not walk every
+  // version), but lookup, `cd` and `ls` of it work; no entry of that name can be made at the
+  // root. Each version opens on first lookup and stays open until the tree closes. Called
+  // with no lock of the tree held.
+  class Snapshots {
+   public:
+    struct Entry {
+      std::string name;  // fs/retention.h snapshot_names()
+      Id256 head;
+    };
+    virtual ~Snapshots() = default;
+    // Newest first; asked on every lookup in and listing of .snapshots/ (cache as needed).
+    virtual std::vector<Entry> list() = 0;
+    // The version `head` that list() gave, as a file system of its own that cannot commit.
+    virtual Result<std::unique_ptr<FileSystem>> open(const Id256& head) = 0;
+  };
+  static constexpr std::string_view kSnapshotsName = ".snapshots";
+  // The kernel number of .snapshots/ (no volume's inode gets it).
+  static constexpr uint64_t kSnapshotsIno = (uint64_t(1) << 63) | 1;
   // What a kept old epoch of a shared folder is named after (supersede()).
   static constexpr std::string_view kBeforeRevoke = " (before revoke)";
 
@@ -99,6 +123,8 @@ class MountTree {
   MountTree(FileSystem& home, Opener* opener);
   // Where peerstore.share.* requests go (none: EOPNOTSUPP); set before the mount serves.
   void set_control(Control* c) { control_ = c; }
+  // Where .snapshots/ finds versions (none: the name is not special); set before serving.
+  void set_snapshots(Snapshots* s) { snapshots_ = s; }
   ~MountTree();  // closes the linked volumes (close())
 
   FileSystem& home() { return home_; }
@@ -190,16 +216,23 @@ class MountTree {
   // and what this computer wrote to the last one that `next` lacks stays in view beside it.
   void supersede(const Known& k, const GrantContent& next);
   void notify(Linked* in, const FileSystem::Invalidation& inv);
+  // .snapshots/ (mount_tree_snapshots.cc). `reserved`: a name at the root that only it has.
+  bool reserved(uint64_t parent, std::string_view name) const;
+  void snapshots_attr(struct stat* out);
+  int snapshots_lookup(std::string_view name, EntryOut* out);
+  int snapshots_readdir(uint64_t cookie, const TreeEmit& emit);
 
   FileSystem& home_;
   Opener* opener_;
   Control* control_ = nullptr;
+  Snapshots* snapshots_ = nullptr;
   mutable std::mutex mu_;
   std::unordered_map<uint64_t, Known> known_;
   std::atomic<size_t> tracked_{0};  // known_.size(), read without the lock
   // Linked volumes by id; each remembers the kernel number it shows at (0: none now).
   std::map<VolumeId, std::unique_ptr<Linked>> volumes_;
-  std::unordered_map<uint64_t, Linked*> shown_;  // a link's kernel number -> its volume
+  std::map<Id256, std::unique_ptr<Linked>> versions_;  // .snapshots/ entries opened, by head
+  std::unordered_map<uint64_t, Linked*> shown_;        // a link's kernel number -> its volume
   std::set<uint64_t> warned_;  // links whose volume could not open, logged once each
   bool closed_ = false;
   std::mutex open_mu_;  // one volume opens at a time (opening may ask the network)

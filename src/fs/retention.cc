@@ -1,5 +1,7 @@
 #include "fs/retention.h"
 
+#include <time.h>
+
 #include <charconv>
 #include <map>
 #include <set>
@@ -85,6 +87,28 @@ std::vector<Id256> retained_versions(const std::vector<Version>& versions, int64
   }
   for (auto& [bucket, v] : best) keep.insert(v->hash);
   return {keep.begin(), keep.end()};
+}
+
+std::string version_time_name(int64_t time_ns) {
+  time_t t = time_t(floor_div(time_ns, kSecond));
+  struct tm tm {};
+  if (!gmtime_r(&t, &tm)) return "0000-00-00T00-00-00";
+  char buf[48];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H-%M-%S", &tm);
+  return std::string(buf, n);
+}
+
+std::vector<std::string> snapshot_names(const std::vector<Version>& versions) {
+  std::vector<std::string> names;
+  std::map<std::string, size_t> latest;  // a name -> the index of the version that keeps it
+  for (size_t i = 0; i < versions.size(); ++i) {
+    names.push_back(version_time_name(versions[i].time_ns));
+    auto [it, fresh] = latest.emplace(names.back(), i);
+    if (!fresh && wins(versions[i], versions[it->second])) it->second = i;
+  }
+  for (size_t i = 0; i < versions.size(); ++i)
+    if (latest[names[i]] != i) names[i] += "~" + versions[i].hash.hex().substr(0, 8);
+  return names;
 }
 
 }  // namespace peerstore

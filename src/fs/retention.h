@@ -39,4 +39,13 @@ struct Version {
 std::vector<Id256> retained_versions(const std::vector<Version>& versions, int64_t now_ns,
                                      const RetentionPolicy& policy);
 
+// A version's time as its name: "2026-12-05T10-00-00", UTC, to the second.
+std::string version_time_name(int64_t time_ns);
+
+// The names `versions` show under .snapshots/ and in `peerstore snapshots`, in their order:
+// each its time (version_time_name); of several in one second, the latest (then the larger
+// hash) keeps the plain name and the others add "~" and the first 8 hex digits of their hash,
+// a name that stays the same while retention thins the others.
+std::vector<std::string> snapshot_names(const std::vector<Version>& versions);
+
 }  // namespace peerstore

@@ -39,15 +39,16 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// "2026-12-06T01-00-00", the name a version will have under .snapshots/.
+// "2026-12-06T01-00-00": a version's time, as .snapshots/ names it.
 std::string version_time(int64_t ns) {
-  if (ns == 0) return "(time unknown)";
-  time_t t = time_t(ns / 1'000'000'000);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H-%M-%S", &tm);
-  return buf;
+  return ns == 0 ? "(time unknown)" : version_time_name(ns);
+}
+
+// The names of the versions `heads` (newest first) under .snapshots/.
+std::vector<std::string> names_of(const std::vector<Head>& heads) {
+  std::vector<Version> versions;
+  for (const Head& h : heads) versions.push_back(Version{h.hash(), h.time_ns});
+  return snapshot_names(versions);
 }
 
 int64_t now_ns() {
@@ -71,13 +72,14 @@ Result<TreeView> tree_view(ClientSession& session, const std::string& version) {
   for (auto& c : prefix) c = char(std::tolower(static_cast<unsigned char>(c)));
   PS_ASSIGN(auto volume, session.history_view());
   auto history = client::retained_history(*volume, {}, RetentionPolicy{}, now_ns());
-  for (const Head& head : history.heads) {  // newest first: a time names the newest of its second
-    if (version_time(head.time_ns) != version &&
-        !(prefix.size() >= 6 && head.hash().hex().rfind(prefix, 0) == 0))
+  std::vector<std::string> names = names_of(history.heads);
+  for (size_t i = 0; i < history.heads.size(); ++i) {
+    const Head& head = history.heads[i];
+    if (names[i] != version && !(prefix.size() >= 6 && head.hash().hex().rfind(prefix, 0) == 0))
       continue;
     PS_ASSIGN(v.past, session.version_view(head));
     v.fs = v.past.get();
-    v.label = " as of " + version_time(head.time_ns);
+    v.label = " as of " + names[i];
     return v;
   }
   return fail(Errc::not_found,
@@ -330,10 +332,11 @@ Result<int> run_snapshots(const ClientOptions& o, CommandIo& io) {
   client::RetainedHistory h = client::retained_history(*volume, {}, RetentionPolicy{}, now_ns());
   std::optional<Id256> current;
   if (volume->head()) current = volume->head()->hash();
-  for (const Head& head : h.heads) {
-    Id256 hash = head.hash();
-    io.out(version_time(head.time_ns) + "  " + hash.short_hex() +
-           (current && hash == *current ? "  current" : "") + "\n");
+  std::vector<std::string> names = names_of(h.heads);
+  for (size_t i = 0; i < h.heads.size(); ++i) {
+    Id256 hash = h.heads[i].hash();
+    io.out(names[i] + "  " + hash.short_hex() + (current && hash == *current ? "  current" : "") +
+           "\n");
   }
   for (auto& m : h.missing)
     io.err("peerstore: the history stops at a head that cannot be read (" + m.head.short_hex() +

@@ -17,6 +17,7 @@
 #include "host/dashboard.h"
 #include "host/linked_volumes.h"
 #include "host/mount_health.h"
+#include "host/mount_snapshots.h"
 #include "host/node.h"
 #include "host/share_control.h"
 #include "host/share_receiver.h"
@@ -65,8 +66,9 @@ class MountedNode {
   std::unique_ptr<FileSystem> fs_;
   // Runs every volume (committer, sync, head watch) and opens the linked ones.
   std::unique_ptr<LinkedVolumes> volumes_;
-  std::unique_ptr<ShareControl> share_;  // peerstore-share's requests
-  std::unique_ptr<ShareReceiver> receiver_;  // shares given to this user, under /shared
+  std::unique_ptr<ShareControl> share_;        // peerstore-share's requests
+  std::unique_ptr<ShareReceiver> receiver_;    // shares given to this user, under /shared
+  std::unique_ptr<MountSnapshots> snapshots_;  // what .snapshots/ shows
   std::unique_ptr<MountTree> tree_;
   FuseMetrics fuse_metrics_;  // before the session, which counts into it
   std::unique_ptr<MountSession> session_;

@@ -83,6 +83,23 @@ TEST_CASE("mount options: malformed cache_size") {
   }
 }
 
+TEST_CASE("mount options: the retention of .snapshots/") {
+  MountOptions o = must(MountOptions::parse({"snapshots_all=30m,snapshots_hourly=0"}));
+  CHECK(o.snapshots.all == std::chrono::minutes(30));
+  CHECK(o.snapshots.hourly == std::chrono::seconds(0));
+  CHECK(o.snapshots.daily == RetentionPolicy{}.daily);
+  o = must(MountOptions::parse({"snapshots_daily=90d", "snapshots_weekly=8w"}));
+  CHECK(o.snapshots.daily == std::chrono::hours(24 * 90));
+  CHECK(o.snapshots.weekly == std::chrono::hours(24 * 7 * 8));
+  CHECK(must(MountOptions::parse({})).snapshots == RetentionPolicy{});
+  for (const char* bad : {"snapshots_all", "snapshots_all=", "snapshots_all=1y",
+                          "snapshots_daily=-1d", "snapshots_hourly=h"}) {
+    auto r = MountOptions::parse({bad});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("takes a duration such as") != std::string::npos);
+  }
+}
+
 TEST_CASE("parse_size") {
   CHECK(parse_size("1") == 1u);
   CHECK(parse_size("1K") == kKiB);

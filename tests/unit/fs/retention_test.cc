@@ -103,5 +103,28 @@ TEST_CASE("retention: ties, the future, rules turned off, absurd times") {
         std::vector<Id256>{b});
 }
 
+TEST_CASE("snapshot names: the time in UTC; in one second the latest keeps it") {
+  const int64_t t = int64_t(1764928800) * kS;  // 2025-12-05T10-00-00
+  CHECK(version_time_name(t) == "2025-12-05T10-00-00");
+  CHECK(version_time_name(t + kS - 1) == "2025-12-05T10-00-00");
+  CHECK(version_time_name(t - 1) == "2025-12-05T09-59-59");
+  CHECK(version_time_name(0) == "1970-01-01T00-00-00");
+  CHECK(!version_time_name(INT64_MAX).empty());  // whatever a head's writer put there
+  CHECK(!version_time_name(INT64_MIN).empty());
+  Id256 a = hash_of(1), b = hash_of(2), c = hash_of(3);
+  std::vector<std::string> names =
+      snapshot_names({{a, t + 5 * kS}, {b, t + 200'000'000}, {c, t + 100'000'000}});
+  CHECK(names[0] == "2025-12-05T10-00-05");
+  CHECK(names[1] == "2025-12-05T10-00-00");
+  CHECK(names[2] == "2025-12-05T10-00-00~" + c.hex().substr(0, 8));
+  // The same whatever the order; a tie in time goes to the larger hash.
+  std::vector<std::string> reversed = snapshot_names({{c, t + 100'000'000}, {b, t + 200'000'000}});
+  CHECK(reversed[0] == names[2]);
+  CHECK(reversed[1] == names[1]);
+  std::vector<std::string> tie = snapshot_names({{a, t}, {b, t}});
+  CHECK(tie[a < b ? 1 : 0] == "2025-12-05T10-00-00");
+  CHECK(tie[a < b ? 0 : 1] == "2025-12-05T10-00-00~" + (a < b ? a : b).hex().substr(0, 8));
+}
+
 }  // namespace
 }  // namespace peerstore

@@ -12,6 +12,7 @@
 
 #include "../common/must.h"
 #include "host/share_control.h"
+#include "host_fs.h"
 #include "keys/user_id.h"
 #include "store/memory_store.h"
 
@@ -21,16 +22,8 @@ namespace {
 using test::must;
 constexpr uint64_t kRoot = NodeTable::kRootIno;
 
-FileSystem::Options options() {
-  FileSystem::Options o;
-  o.statfs_path = "/";
-  o.space_probe_ms = 0;
-  return o;
-}
-
-Caller me() {
-  return Caller{getuid(), getgid()};
-}
+using test_fs::me;
+using test_fs::options;
 
 // Opens linked volumes from the same store, as MountTree needs.
 struct Opener : MountTree::Opener {

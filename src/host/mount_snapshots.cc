@@ -1,0 +1,63 @@
+#include "host/mount_snapshots.h"
+
+#include "client/version_check.h"
+#include "common/log.h"
+#include "fs/version_view.h"
+
+namespace peerstore::host {
+
+namespace {
+
+constexpr auto kStale = std::chrono::seconds(1);
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+MountSnapshots::MountSnapshots(LocalStore& store, VolumeKeys keys, PublicKey device,
+                               RetentionPolicy policy)
+    : store_(store), keys_(std::move(keys)), device_(device), policy_(policy) {}
+
+void MountSnapshots::refresh() {
+  auto now = std::chrono::steady_clock::now();
+  if (fresh_ && now - walked_ < kStale) return;
+  auto volume = Volume::open(store_, reader_keys(keys_), device_);
+  if (!volume) {
+    log::warn(".snapshots: cannot read the history: " + volume.error().message());
+    return;  // keeps what the last walk found
+  }
+  client::RetainedHistory h = client::retained_history(**volume, {}, policy_, now_ns());
+  std::vector<Version> versions;
+  for (const Head& head : h.heads) versions.push_back(Version{head.hash(), head.time_ns});
+  std::vector<std::string> names = snapshot_names(versions);
+  entries_.clear();
+  for (size_t i = 0; i < versions.size(); ++i)
+    entries_.push_back(Entry{names[i], versions[i].hash});
+  heads_ = std::move(h.heads);
+  walked_ = now;
+  fresh_ = true;
+}
+
+std::vector<MountTree::Snapshots::Entry> MountSnapshots::list() {
+  std::lock_guard lock(mu_);
+  refresh();
+  return entries_;
+}
+
+Result<std::unique_ptr<FileSystem>> MountSnapshots::open(const Id256& head) {
+  Head found;
+  {
+    std::lock_guard lock(mu_);
+    auto it =
+        std::find_if(heads_.begin(), heads_.end(), [&](const Head& h) { return h.hash() == head; });
+    if (it == heads_.end()) return fail(Errc::not_found, "no such version");
+    found = *it;
+  }
+  return open_version(store_, keys_, device_, found);
+}
+
+}  // namespace peerstore::host

@@ -1,0 +1,42 @@
+// MountSnapshots: what `.snapshots/` of a mount shows (fs/mount_tree.h, Snapshots): the
+// versions of the home volume that retention keeps (client/version_check.h,
+// retained_history), named as `peerstore snapshots` names them (fs/retention.h,
+// snapshot_names), each opened read-only (fs/version_view.h).
+//
+// Thread-safe: list() and open() run on FUSE threads. The history is walked in a Volume of
+// its own (the mount's is its file system's), at most once a second: a listing right after a
+// commit may miss that commit for a second.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+
+#include "fs/mount_tree.h"
+#include "fs/retention.h"
+
+namespace peerstore::host {
+
+class MountSnapshots : public MountTree::Snapshots {
+ public:
+  // `store` must outlive this; `keys`: the home volume's.
+  MountSnapshots(LocalStore& store, VolumeKeys keys, PublicKey device, RetentionPolicy policy);
+
+  std::vector<Entry> list() override;
+  Result<std::unique_ptr<FileSystem>> open(const Id256& head) override;
+
+ private:
+  // Under mu_: walks the history again when the last walk is a second old.
+  void refresh();
+
+  LocalStore& store_;
+  const VolumeKeys keys_;
+  const PublicKey device_;
+  const RetentionPolicy policy_;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point walked_{};
+  bool fresh_ = false;
+  std::vector<Head> heads_;  // newest first
+  std::vector<Entry> entries_;
+};
+
+}  // namespace peerstore::host
