@@ -17,10 +17,15 @@ test_run_pids() {
   pgrep -f -- "(peerstorefs|peerstore-node|peerstore-malicious-node) .*$1/" || true
 }
 
-# The FUSE connection numbers (the minor device numbers) of the mounts under DIR.
+# The FUSE connection numbers (the minor device numbers) of the mounts under DIR. The file
+# system type is the field after the "-" that ends mountinfo's optional fields (none, or some
+# such as shared:N, depending on the mount's propagation).
 test_run_fuse_conns() {
-  awk -v d="$1/" '$9 ~ /^fuse/ && index($5, d) == 1 { split($3, dev, ":"); print dev[2] }' \
-    /proc/self/mountinfo
+  awk -v d="$1/" '
+    index($5, d) == 1 {
+      for (i = 7; i < NF; i++) if ($i == "-") break
+      if ($(i + 1) ~ /^fuse/) { split($3, dev, ":"); print dev[2] }
+    }' /proc/self/mountinfo
 }
 
 test_cleanup() {
