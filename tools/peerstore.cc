@@ -16,6 +16,7 @@
 #include "host/conflict_file.h"
 #include "host/data_dir_layout.h"
 #include "host/invitation.h"
+#include "host/ring_space.h"
 #include "host/status_client.h"
 #include "host/status_report.h"
 #include "host/user_key.h"
@@ -27,8 +28,12 @@ using namespace peerstore;
 
 namespace {
 
-Result<int> status(const host::DataDirLayout& layout, const std::string& node, bool json) {
+Result<int> status(const host::DataDirLayout& layout, const std::string& node, bool json,
+                   bool ring) {
   PS_ASSIGN(auto s, host::ask_node_status(layout, node));
+  // The ring's space asks every node: always for people, on request for scripts (which poll).
+  std::optional<host::RingSpace> space;
+  if (ring || !json) space = host::ask_ring_space(layout, s);
   // Conflicts are this computer's (its mount's log), so only with the local data directory.
   std::optional<uint64_t> conflicts;
   if (node.empty()) {
@@ -36,9 +41,9 @@ Result<int> status(const host::DataDirLayout& layout, const std::string& node, b
     conflicts = list.size();
   }
   if (json)
-    std::printf("%s\n", host::status_json(s, conflicts).c_str());
+    std::printf("%s\n", host::status_json(s, conflicts, space ? &*space : nullptr).c_str());
   else
-    std::fputs(host::status_text(s, conflicts).c_str(), stdout);
+    std::fputs(host::status_text(s, conflicts, space ? &*space : nullptr).c_str(), stdout);
   return 0;
 }
 
@@ -117,7 +122,7 @@ int main(int argc, char** argv) {
   CLI::App app{"peerstore: work with a PeerStore network"};
   app.require_subcommand(1);
   std::string data, node, address, config;
-  bool json = false, remove = false;
+  bool json = false, remove = false, ring = false;
 
   auto* st = app.add_subcommand("status", "Show a node's ring and replication state");
   st->add_option("--data", data,
@@ -125,6 +130,9 @@ int main(int argc, char** argv) {
                  "network, for its network secret)");
   st->add_option("--node", node, "HOST:PORT of a node");
   st->add_flag("--json", json, "One line of JSON");
+  st->add_flag("--ring", ring,
+               "With --json: the whole ring's space too (every node is asked; the text always "
+               "shows it)");
 
   auto* cf = app.add_subcommand(
       "conflicts",
@@ -230,7 +238,7 @@ int main(int argc, char** argv) {
     r = *pw    ? passwd(layout, remove)
         : *inv ? invite(layout, address)
         : *cf  ? conflicts(layout)
-               : status(layout, node, json);
+               : status(layout, node, json, ring);
   }
   if (!r) {
     std::fprintf(stderr, "peerstore: %s\n", host::user_message(r.error()).c_str());

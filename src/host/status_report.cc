@@ -53,7 +53,8 @@ std::string human_size(uint64_t n) {
 
 }  // namespace
 
-std::string status_json(const msg::NodeStatus& s, std::optional<uint64_t> conflicts) {
+std::string status_json(const msg::NodeStatus& s, std::optional<uint64_t> conflicts,
+                        const RingSpace* ring) {
   // Ordered: the fields come out in the order scripts have always seen.
   nlohmann::ordered_json j;
   j["id"] = s.self.id.hex();
@@ -71,10 +72,18 @@ std::string status_json(const msg::NodeStatus& s, std::optional<uint64_t> confli
   j["store_free"] = s.store_free;
   j["store_total"] = s.store_total;
   if (conflicts) j["conflicts"] = *conflicts;
+  if (ring) {
+    j["ring_nodes"] = ring->nodes;
+    j["ring_silent"] = ring->silent;
+    j["ring_store_free"] = ring->free;
+    j["ring_store_total"] = ring->total;
+    j["ring_stored"] = ring->stored;
+  }
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-std::string status_text(const msg::NodeStatus& s, std::optional<uint64_t> conflicts) {
+std::string status_text(const msg::NodeStatus& s, std::optional<uint64_t> conflicts,
+                        const RingSpace* ring) {
   std::string out;
   uint64_t secs = s.uptime_ms / 1000;
   appendf(out, "node             %s\n", s.self.id.hex().c_str());
@@ -99,6 +108,12 @@ std::string status_text(const msg::NodeStatus& s, std::optional<uint64_t> confli
           s.store_total && s.store_free < s.store_total / 50 ? " (nearly full: new copies and "
                                                                "writes are refused)"
                                                              : "");
+  if (ring)
+    appendf(out, "ring store       %s free of %s on %zu node%s, %s held%s%s\n",
+            human_size(ring->free).c_str(), human_size(ring->total).c_str(), ring->nodes,
+            ring->nodes == 1 ? "" : "s", human_size(ring->stored).c_str(),
+            ring->silent ? (" (" + std::to_string(ring->silent) + " did not answer)").c_str() : "",
+            ring->cut ? " (stopped after the first nodes)" : "");
   // How long the node's own writes stayed at their quorum, short of their full count.
   appendf(out, "longest short    %" PRIu64 " ms (a write of this node below its copies)\n",
           s.longest_short_ms);

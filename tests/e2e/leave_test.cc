@@ -31,6 +31,18 @@ TEST_CASE("e2e: a node stopped with SIGTERM hands its keys over and exits 0") {
   Dataset data(seed, DatasetShape{.small_files = 80, .big_files = 2, .big_size = 4 << 20});
   write_through_mount(cluster, 0, config, data);
 
+  // `peerstore status --ring`: the whole ring's space, every node asked (issue 16, item 6).
+  StatusReply ring;
+  bool whole = wait_until(
+      [&] {
+        ring = cluster.ring_status(0);
+        return ring.status &&
+               ring.status->json.find("\"ring_nodes\":5,\"ring_silent\":0,") != std::string::npos;
+      },
+      20s, 500ms);
+  CHECK_MESSAGE(whole, (ring.status ? ring.status->json : ring.error));
+  if (ring.status) CHECK(ring.status->json.find("\"ring_store_total\":0") == std::string::npos);
+
   uint64_t rng = seed;
   int leaver = static_cast<int>(splitmix64(rng) % cluster.size());
   MESSAGE("stopping node " << leaver << " (" << cluster.address(leaver) << ") with SIGTERM");

@@ -78,6 +78,10 @@ class Cluster {
   StatusReply status_of_data(const std::string& data_dir) {
     return status_with({"--data", data_dir});
   }
+  // The same for node i with the whole ring's space (`--ring`).
+  StatusReply ring_status(int i) {
+    return status_with({"--node", address(i), "--data", data_dir(i), "--ring"});
+  }
 
   // Asks every running node and mount. True if each answers, is a member, and its first two
   // successors (where the ring has them: the rest of a key's replica set) are the next members
