@@ -17,15 +17,16 @@ test_run_pids() {
   pgrep -f -- "(peerstorefs|peerstore-node|peerstore-malicious-node) .*$1/" || true
 }
 
-# The FUSE connection numbers (the minor device numbers) of the mounts under DIR. The file
-# system type is the field after the "-" that ends mountinfo's optional fields (none, or some
-# such as shared:N, depending on the mount's propagation).
+# The FUSE connection numbers (the minor device numbers) of the mounts under DIR, from
+# MOUNTINFO (default /proc/self/mountinfo). The file system type is the field after the "-"
+# that ends mountinfo's optional fields (none, or some such as shared:N, depending on the
+# mount's propagation). tests/unit/cleanup_self_test.sh checks both forms.
 test_run_fuse_conns() {
   awk -v d="$1/" '
     index($5, d) == 1 {
       for (i = 7; i < NF; i++) if ($i == "-") break
       if ($(i + 1) ~ /^fuse/) { split($3, dev, ":"); print dev[2] }
-    }' /proc/self/mountinfo
+    }' "${2:-/proc/self/mountinfo}"
 }
 
 test_cleanup() {
