@@ -6,65 +6,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <functional>
-
 #include "mount/mount_test_util.h"
 #include "support/mount_fixture.h"
+#include "support/plaintext_scan.h"
 
 namespace peerstore::test {
-namespace {
-
-struct Needle {
-  std::string what;   // for messages
-  std::string bytes;  // searched for verbatim
-};
-struct Finding {
-  std::string file;
-  std::string what;
-  uint64_t offset;
-};
-
-// Calls fn for every regular file under dir and for every entry name, recursively.
-void for_each_path(const std::string& dir,
-                   const std::function<void(const std::string&, bool)>& fn) {
-  for (const auto& e : read_dir(dir)) {
-    std::string full = dir + "/" + e.name;
-    struct stat st = lstat_of(full);
-    fn(full, S_ISREG(st.st_mode));
-    if (S_ISDIR(st.st_mode)) for_each_path(full, fn);
-  }
-}
-
-// Streams one file, with an overlap between pieces so needles across a piece boundary count.
-void scan_file(const std::string& path, const std::vector<Needle>& needles,
-               std::vector<Finding>& found, uint64_t& scanned) {
-  size_t overlap = 0;
-  for (const auto& n : needles) overlap = std::max(overlap, n.bytes.size());
-  Fd fd = open_or_die(path, O_RDONLY);
-  const size_t piece = 4 << 20;
-  std::string window;  // the tail of the previous piece, then this piece
-  uint64_t window_start = 0;
-  std::string buf(piece, '\0');
-  for (;;) {
-    ssize_t n = read(fd.get(), buf.data(), buf.size());
-    int e = errno;
-    REQUIRE_MESSAGE(n >= 0, "read " << path << ": " << errno_name(e));
-    if (n == 0) break;
-    scanned += n;
-    window.append(buf.data(), n);
-    for (const auto& needle : needles) {
-      size_t at = window.find(needle.bytes);
-      if (at != std::string::npos) found.push_back({path, needle.what, window_start + at});
-    }
-    if (window.size() > overlap) {
-      window_start += window.size() - overlap;
-      window.erase(0, window.size() - overlap);
-    }
-  }
-}
-
-}  // namespace
 
 TEST_CASE("privacy: no name target xattr or content appears in the data or config dirs") {
   MountFixture fx;
@@ -119,34 +65,19 @@ TEST_CASE("privacy: no name target xattr or content appears in the data or confi
     std::string data(8 << 20, 'z');
     data.replace((4 << 20) - 10, needles[0].bytes.size(), needles[0].bytes);
     write_file(probe, data);
-    std::vector<Finding> found;
-    uint64_t scanned = 0;
-    scan_file(probe, needles, found, scanned);
-    REQUIRE_EQ(found.size(), 1u);
-    CHECK_EQ(found[0].offset, (4u << 20) - 10);
+    PlaintextScan probed;
+    scan_file_for_plaintext(probe, needles, probed);
+    REQUIRE_EQ(probed.found.size(), 1u);
+    CHECK_EQ(probed.found[0].offset, (4u << 20) - 10);
   }
 
-  std::vector<Finding> found;
-  uint64_t scanned = 0;
-  int files = 0;
-  for (const std::string& top : {fx.data_dir(), fx.config_dir()}) {
-    for_each_path(top, [&](const std::string& path, bool regular) {
-      std::string name = path.substr(path.rfind('/') + 1);
-      for (const auto& needle : needles)
-        if (name.find(needle.bytes) != std::string::npos)
-          found.push_back({path, needle.what + " (in a file name)", 0});
-      if (!regular) return;
-      ++files;
-      scan_file(path, needles, found, scanned);
-    });
-  }
-  MESSAGE("scanned " << files << " files, " << scanned << " bytes");
+  PlaintextScan scan = scan_for_plaintext({fx.data_dir(), fx.config_dir()}, needles);
+  MESSAGE("scanned " << scan.files << " files, " << scan.bytes << " bytes");
+  CHECK_MESSAGE(scan.errors.empty(), (scan.errors.empty() ? "" : scan.errors.front()));
   CHECK_MESSAGE(access((fx.data_dir() + "/store/data.mdb").c_str(), F_OK) == 0,
                 "no DATA/store/data.mdb: the scan may have missed the store");
-  CHECK_GT(scanned, random_content.size());  // the content is in there somewhere, encrypted
-  for (const auto& f : found)
-    FAIL_CHECK(f.what << " found in " << f.file << " at offset " << f.offset);
-  CHECK(found.empty());
+  CHECK_GT(scan.bytes, random_content.size());  // the content is in there somewhere, encrypted
+  CHECK_MESSAGE(scan.found.empty(), describe_findings(scan));
 
   // File contents must not be logged either.
   std::string log = fx.process()->output();
