@@ -175,4 +175,27 @@ std::string user_id(Cluster& cluster, const std::string& config) {
   return out.substr(out.rfind('\n') + 1);
 }
 
+int add_malicious_node(Cluster& cluster, const std::string& mode) {
+  const char* bin = getenv("PEERSTORE_MALICIOUS_NODE");
+  REQUIRE_MESSAGE(bin != nullptr, "PEERSTORE_MALICIOUS_NODE is not set (meson sets it)");
+  return cluster.add_node(bin, {"--mode", mode}, [&](const std::string& data) {
+    std::string key = cluster.data_dir(0) + "/network.key";
+    if (access(key.c_str(), F_OK) != 0) return;  // this build's nodes do not keep one yet
+    std::string copy = data + "/network.key";
+    std::filesystem::copy_file(key, copy);
+    chmod(copy.c_str(), 0600);
+  });
+}
+
+std::string misdeeds(const std::string& log) {
+  std::string out;
+  size_t pos = 0;
+  while ((pos = log.find("malicious node: ", pos)) != std::string::npos) {
+    size_t end = log.find('\n', pos);
+    out += "  " + log.substr(pos, end - pos) + "\n";
+    pos = end;
+  }
+  return out;
+}
+
 }  // namespace peerstore::test

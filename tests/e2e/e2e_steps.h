@@ -53,4 +53,10 @@ ShareRun share(Cluster& cluster, std::vector<std::string> args);
 // The user id of the identity in `config` (the last line of `peerstore-share whoami`).
 std::string user_id(Cluster& cluster, const std::string& config);
 
+// Starts a malicious node (tests/support/malicious_node.cc, misbehaving as `mode`) with node 0's
+// network secret, joined to node 0. Returns its index.
+int add_malicious_node(Cluster& cluster, const std::string& mode);
+// The lines of a malicious node's log that say what it did ("" if it did nothing yet).
+std::string misdeeds(const std::string& log);
+
 }  // namespace peerstore::test

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 
 #include "e2e/dataset.h"
@@ -25,20 +24,6 @@ constexpr int kHonest = 5;
 const DatasetShape kShape{
     .small_files = 40, .small_max = 32 * 1024, .big_files = 1, .big_size = 3 << 20};
 
-// Starts the malicious node with node 0's network secret (the nodes will soon refuse peers
-// without it), joined to node 0. Returns its index.
-int add_malicious_node(Cluster& cluster, const std::string& mode) {
-  const char* bin = getenv("PEERSTORE_MALICIOUS_NODE");
-  REQUIRE_MESSAGE(bin != nullptr, "PEERSTORE_MALICIOUS_NODE is not set (meson sets it)");
-  return cluster.add_node(bin, {"--mode", mode}, [&](const std::string& data) {
-    std::string key = cluster.data_dir(0) + "/network.key";
-    if (access(key.c_str(), F_OK) != 0) return;  // this build's nodes do not keep one yet
-    std::string copy = data + "/network.key";
-    std::filesystem::copy_file(key, copy);
-    chmod(copy.c_str(), 0600);
-  });
-}
-
 // Through a fresh mount: deletes what `before` wrote and writes `after` instead, so the volume
 // gets a head newer than the one `before` left, with a different tree.
 void rewrite_through_mount(Cluster& cluster, int node, const std::string& config, Dataset& after) {
@@ -52,18 +37,6 @@ void rewrite_through_mount(Cluster& cluster, int node, const std::string& config
   close(fd);
   REQUIRE_MESSAGE(rc == 0, "syncfs: " << m.describe());
   REQUIRE_MESSAGE(m.unmount() == 0, "unmounting the rewriter failed: " << m.describe());
-}
-
-// The lines of a malicious node's log that say what it did.
-std::string misdeeds(const std::string& log) {
-  std::string out;
-  size_t pos = 0;
-  while ((pos = log.find("malicious node: ", pos)) != std::string::npos) {
-    size_t end = log.find('\n', pos);
-    out += "  " + log.substr(pos, end - pos) + "\n";
-    pos = end;
-  }
-  return out;
 }
 
 // Polls the honest nodes until each reports below_target == 0 and that holds for 6 s.

@@ -3,7 +3,9 @@
 // with the owner in both directions (under the new keys); the revoked user's mount drops the
 // share, sees nothing made after the revoke, and a remount does not bring it back. A write the
 // member makes while the owner's mount re-encrypts the folder is never lost from view: it is in
-// the new epoch, or in the old one kept beside it. Needs FUSE.
+// the new epoch, or in the old one kept beside it. In the first case a fourth node replays
+// the oldest grants and heads it saw (a malicious node in rollback-heads mode): the revoked
+// epoch's grants never come back. Needs FUSE.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
@@ -29,6 +31,7 @@ TEST_CASE("e2e: a revoked member loses the folder; the one who stays keeps shari
   if (!bin) return;
   Cluster cluster(*bin, "revoke");
   cluster.start(3);
+  int liar = add_malicious_node(cluster, "rollback-heads");
   std::string ca = cluster.new_dir("config"), cb = cluster.new_dir("config"),
               cc = cluster.new_dir("config");
   PeerMount& a = cluster.mount(0, ca, cluster.new_dir("data"));
@@ -88,6 +91,8 @@ TEST_CASE("e2e: a revoked member loses the folder; the one who stays keeps shari
   std::this_thread::sleep_for(6s);  // the receiver's first read and one poll
   CHECK_MESSAGE(!exists(on_c), c.describe());
   CHECK(names(c.path("shared")).empty());
+  CHECK_MESSAGE(cluster.running(liar), cluster.node_log(liar));
+  MESSAGE("the replaying node logged:\n" << misdeeds(cluster.node_log(liar, 100000)));
 }
 
 TEST_CASE("e2e: a member's write made during a revoke stays in view") {

@@ -4,7 +4,10 @@
 // read-only member reads it and follows the changes but gets EROFS on every write, then leaves
 // it (a remount does not bring it back); list shows each side; a user without a grant sees
 // nothing of it; the recipient's remount still shows it, and a name the recipient gives the
-// owner moves it to shared/NAME. Needs FUSE.
+// owner moves it to shared/NAME. Each user's second computer (the same --config) lists the same
+// grants and shares. A fourth node forges every grant and head it serves or sees (a malicious
+// node in forge-heads mode): no forged share shows anywhere. At the end no name or content
+// written appears in any storage node's data directory. Needs FUSE.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -19,6 +22,7 @@
 #include "e2e/e2e_steps.h"
 #include "support/child_process.h"
 #include "support/node_cluster.h"
+#include "support/plaintext_scan.h"
 #include "support/wait_until.h"
 
 namespace peerstore::test {
@@ -28,6 +32,30 @@ using namespace std::chrono_literals;
 
 constexpr auto kSeen = 20s;  // far above the target (5 s): a loaded machine is slow
 
+// What the scan of the storage nodes' data directories looks for.
+const std::string kCanaryName = "share-canary-name-5d1f.txt";
+const std::string kSharedCanary = "SHARE-CANARY-OWNER-CONTENT-8b3e";
+const std::string kMemberCanaryName = "share-canary-member-name-41c7.txt";
+const std::string kMemberCanary = "SHARE-CANARY-MEMBER-CONTENT-c09a";
+const std::string kPrivateCanary = "SHARE-CANARY-PRIVATE-77aa";
+
+// The list lines of `peerstore-share list MOUNT` that name a folder (sorted, so two computers'
+// lists compare).
+std::set<std::string> list_lines(Cluster& cluster, const std::string& mount) {
+  ShareRun r = share(cluster, {"list", mount});
+  CHECK_MESSAGE(r.status == 0, r.out);
+  std::set<std::string> lines;
+  size_t at = 0;
+  while (at < r.out.size()) {
+    size_t end = r.out.find('\n', at);
+    if (end == std::string::npos) end = r.out.size();
+    std::string line = r.out.substr(at, end - at);
+    if (line.find("/proj  ") != std::string::npos) lines.insert(line.substr(line.find("/proj")));
+    at = end + 1;
+  }
+  return lines;
+}
+
 }  // namespace
 
 TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, and both change it") {
@@ -35,6 +63,7 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   if (!bin) return;
   Cluster cluster(*bin, "sharing");
   cluster.start(3);
+  int forger = add_malicious_node(cluster, "forge-heads");
   std::string ca = cluster.new_dir("config"), cb = cluster.new_dir("config"),
               cc = cluster.new_dir("config"), cd = cluster.new_dir("config");
   PeerMount& a = cluster.mount(0, ca, cluster.new_dir("data"));
@@ -49,7 +78,8 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   std::string big(200 * 1024, 'x');
   for (size_t i = 0; i < big.size(); ++i) big[i] = char('a' + (i * 7919) % 26);
   REQUIRE(write_text(a.path("proj/sub/big.txt"), big));
-  REQUIRE(write_text(a.path("private.txt"), "only mine"));
+  REQUIRE(write_text(a.path("private.txt"), "only mine " + kPrivateCanary));
+  REQUIRE(write_text(a.path("proj/" + kCanaryName), kSharedCanary));
 
   auto start = std::chrono::steady_clock::now();
   ShareRun g = share(cluster, {"grant", a.path("proj"), b_id, "--write"});
@@ -70,11 +100,12 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
   std::string on_b = b.path("shared/" + owner + "/proj");
   CHECK(owner.rfind("psu1", 0) == 0);
   CHECK(slurp(on_b + "/sub/big.txt") == big);
-  CHECK(names(on_b) == std::set<std::string>{"a.txt", "sub"});
+  CHECK(names(on_b) == std::set<std::string>{"a.txt", "sub", kCanaryName});
   CHECK_FALSE(exists(b.path("private.txt")));
 
   // b writes; a sees it. a writes; b sees it.
   REQUIRE(write_text(on_b + "/from-b.txt", "b wrote this"));
+  REQUIRE(write_text(on_b + "/" + kMemberCanaryName, kMemberCanary));
   CHECK_MESSAGE(wait_until([&] { return slurp(a.path("proj/from-b.txt")) == "b wrote this"; },
                            kSeen),
                 "a never saw b's file\n"
@@ -153,6 +184,24 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
                     std::string::npos,
                 on_c_list.out);
 
+  // Each user's second computer (same --config, its own data) lists the same, and shows the
+  // share with its content.
+  PeerMount& b2 = cluster.mount(2, cb, cluster.new_dir("data"));
+  CHECK_MESSAGE(
+      wait_until(
+          [&] { return slurp(b2.path("shared/" + owner + "/proj/from-b.txt")) == "b wrote this"; },
+          kSeen),
+      b2.describe());
+  CHECK(list_lines(cluster, b2.mountpoint()) == list_lines(cluster, b.mountpoint()));
+  PeerMount& a2 = cluster.mount(1, ca, cluster.new_dir("data"));
+  CHECK_MESSAGE(wait_until([&] { return exists(a2.path("proj/later.txt")); }, kSeen),
+                a2.describe());
+  auto grants = list_lines(cluster, a.mountpoint());
+  CHECK(grants.size() == 2);
+  CHECK(list_lines(cluster, a2.mountpoint()) == grants);
+  CHECK(a2.unmount() == 0);
+  CHECK(b2.unmount() == 0);
+
   // c leaves: the share goes, a remount does not bring it back, and a's folder is untouched.
   ShareRun not_shared = share(cluster, {"leave", a.path("proj")});
   CHECK(not_shared.status != 0);
@@ -195,6 +244,28 @@ TEST_CASE("e2e: a folder granted with --write shows in the recipient's mount, an
                     kSeen),
                 b.describe());
   CHECK(slurp(b.path("shared/alice/proj/sub/from-a.txt")) == "a wrote this");
+
+  // The forger is still up, and what it did shows in its log; nobody took a forged share (b
+  // and c saw one owner, d none, above).
+  CHECK_MESSAGE(cluster.running(forger), cluster.node_log(forger));
+  MESSAGE("the forging node logged:\n" << misdeeds(cluster.node_log(forger, 100000)));
+
+  // No plaintext on any storage node: names and contents of the owner's, the member's and the
+  // owner's private files.
+  std::vector<std::string> dirs;
+  for (int i = 0; i < cluster.size(); ++i) dirs.push_back(cluster.data_dir(i));
+  PlaintextScan scan =
+      scan_for_plaintext(dirs, {{"a shared file's name", kCanaryName},
+                                {"a shared file's content", kSharedCanary},
+                                {"a member's file name", kMemberCanaryName},
+                                {"a member's content", kMemberCanary},
+                                {"a private file's content", kPrivateCanary},
+                                {"a piece of a shared chunked file", big.substr(70000, 40)}});
+  MESSAGE("scanned " << scan.files << " files, " << scan.bytes << " bytes on " << dirs.size()
+                     << " storage nodes");
+  CHECK_MESSAGE(scan.errors.empty(), (scan.errors.empty() ? "" : scan.errors.front()));
+  CHECK(scan.bytes > big.size());
+  CHECK_MESSAGE(scan.found.empty(), describe_findings(scan));
 }
 
 }  // namespace peerstore::test
