@@ -1,8 +1,11 @@
 // Fuzz target: InodeRecord::decode, the value of each inode table entry, read from a block. A
 // record that decodes must satisfy what the file system assumes of it (inline content fits the
 // inline limit: the first write past it copies the content into one chunk buffer) and re-encode
-// to bytes that decode to the same record.
+// to bytes that decode to the same record. The same bytes go to the decoder of a pin
+// (fs/pins.h, the value of a hidden attribute of the root inode), which must refuse them or
+// decode a pin that survives its own encoding.
 #include "fs/inode_record.h"
+#include "fs/pins.h"
 #include "fuzz_support.h"
 
 using namespace peerstore;
@@ -59,10 +62,19 @@ void make_seeds(Seeds& seeds) {
   vlink.entries = 0;
   vlink.link = std::make_shared<const Secret>(Bytes(300, 0x5a));
   seeds.add("volume-link", vlink.encode());
+  Pin pin{"before-mass-delete", {}, 1'765'000'000'000'000'000, "1200 of 3000 files removed"};
+  pin.head.b.fill(0x3c);
+  seeds.add("pin", encode_pin(pin));
 }
 }  // namespace peerstore::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (auto pin = decode_pin("fuzzed", ByteView(data, size))) {
+    auto back = decode_pin("fuzzed", encode_pin(*pin));
+    fuzz::check(back.ok() && *back == *pin, "a pin does not survive its own encoding");
+  } else {
+    fuzz::check(pin.code() == Errc::corrupt, "a pin error other than corrupt");
+  }
   auto r = InodeRecord::decode(ByteView(data, size));
   if (!r) {
     fuzz::check(r.code() == Errc::corrupt, "an inode record error other than corrupt");
