@@ -213,8 +213,22 @@ int main(int argc, char** argv) {
   auto* sn = app.add_subcommand(
       "snapshots",
       "List the past versions of your tree that are kept (every change of the last hour, the "
-      "last of each hour for two days, of each day for a month), newest first");
+      "last of each hour for two days, of each day for a month, and those pinned), newest "
+      "first; or pin or unpin one");
   client_opts(sn);
+  std::string pin_name, note;
+  auto* pin = sn->add_subcommand(
+      "pin",
+      "Keep a version (default: the current one) until it is unpinned, as NAME: every "
+      "mount of yours shows it as .snapshots/NAME");
+  pin->add_option("NAME", pin_name, "The snapshot's name")->required();
+  pin->add_option("--version", version, version_help);
+  pin->add_option("--note", note, "Why it is pinned (shown by 'peerstore snapshots')");
+  client_opts(pin);
+  auto* unpin = sn->add_subcommand(
+      "unpin", "Drop the pin NAME: retention alone decides from then on whether it is kept");
+  unpin->add_option("NAME", pin_name, "The snapshot's name")->required();
+  client_opts(unpin);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -228,12 +242,14 @@ int main(int argc, char** argv) {
   Result<int> r = 0;
   if (*bk || *gf || *rs || *ls || *fk || *sn) {
     host::CommandIo io = command_io();
-    r = *bk   ? host::run_backup(co, dir, io)
-        : *gf ? host::run_getfile(co, path, dest, version, io)
-        : *rs ? host::run_restore(co, path, dest, version, io)
-        : *fk ? host::run_fsck(co, path, versions, io)
-        : *sn ? host::run_snapshots(co, io)
-              : host::run_ls(co, path, io);
+    r = *bk      ? host::run_backup(co, dir, io)
+        : *gf    ? host::run_getfile(co, path, dest, version, io)
+        : *rs    ? host::run_restore(co, path, dest, version, io)
+        : *fk    ? host::run_fsck(co, path, versions, io)
+        : *pin   ? host::run_pin(co, pin_name, version, note, io)
+        : *unpin ? host::run_unpin(co, pin_name, io)
+        : *sn    ? host::run_snapshots(co, io)
+                 : host::run_ls(co, path, io);
   } else {
     r = *pw    ? passwd(layout, remove)
         : *inv ? invite(layout, address)

@@ -87,7 +87,8 @@ class Checker {
 }  // namespace
 
 RetainedHistory retained_history(Volume& volume, const std::vector<Head>& extra_heads,
-                                 const RetentionPolicy& policy, int64_t now_ns) {
+                                 const RetentionPolicy& policy, int64_t now_ns,
+                                 const std::vector<Pin>& pins) {
   RetainedHistory out;
   // The history: every head reachable from the current ones through their parents.
   std::vector<Head> current;
@@ -100,24 +101,59 @@ RetainedHistory retained_history(Volume& volume, const std::vector<Head>& extra_
   std::map<Id256, Head>& history = walked.heads;
   out.versions = history.size();
 
-  // What retention keeps, and the current heads whatever their time; newest first.
+  // What retention keeps, the current heads whatever their time, and the pinned versions.
   std::vector<Version> versions;
   for (auto& [hash, h] : history) versions.push_back(Version{hash, h.time_ns});
-  std::set<Id256> keep;
-  for (auto& id : retained_versions(versions, now_ns, policy)) keep.insert(id);
-  for (auto& h : current) keep.insert(h.hash());
-  for (auto& id : keep)
-    if (auto it = history.find(id); it != history.end()) out.heads.push_back(it->second);
+  std::map<Id256, Head> keep;
+  for (auto& id : retained_versions(versions, now_ns, policy)) keep.emplace(id, history.at(id));
+  for (auto& h : current) keep.emplace(h.hash(), h);
+  for (const Pin& pin : pins) {
+    if (auto it = history.find(pin.head); it != history.end()) {
+      keep.emplace(pin.head, it->second);
+    } else if (auto h = volume.load_head(pin.head)) {
+      keep.emplace(pin.head, *h);
+    } else {
+      out.missing.push_back(VersionDamage{
+          pin.head, 0, "the version pinned as " + pin.name + ": " + h.error().message()});
+      continue;
+    }
+    out.pins.push_back(pin);
+  }
+  for (auto& [id, h] : keep) out.heads.push_back(h);
   std::sort(out.heads.begin(), out.heads.end(), [](const Head& a, const Head& b) {
     return a.time_ns != b.time_ns ? a.time_ns > b.time_ns : a.hash() > b.hash();
   });
   return out;
 }
 
+std::vector<NamedVersion> named_versions(const RetainedHistory& h) {
+  std::multimap<Id256, const Pin*> pinned;
+  for (const Pin& p : h.pins) pinned.emplace(p.head, &p);
+  std::vector<Version> automatic;
+  for (const Head& head : h.heads)
+    if (!pinned.count(head.hash())) automatic.push_back(Version{head.hash(), head.time_ns});
+  std::vector<std::string> names = snapshot_names(automatic);
+  std::vector<NamedVersion> out;
+  size_t next = 0;
+  for (const Head& head : h.heads) {  // newest first, as snapshot_names' order
+    auto [from, to] = pinned.equal_range(head.hash());
+    if (from == to) {
+      out.push_back(NamedVersion{names[next++], head, std::nullopt});
+      continue;
+    }
+    std::vector<const Pin*> pins;
+    for (auto it = from; it != to; ++it) pins.push_back(it->second);
+    std::sort(pins.begin(), pins.end(),
+              [](const Pin* a, const Pin* b) { return a->name < b->name; });
+    for (const Pin* p : pins) out.push_back(NamedVersion{p->name, head, *p});
+  }
+  return out;
+}
+
 VersionsReport check_versions(Volume& volume, const std::vector<Head>& extra_heads,
                               const VersionsOptions& o) {
   VersionsReport rep;
-  RetainedHistory history = retained_history(volume, extra_heads, o.policy, o.now_ns);
+  RetainedHistory history = retained_history(volume, extra_heads, o.policy, o.now_ns, o.pins);
   rep.versions = history.versions;
   rep.history_cut = history.history_cut;
   rep.damaged = history.missing;

@@ -11,9 +11,11 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "fs/pins.h"
 #include "fs/retention.h"
 #include "fs/volume.h"
 
@@ -36,6 +38,7 @@ struct VersionsReport {
 
 struct VersionsOptions {
   RetentionPolicy policy;
+  std::vector<Pin> pins;  // pinned versions are checked too (fs/pins.h, read_pins)
   int64_t now_ns = 0;
   std::function<void(const VersionDamage&)> found;          // as each damage is found; may be null
   std::function<void(size_t checked, size_t of)> progress;  // after each version; may be null
@@ -44,15 +47,28 @@ struct VersionsOptions {
 
 // The versions retention keeps, found by following parent heads from the current one (and
 // `extra_heads`: other computers' heads on the network, not merged yet), newest first; the
-// current heads are always in.
+// current heads and the `pins`' versions are always in (a pinned version older than the walk
+// reaches is read by its hash).
 struct RetainedHistory {
-  std::vector<Head> heads;             // newest first
+  std::vector<Head> heads;             // newest first, each once
+  std::vector<Pin> pins;               // the pins whose version was found
   size_t versions = 0;                 // in the history walked
   bool history_cut = false;            // longer than kMaxHistoryWalk heads
-  std::vector<VersionDamage> missing;  // parent heads that could not be read
+  std::vector<VersionDamage> missing;  // parent heads and pinned versions that could not be read
 };
 RetainedHistory retained_history(Volume& volume, const std::vector<Head>& extra_heads,
-                                 const RetentionPolicy& policy, int64_t now_ns);
+                                 const RetentionPolicy& policy, int64_t now_ns,
+                                 const std::vector<Pin>& pins = {});
+
+// The names the versions of `h` show under .snapshots/ and in `peerstore snapshots`, newest
+// first: a pinned version by each of its pins' names (and by no time), every other one by its
+// time (fs/retention.h, snapshot_names).
+struct NamedVersion {
+  std::string name;
+  Head head;
+  std::optional<Pin> pin;  // none for an automatic snapshot
+};
+std::vector<NamedVersion> named_versions(const RetainedHistory& h);
 
 // Checks every version retained_history() gives.
 VersionsReport check_versions(Volume& volume, const std::vector<Head>& extra_heads,

@@ -81,8 +81,11 @@ class MountTree {
   class Snapshots {
    public:
     struct Entry {
-      std::string name;  // fs/retention.h snapshot_names()
+      std::string name;  // fs/retention.h snapshot_names(), or a pin's name (fs/pins.h)
       Id256 head;
+      // A pinned entry shows its version as a tree of its own (other inode numbers), so a
+      // version shown under two names is never one directory with two parents.
+      bool pinned = false;
     };
     virtual ~Snapshots() = default;
     // Newest first; asked on every lookup in and listing of .snapshots/ (cache as needed).
@@ -231,8 +234,9 @@ class MountTree {
   std::atomic<size_t> tracked_{0};  // known_.size(), read without the lock
   // Linked volumes by id; each remembers the kernel number it shows at (0: none now).
   std::map<VolumeId, std::unique_ptr<Linked>> volumes_;
-  std::map<Id256, std::unique_ptr<Linked>> versions_;  // .snapshots/ entries opened, by head
-  std::unordered_map<uint64_t, Linked*> shown_;        // a link's kernel number -> its volume
+  // .snapshots/ entries opened, by head and pin name ("" for an automatic one).
+  std::map<std::pair<Id256, std::string>, std::unique_ptr<Linked>> versions_;
+  std::unordered_map<uint64_t, Linked*> shown_;  // a link's kernel number -> its volume
   std::set<uint64_t> warned_;  // links whose volume could not open, logged once each
   bool closed_ = false;
   std::mutex open_mu_;  // one volume opens at a time (opening may ask the network)

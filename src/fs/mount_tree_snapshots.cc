@@ -16,10 +16,13 @@ using mount_tree_numbers::kHigh;
 using mount_tree_numbers::mix;
 constexpr uint64_t kRoot = NodeTable::kRootIno;
 
-uint64_t salt_of(const Id256& head) {
+// The salt of an entry's inode numbers: from its head, and for a pinned entry its name too.
+uint64_t salt_of(const Id256& head, const std::string& pin) {
   uint64_t s = 0;
   for (int i = 0; i < 8; ++i) s = (s << 8) | head.b[i];
-  return s;
+  uint64_t h = 14695981039346656037ull;  // FNV-1a of the pin's name
+  for (unsigned char c : pin) h = (h ^ c) * 1099511628211ull;
+  return pin.empty() ? s : s ^ mix(h);
 }
 
 // Where a version's root shows: kernel_ino() gives inode i of it kHigh | mix(i ^ salt), so
@@ -49,15 +52,17 @@ void MountTree::snapshots_attr(struct stat* out) {
 
 int MountTree::snapshots_lookup(std::string_view name, EntryOut* out) {
   std::optional<Id256> head;
+  std::string pin;
   for (const Snapshots::Entry& e : snapshots_->list())
-    if (e.name == name) head = e.head;
+    if (e.name == name) head = e.head, pin = e.pinned ? e.name : std::string();
   if (!head) return ENOENT;
+  auto key = std::make_pair(*head, pin);
   std::lock_guard opening(open_mu_);
   Linked* v = nullptr;
   {
     std::lock_guard lock(mu_);
     if (closed_) return EIO;
-    if (auto it = versions_.find(*head); it != versions_.end()) v = it->second.get();
+    if (auto it = versions_.find(key); it != versions_.end()) v = it->second.get();
   }
   if (!v) {
     auto fs = snapshots_->open(*head);
@@ -70,12 +75,12 @@ int MountTree::snapshots_lookup(std::string_view name, EntryOut* out) {
     made->id = *head;
     made->writable = false;
     made->snapshot = true;
-    made->salt = salt_of(*head);
+    made->salt = salt_of(*head, pin);
     made->fs = std::move(*fs);
     v = made.get();
     std::lock_guard lock(mu_);
     if (closed_) return EIO;
-    versions_.emplace(*head, std::move(made));
+    versions_.emplace(key, std::move(made));
   }
   struct stat st;
   if (int e = v->fs->getattr(kRoot, &st)) return e;
@@ -118,7 +123,7 @@ int MountTree::snapshots_readdir(uint64_t cookie, const TreeEmit& emit) {
   for (size_t i = cookie > 2 ? cookie - 2 : 0; i < list.size(); ++i) {
     const Snapshots::Entry& v = list[list.size() - 1 - i];
     struct stat e {};
-    e.st_ino = root_number(salt_of(v.head));
+    e.st_ino = root_number(salt_of(v.head, v.pinned ? v.name : std::string()));
     e.st_mode = S_IFDIR;
     // Looked up by name before use: the version opens then.
     if (!emit(v.name, e, i + 3, false)) break;

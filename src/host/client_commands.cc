@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <optional>
 
@@ -44,17 +46,27 @@ std::string version_time(int64_t ns) {
   return ns == 0 ? "(time unknown)" : version_time_name(ns);
 }
 
-// The names of the versions `heads` (newest first) under .snapshots/.
-std::vector<std::string> names_of(const std::vector<Head>& heads) {
-  std::vector<Version> versions;
-  for (const Head& h : heads) versions.push_back(Version{h.hash(), h.time_ns});
-  return snapshot_names(versions);
-}
-
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// The versions of the user's tree that are kept, pinned ones included, newest first: what
+// .snapshots/ shows, by the same names.
+struct KeptVersions {
+  std::vector<client::NamedVersion> named;
+  client::RetainedHistory history;
+  std::optional<Id256> current;  // the newest head
+};
+Result<KeptVersions> kept_versions(ClientSession& session) {
+  PS_ASSIGN(auto volume, session.history_view());
+  KeptVersions out;
+  if (volume->head()) out.current = volume->head()->hash();
+  out.history =
+      client::retained_history(*volume, {}, RetentionPolicy{}, now_ns(), read_pins(session.fs()));
+  out.named = client::named_versions(out.history);
+  return out;
 }
 
 // The tree a command reads: as it is now (the session's), or a version of its history.
@@ -70,16 +82,13 @@ Result<TreeView> tree_view(ClientSession& session, const std::string& version) {
   if (version.empty()) return v;
   std::string prefix = version;
   for (auto& c : prefix) c = char(std::tolower(static_cast<unsigned char>(c)));
-  PS_ASSIGN(auto volume, session.history_view());
-  auto history = client::retained_history(*volume, {}, RetentionPolicy{}, now_ns());
-  std::vector<std::string> names = names_of(history.heads);
-  for (size_t i = 0; i < history.heads.size(); ++i) {
-    const Head& head = history.heads[i];
-    if (names[i] != version && !(prefix.size() >= 6 && head.hash().hex().rfind(prefix, 0) == 0))
+  PS_ASSIGN(auto kept, kept_versions(session));
+  for (const client::NamedVersion& n : kept.named) {
+    if (n.name != version && !(prefix.size() >= 6 && n.head.hash().hex().rfind(prefix, 0) == 0))
       continue;
-    PS_ASSIGN(v.past, session.version_view(head));
+    PS_ASSIGN(v.past, session.version_view(n.head));
     v.fs = v.past.get();
-    v.label = " as of " + names[i];
+    v.label = " as of " + n.name;
     return v;
   }
   return fail(Errc::not_found,
@@ -328,22 +337,77 @@ Result<int> run_fsck(const ClientOptions& o, const std::string& path, bool versi
 
 Result<int> run_snapshots(const ClientOptions& o, CommandIo& io) {
   PS_ASSIGN(auto session, ClientSession::open(o));
-  PS_ASSIGN(auto volume, session->history_view());
-  client::RetainedHistory h = client::retained_history(*volume, {}, RetentionPolicy{}, now_ns());
-  std::optional<Id256> current;
-  if (volume->head()) current = volume->head()->hash();
-  std::vector<std::string> names = names_of(h.heads);
-  for (size_t i = 0; i < h.heads.size(); ++i) {
-    Id256 hash = h.heads[i].hash();
-    io.out(names[i] + "  " + hash.short_hex() + (current && hash == *current ? "  current" : "") +
-           "\n");
+  PS_ASSIGN(auto kept, kept_versions(*session));
+  const client::RetainedHistory& h = kept.history;
+  for (const client::NamedVersion& v : kept.named) {
+    Id256 hash = v.head.hash();
+    std::string line = v.name + "  " + hash.short_hex();
+    if (v.pin) {
+      line += "  pinned " + version_time(v.pin->pinned_ns) + ", of " + version_time(v.head.time_ns);
+      if (!v.pin->note.empty()) line += ": " + v.pin->note;
+    }
+    if (hash == kept.current) line += "  current";
+    io.out(line + "\n");
   }
   for (auto& m : h.missing)
-    io.err("peerstore: the history stops at a head that cannot be read (" + m.head.short_hex() +
-           "): " + m.error + "\n");
+    io.err("peerstore: a version cannot be read (" + m.head.short_hex() + "): " + m.error + "\n");
   io.err(std::to_string(h.heads.size()) + " versions kept of " + std::to_string(h.versions) +
-         " in the history" + (h.history_cut ? " (too long to walk to its start)" : "") + "\n");
+         " in the history" +
+         (h.pins.empty() ? "" : ", " + std::to_string(h.pins.size()) + " pinned") +
+         (h.history_cut ? " (too long to walk to its start)" : "") + "\n");
   return h.missing.empty() ? 0 : 1;
+}
+
+Result<int> run_pin(const ClientOptions& o, const std::string& name, const std::string& version,
+                    const std::string& note, CommandIo& io) {
+  PS_TRY(check_pin_name(name));
+  ClientOptions writer = o;
+  writer.writes = true;
+  PS_ASSIGN(auto session, ClientSession::open(writer));
+  PS_ASSIGN(auto kept, kept_versions(*session));
+  std::optional<client::NamedVersion> found;
+  std::string prefix = version;
+  for (auto& c : prefix) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (const client::NamedVersion& v : kept.named)
+    if (version.empty() ? v.head.hash() == kept.current
+                        : v.name == version ||
+                              (prefix.size() >= 6 && v.head.hash().hex().rfind(prefix, 0) == 0))
+      found = v;
+  if (!found && version.empty())
+    return fail(Errc::not_found, "your tree has no version yet: change something first");
+  if (!found)
+    return fail(Errc::not_found,
+                "no version " + version + " of your tree; 'peerstore snapshots' lists them");
+  Pin pin{name, found->head.hash(), now_ns(), note.substr(0, kMaxPinNote)};
+  if (int e = add_pin(session->fs(), pin)) {
+    if (e == EEXIST)
+      return fail(Errc::exists, "a snapshot is pinned as " + name +
+                                    " already; unpin it first ('peerstore snapshots unpin " + name +
+                                    "') or choose another name");
+    if (e == ENOSPC)
+      return fail(Errc::no_space,
+                  "already " + std::to_string(kMaxPins) + " pinned snapshots; unpin one first");
+    return fail(Errc::io, "cannot pin: " + std::string(std::strerror(e)));
+  }
+  PS_TRY(session->finish(kUploadTimeout));
+  io.err("pinned " + found->name + " (" + found->head.hash().short_hex() + ") as " + name +
+         "; every mount of yours shows it as .snapshots/" + name + "\n");
+  return 0;
+}
+
+Result<int> run_unpin(const ClientOptions& o, const std::string& name, CommandIo& io) {
+  ClientOptions writer = o;
+  writer.writes = true;
+  PS_ASSIGN(auto session, ClientSession::open(writer));
+  if (int e = remove_pin(session->fs(), name)) {
+    if (e == ENOENT)
+      return fail(Errc::not_found,
+                  "no snapshot is pinned as " + name + "; 'peerstore snapshots' lists them");
+    return fail(Errc::io, "cannot unpin: " + std::string(std::strerror(e)));
+  }
+  PS_TRY(session->finish(kUploadTimeout));
+  io.err("unpinned " + name + "; retention decides from now on whether that version is kept\n");
+  return 0;
 }
 
 }  // namespace peerstore::host

@@ -47,8 +47,17 @@ Result<int> run_ls(const ClientOptions& options, const std::string& path, Comman
 // 0: no damage; 1: damage found (each printed); 130: stopped.
 Result<int> run_fsck(const ClientOptions& options, const std::string& path, bool versions,
                      CommandIo& io);
-// Lists the versions of the tree that retention keeps, newest first, one line each:
-// "2026-12-06T01-00-00  HEAD  [current]" (the name each will have under .snapshots/).
+// Lists the versions of the tree that are kept, newest first, one line each, by the names
+// .snapshots/ shows: "2026-12-06T01-00-00  HEAD[  current]" for what retention keeps,
+// "NAME  HEAD  pinned TIME, of TIME[: NOTE][  current]" for a pinned one.
 Result<int> run_snapshots(const ClientOptions& options, CommandIo& io);
+// Pins `version` (as `peerstore snapshots` names it, or the start of its hash; empty: the
+// current one) as NAME (fs/pins.h), so it is kept until unpinned; every computer of the user
+// gets the pin through live sync. One-line errors: a bad or taken name, no such version, too
+// many pins.
+Result<int> run_pin(const ClientOptions& options, const std::string& name,
+                    const std::string& version, const std::string& note, CommandIo& io);
+// Drops the pin NAME; retention alone decides about its version from then on.
+Result<int> run_unpin(const ClientOptions& options, const std::string& name, CommandIo& io);
 
 }  // namespace peerstore::host

@@ -19,8 +19,12 @@ int64_t now_ns() {
 }  // namespace
 
 MountSnapshots::MountSnapshots(LocalStore& store, VolumeKeys keys, PublicKey device,
-                               RetentionPolicy policy)
-    : store_(store), keys_(std::move(keys)), device_(device), policy_(policy) {}
+                               RetentionPolicy policy, PinSource pins)
+    : store_(store),
+      keys_(std::move(keys)),
+      device_(device),
+      policy_(policy),
+      pins_(std::move(pins)) {}
 
 void MountSnapshots::refresh() {
   auto now = std::chrono::steady_clock::now();
@@ -30,13 +34,11 @@ void MountSnapshots::refresh() {
     log::warn(".snapshots: cannot read the history: " + volume.error().message());
     return;  // keeps what the last walk found
   }
-  client::RetainedHistory h = client::retained_history(**volume, {}, policy_, now_ns());
-  std::vector<Version> versions;
-  for (const Head& head : h.heads) versions.push_back(Version{head.hash(), head.time_ns});
-  std::vector<std::string> names = snapshot_names(versions);
+  client::RetainedHistory h = client::retained_history(**volume, {}, policy_, now_ns(),
+                                                       pins_ ? pins_() : std::vector<Pin>());
   entries_.clear();
-  for (size_t i = 0; i < versions.size(); ++i)
-    entries_.push_back(Entry{names[i], versions[i].hash});
+  for (const client::NamedVersion& v : client::named_versions(h))
+    entries_.push_back(Entry{v.name, v.head.hash(), v.pin.has_value()});
   heads_ = std::move(h.heads);
   walked_ = now;
   fresh_ = true;

@@ -1,7 +1,7 @@
 // MountSnapshots: what `.snapshots/` of a mount shows (fs/mount_tree.h, Snapshots): the
-// versions of the home volume that retention keeps (client/version_check.h,
-// retained_history), named as `peerstore snapshots` names them (fs/retention.h,
-// snapshot_names), each opened read-only (fs/version_view.h).
+// versions of the home volume that retention keeps and those pinned (client/version_check.h,
+// retained_history), named as `peerstore snapshots` names them (named_versions), each opened
+// read-only (fs/version_view.h).
 //
 // Thread-safe: list() and open() run on FUSE threads. The history is walked in a Volume of
 // its own (the mount's is its file system's), at most once a second: a listing right after a
@@ -9,17 +9,22 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 
 #include "fs/mount_tree.h"
+#include "fs/pins.h"
 #include "fs/retention.h"
 
 namespace peerstore::host {
 
 class MountSnapshots : public MountTree::Snapshots {
  public:
-  // `store` must outlive this; `keys`: the home volume's.
-  MountSnapshots(LocalStore& store, VolumeKeys keys, PublicKey device, RetentionPolicy policy);
+  // The pins of the home volume as the mount sees them now (fs/pins.h, read_pins).
+  using PinSource = std::function<std::vector<Pin>()>;
+  // `store` must outlive this; `keys`: the home volume's. `pins` may be null (no pins).
+  MountSnapshots(LocalStore& store, VolumeKeys keys, PublicKey device, RetentionPolicy policy,
+                 PinSource pins = nullptr);
 
   std::vector<Entry> list() override;
   Result<std::unique_ptr<FileSystem>> open(const Id256& head) override;
@@ -32,6 +37,7 @@ class MountSnapshots : public MountTree::Snapshots {
   const VolumeKeys keys_;
   const PublicKey device_;
   const RetentionPolicy policy_;
+  const PinSource pins_;
   std::mutex mu_;
   std::chrono::steady_clock::time_point walked_{};
   bool fresh_ = false;

@@ -56,9 +56,9 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   m->share_->set_on_change([r = m->receiver_.get()] { r->wake(); });
   m->tree_ = std::make_unique<MountTree>(*m->fs_, m->volumes_.get());
   m->tree_->set_control(m->share_.get());
-  m->snapshots_ =
-      std::make_unique<MountSnapshots>(*m->tiered_, VolumeKeys::derive_home(identity.user),
-                                       identity.device.public_key(), c.options.snapshots);
+  m->snapshots_ = std::make_unique<MountSnapshots>(
+      *m->tiered_, VolumeKeys::derive_home(identity.user), identity.device.public_key(),
+      c.options.snapshots, [fs = m->fs_.get()] { return read_pins(*fs); });
   m->tree_->set_snapshots(m->snapshots_.get());
   PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
                                              &m->fuse_metrics_));

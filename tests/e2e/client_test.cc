@@ -184,6 +184,34 @@ TEST_CASE("e2e: backup, getfile and restore without a mount, beside a mount of t
       with({bin->cli, "getfile", "--version", "2001-01-01T00-00-00", src + "/d5/f10", out + "/x"}),
       "no version 2001-01-01T00-00-00", 30);
 
+  // Pinned: kept by name, listed with its note, read by name, and in the mount's .snapshots/.
+  CliRun pinned = run_cli(cluster, with({"snapshots", "pin", "before-change", "--version",
+                                         before_change, "--note", "the original f10"}));
+  INFO("pin said: " << pinned.err);
+  REQUIRE(pinned.status == 0);
+  CliRun listed = run_cli(cluster, with({"snapshots"}));
+  INFO("snapshots said: " << listed.out << listed.err);
+  CHECK(listed.out.find("before-change  " + before_change + "  pinned ") != std::string::npos);
+  CHECK(listed.out.find(": the original f10") != std::string::npos);
+  CliRun by_name = run_cli(cluster, with({"getfile", "--version", "before-change", src + "/d5/f10",
+                                          out + "/f10-pinned"}));
+  CHECK(by_name.status == 0);
+  CHECK(read_local(out + "/f10-pinned") == original_f10);
+  std::string in_mount =
+      m.path(".snapshots/before-change/backups/" + host_name() + src + "/d5/f10");
+  CHECK_MESSAGE(wait_until([&] { return read_local(in_mount) == original_f10; }, 20s),
+                m.describe());
+  expect_one_line_failure(cluster, "a pin of a taken name",
+                          with({bin->cli, "snapshots", "pin", "before-change"}), "already", 30);
+  expect_one_line_failure(cluster, "a pin named like a time",
+                          with({bin->cli, "snapshots", "pin", "2026-01-01T00-00-00"}),
+                          "automatic snapshot", 30);
+  CliRun unpinned = run_cli(cluster, with({"snapshots", "unpin", "before-change"}));
+  CHECK(unpinned.status == 0);
+  expect_one_line_failure(cluster, "an unpin of no pin",
+                          with({bin->cli, "snapshots", "unpin", "before-change"}),
+                          "no snapshot is pinned", 30);
+
   // Ctrl-C in the middle of a backup of more, then a rerun: the copy is complete.
   for (int i = 0; i < 1500; ++i)
     write_local(src + "/d9/n" + std::to_string(i), std::string(3000 + i, char('a' + i % 26)));

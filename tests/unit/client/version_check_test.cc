@@ -131,5 +131,47 @@ TEST_CASE("snapshots: the versions retention keeps, newest first, the current on
   CHECK(current.heads[0].hash() == t.newest.hash());
 }
 
+TEST_CASE("snapshots: a pinned version is kept whatever retention says, and named by its pin") {
+  History t;
+  RetentionPolicy none{std::chrono::seconds(0), std::chrono::seconds(0), std::chrono::seconds(0),
+                       std::chrono::seconds(0)};
+  Pin old{"before-change", t.older.hash(), t.newest.time_ns, "kept on purpose"};
+  auto h = retained_history(*t.volume, {}, none, t.options().now_ns, {old});
+  REQUIRE(h.heads.size() == 2);
+  CHECK(h.heads[1].hash() == t.older.hash());
+  REQUIRE(h.pins.size() == 1);
+  auto named = named_versions(h);
+  REQUIRE(named.size() == 2);
+  CHECK(named[0].name == version_time_name(t.newest.time_ns));
+  CHECK(!named[0].pin);
+  CHECK(named[1].name == "before-change");
+  REQUIRE(named[1].pin);
+  CHECK(named[1].pin->note == "kept on purpose");
+  CHECK(named[1].head.hash() == t.older.hash());
+
+  // Two pins of the current version: it shows by both names and by no time.
+  Pin a{"a", t.newest.hash(), 1, ""}, b{"b", t.newest.hash(), 2, ""};
+  auto twice = named_versions(retained_history(*t.volume, {}, none, t.options().now_ns, {b, a}));
+  REQUIRE(twice.size() == 2);
+  CHECK(twice[0].name == "a");
+  CHECK(twice[1].name == "b");
+
+  // fsck --versions reads the pinned version too, and a pin whose version is gone is reported.
+  VersionsOptions o = t.options();
+  o.policy = none;
+  o.pins = {old};
+  auto checked = check_versions(*t.volume, {}, o);
+  CHECK(checked.checked == 2);
+  CHECK(checked.damaged.empty());
+  Id256 nowhere;
+  nowhere.b.fill(0x42);
+  auto lost =
+      retained_history(*t.volume, {}, none, t.options().now_ns, {Pin{"lost", nowhere, 1, ""}});
+  CHECK(lost.pins.empty());
+  REQUIRE(lost.missing.size() == 1);
+  CHECK(lost.missing[0].error.find("pinned as lost") != std::string::npos);
+  CHECK(lost.heads.size() == 1);
+}
+
 }  // namespace
 }  // namespace peerstore::client

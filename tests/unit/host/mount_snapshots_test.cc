@@ -1,12 +1,14 @@
 // .snapshots/ of a mount (fs/mount_tree.h Snapshots, host/mount_snapshots.h): the versions
 // retention keeps, each a read-only tree under its time; hidden from the root's listing; no
-// entry of that name can be made; reading an old version gives what was committed then.
+// entry of that name can be made; reading an old version gives what was committed then; a
+// pinned version under its pin's name (two pins of one version: two trees).
 #include "host/mount_snapshots.h"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include "../common/must.h"
@@ -29,7 +31,8 @@ struct Home {
   PublicKey device = SigningKey::generate().public_key();
   std::unique_ptr<FileSystem> fs = must(FileSystem::open(
       must(Volume::open(store, VolumeKeys::derive_home(user), device)), options(), me()));
-  MountSnapshots snapshots{store, VolumeKeys::derive_home(user), device, RetentionPolicy{}};
+  MountSnapshots snapshots{store, VolumeKeys::derive_home(user), device, RetentionPolicy{},
+                           [this] { return read_pins(*fs); }};
   MountTree tree{*fs, nullptr};
   Home() { tree.set_snapshots(&snapshots); }
 
@@ -135,6 +138,32 @@ TEST_CASE(".snapshots: each committed version, read-only, under its time") {
   REQUIRE(h.tree.lookup(MountTree::kSnapshotsIno, names[0], &again) == 0);
   CHECK(again.ino == oldest.ino);
   CHECK(h.read(again.ino, "a.txt") == "one");
+  CHECK(h.tree.close());
+}
+
+TEST_CASE(".snapshots: a pinned version shows under its pin's name") {
+  Home h;
+  h.put("a.txt", "one");
+  Id256 first = h.fs->volume().head()->hash();
+  h.put("a.txt", "two");
+  REQUIRE(add_pin(*h.fs, Pin{"before-two", first, 1, "a note"}) == 0);
+  REQUIRE(add_pin(*h.fs, Pin{"same-version", first, 2, ""}) == 0);
+  REQUIRE(h.tree.commit() == 0);
+
+  // Three commits (the pins made the third); the first shows by its pins' names only.
+  std::vector<std::string> names = h.listing(MountTree::kSnapshotsIno);
+  CHECK(names.size() == 4);
+  CHECK(std::count(names.begin(), names.end(), "before-two") == 1);
+  CHECK(std::count(names.begin(), names.end(), "same-version") == 1);
+  EntryOut pinned, twin;
+  REQUIRE(h.tree.lookup(MountTree::kSnapshotsIno, "before-two", &pinned) == 0);
+  REQUIRE(h.tree.lookup(MountTree::kSnapshotsIno, "same-version", &twin) == 0);
+  CHECK(pinned.ino != twin.ino);  // never one directory with two parents
+  CHECK(h.read(pinned.ino, "a.txt") == "one");
+  CHECK(h.read(twin.ino, "a.txt") == "one");
+  EntryOut f;
+  CHECK(h.tree.create(me(), pinned.ino, "new.txt", 0644, O_RDWR, &f) == EROFS);
+  CHECK(h.read(kRoot, "a.txt") == "two");
   CHECK(h.tree.close());
 }
 
