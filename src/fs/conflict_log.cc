@@ -1,8 +1,7 @@
 #include "fs/conflict_log.h"
 
-#include <deque>
-
 #include "common/msgpack_codec.h"
+#include "common/record_log.h"
 
 namespace peerstore {
 namespace {
@@ -45,31 +44,12 @@ Bytes encode_conflict(const ConflictRecord& r) {
   pk.pack(uint32_t(1));
   for (auto* s : {&r.path, &r.copy, &r.winner, &r.loser}) pack_str(pk, *s);
   pk.pack(r.time_ns);
-  Bytes body = mp::to_bytes(buf);
-  Bytes out;
-  out.reserve(4 + body.size());
-  for (int shift : {24, 16, 8, 0}) out.push_back(uint8_t(body.size() >> shift));
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
+  return frame_record(mp::view(buf));
 }
 
 std::vector<ConflictRecord> decode_conflict_log(ByteView log, bool* damaged) {
-  std::deque<ConflictRecord> out;
-  if (damaged) *damaged = false;
-  size_t at = 0;
-  while (at < log.size()) {
-    if (log.size() - at < 4) break;
-    size_t n = size_t(log[at]) << 24 | size_t(log[at + 1]) << 16 | size_t(log[at + 2]) << 8 |
-               size_t(log[at + 3]);
-    if (n > kMaxConflictRecord || n > log.size() - at - 4) break;
-    auto r = decode_one(log.subspan(at + 4, n));
-    if (!r) break;
-    out.push_back(std::move(*r));
-    if (out.size() > kMaxConflictRecords) out.pop_front();
-    at += 4 + n;
-  }
-  if (damaged) *damaged = at != log.size();
-  return {std::make_move_iterator(out.begin()), std::make_move_iterator(out.end())};
+  return decode_records<ConflictRecord>(log, kMaxConflictRecord, kMaxConflictRecords, decode_one,
+                                        damaged);
 }
 
 }  // namespace peerstore
