@@ -50,6 +50,28 @@ Status apply(std::string_view opt, MountOptions& out) {
     *field = *d;
     return {};
   }
+  if (key == "brake") {
+    if (!value || (*value != "on" && *value != "off"))
+      return fail(Errc::invalid,
+                  "-o brake takes 'on' or 'off' (pinning the version before a mass deletion)");
+    out.brake.on = *value == "on";
+    return {};
+  }
+  if (key == "brake_percent" || key == "brake_files") {
+    uint64_t n = 0;
+    auto [end, ec] = value ? std::from_chars(value->data(), value->data() + value->size(), n)
+                           : std::from_chars_result{nullptr, std::errc::invalid_argument};
+    bool percent = key == "brake_percent";
+    if (ec != std::errc() || end != value->data() + value->size() || n == 0 || (percent && n > 100))
+      return fail(Errc::invalid, percent
+                                     ? "-o brake_percent takes a whole number from 1 to 100"
+                                     : "-o brake_files takes a whole number of files, 1 or more");
+    if (percent)
+      out.brake.percent = unsigned(n);
+    else
+      out.brake.files = n;
+    return {};
+  }
   for (auto [name, field] : {std::pair{"data", &out.data}, std::pair{"config", &out.config},
                              std::pair{"listen", &out.listen}, std::pair{"join", &out.join},
                              std::pair{"http", &out.http}}) {

@@ -100,6 +100,24 @@ TEST_CASE("mount options: the retention of .snapshots/") {
   }
 }
 
+TEST_CASE("mount options: the brake on mass deletion") {
+  CHECK(must(MountOptions::parse({})).brake == BrakeConfig{});
+  MountOptions o = must(MountOptions::parse({"brake_percent=50,brake_files=200"}));
+  CHECK(o.brake.on);
+  CHECK(o.brake.percent == 50);
+  CHECK(o.brake.files == 200);
+  CHECK_FALSE(must(MountOptions::parse({"brake=off"})).brake.on);
+  CHECK(must(MountOptions::parse({"brake=off", "brake=on"})).brake.on);
+  for (const char* bad :
+       {"brake", "brake=no", "brake_percent=0", "brake_percent=101", "brake_percent=30%",
+        "brake_percent", "brake_files=", "brake_files=0", "brake_files=1e4", "brake_files=-5"}) {
+    CAPTURE(bad);
+    auto r = MountOptions::parse({bad});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("-o brake") == 0);
+  }
+}
+
 TEST_CASE("parse_size") {
   CHECK(parse_size("1") == 1u);
   CHECK(parse_size("1K") == kKiB);
