@@ -34,16 +34,21 @@ Result<int> status(const host::DataDirLayout& layout, const std::string& node, b
   // The ring's space asks every node: always for people, on request for scripts (which poll).
   std::optional<host::RingSpace> space;
   if (ring || !json) space = host::ask_ring_space(layout, s);
-  // Conflicts are this computer's (its mount's log), so only with the local data directory.
-  std::optional<uint64_t> conflicts;
+  // Conflicts and mass deletions are this computer's (its mount's logs), so only with the
+  // local data directory.
+  std::optional<host::LocalFacts> local;
   if (node.empty()) {
+    local.emplace();
     PS_ASSIGN(auto list, host::read_conflicts(layout.conflicts()));
-    conflicts = list.size();
+    local->conflicts = list.size();
+    PS_ASSIGN(local->mass_deletions, read_brakes(layout.brakes()));
   }
+  const host::LocalFacts* l = local ? &*local : nullptr;
+  const host::RingSpace* r = space ? &*space : nullptr;
   if (json)
-    std::printf("%s\n", host::status_json(s, conflicts, space ? &*space : nullptr).c_str());
+    std::printf("%s\n", host::status_json(s, l, r).c_str());
   else
-    std::fputs(host::status_text(s, conflicts, space ? &*space : nullptr).c_str(), stdout);
+    std::fputs(host::status_text(s, l, r).c_str(), stdout);
   return 0;
 }
 

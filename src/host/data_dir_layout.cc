@@ -61,6 +61,10 @@ std::string DataDirLayout::conflicts() const {
   return data_ + "/conflicts";
 }
 
+std::string DataDirLayout::brakes() const {
+  return data_ + "/brakes";
+}
+
 std::string DataDirLayout::node_address() const {
   return data_ + "/node.addr";
 }

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "fs/retention.h"
+
 namespace peerstore::host {
 namespace {
 
@@ -53,8 +55,7 @@ std::string human_size(uint64_t n) {
 
 }  // namespace
 
-std::string status_json(const msg::NodeStatus& s, std::optional<uint64_t> conflicts,
-                        const RingSpace* ring) {
+std::string status_json(const msg::NodeStatus& s, const LocalFacts* local, const RingSpace* ring) {
   // Ordered: the fields come out in the order scripts have always seen.
   nlohmann::ordered_json j;
   j["id"] = s.self.id.hex();
@@ -71,7 +72,17 @@ std::string status_json(const msg::NodeStatus& s, std::optional<uint64_t> confli
   j["longest_short_ms"] = s.longest_short_ms;
   j["store_free"] = s.store_free;
   j["store_total"] = s.store_total;
-  if (conflicts) j["conflicts"] = *conflicts;
+  if (local) {
+    j["conflicts"] = local->conflicts;
+    j["mass_deletions"] = local->mass_deletions.size();
+    if (!local->mass_deletions.empty()) {
+      const BrakeRecord& b = local->mass_deletions.back();
+      j["last_mass_deletion"] = {{"pin", printable(b.pin)},
+                                 {"time", version_time_name(b.time_ns)},
+                                 {"removed", b.removed},
+                                 {"files", b.files}};
+    }
+  }
   if (ring) {
     j["ring_nodes"] = ring->nodes;
     j["ring_silent"] = ring->silent;
@@ -82,8 +93,7 @@ std::string status_json(const msg::NodeStatus& s, std::optional<uint64_t> confli
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-std::string status_text(const msg::NodeStatus& s, std::optional<uint64_t> conflicts,
-                        const RingSpace* ring) {
+std::string status_text(const msg::NodeStatus& s, const LocalFacts* local, const RingSpace* ring) {
   std::string out;
   uint64_t secs = s.uptime_ms / 1000;
   appendf(out, "node             %s\n", s.self.id.hex().c_str());
@@ -117,9 +127,18 @@ std::string status_text(const msg::NodeStatus& s, std::optional<uint64_t> confli
   // How long the node's own writes stayed at their quorum, short of their full count.
   appendf(out, "longest short    %" PRIu64 " ms (a write of this node below its copies)\n",
           s.longest_short_ms);
-  if (conflicts)
-    appendf(out, "sync conflicts   %" PRIu64 "%s\n", *conflicts,
-            *conflicts ? " (peerstore conflicts lists them)" : "");
+  if (!local) return out;
+  appendf(out, "sync conflicts   %" PRIu64 "%s\n", local->conflicts,
+          local->conflicts ? " (peerstore conflicts lists them)" : "");
+  appendf(out, "mass deletions   %zu", local->mass_deletions.size());
+  if (!local->mass_deletions.empty()) {
+    const BrakeRecord& b = local->mass_deletions.back();
+    appendf(out,
+            " (the latest at %s: %" PRIu64 " of %" PRIu64
+            " files; the version before is .snapshots/%s)",
+            version_time_name(b.time_ns).c_str(), b.removed, b.files, printable(b.pin).c_str());
+  }
+  out += "\n";
   return out;
 }
 

@@ -1,5 +1,7 @@
-// Fuzz target: decode_conflict_log, the decoder of a mount's conflict log file (the data
+// Fuzz target: decode_conflict_log and decode_brake_log, the decoders of a mount's record logs
+// (the conflict log and the mass deletion log; common/record_log.h frames both; the data
 // directory is untrusted disk). Checks that whatever decodes encodes back to the same records.
+#include "fs/brake_log.h"
 #include "fs/conflict_log.h"
 #include "fuzz_support.h"
 
@@ -17,6 +19,11 @@ void make_seeds(Seeds& seeds) {
   seeds.add("one", one);
   seeds.add("two", two);
   seeds.add("cut", Bytes(two.begin(), two.end() - 3));
+  Bytes brakes = encode_brake(
+      BrakeRecord{"before-mass-delete-2026-12-06T16-03-52", 1765037032000000000, 1200, 3000});
+  Bytes more = encode_brake(BrakeRecord{"x", -1, 0, 0});
+  brakes.insert(brakes.end(), more.begin(), more.end());
+  seeds.add("brakes", brakes);
 }
 }  // namespace peerstore::fuzz
 
@@ -31,5 +38,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool damaged = true;
   auto back = decode_conflict_log(again, &damaged);
   fuzz::check(!damaged && back == records, "records that do not encode back to themselves");
+
+  auto brakes = decode_brake_log(ByteView(data, size));
+  fuzz::check(brakes.size() <= kMaxBrakeRecords, "more mass deletion records than the cap");
+  Bytes brakes_again;
+  for (auto& r : brakes) {
+    Bytes e = encode_brake(r);
+    brakes_again.insert(brakes_again.end(), e.begin(), e.end());
+  }
+  auto brakes_back = decode_brake_log(brakes_again, &damaged);
+  fuzz::check(!damaged && brakes_back == brakes,
+              "mass deletion records that do not encode back to themselves");
   return 0;
 }

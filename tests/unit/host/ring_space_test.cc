@@ -83,11 +83,11 @@ TEST_CASE("ring space: a one-node ring, and the cap") {
 TEST_CASE("ring space in status: the text line and the JSON fields") {
   auto r = ring(3);
   RingSpace sp{3, 1, false, uint64_t(3) << 30, uint64_t(12) << 30, uint64_t(300) << 20};
-  std::string text = status_text(r[node(0).addr], std::nullopt, &sp);
+  std::string text = status_text(r[node(0).addr], nullptr, &sp);
   CHECK_MESSAGE(text.find("ring store       3.0 GiB free of 12 GiB on 3 nodes, 300 MiB held "
                           "(1 did not answer)\n") != std::string::npos,
                 text);
-  auto j = nlohmann::json::parse(status_json(r[node(0).addr], std::nullopt, &sp));
+  auto j = nlohmann::json::parse(status_json(r[node(0).addr], nullptr, &sp));
   CHECK(j["ring_nodes"] == 3);
   CHECK(j["ring_silent"] == 1);
   CHECK(j["ring_store_free"] == uint64_t(3) << 30);

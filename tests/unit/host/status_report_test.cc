@@ -118,5 +118,35 @@ TEST_CASE("status text: every field, one per line") {
   CHECK(status_text(lone).find("below target     0\n") != std::string::npos);
 }
 
+TEST_CASE("status: this computer's conflicts and mass deletions, when its data is known") {
+  msg::NodeStatus s = sample();
+  CHECK(status_text(s).find("mass deletions") == std::string::npos);
+  CHECK_FALSE(nlohmann::json::parse(status_json(s)).contains("conflicts"));
+  LocalFacts none;
+  std::string t = status_text(s, &none);
+  CHECK(t.find("sync conflicts   0\n") != std::string::npos);
+  CHECK(t.find("mass deletions   0\n") != std::string::npos);
+  auto j = nlohmann::json::parse(status_json(s, &none));
+  CHECK(j["mass_deletions"] == 0);
+  CHECK_FALSE(j.contains("last_mass_deletion"));
+
+  LocalFacts caught;
+  caught.conflicts = 2;
+  caught.mass_deletions = {
+      BrakeRecord{"old", 1, 60, 70},
+      BrakeRecord{"before-mass-delete-2026-12-06T16-03-52", 1796573032'000'000'000, 1200, 3000}};
+  t = status_text(s, &caught);
+  CHECK(t.find("mass deletions   2 (the latest at 2026-12-06T16-03-52: 1200 of 3000 files; the "
+               "version before is .snapshots/before-mass-delete-2026-12-06T16-03-52)\n") !=
+        std::string::npos);
+  j = nlohmann::json::parse(status_json(s, &caught));
+  CHECK(j["conflicts"] == 2);
+  CHECK(j["mass_deletions"] == 2);
+  CHECK(j["last_mass_deletion"]["pin"] == "before-mass-delete-2026-12-06T16-03-52");
+  CHECK(j["last_mass_deletion"]["time"] == "2026-12-06T16-03-52");
+  CHECK(j["last_mass_deletion"]["removed"] == 1200);
+  CHECK(j["last_mass_deletion"]["files"] == 3000);
+}
+
 }  // namespace
 }  // namespace peerstore::host
