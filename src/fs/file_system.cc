@@ -171,8 +171,10 @@ int FileSystem::setattr(uint64_t ino, const struct stat& in, int to_set, struct 
     if (r.is_dir()) return EISDIR;
     if (!r.is_file()) return EINVAL;
     if (uint64_t(in.st_size) > kMaxFileSize) return EFBIG;
+    bool shrinks = uint64_t(in.st_size) < r.size;
     if (auto st = truncate(n, uint64_t(in.st_size)); !st) return err(st.error(), "truncate");
     r.mtime = t;
+    if (shrinks) removed(t);
   }
   if (to_set & FUSE_SET_ATTR_MODE) r.mode = (r.mode & S_IFMT) | (in.st_mode & 07777);
   if (to_set & FUSE_SET_ATTR_UID) r.uid = in.st_uid;
@@ -306,8 +308,13 @@ Status FileSystem::drop_link(Node& n) {
   if (n.rec.is_dir()) n.rec.nlink = 0;  // a removed directory has no links, not even "."
   n.rec.ctime = now();
   table_.mark_dirty(n);
-  if (n.rec.nlink == 0) return table_.unlink(n);
-  return {};
+  if (n.rec.nlink != 0) return {};
+  if (n.rec.is_file()) removed(n.rec.ctime);
+  return table_.unlink(n);
+}
+
+void FileSystem::removed(const timespec& t) {
+  if (removal_sink_) removal_sink_(int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec);
 }
 
 int FileSystem::remove_entry(Node& parent, std::string_view name, bool want_dir) {

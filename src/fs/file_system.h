@@ -101,6 +101,12 @@ class FileSystem {
   void set_notifier(Notifier n);
   // Where sync reports each conflict copy it made (it also logs it); called like the notifier.
   void set_conflict_sink(ConflictSink sink);
+  // Told the time (ns since the epoch) of each removal of a regular file's last name and each
+  // truncation of a file to a smaller size made here (not those sync brings): what the brake
+  // on mass deletion counts (host/mass_delete_watch.h). Called under the tree lock: it must be
+  // quick and must not call into the file system. Clear it before what it calls goes away.
+  using RemovalSink = std::function<void(int64_t time_ns)>;
+  void set_removal_sink(RemovalSink sink);
   // One round: commits local changes, reads the volume's heads (this computer's and the
   // network's), fast-forwards to a descendant or merges concurrent ones, and notifies the
   // kernel of what changed. Returns 0 or an errno.
@@ -232,6 +238,8 @@ class FileSystem {
                std::string_view symlink_target, Node** out);
   int remove_entry(Node& parent, std::string_view name, bool want_dir);
   Status drop_link(Node& n);
+  // Under mu_: tells the removal sink (set_removal_sink).
+  void removed(const timespec& t);
   Result<bool> is_ancestor(uint64_t maybe_ancestor, uint64_t ino);
   Status ensure_chunks(Node& n);
   Status truncate(Node& n, uint64_t size);
@@ -306,6 +314,7 @@ class FileSystem {
   std::mutex notify_mu_;  // guards notifier_ and conflict_sink_; held while they run
   Notifier notifier_;
   ConflictSink conflict_sink_;
+  RemovalSink removal_sink_;  // under mu_
   // What a request changed that the kernel must be told (split_into). Its own lock, taken
   // under mu_ and never held while calling out: the notifier waits for the kernel, which may
   // wait for a request that waits for mu_, so a thread holding mu_ must never wait for

@@ -84,6 +84,11 @@ void FileSystem::committer_loop() {
   }
 }
 
+void FileSystem::set_removal_sink(RemovalSink sink) {
+  std::lock_guard lock(mu_);
+  removal_sink_ = std::move(sink);
+}
+
 void FileSystem::set_conflict_sink(ConflictSink sink) {
   std::lock_guard lock(notify_mu_);
   conflict_sink_ = std::move(sink);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "fs/brake_log.h"
 #include "host/conflict_file.h"
 
 namespace peerstore::host {
@@ -60,6 +61,14 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
       *m->tiered_, VolumeKeys::derive_home(identity.user), identity.device.public_key(),
       c.options.snapshots, [fs = m->fs_.get()] { return read_pins(*fs); });
   m->tree_->set_snapshots(m->snapshots_.get());
+  m->brake_ = std::make_unique<MassDeleteWatch>(
+      *m->tiered_, VolumeKeys::derive_home(identity.user), identity.device.public_key(), *m->fs_,
+      c.options.brake, [file = m->node_->layout().brakes()](const MassDeleteWatch::Tripped& t) {
+        BrakeRecord r{t.pin.name, t.pin.pinned_ns, t.removed, t.files_before};
+        if (auto st = append_brake(file, r); !st)
+          log::warn("cannot record the mass deletion in " + file + ": " + st.error().message());
+      });
+  m->fs_->set_removal_sink([w = m->brake_.get()](int64_t t) { w->removed(t); });
   PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
                                              &m->fuse_metrics_));
   if (!c.http.empty()) {
@@ -96,6 +105,8 @@ Status MountedNode::serve() {
   Status ran = session_->run();
   share_->stop();
   session_.reset();
+  fs_->set_removal_sink(nullptr);
+  brake_.reset();
   receiver_.reset();
   if (Status closed = tree_->close(); !closed) log::error(closed.error().message());
   volumes_->closing(*fs_);

@@ -1,6 +1,8 @@
 // Mount tests, .snapshots/ (docs/lifecycle.md, Snapshots in the mount): past versions of the
 // tree under their times, read-only, hidden from the root's listing; copying a file out of one
-// restores it; they survive a remount; -o snapshots_* sets what is kept. Needs a real mount.
+// restores it; they survive a remount; -o snapshots_* sets what is kept; removing most files
+// pins the version before as before-mass-delete-TIME, kept even where retention keeps nothing
+// but the current version, and recorded in DATA/brakes. Needs a real mount.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,6 +134,40 @@ TEST_CASE("snapshots: -o snapshots_*=0 keeps only the current version") {
   std::vector<std::string> names = dir_names(fx.path(".snapshots"));
   REQUIRE(names.size() == 1);
   CHECK(read_file(fx.path(".snapshots/" + names[0] + "/a.txt")) == "two");
+}
+
+TEST_CASE("snapshots: a mass deletion pins the version before it") {
+  MountFixture fx(
+      MountOptions{.fuse_options = {"snapshots_all=0", "snapshots_hourly=0", "snapshots_daily=0"}});
+  if (!fx.require_real_mount()) return;
+  REQUIRE_OK(mkdir(fx.path("work").c_str(), 0755));
+  for (int i = 0; i < 79; ++i)
+    write_file(fx.path("work/f" + std::to_string(i)), "file " + std::to_string(i));
+  commit_file(fx.path("work/f79"), "file 79");  // fsync commits the tree: a version
+  std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 80; ++i) REQUIRE_OK(unlink(fx.path("work/f" + std::to_string(i)).c_str()));
+
+  std::string pinned;
+  bool seen = wait_until(
+      [&] {
+        for (auto& n : dir_names(fx.path(".snapshots")))
+          if (n.rfind("before-mass-delete-", 0) == 0) pinned = n;
+        return !pinned.empty();
+      },
+      10s);
+  REQUIRE_MESSAGE(seen, fx.log());
+  std::string before = fx.path(".snapshots/" + pinned + "/work");
+  CHECK(dir_names(before).size() == 80);
+  CHECK(read_file(before + "/f42") == "file 42");
+  CHECK(fx.log().find("mass deletion: ") != std::string::npos);
+  struct stat st = stat_of(fx.data_dir() + "/brakes");
+  CHECK(st.st_size > 0);
+  // Copied back, the files are there again; the pin stays after a remount.
+  write_file(fx.path("work/f42"), read_file(before + "/f42"));
+  fx.remount();
+  CHECK(read_file(fx.path("work/f42")) == "file 42");
+  std::vector<std::string> after = versions(fx, 2);
+  CHECK(std::find(after.begin(), after.end(), pinned) != after.end());
 }
 
 }  // namespace
