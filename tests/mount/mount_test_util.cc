@@ -223,4 +223,11 @@ size_t count_lines(std::string_view text) {
   return text.back() == '\n' ? n : n + 1;
 }
 
+void check_file(const std::string& path, const std::string& model) {
+  Fd fd = open_or_die(path, O_RDONLY);
+  drop_cache(fd.get());
+  CHECK_EQ(fstat_of(fd.get()).st_size, static_cast<off_t>(model.size()));
+  CHECK_BYTES(read_at(fd.get(), 0, model.size() + 10), model);
+}
+
 }  // namespace peerstore::test

@@ -81,6 +81,9 @@ struct stat lstat_of(const std::string& path);
 struct stat fstat_of(int fd);
 // Drops clean cached pages so the next read asks the file system, not the page cache.
 void drop_cache(int fd);
+// Reads the file from the file system (not the page cache) and CHECKs it against `model`: its
+// size and every byte.
+void check_file(const std::string& path, const std::string& model);
 
 struct DirEntry {
   std::string name;
