@@ -7,18 +7,6 @@
 #include "common/msgpack_codec.h"
 
 namespace peerstore {
-namespace {
-
-constexpr std::string_view kTagContext = "peerstore claims";  // 16 bytes: a BLAKE2b key
-
-}  // namespace
-
-Id256 claim_tag(const Id256& secret) {
-  Id256 tag;
-  crypto_generichash(tag.b.data(), tag.b.size(), secret.b.data(), secret.b.size(),
-                     reinterpret_cast<const uint8_t*>(kTagContext.data()), kTagContext.size());
-  return tag;
-}
 
 std::vector<Claim>::iterator ClaimSet::find(const Id256& tag) {
   return std::lower_bound(claims_.begin(), claims_.end(), tag,

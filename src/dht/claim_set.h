@@ -15,11 +15,9 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "keys/claim_secret.h"
 
 namespace peerstore {
-
-// The public tag of a cancel secret: keyed BLAKE2b-256 of it.
-Id256 claim_tag(const Id256& secret);
 
 struct Claim {
   Id256 tag;

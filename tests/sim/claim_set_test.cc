@@ -44,6 +44,31 @@ TEST_CASE("claim set: a block goes once every claim is cancelled, a grace period
   CHECK(set.releasable(200 + kGrace, kGrace));
 }
 
+TEST_CASE("claim set: a writer's claims, cancelled with the secrets only its keys derive") {
+  Secret seed(32);
+  seed.data()[0] = 42;
+  VolumeKeys keys{SigningKey::from_seed(seed), Secret(32), Secret(32)};
+  auto mine = ClaimSecrets::of(keys);
+  REQUIRE(mine.ok());
+  Id256 block = secret_of(9), device = secret_of(10), other_device = secret_of(11);
+  ClaimSet set;
+  CHECK(set.add(mine->tag(device, block, 0), 0, 10) == ClaimSet::Added::added);
+  CHECK(set.add(mine->tag(other_device, block, 0), 0, 10) == ClaimSet::Added::added);
+  // Another volume's writer, or a guess, cannot cancel this device's claim.
+  Secret other_seed(32);
+  other_seed.data()[0] = 43;
+  auto theirs =
+      ClaimSecrets::of(VolumeKeys{SigningKey::from_seed(other_seed), Secret(32), Secret(32)});
+  REQUIRE(theirs.ok());
+  CHECK(set.cancel(theirs->secret(device, block, 0), 20));  // a tombstone for a claim nobody made
+  CHECK(set.live() == 2);
+  CHECK(set.cancel(mine->secret(device, block, 0), 30));
+  CHECK(set.live() == 1);  // the other computer's claim stands
+  CHECK(set.cancel(mine->secret(other_device, block, 0), 40));
+  CHECK(set.live() == 0);
+  CHECK(set.releasable(40 + kGrace, kGrace));
+}
+
 TEST_CASE("claim set: a cancel that comes before its claim, and a forged one") {
   ClaimSet set;
   Id256 s = secret_of(5);
