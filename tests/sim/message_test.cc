@@ -7,16 +7,13 @@
 
 #include "common/msgpack_codec.h"
 #include "sim_seed.h"
+#include "support/filled_id.h"
 #include "test_data.h"
 
 namespace peerstore {
 namespace {
 
-Id256 filled(uint8_t v) {
-  Id256 id;
-  id.b.fill(v);
-  return id;
-}
+using test::filled_id;
 
 std::string rep(const std::string& byte_hex, size_t n) {
   std::string s;
@@ -25,7 +22,7 @@ std::string rep(const std::string& byte_hex, size_t n) {
 }
 
 NodeRef sender() {
-  return NodeRef{filled(0x11), "n1"};
+  return NodeRef{filled_id(0x11), "n1"};
 }
 const std::string kSender = "92c420" + rep("11", 32) + "a26e31";
 
@@ -33,7 +30,7 @@ msg::NodeStatus status_sample() {
   msg::NodeStatus s;
   s.self = sender();
   s.state = "member";
-  s.successors = {NodeRef{filled(0x33), "n3"}};
+  s.successors = {NodeRef{filled_id(0x33), "n3"}};
   s.blocks = 5;
   s.head_sets = 1;
   s.block_bytes = 300;
@@ -49,51 +46,52 @@ std::vector<Message> samples() {
   add(msg::Ping{});
   add(msg::Pong{});
   add(msg::GetNeighbors{});
-  add(msg::Neighbors{NodeRef{filled(1), "a:1"},
-                     {NodeRef{filled(2), "b:2"}, NodeRef{filled(3), "c:3"}},
-                     {NodeRef{filled(1), "a:1"}}});
+  add(msg::Neighbors{NodeRef{filled_id(1), "a:1"},
+                     {NodeRef{filled_id(2), "b:2"}, NodeRef{filled_id(3), "c:3"}},
+                     {NodeRef{filled_id(1), "a:1"}}});
   add(msg::Neighbors{std::nullopt, {}, {}});
   add(msg::Notify{});
-  add(msg::Find{filled(9)});
-  add(msg::Found{true, {NodeRef{filled(2), "b:2"}}});
-  add(msg::GetBlock{filled(4)});
+  add(msg::Find{filled_id(9)});
+  add(msg::Found{true, {NodeRef{filled_id(2), "b:2"}}});
+  add(msg::GetBlock{filled_id(4)});
   add(msg::Block{Bytes{1, 2, 3}});
   add(msg::Block{std::nullopt});
-  add(msg::PutBlock{filled(5), Bytes(1000, 7)});
-  add(msg::GetHeads{filled(6)});
+  add(msg::PutBlock{filled_id(5), Bytes(1000, 7)});
+  add(msg::GetHeads{filled_id(6)});
   add(msg::Heads{{Bytes{1}, Bytes{2, 3}}});
-  add(msg::PutHeads{filled(6), {Bytes{4, 5}}});
-  add(msg::Summarize{filled(1), filled(2), 4});
+  add(msg::PutHeads{filled_id(6), {Bytes{4, 5}}});
+  add(msg::Summarize{filled_id(1), filled_id(2), 4});
   add(msg::Summary{{RangeDigest{3, Fingerprint{1}}, RangeDigest{0, Fingerprint{}}}});
-  add(msg::ListKeys{filled(1), filled(2), 512});
-  KeyEntry blk{KeyKind::block, filled(7), Id256{}, Fingerprint{9}};
-  KeyEntry hd{KeyKind::heads, filled(8), filled(6), Fingerprint{8}};
+  add(msg::ListKeys{filled_id(1), filled_id(2), 512});
+  KeyEntry blk{KeyKind::block, filled_id(7), Id256{}, Fingerprint{9}};
+  KeyEntry hd{KeyKind::heads, filled_id(8), filled_id(6), Fingerprint{8}};
   add(msg::KeyList{{blk, hd}, true});
   add(msg::Offer{{hd, blk}});
   add(msg::Want{{0, 5, 1023}});
-  add(msg::Leaving{NodeRef{filled(1), "a:1"}, {NodeRef{filled(2), "b:2"}}});
+  add(msg::Leaving{NodeRef{filled_id(1), "a:1"}, {NodeRef{filled_id(2), "b:2"}}});
   add(msg::Ok{});
   add(msg::Error{Errc::corrupt, "bad"});
   add(msg::GetStatus{});
   add(status_sample());
-  add(msg::WatchHeads{filled(6)});
-  add(msg::HeadsChanged{filled(6)});
-  add(msg::GetRecords{KeyKind::inbox, filled(6)});
+  add(msg::WatchHeads{filled_id(6)});
+  add(msg::HeadsChanged{filled_id(6)});
+  add(msg::GetRecords{KeyKind::inbox, filled_id(6)});
   add(msg::Records{{Bytes{1}, Bytes{2, 3}}});
-  add(msg::PutRecords{KeyKind::inbox, filled(6), {Bytes{4, 5}}});
-  add(msg::KeyList{{KeyEntry{KeyKind::inbox, filled(9), filled(6), Fingerprint{7}}}, false});
+  add(msg::PutRecords{KeyKind::inbox, filled_id(6), {Bytes{4, 5}}});
+  add(msg::KeyList{{KeyEntry{KeyKind::inbox, filled_id(9), filled_id(6), Fingerprint{7}}}, false});
   return v;
 }
 
 TEST_CASE("message: golden bytes") {
   CHECK(to_hex(Message{7, sender(), msg::Ping{}}.encode()) == "94010107" + kSender);
-  CHECK(to_hex(Message{300, sender(), msg::Find{filled(0x22)}}.encode()) ==
+  CHECK(to_hex(Message{300, sender(), msg::Find{filled_id(0x22)}}.encode()) ==
         "950106cd012c" + kSender + "c420" + rep("22", 32));
-  CHECK(to_hex(Message{300, sender(), msg::Found{true, {NodeRef{filled(0x33), "n3"}}}}.encode()) ==
-        "960107cd012c" + kSender + "c39192c420" + rep("33", 32) + "a26e33");
+  CHECK(
+      to_hex(Message{300, sender(), msg::Found{true, {NodeRef{filled_id(0x33), "n3"}}}}.encode()) ==
+      "960107cd012c" + kSender + "c39192c420" + rep("33", 32) + "a26e33");
   CHECK(to_hex(Message{5, sender(), msg::Error{Errc::corrupt, "bad"}}.encode()) ==
         "96011605" + kSender + "03a3626164");
-  KeyEntry e{KeyKind::heads, filled(0x44), filled(0x55), Fingerprint{}};
+  KeyEntry e{KeyKind::heads, filled_id(0x44), filled_id(0x55), Fingerprint{}};
   e.fp.fill(0x66);
   CHECK(to_hex(Message{9, sender(), msg::KeyList{{e}, false}}.encode()) ==
         "96011109" + kSender + "919402c420" + rep("44", 32) + "c420" + rep("55", 32) + "c410" +
@@ -101,13 +99,13 @@ TEST_CASE("message: golden bytes") {
   CHECK(to_hex(Message{2, sender(), msg::Neighbors{std::nullopt, {}, {}}}.encode()) ==
         "97010402" + kSender + "c09090");
   CHECK(to_hex(Message{4, sender(), msg::GetStatus{}}.encode()) == "94011704" + kSender);
-  CHECK(to_hex(Message{6, sender(), msg::WatchHeads{filled(0x55)}}.encode()) ==
+  CHECK(to_hex(Message{6, sender(), msg::WatchHeads{filled_id(0x55)}}.encode()) ==
         "95011906" + kSender + "c420" + rep("55", 32));
-  CHECK(to_hex(Message{6, sender(), msg::HeadsChanged{filled(0x55)}}.encode()) ==
+  CHECK(to_hex(Message{6, sender(), msg::HeadsChanged{filled_id(0x55)}}.encode()) ==
         "95011a06" + kSender + "c420" + rep("55", 32));
-  CHECK(to_hex(Message{6, sender(), msg::GetRecords{KeyKind::inbox, filled(0x55)}}.encode()) ==
+  CHECK(to_hex(Message{6, sender(), msg::GetRecords{KeyKind::inbox, filled_id(0x55)}}.encode()) ==
         "96011b06" + kSender + "03c420" + rep("55", 32));
-  CHECK(to_hex(Message{6, sender(), msg::PutRecords{KeyKind::inbox, filled(0x55), {Bytes{7}}}}
+  CHECK(to_hex(Message{6, sender(), msg::PutRecords{KeyKind::inbox, filled_id(0x55), {Bytes{7}}}}
                    .encode()) == "97011d06" + kSender + "03c420" + rep("55", 32) + "91c40107");
   // node, "member", nil, [n3], 5, 1, 300, 2, 0, 70000, 120, 0, 0 (17 fields: array16)
   CHECK(to_hex(Message{3, sender(), status_sample()}.encode()) ==
@@ -138,7 +136,7 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
   };
   auto sender_fields = [](mp::Packer& pk) {
     pk.pack_array(2);
-    mp::pack_bin(pk, filled(1).view());
+    mp::pack_bin(pk, filled_id(1).view());
     pk.pack(std::string("x"));
   };
   auto bad = {
@@ -207,8 +205,8 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
       pk.pack(14);
       pk.pack(1);
       sender_fields(pk);
-      mp::pack_bin(pk, filled(1).view());
-      mp::pack_bin(pk, filled(2).view());
+      mp::pack_bin(pk, filled_id(1).view());
+      mp::pack_bin(pk, filled_id(2).view());
       pk.pack(parts_log2);
     });
     CHECK(Message::decode(m).code() == Errc::corrupt);
@@ -255,7 +253,7 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
       pk.pack(1);
       sender_fields(pk);
       pk.pack(kind);
-      mp::pack_bin(pk, filled(1).view());
+      mp::pack_bin(pk, filled_id(1).view());
     });
     CHECK(Message::decode(get).code() == Errc::corrupt);
     if (kind == 1) continue;  // a block entry is fine
@@ -268,8 +266,8 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
       pk.pack_array(1);
       pk.pack_array(4);
       pk.pack(kind);
-      mp::pack_bin(pk, filled(1).view());
-      mp::pack_bin(pk, filled(2).view());
+      mp::pack_bin(pk, filled_id(1).view());
+      mp::pack_bin(pk, filled_id(2).view());
       mp::pack_bin(pk, ByteView(Fingerprint{}.data(), Fingerprint{}.size()));
       pk.pack(false);
     });

@@ -9,19 +9,16 @@
 #include "common/msgpack_codec.h"
 #include "fs/file_system.h"
 #include "fs/node_table.h"
+#include "support/filled_id.h"
 #include "sync_harness.h"
 
 namespace peerstore {
 namespace {
 
-Id256 id_of(uint8_t b) {
-  Id256 id;
-  id.b.fill(b);
-  return id;
-}
+using test::filled_id;
 
 Pin pin(const std::string& name, uint8_t head, std::string note = "") {
-  return Pin{name, id_of(head), 1'700'000'000'000'000'000 + head, std::move(note)};
+  return Pin{name, filled_id(head), 1'700'000'000'000'000'000 + head, std::move(note)};
 }
 
 std::vector<std::string> names(const std::vector<Pin>& pins) {
@@ -52,7 +49,7 @@ TEST_CASE("pins: the value round-trips; anything else is refused") {
   REQUIRE(back.ok());
   CHECK(*back == p);
   // Golden bytes: [1, bin 32 of 0x07, pinned_ns, "ab"].
-  Pin small{"n", id_of(7), 5, "ab"};
+  Pin small{"n", filled_id(7), 5, "ab"};
   Bytes golden = {0x94, 0x01, 0xc4, 0x20};
   golden.insert(golden.end(), 32, 0x07);
   for (int b : {0x05, 0xa2, int('a'), int('b')}) golden.push_back(uint8_t(b));
