@@ -174,7 +174,7 @@ int FileSystem::setattr(uint64_t ino, const struct stat& in, int to_set, struct 
     bool shrinks = uint64_t(in.st_size) < r.size;
     if (auto st = truncate(n, uint64_t(in.st_size)); !st) return err(st.error(), "truncate");
     r.mtime = t;
-    if (shrinks) removed(t);
+    if (shrinks) removed(t, ~n.ino());  // the file itself: names hash elsewhere
   }
   if (to_set & FUSE_SET_ATTR_MODE) r.mode = (r.mode & S_IFMT) | (in.st_mode & 07777);
   if (to_set & FUSE_SET_ATTR_UID) r.uid = in.st_uid;
@@ -309,12 +309,11 @@ Status FileSystem::drop_link(Node& n) {
   n.rec.ctime = now();
   table_.mark_dirty(n);
   if (n.rec.nlink != 0) return {};
-  if (n.rec.is_file()) removed(n.rec.ctime);
   return table_.unlink(n);
 }
 
-void FileSystem::removed(const timespec& t) {
-  if (removal_sink_) removal_sink_(int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec);
+void FileSystem::removed(const timespec& t, uint64_t where) {
+  if (removal_sink_) removal_sink_(int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec, where);
 }
 
 int FileSystem::remove_entry(Node& parent, std::string_view name, bool want_dir) {
@@ -339,7 +338,13 @@ int FileSystem::remove_entry(Node& parent, std::string_view name, bool want_dir)
   if (want_dir) parent.rec.nlink--;
   parent.rec.mtime = parent.rec.ctime = now();
   table_.mark_dirty(parent);
+  bool last_name_of_file = target.rec.is_file() && target.rec.nlink <= 1;
   if (auto st = drop_link(target); !st) return err(st.error(), "remove");
+  if (last_name_of_file) {
+    uint64_t where = 14695981039346656037ull ^ parent.ino();  // FNV-1a of the name, seeded
+    for (unsigned char c : name) where = (where ^ c) * 1099511628211ull;
+    removed(parent.rec.mtime, where);
+  }
   changed_ = true;
   commit_soon();
   return 0;

@@ -102,10 +102,12 @@ class FileSystem {
   // Where sync reports each conflict copy it made (it also logs it); called like the notifier.
   void set_conflict_sink(ConflictSink sink);
   // Told the time (ns since the epoch) of each removal of a regular file's last name and each
-  // truncation of a file to a smaller size made here (not those sync brings): what the brake
-  // on mass deletion counts (host/mass_delete_watch.h). Called under the tree lock: it must be
-  // quick and must not call into the file system. Clear it before what it calls goes away.
-  using RemovalSink = std::function<void(int64_t time_ns)>;
+  // truncation of a file to a smaller size made here (not those sync brings), and where: a
+  // number for the name (directory and name) or the truncated file, so that one file saved
+  // over and over is one place. What the brake on mass deletion counts
+  // (host/mass_delete_watch.h). Called under the tree lock: it must be quick and must not call
+  // into the file system. Clear it before what it calls goes away.
+  using RemovalSink = std::function<void(int64_t time_ns, uint64_t where)>;
   void set_removal_sink(RemovalSink sink);
   // One round: commits local changes, reads the volume's heads (this computer's and the
   // network's), fast-forwards to a descendant or merges concurrent ones, and notifies the
@@ -239,7 +241,7 @@ class FileSystem {
   int remove_entry(Node& parent, std::string_view name, bool want_dir);
   Status drop_link(Node& n);
   // Under mu_: tells the removal sink (set_removal_sink).
-  void removed(const timespec& t);
+  void removed(const timespec& t, uint64_t where);
   Result<bool> is_ancestor(uint64_t maybe_ancestor, uint64_t ino);
   Status ensure_chunks(Node& n);
   Status truncate(Node& n, uint64_t size);

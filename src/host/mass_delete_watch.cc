@@ -55,10 +55,10 @@ MassDeleteWatch::~MassDeleteWatch() {
   thread_.join();
 }
 
-void MassDeleteWatch::removed(int64_t time_ns) {
+void MassDeleteWatch::removed(int64_t time_ns, uint64_t where) {
   if (!config_.on) return;
   std::lock_guard lock(mu_);
-  queued_.push_back(time_ns);
+  queued_.emplace_back(time_ns, where);
   wake_.notify_all();
 }
 
@@ -72,11 +72,11 @@ void MassDeleteWatch::run() {
   while (true) {
     wake_.wait(lock, [&] { return stop_ || !queued_.empty(); });
     if (stop_) break;
-    std::vector<int64_t> batch;
+    std::vector<std::pair<int64_t, uint64_t>> batch;
     batch.swap(queued_);
     busy_ = true;
     lock.unlock();
-    for (int64_t t : batch) brake_.removed(t);
+    for (auto [t, where] : batch) brake_.removed(t, where);
     weigh();
     lock.lock();
     busy_ = false;

@@ -38,7 +38,7 @@ class MassDeleteWatch {
   MassDeleteWatch& operator=(const MassDeleteWatch&) = delete;
 
   // The file system's removal sink.
-  void removed(int64_t time_ns);
+  void removed(int64_t time_ns, uint64_t where);
   // Waits until every removal queued so far is weighed (tests).
   void settle();
 
@@ -62,7 +62,7 @@ class MassDeleteWatch {
 
   std::mutex mu_;
   std::condition_variable wake_, idle_;
-  std::vector<int64_t> queued_;
+  std::vector<std::pair<int64_t, uint64_t>> queued_;
   bool busy_ = false;
   bool stop_ = false;
   std::thread thread_;  // last: started once the rest exists

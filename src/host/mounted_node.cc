@@ -68,7 +68,8 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
         if (auto st = append_brake(file, r); !st)
           log::warn("cannot record the mass deletion in " + file + ": " + st.error().message());
       });
-  m->fs_->set_removal_sink([w = m->brake_.get()](int64_t t) { w->removed(t); });
+  m->fs_->set_removal_sink(
+      [w = m->brake_.get()](int64_t t, uint64_t where) { w->removed(t, where); });
   PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
                                              &m->fuse_metrics_));
   if (!c.http.empty()) {

@@ -1,6 +1,7 @@
 // MassDeleteWatch: removing most files of a tree pins the version committed before the first
 // removal as before-mass-delete-TIME (readable, with every file), once for the burst; a small
-// clean-up pins nothing; truncations count like removals; with the brake off nothing is pinned.
+// clean-up pins nothing; one file saved over and over pins nothing; truncations count like
+// removals; with the brake off nothing is pinned.
 #include "host/mass_delete_watch.h"
 
 #include <doctest/doctest.h>
@@ -37,7 +38,7 @@ struct Tree {
     watch = std::make_unique<MassDeleteWatch>(
         store, VolumeKeys::derive_home(user), device, *fs, config,
         [this](const MassDeleteWatch::Tripped& t) { trips.push_back(t); });
-    fs->set_removal_sink([w = watch.get()](int64_t t) { w->removed(t); });
+    fs->set_removal_sink([w = watch.get()](int64_t t, uint64_t where) { w->removed(t, where); });
   }
   ~Tree() {
     fs->set_removal_sink(nullptr);
@@ -89,6 +90,21 @@ TEST_CASE("brake: most files removed pins the version before, once") {
   // The rest of the burst pins nothing more.
   t.remove_files(100, 120);
   CHECK(read_pins(*t.fs).size() == 1);
+}
+
+TEST_CASE("brake: one file saved over and over (write a copy, rename it over) pins nothing") {
+  Tree t;
+  t.make_files(60);
+  for (int i = 0; i < 80; ++i) {
+    EntryOut e;
+    REQUIRE(t.fs->create(me(), kRoot, "f0.tmp", 0644, O_RDWR, &e) == 0);
+    std::string text = "save " + std::to_string(i);
+    REQUIRE(t.fs->write(e.ino, 0, to_bytes(text)) == ssize_t(text.size()));
+    REQUIRE(t.fs->release(e.ino) == 0);
+    REQUIRE(t.fs->rename(kRoot, "f0.tmp", kRoot, "f0", 0) == 0);
+  }
+  t.watch->settle();
+  CHECK(read_pins(*t.fs).empty());
 }
 
 TEST_CASE("brake: truncations count as removals; off pins nothing") {
