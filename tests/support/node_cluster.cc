@@ -116,6 +116,12 @@ void Cluster::start(int n, std::chrono::milliseconds timeout) {
   MESSAGE(n << " nodes form a consistent ring after " << seconds_since(started) << " s");
 }
 
+int Cluster::add_member() {
+  REQUIRE(size() > 0);
+  start_node(size(), invite(0));
+  return size() - 1;
+}
+
 int Cluster::add_node(const std::string& binary, const std::vector<std::string>& extra_args,
                       const std::function<void(const std::string&)>& prepare) {
   REQUIRE(size() > 0);

@@ -51,6 +51,9 @@ class Cluster {
   // status otherwise.
   void start(int n, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+  // Starts one more peerstore-node, admitted with an invite from node 0, and waits until it says
+  // it is a member (not for the ring). Returns its index.
+  int add_member();
   // Starts one more node joined to node 0 from `binary`, a program that takes peerstore-node's
   // flags (a test-only node), plus `extra_args`; `prepare(data_dir)` runs before it starts.
   // Waits until it says it is a member, not for the ring. Returns its index.
