@@ -73,7 +73,10 @@ void ChordNode::arm(Task t, int64_t delay_ms) {
 }
 
 void ChordNode::run_task(Task t) {
-  if (state_ != State::member) return;
+  // A leaving node still stabilizes: its writes and handoff are addressed from its successor
+  // list, which must learn of nodes that leave or die meanwhile (their Leaving goes to their own
+  // neighbours only). Nothing else runs once it has begun to leave.
+  if (state_ != State::member && !(state_ == State::leaving && t == kStabilize)) return;
   switch (t) {
     case kStabilize:
       arm(t, jitter(cfg_.stabilize_ms));
@@ -339,6 +342,7 @@ void ChordNode::prove(const std::vector<NodeRef>& nodes, std::function<void()> t
 }
 
 void ChordNode::notify(const NodeRef& n) {
+  if (state_ != State::member && state_ != State::leaving) return;
   rpc_.call(n.addr, msg::Notify{}, cfg_.rpc_timeout_ms, [](Result<Message>) {});
 }
 
@@ -441,6 +445,7 @@ void ChordNode::leave(std::function<void(Status)> done) {
   state_ = State::leaving;
   leave_done_ = std::move(done);
   stop_timers();
+  arm(kStabilize, 0);
   // Our own copies are going away: our writes count only once other nodes hold them all.
   replicator_.exclude(self_.id);
   arm_leave_deadline("writes of this node did not reach their full replica count");
@@ -453,16 +458,20 @@ void ChordNode::arm_leave_deadline(std::string what) {
   if (leave_deadline_) clock_.cancel(leave_deadline_);
   uint64_t moved = leave_progress_;
   size_t short_before = replicator_.pending();
-  leave_deadline_ =
-      clock_.schedule(cfg_.transfer_timeout_ms * 3, [this, what, moved, short_before] {
-        leave_deadline_ = 0;
-        if (leave_progress_ != moved || replicator_.pending() < short_before)
-          return arm_leave_deadline(what);
-        size_t short_keys = replicator_.pending();
-        finish_leave(fail(Errc::timeout, what + (short_keys ? " (" + std::to_string(short_keys) +
-                                                                  " keys below their replica count)"
-                                                            : std::string())));
-      });
+  // Longer than one round of a write to a replica that does not answer (store_attempts sends),
+  // so the round after it, to the replica's replacement, can still count as progress.
+  int64_t window = cfg_.transfer_timeout_ms * (cfg_.store_attempts + 1);
+  leave_deadline_ = clock_.schedule(window, [this, what, moved, short_before] {
+    leave_deadline_ = 0;
+    if (leave_progress_ != moved || replicator_.pending() < short_before)
+      return arm_leave_deadline(what);
+    size_t short_keys = replicator_.pending();
+    std::string why = what;
+    if (short_keys)
+      why += " (" + std::to_string(short_keys) +
+             " keys below their replica count: " + replicator_.describe_pending(3) + ")";
+    finish_leave(fail(Errc::timeout, why));
+  });
 }
 
 void ChordNode::leave_after_writes() {

@@ -323,42 +323,63 @@ void ChordNode::offer_to_owners(std::vector<KeyEntry> keys, size_t pos, unsigned
       if (!leaving) return done(pos, keys, failed, true);
       return next(std::move(keys), pos + 1, true);
     }
-    const Id256& owner = replicas.front().id;
-    // The keys from `first` up to the owner all belong to it.
-    size_t end = pos;
-    while (end < keys.size() &&
-           ring::distance(first, keys[end].key) <= ring::distance(first, owner))
-      ++end;
-    if (end == pos) end = pos + 1;
-    bool mine = false;
-    for (auto& n : replicas) mine |= n.id == self_.id;
-    if (mine) return next(std::move(keys), end, false);
-    std::vector<KeyEntry> group(keys.begin() + pos, keys.begin() + end);
-    struct Round {
-      size_t pending;
-      bool failed = false;
-      std::vector<KeyEntry> keys;
-    };
-    auto round = std::make_shared<Round>(Round{replicas.size(), false, std::move(keys)});
-    ++stats_.handoff_sessions;
-    for (auto& n : replicas) {
-      KeyHandoff::start(
-          rpc_, store_, cfg_, n, group,
-          [this, round, end, next, n](Status st, const KeyHandoff::Stats& hs) {
-            stats_.handoff_pushed += hs.pushed;
-            if (!st || hs.failed) {
-              round->failed = true;
-              // A leaver no longer stabilizes: its own lists must stop naming a
-              // node that does not take keys, or every retry asks it again.
-              if (state_ == State::leaving) {
-                routing_.remove_successor(n.id);
-                refused_handoff_.insert(n.id);
+    auto offer = [this, pos, first, leaving, next](std::vector<KeyEntry> keys,
+                                                   const std::vector<NodeRef>& replicas) {
+      const Id256& owner = replicas.front().id;
+      // The keys from `first` up to the owner all belong to it.
+      size_t end = pos;
+      while (end < keys.size() &&
+             ring::distance(first, keys[end].key) <= ring::distance(first, owner))
+        ++end;
+      if (end == pos) end = pos + 1;
+      bool mine = false;
+      for (auto& n : replicas) mine |= n.id == self_.id;
+      if (mine) return next(std::move(keys), end, false);
+      std::vector<KeyEntry> group(keys.begin() + pos, keys.begin() + end);
+      struct Round {
+        size_t pending;
+        bool failed = false;
+        std::vector<KeyEntry> keys;
+      };
+      auto round = std::make_shared<Round>(Round{replicas.size(), false, std::move(keys)});
+      ++stats_.handoff_sessions;
+      for (auto& n : replicas) {
+        KeyHandoff::start(
+            rpc_, store_, cfg_, n, group,
+            [this, round, end, next, n](Status st, const KeyHandoff::Stats& hs) {
+              stats_.handoff_pushed += hs.pushed;
+              if (!st || hs.failed) {
+                round->failed = true;
+                // A leaver's lists must stop naming a node that does not take keys, or every
+                // retry asks it again (its stabilization may bring it back; the filter stays).
+                if (state_ == State::leaving) {
+                  routing_.remove_successor(n.id);
+                  refused_handoff_.insert(n.id);
+                }
               }
-            }
-            if (--round->pending == 0) next(std::move(round->keys), end, round->failed);
-          },
-          leaving ? leave_progress() : nullptr);
-    }
+              if (--round->pending == 0) next(std::move(round->keys), end, round->failed);
+            },
+            leaving ? leave_progress() : nullptr);
+      }
+    };
+    if (!leaving || replicas.size() >= copies_possible()) return offer(std::move(keys), replicas);
+    // A leaver's set cut short (the lookup's list named a node that refused, and ended soon
+    // after it) is not the keys' replica set: offered to it, the keys would stay a copy short.
+    // The set's last node names the nodes after it; failing that, a fresh lookup later.
+    NodeRef last = replicas.back();
+    rpc_.call(last.addr, msg::GetNeighbors{}, cfg_.rpc_timeout_ms,
+              [this, keys = std::move(keys), succs = std::move(succs), last, pos, failed, done,
+               next, offer](Result<Message> r) mutable {
+                if (state_ != State::leaving) return done(pos, keys, failed, true);
+                auto* nb = r ? std::get_if<msg::Neighbors>(&r->body) : nullptr;
+                if (nb && r->sender.id == last.id)
+                  for (auto& n : nb->succs)
+                    if (!refused_handoff_.count(n.id)) succs.push_back(n);
+                auto replicas = replicas_of(succs);
+                if (replicas.size() < copies_possible())
+                  return next(std::move(keys), pos + 1, true);
+                offer(std::move(keys), replicas);
+              });
   });
 }
 

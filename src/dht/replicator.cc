@@ -15,16 +15,17 @@ struct Replicator::Write {
   size_t need = 0;         // acknowledgements for the caller's success
   int64_t quorum_ms = -1;  // when it reached quorum
   int64_t backoff_ms = 0;
-  std::vector<Id256> target;  // the replica set of the current round
-  std::set<Id256> acked;      // nodes that hold it (acknowledged a put)
-  size_t outstanding = 0;     // calls of the current round not answered yet
+  std::vector<NodeRef> target;  // the replica set of the current round
+  uint64_t rounds = 0;
+  std::set<Id256> acked;   // nodes that hold it (acknowledged a put)
+  size_t outstanding = 0;  // calls of the current round not answered yet
   Error last;
   size_t bytes = 0;      // of the request's payload
   bool counted = false;  // in short_bytes_
 
   size_t acked_in_target() const {
     size_t n = 0;
-    for (auto& id : target) n += acked.count(id);
+    for (auto& t : target) n += acked.count(t.id);
     return n;
   }
 };
@@ -77,9 +78,10 @@ void Replicator::send_round(const std::shared_ptr<Write>& w, const std::vector<N
   for (auto& n : replicas) {
     if (excluded_ && n.id == *excluded_) continue;
     if (w->target.size() >= cfg_.replicas) break;
-    w->target.push_back(n.id);
+    w->target.push_back(n);
     if (!w->acked.count(n.id)) to_send.push_back(n);
   }
+  ++w->rounds;
   if (to_send.empty()) return round_over(w);
   w->outstanding = to_send.size();
   std::weak_ptr<char> alive = alive_;
@@ -92,7 +94,7 @@ void Replicator::send_round(const std::shared_ptr<Write>& w, const std::vector<N
           if (r && !(excluded_ && n.id == *excluded_))
             w->acked.insert(n.id);
           else if (!r)
-            w->last = r.error();
+            w->last = fail(r.error().code, n.str() + ": " + r.error().context);
           if (!w->reported && w->acked_in_target() >= w->need &&
               (short_bytes_ < kMaxShortBytes || w->acked_in_target() == w->target.size()))
             report_success(w);
@@ -178,6 +180,25 @@ void Replicator::finish(uint64_t id) {
 void Replicator::drain(std::function<void()> done) {
   if (writes_.empty()) return rpc_.defer(std::move(done));
   drained_.push_back(std::move(done));
+}
+
+std::string Replicator::describe_pending(size_t max) const {
+  std::string out;
+  size_t expected = std::min<size_t>(cfg_.replicas, expected_ ? expected_() : cfg_.replicas);
+  for (auto& [id, w] : writes_) {
+    if (max-- == 0) break;
+    if (!out.empty()) out += "; ";
+    out += "key " + w->key.short_hex() + ": " + std::to_string(w->acked_in_target()) + " of " +
+           std::to_string(expected) + " copies after " + std::to_string(w->rounds) + " rounds";
+    std::string missing;
+    for (auto& t : w->target)
+      if (!w->acked.count(t.id)) missing += (missing.empty() ? "" : ", ") + t.str();
+    if (!missing.empty()) out += ", not acknowledged by " + missing;
+    if (w->target.size() < expected)
+      out += ", the last lookup named " + std::to_string(w->target.size()) + " replicas";
+    if (w->last.code != Errc::ok) out += " (last error: " + w->last.message() + ")";
+  }
+  return out;
 }
 
 void Replicator::exclude(const Id256& self) {

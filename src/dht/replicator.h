@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "dht/chord_config.h"
@@ -69,6 +70,9 @@ class Replicator {
   // writes then complete only on other nodes.
   void exclude(const Id256& self);
   const Stats& stats() const { return stats_; }
+  // The first `max` writes below their full count, one line each: the key, its copies, the
+  // replicas that have not acknowledged it and their last error. For a leave that times out.
+  std::string describe_pending(size_t max) const;
 
  private:
   struct Write;
