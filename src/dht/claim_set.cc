@@ -48,16 +48,16 @@ bool ClaimSet::cancel(const Id256& secret, int64_t now_ms) {
   return true;
 }
 
+bool ClaimSet::merge(const Claim& c, int64_t now_ms) {
+  if (!c.cancelled()) return add(c.tag, c.number, now_ms) == Added::added;
+  bool changed = cancel(*c.secret, now_ms);
+  if (c.number != 0) add(c.tag, c.number, now_ms);  // records the number on the tombstone
+  return changed;
+}
+
 bool ClaimSet::merge(const ClaimSet& other, int64_t now_ms) {
   bool changed = false;
-  for (const Claim& c : other.claims_) {
-    if (c.cancelled()) {
-      changed = cancel(*c.secret, now_ms) || changed;
-      if (c.number != 0) add(c.tag, c.number, now_ms);  // records the number on the tombstone
-    } else {
-      changed = add(c.tag, c.number, now_ms) == Added::added || changed;
-    }
-  }
+  for (const Claim& c : other.claims_) changed = merge(c, now_ms) || changed;
   return changed;
 }
 
@@ -76,53 +76,50 @@ size_t ClaimSet::live() const {
       std::count_if(claims_.begin(), claims_.end(), [](const Claim& c) { return !c.cancelled(); }));
 }
 
-Bytes ClaimSet::encode() const {
+Bytes ClaimSet::encode_claim(const Claim& c) {
   mp::Buffer buf;
   mp::Packer pk(buf);
-  pk.pack_array(2);
+  pk.pack_array(4);
   pk.pack(uint32_t(1));
-  pk.pack_array(uint32_t(claims_.size()));
-  for (const Claim& c : claims_) {
-    pk.pack_array(4);
-    mp::pack_bin(pk, c.tag.view());
-    pk.pack(c.number);
-    if (c.secret)
-      mp::pack_bin(pk, c.secret->view());
-    else
-      pk.pack_nil();
-    pk.pack(c.time_ms);
-  }
+  mp::pack_bin(pk, c.tag.view());
+  pk.pack(c.number);
+  if (c.secret)
+    mp::pack_bin(pk, c.secret->view());
+  else
+    pk.pack_nil();
   return mp::to_bytes(buf);
 }
 
-Result<ClaimSet> ClaimSet::decode(ByteView bytes) {
-  const mp::Limits lim{.array = kMaxClaims, .map = 0, .str = 0, .bin = 32, .depth = 3};
+Result<Claim> ClaimSet::decode_claim(ByteView bytes) {
+  const mp::Limits lim{.array = 4, .map = 0, .str = 0, .bin = 32, .depth = 1};
   PS_ASSIGN(auto oh, mp::unpack(bytes, lim));
-  PS_ASSIGN(auto top, mp::get_array(oh.get(), 2, 2));
-  PS_ASSIGN(uint64_t version, mp::get_u64(top[0]));
-  if (version != 1) return fail(Errc::corrupt, "claims of an unknown version");
-  PS_ASSIGN(auto list, mp::get_array(top[1], 0, kMaxClaims));
-  ClaimSet set;
-  set.claims_.reserve(list.size());
-  for (const mp::Object& o : list) {
-    PS_ASSIGN(auto f, mp::get_array(o, 4, 4));
-    PS_ASSIGN(ByteView tag_bytes, mp::get_bin(f[0]));
-    PS_ASSIGN(Id256 tag, Id256::from(tag_bytes));
-    PS_ASSIGN(uint64_t number, mp::get_u64(f[1]));
-    if (number > UINT32_MAX) return fail(Errc::corrupt, "a claim number out of range");
-    Claim c{tag, uint32_t(number), std::nullopt, 0};
-    if (!mp::is_nil(f[2])) {
-      PS_ASSIGN(ByteView secret_bytes, mp::get_bin(f[2]));
-      PS_ASSIGN(Id256 secret, Id256::from(secret_bytes));
-      if (claim_tag(secret) != tag) return fail(Errc::corrupt, "a cancel that is not its claim's");
-      c.secret = secret;
-    }
-    PS_ASSIGN(c.time_ms, mp::get_i64(f[3]));
-    if (!set.claims_.empty() && !(set.claims_.back().tag < tag))
-      return fail(Errc::corrupt, "claims not sorted by tag");
-    set.claims_.push_back(c);
+  PS_ASSIGN(auto f, mp::get_array(oh.get(), 4, 4));
+  PS_ASSIGN(uint64_t version, mp::get_u64(f[0]));
+  if (version != 1) return fail(Errc::corrupt, "a claim of an unknown version");
+  PS_ASSIGN(ByteView tag_bytes, mp::get_bin(f[1]));
+  PS_ASSIGN(Id256 tag, Id256::from(tag_bytes));
+  PS_ASSIGN(uint64_t number, mp::get_u64(f[2]));
+  if (number > UINT32_MAX) return fail(Errc::corrupt, "a claim number out of range");
+  Claim c{tag, uint32_t(number), std::nullopt, 0};
+  if (!mp::is_nil(f[3])) {
+    PS_ASSIGN(ByteView secret_bytes, mp::get_bin(f[3]));
+    PS_ASSIGN(Id256 secret, Id256::from(secret_bytes));
+    if (claim_tag(secret) != tag) return fail(Errc::corrupt, "a cancel that is not its claim's");
+    c.secret = secret;
   }
-  return set;
+  return c;
+}
+
+std::vector<Bytes> ClaimSet::encoded() const {
+  std::vector<Bytes> out;
+  out.reserve(claims_.size());
+  for (const Claim& c : claims_) out.push_back(encode_claim(c));
+  return out;
+}
+
+void ClaimSet::add_trusted(const std::vector<Bytes>& records) {
+  for (const Bytes& r : records)
+    if (auto c = decode_claim(r)) merge(*c, 0);
 }
 
 Id256 ClaimSet::digest() const {

@@ -5,8 +5,13 @@
 // claim stays cancelled, and replicas converge in whatever order repair brings them. A block
 // may go once it has claims, all of them cancelled, a grace period after the last cancel this
 // replica learned of. A set with no claims (blocks stored before claims existed) never lets its
-// block go. Encoding (msgpack), sorted by tag:
-//   [1, [[tag(bin32), number, secret(bin32) | nil, time_ms], ...]]
+// block go.
+//
+// On the ring a block's claims are a record set (KeyKind::claims, dht/record_kind.h) at the
+// block's own key, so they live on the block's replicas and travel with its repair and
+// handoff. Each claim is one record (msgpack):
+//   [1, tag(bin32), number, secret(bin32) | nil]
+// The time a replica learned of a claim is its own and never leaves it.
 // Value type; not synchronized.
 #pragma once
 
@@ -42,21 +47,29 @@ class ClaimSet {
   // tombstone for a claim not seen yet. False if it changed nothing (cancelled before, or no
   // room left for a tombstone).
   bool cancel(const Id256& secret, int64_t now_ms);
+  // Takes in one claim another replica knows of (a cancel wins). `c` comes from decode_claim,
+  // which checked its secret. Returns whether anything changed.
+  bool merge(const Claim& c, int64_t now_ms);
   // Takes in what another replica knows of the block's claims (a union; a cancel wins).
-  // Returns whether anything changed. `other` comes from decode(), which checked its secrets.
+  // Returns whether anything changed.
   bool merge(const ClaimSet& other, int64_t now_ms);
 
   // The block may be erased: it has claims, all cancelled, the last cancel learned at least
   // `grace_ms` ago.
   bool releasable(int64_t now_ms, int64_t grace_ms) const;
   size_t size() const { return claims_.size(); }
+  bool empty() const { return claims_.empty(); }
   size_t live() const;
   const std::vector<Claim>& claims() const { return claims_; }  // sorted by tag
 
-  Bytes encode() const;
-  // Errc::corrupt for bad bytes, unsorted or repeated tags, more than kMaxClaims, or a secret
-  // that is not its tag's.
-  static Result<ClaimSet> decode(ByteView bytes);
+  // One record a claim; its time stays here.
+  static Bytes encode_claim(const Claim& c);
+  // Errc::corrupt for bad bytes, an unknown version, or a secret that is not its tag's.
+  static Result<Claim> decode_claim(ByteView bytes);
+  // Every claim's record, sorted by tag (a canonical order).
+  std::vector<Bytes> encoded() const;
+  // Merges records checked before (a node's own store), learned at time 0; skips bad ones.
+  void add_trusted(const std::vector<Bytes>& records);
   // Identifies what repair must agree on: the tags and which are cancelled.
   Id256 digest() const;
 

@@ -60,10 +60,11 @@ inline constexpr size_t kMaxStateName = 16;
 
 using Fingerprint = std::array<uint8_t, 16>;
 
-// What a DHT key holds: a block, or a signed record set of a record kind (RecordSet).
-enum class KeyKind : uint8_t { block = 1, heads = 2, inbox = 3 };
+// What a DHT key holds: a block, or a mergeable record set of a record kind (RecordSet): a
+// volume's heads, a user's inbox, the claims on a block (at the block's own key).
+enum class KeyKind : uint8_t { block = 1, heads = 2, inbox = 3, claims = 4 };
 inline bool is_record_kind(KeyKind k) {
-  return k == KeyKind::heads || k == KeyKind::inbox;
+  return k == KeyKind::heads || k == KeyKind::inbox || k == KeyKind::claims;
 }
 
 // One stored key as repair exchanges it: the content fingerprint tells equal copies apart
@@ -71,7 +72,7 @@ inline bool is_record_kind(KeyKind k) {
 struct KeyEntry {
   KeyKind kind = KeyKind::block;
   Id256 key;
-  Id256 volume;  // the owner of a record (a volume's heads, a user's inbox); zero for a block
+  Id256 volume;  // the owner of a record (a volume, a user, a claimed block); zero for a block
   Fingerprint fp{};
   bool operator==(const KeyEntry&) const = default;
 };

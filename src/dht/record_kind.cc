@@ -5,9 +5,10 @@
 namespace peerstore {
 namespace {
 
-std::variant<HeadSet, InboxSet> make_set(KeyKind kind, const Id256& owner) {
+std::variant<HeadSet, InboxSet, ClaimSet> make_set(KeyKind kind, const Id256& owner) {
   assert(RecordSet::is_record(kind));
   if (kind == KeyKind::inbox) return InboxSet(owner);
+  if (kind == KeyKind::claims) return ClaimSet();
   return HeadSet(owner);
 }
 
@@ -17,10 +18,16 @@ RecordSet::RecordSet(KeyKind kind, const Id256& owner)
     : kind_(kind), owner_(owner), set_(make_set(kind, owner)) {}
 
 Id256 RecordSet::key_for(KeyKind kind, const Id256& owner) {
+  if (kind == KeyKind::claims) return owner;  // on the block's replicas
   return kind == KeyKind::inbox ? InboxSet::key_for(owner) : HeadSet::key_for(owner);
 }
 
 Status RecordSet::check(KeyKind kind, const Id256& owner, ByteView encoded) {
+  if (kind == KeyKind::claims) {
+    PS_ASSIGN(auto c, ClaimSet::decode_claim(encoded));
+    (void)c;
+    return {};
+  }
   if (kind == KeyKind::inbox) {
     PS_ASSIGN(auto g, InboxSet::check(owner, encoded));
     (void)g;
@@ -32,6 +39,12 @@ Status RecordSet::check(KeyKind kind, const Id256& owner, ByteView encoded) {
 }
 
 Result<bool> RecordSet::add(ByteView encoded) {
+  if (auto* claims = std::get_if<ClaimSet>(&set_)) {
+    PS_ASSIGN(auto c, ClaimSet::decode_claim(encoded));
+    // A replica's own time is not kept with the record (docs/lifecycle.md): the collector
+    // measures its grace period from when it first saw a block releasable.
+    return claims->merge(c, 0);
+  }
   if (auto* inbox = std::get_if<InboxSet>(&set_)) {
     PS_ASSIGN(auto g, InboxSet::check(owner_, encoded));
     return inbox->add(g);

@@ -1,6 +1,8 @@
-// RecordSet: a signed, mergeable record set a DHT node stores at one key, of either record kind:
-//   KeyKind::heads  a volume's HeadSet, owner = the volume's public key
-//   KeyKind::inbox  a user's InboxSet (grants to the user), owner = the user's public key
+// RecordSet: a mergeable record set a DHT node stores at one key, of one of the record kinds:
+//   KeyKind::heads   a volume's HeadSet (signed heads), owner = the volume's public key
+//   KeyKind::inbox   a user's InboxSet (signed grants to the user), owner = the user's public key
+//   KeyKind::claims  a block's ClaimSet (claims that prove their cancels), owner = the block id,
+//                    at the block's own key, so its replicas are the block's
 // What stores, reads, repairs and hands off records (ReplicaStore, ChordNode, KeyTransfer) goes
 // through this one type, so the kinds share every path and a new kind is one more case here.
 // Value type; not synchronized.
@@ -9,12 +11,14 @@
 #include <variant>
 #include <vector>
 
+#include "dht/claim_set.h"
 #include "dht/head_set.h"
 #include "dht/inbox_set.h"
 
 namespace peerstore {
 
-// A full inbox fits one records message.
+// A full inbox, and a block's full claim set, fit one records message.
+static_assert(ClaimSet::kMaxClaims <= kMaxRecordsPerMessage);
 static_assert(InboxSet::kMaxGrants <= kMaxRecordsPerMessage);
 static_assert(InboxSet::kMaxGrants * (Grant::kMaxEncoded + 8) <= kMaxMessageSize - 4096);
 
@@ -44,11 +48,13 @@ class RecordSet {
   std::vector<Bytes> encoded() const;
   // Identifies the set's content (what repair compares).
   Id256 digest() const;
+  // The claims of a KeyKind::claims set; nullptr for the other kinds.
+  const ClaimSet* claims() const { return std::get_if<ClaimSet>(&set_); }
 
  private:
   KeyKind kind_;
   Id256 owner_;
-  std::variant<HeadSet, InboxSet> set_;
+  std::variant<HeadSet, InboxSet, ClaimSet> set_;
 };
 
 // The wire forms of reading and writing one owner's records: get_heads/put_heads and heads for

@@ -38,12 +38,23 @@ Fingerprint ReplicaStore::record_fingerprint(KeyKind kind, const Id256& key,
 namespace {
 
 // Where a record set lives in the heads table, and how its row is written and read back (see
-// the class comment): head sets under the volume key, other kinds under their DHT key, led by a
-// marker item [kind, owner...].
+// the class comment): head sets under the volume key, inboxes under their DHT key, claims under
+// BLAKE2b("claims" || block id), each but head sets led by a marker item [kind, owner...].
+// Claims cannot use their DHT key, the block id: anyone can choose a block's bytes, and so make
+// its id equal to the key of someone's inbox.
 constexpr size_t kMarkerSize = 1 + sizeof(Id256::b);
 
 Id256 row_key(KeyKind kind, const Id256& owner) {
-  return kind == KeyKind::heads ? owner : RecordSet::key_for(kind, owner);
+  if (kind == KeyKind::heads) return owner;
+  if (kind != KeyKind::claims) return RecordSet::key_for(kind, owner);
+  static constexpr char kContext[] = "claims";
+  Id256 row;
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, row.b.size());
+  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(kContext), sizeof kContext - 1);
+  crypto_generichash_update(&st, owner.b.data(), owner.b.size());
+  crypto_generichash_final(&st, row.b.data(), row.b.size());
+  return row;
 }
 
 std::vector<Bytes> row_value(const RecordSet& set) {
@@ -64,7 +75,7 @@ std::optional<RecordSet> parse_row(const Id256& row, std::vector<Bytes> items) {
     KeyKind kind = KeyKind(items[0][0]);
     Id256 owner;
     std::copy(items[0].begin() + 1, items[0].end(), owner.b.begin());
-    if (RecordSet::key_for(kind, owner) != row) return std::nullopt;
+    if (row_key(kind, owner) != row) return std::nullopt;
     RecordSet set(kind, owner);
     items.erase(items.begin());
     set.add_trusted(items);

@@ -1,7 +1,7 @@
-// ReplicaStore: what one DHT node holds for the ring (verified blocks and signed record sets:
-// head sets and inboxes, dht/record_kind.h) and the sorted index of its keys that repair
-// summarizes and lists. Loop thread only: it reads its
-// LocalStore directly and writes through a DiskQueue, never waiting for the disk.
+// ReplicaStore: what one DHT node holds for the ring (verified blocks and record sets: head
+// sets, inboxes and the claims on blocks, dht/record_kind.h) and the sorted index of its keys that
+// repair summarizes and lists. Loop thread only: it reads its LocalStore directly and writes
+// through a DiskQueue, never waiting for the disk.
 #pragma once
 
 #include <array>
@@ -21,12 +21,14 @@
 namespace peerstore {
 
 // A block is accepted only if BLAKE2b(bytes) equals its id, a record only if it verifies; a
-// volume keeps the heads no other head dominates, an inbox the grants InboxSet keeps.
+// volume keeps the heads no other head dominates, an inbox the grants InboxSet keeps, a block's
+// claims what ClaimSet keeps.
 //
 // Records live in the LocalStore's heads table: a head set under its volume's key, as before
-// inboxes existed; a record of another kind under its DHT key (a hash, which no volume key can
-// equal), its list led by a marker item: the kind byte followed by the owner's key. Nothing is
-// deleted: copies a node no longer owns stay (Carbonite keeps copies that come back).
+// inboxes existed; an inbox under its DHT key (a hash, which no volume key can equal), a block's
+// claims under a hash of "claims" and the block id; each list but a head set's led by a marker
+// item: the kind byte followed by the owner's key. Nothing is deleted: copies a node no longer
+// owns stay (Carbonite keeps copies that come back).
 //
 // An accepted key is indexed and served from memory at once and reaches the disk in group
 // commits: one batch being written, the next accumulating. Its `done` runs once the batch holding
@@ -78,6 +80,7 @@ class ReplicaStore {
   size_t blocks() const { return count(KeyKind::block); }
   size_t head_sets() const { return count(KeyKind::heads); }
   size_t inboxes() const { return count(KeyKind::inbox); }
+  size_t claimed_blocks() const { return count(KeyKind::claims); }
   // Keys of one kind held.
   size_t count(KeyKind kind) const { return counts_[size_t(kind) % counts_.size()]; }
   uint64_t block_bytes() const { return block_bytes_; }
@@ -139,7 +142,7 @@ class ReplicaStore {
   LocalStore& store_;
   DiskQueue& disk_;
   std::map<IndexKey, KeyEntry> index_;
-  std::array<size_t, 4> counts_{};  // entries of index_ by kind
+  std::array<size_t, 5> counts_{};  // entries of index_ by kind
   uint64_t block_bytes_ = 0;
   std::unordered_map<Id256, MemBlock, Id256Hash> mem_blocks_;  // indexed, not committed
   std::map<RecordKey, MemRecords> mem_records_;                // the newest set, not committed

@@ -149,19 +149,30 @@ TEST_CASE("claim set: replicas that learn in any order and merge in any order co
   }
 }
 
-TEST_CASE("claim set: the encoding, and bytes that are not one") {
+TEST_CASE("claim set: the records, and bytes that are not one") {
   ClaimSet set;
   set.add(claim_tag(secret_of(1)), 7, 1000);
   set.add(claim_tag(secret_of(2)), 0, 2000);
   set.cancel(secret_of(2), 3000);
   set.cancel(secret_of(3), 4000);
-  Bytes e = set.encode();
-  auto back = ClaimSet::decode(e);
-  REQUIRE(back.ok());
-  CHECK(back->claims() == set.claims());
-  CHECK(back->encode() == e);
+  auto records = set.encoded();
+  REQUIRE(records.size() == 3);
+  // In any order and repeated, the records give back the set (its times are this replica's).
+  std::vector<Bytes> shuffled{records[2], records[0], records[1], records[0]};
+  ClaimSet back;
+  back.add_trusted(shuffled);
+  CHECK(back.encoded() == records);
+  CHECK(back.digest() == set.digest());
+  for (size_t i = 0; i < 3; ++i) {
+    auto c = ClaimSet::decode_claim(records[i]);
+    REQUIRE(c.ok());
+    CHECK(c->tag == set.claims()[i].tag);
+    CHECK(c->number == set.claims()[i].number);
+    CHECK(c->secret == set.claims()[i].secret);
+  }
 
-  auto corrupt = [](const Bytes& b) { return ClaimSet::decode(b).code() == Errc::corrupt; };
+  auto corrupt = [](const Bytes& b) { return ClaimSet::decode_claim(b).code() == Errc::corrupt; };
+  const Bytes& e = records[0];
   CHECK(corrupt({}));
   CHECK(corrupt(Bytes(e.begin(), e.end() - 1)));
   Bytes longer = e;
@@ -170,40 +181,36 @@ TEST_CASE("claim set: the encoding, and bytes that are not one") {
   // A cancel whose secret is not the tag's: flip a byte inside a secret.
   ClaimSet one;
   one.cancel(secret_of(9), 1);
-  Bytes forged = one.encode();
+  Bytes forged = one.encoded().at(0);
   Id256 s = secret_of(9);
   auto at = std::search(forged.begin(), forged.end(), s.b.begin(), s.b.end());
   REQUIRE(at != forged.end());
   *at ^= 1;
   CHECK(corrupt(forged));
-  // Records out of order or repeated, an unknown version, too many records.
-  auto encode_raw = [](uint32_t version, const std::vector<Id256>& tags) {
+  ClaimSet unchanged;
+  unchanged.add_trusted({forged});
+  CHECK(unchanged.empty());
+  // An unknown version, a number out of range.
+  auto encode_raw = [](uint64_t version, uint64_t number) {
     mp::Buffer buf;
     mp::Packer pk(buf);
-    pk.pack_array(2);
+    pk.pack_array(4);
     pk.pack(version);
-    pk.pack_array(uint32_t(tags.size()));
-    for (const Id256& t : tags) {
-      pk.pack_array(4);
-      mp::pack_bin(pk, t.view());
-      pk.pack(uint32_t(0));
-      pk.pack_nil();
-      pk.pack(int64_t(0));
-    }
+    mp::pack_bin(pk, claim_tag(secret_of(1)).view());
+    pk.pack(number);
+    pk.pack_nil();
     return mp::to_bytes(buf);
   };
-  Id256 lo = claim_tag(secret_of(1)), hi = claim_tag(secret_of(2));
-  if (hi < lo) std::swap(lo, hi);
-  CHECK(ClaimSet::decode(encode_raw(1, {lo, hi})).ok());
-  CHECK(corrupt(encode_raw(1, {hi, lo})));
-  CHECK(corrupt(encode_raw(1, {lo, lo})));
-  CHECK(corrupt(encode_raw(2, {lo, hi})));
-  std::vector<Id256> many;
-  for (uint64_t i = 0; i <= ClaimSet::kMaxClaims; ++i) many.push_back(claim_tag(secret_of(i)));
-  std::sort(many.begin(), many.end());
-  CHECK(corrupt(encode_raw(1, many)));
-  many.pop_back();
-  CHECK(ClaimSet::decode(encode_raw(1, many)).ok());
+  CHECK(ClaimSet::decode_claim(encode_raw(1, 5)).ok());
+  CHECK(corrupt(encode_raw(2, 5)));
+  CHECK(corrupt(encode_raw(1, uint64_t(UINT32_MAX) + 1)));
+  // A store's records past the cap keep the cap.
+  std::vector<Bytes> many;
+  for (uint64_t i = 0; i <= ClaimSet::kMaxClaims; ++i)
+    many.push_back(ClaimSet::encode_claim(Claim{claim_tag(secret_of(i)), 0, std::nullopt, 0}));
+  ClaimSet capped;
+  capped.add_trusted(many);
+  CHECK(capped.size() == ClaimSet::kMaxClaims);
 }
 
 }  // namespace

@@ -30,6 +30,10 @@ Status KeyBook::put_grant(SimCluster& c, size_t from, const PublicKey& user, con
   return put_record(c, from, KeyKind::inbox, user, grant);
 }
 
+Status KeyBook::put_claim(SimCluster& c, size_t from, const Id256& block, const Bytes& claim) {
+  return put_record(c, from, KeyKind::claims, block, claim);
+}
+
 size_t KeyBook::fill(SimCluster& c, size_t blocks, size_t volumes) {
   // Writes go out 64 at a time, like a client uploading in parallel.
   auto failed = std::make_shared<size_t>(0);
@@ -64,6 +68,16 @@ size_t KeyBook::fill(SimCluster& c, size_t blocks, size_t volumes) {
     auto grantor = make_user(n), user = make_user(n + 1);
     auto grant = make_grant(grantor, user, n, 0, int64_t(i + 1));
     if (!grant || !put_grant(c, c.random_live(), user.public_key(), grant->encode())) ++*failed;
+  }
+  // Claims on as many blocks, their secrets the volumes' ids; every other one is cancelled, so
+  // repair and handoff carry claims and cancels alike.
+  auto block = blocks_.begin();
+  for (size_t i = keys_.size() - volumes; i < keys_.size() && block != blocks_.end(); ++i) {
+    Id256 secret = keys_[i].id();
+    bool cancelled = i % 2 == 1;
+    Claim claim{claim_tag(secret), 1, cancelled ? std::optional(secret) : std::nullopt, 0};
+    Id256 id = (block++)->first;
+    if (!put_claim(c, c.random_live(), id, ClaimSet::encode_claim(claim))) ++*failed;
   }
   return *failed;
 }

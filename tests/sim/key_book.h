@@ -1,8 +1,8 @@
 // KeyBook: every key a sim test stored (blocks, and record sets: volumes with the merged head set
-// written to them, users' inboxes with their grants), and checks against the cluster's node
-// state: how many of a key's true replicas hold it (a record set counts only with all of what
-// was written to it), whether any live node holds it at all, and
-// reading everything back through the DHT. Single-threaded.
+// written to them, users' inboxes with their grants, blocks' claims), and checks against the
+// cluster's node state: how many of a key's true replicas hold it (a record set counts only with
+// all of what was written to it), whether any live node holds it at all, and reading everything
+// back through the DHT. Single-threaded.
 #pragma once
 
 #include <map>
@@ -19,8 +19,10 @@ class KeyBook {
   Status put_block(SimCluster& c, size_t from, const TestBlock& b);
   Status put_heads(SimCluster& c, size_t from, const VolumeKeys& v, const Bytes& head);
   Status put_grant(SimCluster& c, size_t from, const PublicKey& user, const Bytes& grant);
-  // Writes `blocks` random blocks, `volumes` volumes with one head each and `volumes` inboxes
-  // with one grant each, from random nodes. Returns the number of writes that failed.
+  Status put_claim(SimCluster& c, size_t from, const Id256& block, const Bytes& claim);
+  // Writes `blocks` random blocks, `volumes` volumes with one head each, `volumes` inboxes
+  // with one grant each and claims (half of them cancelled) on `volumes` of the blocks, from
+  // random nodes. Returns the number of writes that failed.
   size_t fill(SimCluster& c, size_t blocks, size_t volumes);
 
   size_t size() const { return blocks_.size() + records_.size(); }

@@ -244,7 +244,7 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
   CHECK(Message::decode(status_with("member", -1)).code() == Errc::corrupt);
   // Records of a kind that is no record kind (a block, or unknown), and an entry of an unknown
   // kind.
-  for (uint64_t kind : {uint64_t(0), uint64_t(1), uint64_t(4), uint64_t(258)}) {
+  for (uint64_t kind : {uint64_t(0), uint64_t(1), uint64_t(5), uint64_t(258)}) {
     CAPTURE(kind);
     auto get = enc([&](mp::Packer& pk) {
       pk.pack_array(6);

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include "dht/ring.h"
+#include "replica_store_steps.h"
 #include "sim_seed.h"
 #include "store/memory_store.h"
 #include "test_data.h"
@@ -16,31 +17,12 @@ namespace peerstore {
 namespace {
 
 using sim::device_id;
+using sim::into;
 using sim::make_head;
 using sim::make_volume;
+using sim::put_now;
+using sim::put_records_now;
 using sim::SteppedDiskQueue;
-
-// A callback that keeps what it is given, to be checked later.
-template <typename T>
-auto into(std::optional<T>& slot) {
-  return [&slot](T v) { slot = std::move(v); };
-}
-
-// Puts and waits for the answer.
-Status put_now(ReplicaStore& rs, SteppedDiskQueue& disk, const sim::TestBlock& b) {
-  std::optional<Status> st;
-  rs.put_block(b.id, b.data, into(st));
-  disk.settle();
-  return *st;
-}
-
-Result<bool> put_records_now(ReplicaStore& rs, SteppedDiskQueue& disk, KeyKind kind,
-                             const Id256& owner, const std::vector<Bytes>& records) {
-  std::optional<Result<bool>> r;
-  rs.put_records(kind, owner, records, into(r));
-  disk.settle();
-  return *r;
-}
 
 Result<bool> put_heads_now(ReplicaStore& rs, SteppedDiskQueue& disk, const VolumeId& v,
                            const std::vector<Bytes>& heads) {

@@ -1,0 +1,102 @@
+// ReplicaStore and the claims on blocks (KeyKind::claims, docs/lifecycle.md): a block's claims
+// are a record set at the block's own key, beside the block; a cancel proves itself or is
+// refused; the set is indexed again after a restart; and its row in the heads table cannot land
+// on anyone's inbox, whatever block id a writer chooses.
+#include <doctest/doctest.h>
+
+#include "dht/replica_store.h"
+#include "replica_store_steps.h"
+#include "store/memory_store.h"
+
+namespace peerstore {
+namespace {
+
+using sim::put_now;
+using sim::put_records_now;
+using sim::SteppedDiskQueue;
+
+Id256 secret_of(uint8_t n) {
+  Id256 s;
+  s.b.fill(n);
+  return s;
+}
+
+Bytes claim_of(uint8_t n, uint32_t number = 0) {
+  return ClaimSet::encode_claim(Claim{claim_tag(secret_of(n)), number, std::nullopt, 0});
+}
+
+Bytes cancel_of(uint8_t n) {
+  Id256 s = secret_of(n);
+  return ClaimSet::encode_claim(Claim{claim_tag(s), 0, s, 0});
+}
+
+TEST_CASE(
+    "replica store: a block's claims live at its key, beside it, and cancels prove "
+    "themselves") {
+  MemoryStore mem;
+  SteppedDiskQueue disk(mem);
+  std::mt19937_64 rng(3);
+  auto b = sim::random_block(rng);
+  std::optional<KeyEntry> entry;
+  {
+    ReplicaStore rs(mem, disk);
+    REQUIRE(put_now(rs, disk, b).ok());
+    CHECK(*put_records_now(rs, disk, KeyKind::claims, b.id, {claim_of(1, 1), claim_of(2)}));
+    CHECK(RecordSet::key_for(KeyKind::claims, b.id) == b.id);
+    auto e = rs.entry(KeyKind::claims, b.id);
+    REQUIRE(e);
+    CHECK(e->volume == b.id);
+    CHECK(rs.contains(KeyKind::block, b.id));
+    CHECK(rs.claimed_blocks() == 1);
+    // A replayed claim changes nothing; a cancel does, once.
+    CHECK_FALSE(*put_records_now(rs, disk, KeyKind::claims, b.id, {claim_of(1, 1)}));
+    CHECK(*put_records_now(rs, disk, KeyKind::claims, b.id, {cancel_of(2)}));
+    CHECK_FALSE(*put_records_now(rs, disk, KeyKind::claims, b.id, {cancel_of(2)}));
+    CHECK(rs.entry(KeyKind::claims, b.id)->fp != e->fp);
+    // A cancel whose secret is not its tag's is refused; the valid ones beside it are kept.
+    Bytes forged = cancel_of(1);
+    forged[forged.size() - 1] ^= 1;
+    CHECK(put_records_now(rs, disk, KeyKind::claims, b.id, {forged}).code() == Errc::corrupt);
+    CHECK(*put_records_now(rs, disk, KeyKind::claims, b.id, {forged, claim_of(3)}));
+    auto records = rs.get_records(KeyKind::claims, b.id);
+    REQUIRE(records.ok());
+    ClaimSet set;
+    set.add_trusted(*records);
+    CHECK(set.size() == 3);
+    CHECK(set.live() == 2);
+    entry = rs.entry(KeyKind::claims, b.id);
+  }
+  // After a restart: the same entry, the same claims; the block untouched.
+  ReplicaStore again(mem, disk);
+  CHECK(again.claimed_blocks() == 1);
+  CHECK(again.entry(KeyKind::claims, b.id) == entry);
+  CHECK(again.get_records(KeyKind::claims, b.id)->size() == 3);
+  CHECK(*again.get_block(b.id) == b.data);
+}
+
+TEST_CASE(
+    "replica store: claims on a block whose id is someone's inbox key leave the inbox "
+    "alone") {
+  MemoryStore mem;
+  SteppedDiskQueue disk(mem);
+  auto alice = sim::make_user(1), bob = sim::make_user(2);
+  auto g = sim::make_grant(alice, bob, 1, 0, 100);
+  REQUIRE(g);
+  // Anyone can choose a block's bytes, and so its id: here the key of bob's inbox.
+  Id256 inbox_key = InboxSet::key_for(bob.public_key());
+  {
+    ReplicaStore rs(mem, disk);
+    REQUIRE(put_records_now(rs, disk, KeyKind::inbox, bob.public_key(), {g->encode()}).ok());
+    CHECK(*put_records_now(rs, disk, KeyKind::claims, inbox_key, {claim_of(1)}));
+    CHECK(*rs.get_records(KeyKind::inbox, bob.public_key()) == std::vector<Bytes>{g->encode()});
+    CHECK(*rs.get_records(KeyKind::claims, inbox_key) == std::vector<Bytes>{claim_of(1)});
+  }
+  ReplicaStore again(mem, disk);
+  CHECK(again.inboxes() == 1);
+  CHECK(again.claimed_blocks() == 1);
+  CHECK(*again.get_records(KeyKind::inbox, bob.public_key()) == std::vector<Bytes>{g->encode()});
+  CHECK(*again.get_records(KeyKind::claims, inbox_key) == std::vector<Bytes>{claim_of(1)});
+}
+
+}  // namespace
+}  // namespace peerstore
