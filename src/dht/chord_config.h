@@ -20,6 +20,9 @@ struct ChordConfig {
   int64_t repair_ms = 5000;         // range sync of the primary range with the other replicas
   int64_t handoff_ms = 20000;       // offer keys held outside the replica range to their owners
   int64_t dropped_ttl_ms = 600000;  // how long a dropped node keeps being re-probed
+  // A block whose claims are all cancelled is erased after this (BlockRelease), swept this often.
+  int64_t release_grace_ms = 24 * 3600 * 1000;
+  int64_t release_ms = 60000;
   // Timeouts.
   int64_t rpc_timeout_ms = 2000;
   int64_t hop_timeout_ms = 1000;        // one lookup hop

@@ -19,6 +19,7 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
       rng_(cfg.rng_seed ^ ring::top_u64(id)),
       routing_(self_, cfg_),
       store_(store, disk),
+      release_(store_, cfg_.release_grace_ms),
       started_ms_(clock.now_ms()),
       rpc_(transport, clock, self_),
       replicator_(
@@ -106,6 +107,10 @@ void ChordNode::run_task(Task t) {
       arm(t, HeadWatch::kRenewMs);  // no jitter: renewals are few and need no spreading
       renew_watches();
       break;
+    case kRelease:
+      arm(t, jitter(cfg_.release_ms));
+      release_.sweep(clock_.now_ms());
+      break;
     case kTaskCount:
       break;
   }
@@ -128,6 +133,7 @@ void ChordNode::become_member() {
   arm(kRepair, int64_t(rng_() % uint64_t(cfg_.repair_ms)));
   arm(kHandoff, cfg_.handoff_ms / 2 + int64_t(rng_() % uint64_t(cfg_.handoff_ms)));
   arm(kWatch, 0);
+  arm(kRelease, int64_t(rng_() % uint64_t(cfg_.release_ms)));
 }
 
 // ---- join ----

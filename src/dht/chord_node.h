@@ -16,6 +16,7 @@
 #include <random>
 #include <set>
 
+#include "dht/block_release.h"
 #include "dht/chord_config.h"
 #include "dht/clock.h"
 #include "dht/disk_queue.h"
@@ -58,8 +59,8 @@ class ChordNode {
   // nodes that own them once it is gone, tells its neighbours, and stops. From the start it
   // refuses writes (with an error answer); `done` runs once every write it accepted before is on
   // disk and acknowledged, with an error if some key could not be placed on all its replicas
-  // (each phase, these writes and the handoff, fails after 3 transfer timeouts without
-  // progress).
+  // (each phase, these writes and the handoff, fails after store_attempts + 1 transfer timeouts
+  // without progress).
   void leave(std::function<void(Status)> done);
 
   using LookupDone = std::function<void(Result<Lookup::Outcome>)>;
@@ -119,6 +120,8 @@ class ChordNode {
   const Rpc::Stats& rpc_stats() const { return rpc_.stats(); }
   RpcTraffic rpc_traffic() const { return rpc_.traffic(); }
   const Replicator::Stats& replication_stats() const { return replicator_.stats(); }
+  // Blocks erased because every claim on them was cancelled, and those waiting out their grace.
+  const BlockRelease::Stats& release_stats() const { return release_.stats(); }
 
   // Deletes the local copies of those `ids` this node does not keep as a replica (outside
   // (pred_R, self]), for the hosting process's bounded cache; `done` gets the ids deleted. While
@@ -138,7 +141,17 @@ class ChordNode {
   static const char* state_name(State s);
 
  private:
-  enum Task { kStabilize, kCheckPred, kFixFingers, kProbe, kRepair, kHandoff, kWatch, kTaskCount };
+  enum Task {
+    kStabilize,
+    kCheckPred,
+    kFixFingers,
+    kProbe,
+    kRepair,
+    kHandoff,
+    kWatch,
+    kRelease,
+    kTaskCount
+  };
 
   // Maintenance (chord_node.cc).
   void become_member();
@@ -240,6 +253,7 @@ class ChordNode {
   std::mt19937_64 rng_;
   RoutingTable routing_;
   ReplicaStore store_;
+  BlockRelease release_;  // erases the blocks no claimant needs (kRelease)
   HeadWatch watch_;
   Stats stats_;
   bool store_full_ = false;

@@ -11,6 +11,7 @@ void KeyTransfer::push(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, co
     done({});
   };
   if (entry.kind == KeyKind::block) {
+    if (store.released(entry.key)) return done({});  // no claimant needs it: it goes, not moves
     auto data = store.get_block(entry.key);
     if (!data) return done(data.error());
     rpc.call(peer.addr, msg::PutBlock{entry.key, std::move(*data)}, cfg.transfer_timeout_ms,
@@ -27,6 +28,7 @@ void KeyTransfer::push(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, co
 void KeyTransfer::pull(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
                        const KeyEntry& entry, Done done) {
   if (entry.kind == KeyKind::block) {
+    if (store.released(entry.key)) return done({});
     rpc.call(
         peer.addr, msg::GetBlock{entry.key}, cfg.transfer_timeout_ms,
         [&store, peer, entry, done](Result<Message> r) {

@@ -1,6 +1,8 @@
 // KeyTransfer: moving one stored key (a block or a record set: a volume's heads, a user's inbox)
 // between this node and a peer, as repair and handoff need it. Pulled keys go through ReplicaStore:
 // verified like any other write (bad bytes from a peer store nothing) and done once on disk.
+// A block whose claims are all cancelled (ReplicaStore::released) is neither pushed nor pulled:
+// it is on its way out on every replica, and a copy moved now would outlive the others.
 // Stateless functions; loop thread only (they use the node's Rpc and ReplicaStore).
 #pragma once
 

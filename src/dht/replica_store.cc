@@ -114,13 +114,15 @@ void ReplicaStore::index_records(const RecordSet& set) {
   if (set.empty()) return unindex(set.kind(), key);
   KeyEntry e{set.kind(), key, set.owner(), record_fingerprint(set.kind(), key, set.digest())};
   if (index_.insert_or_assign({key, set.kind()}, e).second) ++counts_[size_t(set.kind())];
+  if (set.kind() == KeyKind::claims) claimed_.insert(key);
 }
 
 void ReplicaStore::unindex(KeyKind kind, const Id256& key) {
   if (index_.erase({key, kind})) --counts_[size_t(kind)];
+  if (kind == KeyKind::claims) claimed_.erase(key);
 }
 
-Result<RecordSet> ReplicaStore::stored_records(KeyKind kind, const Id256& owner) {
+Result<RecordSet> ReplicaStore::stored_records(KeyKind kind, const Id256& owner) const {
   Id256 row = row_key(kind, owner);
   PS_ASSIGN(auto items, store_.heads(row));
   auto set = parse_row(row, std::move(items));
@@ -359,13 +361,27 @@ Result<Bytes> ReplicaStore::get_block(const Id256& id) {
   return store_.get(id);
 }
 
-Result<std::vector<Bytes>> ReplicaStore::get_records(KeyKind kind, const Id256& owner) {
+Result<std::vector<Bytes>> ReplicaStore::get_records(KeyKind kind, const Id256& owner) const {
   if (!is_record_kind(kind)) return fail(Errc::invalid, "not a record kind");
   if (auto m = mem_records_.find({kind, owner}); m != mem_records_.end())
     return m->second.set.encoded();
   if (kind == KeyKind::heads) return store_.heads(owner);  // stored as they are sent
   PS_ASSIGN(auto set, stored_records(kind, owner));
   return set.encoded();
+}
+
+Result<ClaimSet> ReplicaStore::claims_of(const Id256& block) const {
+  if (!claimed_.count(block)) return ClaimSet();
+  PS_ASSIGN(auto records, get_records(KeyKind::claims, block));
+  ClaimSet set;
+  set.add_trusted(records);
+  return set;
+}
+
+bool ReplicaStore::released(const Id256& block) const {
+  auto set = claims_of(block);
+  // The times in a stored set are 0: "every claim cancelled" is all this asks.
+  return set && set->releasable(0, 0);
 }
 
 bool ReplicaStore::contains(KeyKind kind, const Id256& key) const {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -61,7 +62,7 @@ class ReplicaStore {
   void put_records(KeyKind kind, const Id256& owner, const std::vector<Bytes>& records,
                    std::function<void(Result<bool>)> done);
   // The owner's records of `kind`, sorted by hash; empty if none.
-  Result<std::vector<Bytes>> get_records(KeyKind kind, const Id256& owner);
+  Result<std::vector<Bytes>> get_records(KeyKind kind, const Id256& owner) const;
   void put_heads(const VolumeId& volume, const std::vector<Bytes>& heads,
                  std::function<void(Result<bool>)> done) {
     put_records(KeyKind::heads, volume, heads, std::move(done));
@@ -81,6 +82,14 @@ class ReplicaStore {
   size_t head_sets() const { return count(KeyKind::heads); }
   size_t inboxes() const { return count(KeyKind::inbox); }
   size_t claimed_blocks() const { return count(KeyKind::claims); }
+  // The keys of the blocks with claims (KeyKind::claims sets held), in key order.
+  const std::set<Id256>& claimed() const { return claimed_; }
+  // The block's claims; an empty set if it has none.
+  Result<ClaimSet> claims_of(const Id256& block) const;
+  // The block has claims and every one of them is cancelled: no claimant needs it any more
+  // (docs/lifecycle.md, Ring collection). Repair and handoff do not move such a block (a copy
+  // moved back would outlive the others), and BlockRelease erases it after a grace period.
+  bool released(const Id256& block) const;
   // Keys of one kind held.
   size_t count(KeyKind kind) const { return counts_[size_t(kind) % counts_.size()]; }
   uint64_t block_bytes() const { return block_bytes_; }
@@ -129,7 +138,7 @@ class ReplicaStore {
   void index_records(const RecordSet& set);
   void unindex(KeyKind kind, const Id256& key);
   // The stored set, parsed from its row; an empty set if there is none.
-  Result<RecordSet> stored_records(KeyKind kind, const Id256& owner);
+  Result<RecordSet> stored_records(KeyKind kind, const Id256& owner) const;
   // Indexes the set stored in one row of the heads table (start-up).
   void index_row(const Id256& row);
   void reindex_stored(const RecordKey& rk);
@@ -146,6 +155,7 @@ class ReplicaStore {
   uint64_t block_bytes_ = 0;
   std::unordered_map<Id256, MemBlock, Id256Hash> mem_blocks_;  // indexed, not committed
   std::map<RecordKey, MemRecords> mem_records_;                // the newest set, not committed
+  std::set<Id256> claimed_;                                    // keys of the claims sets in index_
   std::unordered_set<Id256, Id256Hash> erasing_;  // forgotten, the erase not committed yet
   Batch pending_;
   std::deque<Batch> writing_;  // handed to the disk queue, oldest first

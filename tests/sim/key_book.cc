@@ -69,15 +69,19 @@ size_t KeyBook::fill(SimCluster& c, size_t blocks, size_t volumes) {
     auto grant = make_grant(grantor, user, n, 0, int64_t(i + 1));
     if (!grant || !put_grant(c, c.random_live(), user.public_key(), grant->encode())) ++*failed;
   }
-  // Claims on as many blocks, their secrets the volumes' ids; every other one is cancelled, so
-  // repair and handoff carry claims and cancels alike.
+  // Claims on as many blocks, their secrets from the volumes' ids; every other block also gets a
+  // cancelled claim, so repair and handoff carry claims and cancels alike. Each block keeps a live
+  // claim: one whose claims were all cancelled would be on its way out (BlockRelease), and no
+  // longer one the ring must keep at 3 copies.
   auto block = blocks_.begin();
   for (size_t i = keys_.size() - volumes; i < keys_.size() && block != blocks_.end(); ++i) {
-    Id256 secret = keys_[i].id();
-    bool cancelled = i % 2 == 1;
-    Claim claim{claim_tag(secret), 1, cancelled ? std::optional(secret) : std::nullopt, 0};
+    Id256 live = keys_[i].id(), gone = live;
+    gone.b[0] ^= 0xff;
+    std::vector<Bytes> claims{ClaimSet::encode_claim(Claim{claim_tag(live), 1, std::nullopt, 0})};
+    if (i % 2 == 1) claims.push_back(ClaimSet::encode_claim(Claim{claim_tag(gone), 2, gone, 0}));
     Id256 id = (block++)->first;
-    if (!put_claim(c, c.random_live(), id, ClaimSet::encode_claim(claim))) ++*failed;
+    for (auto& claim : claims)
+      if (!put_claim(c, c.random_live(), id, claim)) ++*failed;
   }
   return *failed;
 }

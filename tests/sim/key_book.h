@@ -21,8 +21,8 @@ class KeyBook {
   Status put_grant(SimCluster& c, size_t from, const PublicKey& user, const Bytes& grant);
   Status put_claim(SimCluster& c, size_t from, const Id256& block, const Bytes& claim);
   // Writes `blocks` random blocks, `volumes` volumes with one head each, `volumes` inboxes
-  // with one grant each and claims (half of them cancelled) on `volumes` of the blocks, from
-  // random nodes. Returns the number of writes that failed.
+  // with one grant each and claims (a live one, and on half of them a cancelled one) on
+  // `volumes` of the blocks, from random nodes. Returns the number of writes that failed.
   size_t fill(SimCluster& c, size_t blocks, size_t volumes);
 
   size_t size() const { return blocks_.size() + records_.size(); }

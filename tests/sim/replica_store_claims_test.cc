@@ -1,9 +1,11 @@
 // ReplicaStore and the claims on blocks (KeyKind::claims, docs/lifecycle.md): a block's claims
 // are a record set at the block's own key, beside the block; a cancel proves itself or is
-// refused; the set is indexed again after a restart; and its row in the heads table cannot land
-// on anyone's inbox, whatever block id a writer chooses.
+// refused; the set is indexed again after a restart; its row in the heads table cannot land
+// on anyone's inbox, whatever block id a writer chooses; and BlockRelease erases a block once
+// every claim on it has been cancelled for its grace period, and nothing else.
 #include <doctest/doctest.h>
 
+#include "dht/block_release.h"
 #include "dht/replica_store.h"
 #include "replica_store_steps.h"
 #include "store/memory_store.h"
@@ -96,6 +98,51 @@ TEST_CASE(
   CHECK(again.claimed_blocks() == 1);
   CHECK(*again.get_records(KeyKind::inbox, bob.public_key()) == std::vector<Bytes>{g->encode()});
   CHECK(*again.get_records(KeyKind::claims, inbox_key) == std::vector<Bytes>{claim_of(1)});
+}
+
+TEST_CASE("block release: a block goes once every claim on it stayed cancelled for the grace") {
+  MemoryStore mem;
+  SteppedDiskQueue disk(mem);
+  ReplicaStore rs(mem, disk);
+  std::mt19937_64 rng(5);
+  auto released = sim::random_block(rng), claimed = sim::random_block(rng),
+       unclaimed = sim::random_block(rng), reclaimed = sim::random_block(rng);
+  for (auto* b : {&released, &claimed, &unclaimed, &reclaimed}) REQUIRE(put_now(rs, disk, *b).ok());
+  REQUIRE(put_records_now(rs, disk, KeyKind::claims, released.id, {cancel_of(1), cancel_of(2)}));
+  REQUIRE(put_records_now(rs, disk, KeyKind::claims, claimed.id, {claim_of(3), cancel_of(4)}));
+  REQUIRE(put_records_now(rs, disk, KeyKind::claims, reclaimed.id, {cancel_of(5)}));
+  CHECK(rs.released(released.id));
+  CHECK_FALSE(rs.released(claimed.id));
+  CHECK_FALSE(rs.released(unclaimed.id));  // no claims: an unknown party may need it
+  CHECK(rs.released(reclaimed.id));
+
+  const int64_t grace = 1000;
+  BlockRelease release(rs, grace);
+  release.sweep(10000);
+  CHECK(release.stats().waiting == 2);
+  release.sweep(10999);
+  disk.settle();
+  CHECK(rs.contains(KeyKind::block, released.id));
+  // A new claim (another device wrote the same chunk) keeps the block, and its grace is over.
+  REQUIRE(put_records_now(rs, disk, KeyKind::claims, reclaimed.id, {claim_of(6, 1)}));
+  release.sweep(11000);
+  disk.settle();
+  CHECK(release.stats().released == 1);
+  CHECK(release.stats().waiting == 0);
+  CHECK_FALSE(rs.contains(KeyKind::block, released.id));
+  CHECK_FALSE(*mem.contains(released.id));
+  for (auto* b : {&claimed, &unclaimed, &reclaimed}) CHECK(rs.contains(KeyKind::block, b->id));
+  // The tombstone stays: the claims say the block is released, so repair does not move it back.
+  CHECK(rs.contains(KeyKind::claims, released.id));
+  CHECK(rs.released(released.id));
+  // Cancelled again, the reclaimed block starts a grace of its own.
+  REQUIRE(put_records_now(rs, disk, KeyKind::claims, reclaimed.id, {cancel_of(6)}));
+  release.sweep(20000);
+  CHECK(release.stats().waiting == 1);
+  release.sweep(21000);
+  disk.settle();
+  CHECK_FALSE(rs.contains(KeyKind::block, reclaimed.id));
+  CHECK(release.stats().released == 2);
 }
 
 }  // namespace

@@ -1,0 +1,41 @@
+// BlockRelease: a replica's sweep of the blocks no claimant needs any more (docs/lifecycle.md,
+// Ring collection). A block whose claims are all cancelled (ReplicaStore::released) is erased
+// once it has stayed so for `grace_ms`; a new claim in between keeps it. The grace is counted
+// from when this node first saw the block released, not from a time in the records (replicas
+// would disagree on it, and repair would never settle); a restart starts it again, which only
+// keeps a block longer. The block's claims stay, all cancelled: the tombstone that keeps repair
+// from moving a copy back (KeyTransfer). Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "dht/replica_store.h"
+
+namespace peerstore {
+
+class BlockRelease {
+ public:
+  struct Stats {
+    uint64_t released = 0;  // blocks erased
+    size_t waiting = 0;     // released blocks held, their grace not over (reclaimable)
+  };
+
+  // `store` must outlive this.
+  BlockRelease(ReplicaStore& store, int64_t grace_ms) : store_(store), grace_ms_(grace_ms) {}
+
+  // One sweep over the claimed blocks: starts the grace of the newly released, ends that of the
+  // claimed again, and erases those past it (ReplicaStore::forget_blocks, committed later).
+  void sweep(int64_t now_ms);
+  const Stats& stats() const { return *stats_; }
+
+ private:
+  ReplicaStore& store_;
+  int64_t grace_ms_;
+  std::unordered_map<Id256, int64_t, Id256Hash> since_;  // released block -> first seen so
+  // Shared with the erase's completion, which may come after this is gone.
+  std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
+};
+
+}  // namespace peerstore

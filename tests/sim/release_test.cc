@@ -1,0 +1,87 @@
+// Ring collection on the simulated ring (docs/lifecycle.md, Ring collection): a block whose
+// every claim is cancelled leaves all its replicas once the grace is over, also the replica that
+// missed the cancel (repair brings it), and repair never moves it back; a block with a live
+// claim, and a block without claims, stay on all of theirs.
+#include <doctest/doctest.h>
+
+#include "scenario.h"
+#include "sim_seed.h"
+#include "test_data.h"
+
+namespace peerstore::sim {
+namespace {
+
+Id256 secret_of(uint64_t n) {
+  Id256 s;
+  put_u64be(s.b.data(), n);
+  s.b[31] = 0xc1;
+  return s;
+}
+
+Bytes claim_of(uint64_t n) {
+  return ClaimSet::encode_claim(Claim{claim_tag(secret_of(n)), 1, std::nullopt, 0});
+}
+
+Bytes cancel_of(uint64_t n) {
+  return ClaimSet::encode_claim(Claim{claim_tag(secret_of(n)), 1, secret_of(n), 0});
+}
+
+size_t holders(SimCluster& c, const Id256& id) {
+  size_t n = 0;
+  for (size_t i = 0; i < c.size(); ++i)
+    n += c.peer(i).alive && c.node(i).storage().contains(KeyKind::block, id);
+  return n;
+}
+
+TEST_CASE("sim: a block no claimant needs leaves every replica after its grace, and stays gone") {
+  uint64_t seed = seed_or(31);
+  for (uint64_t round = 0; round < 3; ++round) {
+    INFO("seed " << seed + round << " (set PEERSTORE_SIM_SEED to replay round 0)");
+    ChordConfig cfg = sim_config();
+    cfg.release_grace_ms = 30000;
+    cfg.release_ms = 2000;
+    SimCluster c(seed + round, cfg);
+    std::string why;
+    REQUIRE(c.grow(12, 100));
+    REQUIRE(settle(c, 60000, &why) >= 0);
+    auto released = random_block(c.rng()), claimed = random_block(c.rng()),
+         unclaimed = random_block(c.rng());
+    for (auto* b : {&released, &claimed, &unclaimed})
+      REQUIRE(c.put_block(c.random_live(), b->id, b->data).ok());
+    REQUIRE(c.put_records(c.random_live(), KeyKind::claims, released.id, {claim_of(1), claim_of(2)})
+                .ok());
+    REQUIRE(c.put_records(c.random_live(), KeyKind::claims, claimed.id, {claim_of(3), cancel_of(4)})
+                .ok());
+    // One replica misses the cancels at first (the writer's retries or repair bring them).
+    size_t missing = c.true_successors(released.id, 3)[2];
+    bool blocking = true;
+    c.net().set_tamper(
+        [&, to = c.peer(missing).addr](const std::string&, const std::string& dest, Bytes& m) {
+          if (!blocking || dest != to) return true;
+          auto d = Message::decode(m);
+          auto* put = d ? std::get_if<msg::PutRecords>(&d->body) : nullptr;
+          return !(put && put->kind == KeyKind::claims && put->owner == released.id);
+        });
+    REQUIRE(
+        c.put_records(c.random_live(), KeyKind::claims, released.id, {cancel_of(1), cancel_of(2)})
+            .ok());
+    c.run_for(1000);
+    blocking = false;
+    CHECK(holders(c, released.id) == 3);
+    CHECK_FALSE(c.node(missing).storage().released(released.id));
+
+    c.run_for(cfg.release_grace_ms + 4 * cfg.repair_ms + 2 * cfg.release_ms);
+    CHECK(holders(c, released.id) == 0);
+    CHECK(holders(c, claimed.id) == 3);
+    CHECK(holders(c, unclaimed.id) == 3);
+    // Repair rounds later, nobody has brought it back.
+    c.run_for(10 * cfg.repair_ms);
+    CHECK(holders(c, released.id) == 0);
+    size_t erased = 0;
+    for (size_t i = 0; i < c.size(); ++i) erased += c.node(i).release_stats().released;
+    CHECK(erased >= 3);
+  }
+}
+
+}  // namespace
+}  // namespace peerstore::sim
