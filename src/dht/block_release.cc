@@ -6,18 +6,24 @@ namespace peerstore {
 
 void BlockRelease::sweep(int64_t now_ms) {
   std::vector<Id256> due;
-  std::unordered_map<Id256, int64_t, Id256Hash> still;
+  std::unordered_map<Id256, Waiting, Id256Hash> still;
+  uint64_t bytes = 0;
   for (const Id256& id : store_.claimed()) {
     if (!store_.contains(KeyKind::block, id) || !store_.released(id)) continue;
-    auto it = since_.find(id);
-    int64_t since = it == since_.end() ? now_ms : it->second;
-    if (now_ms - since >= grace_ms_)
+    auto it = waiting_.find(id);
+    Waiting w = it != waiting_.end() ? it->second : Waiting{now_ms, 0};
+    if (it == waiting_.end())
+      if (auto data = store_.get_block(id)) w.bytes = data->size();
+    if (now_ms - w.since >= grace_ms_) {
       due.push_back(id);
-    else
-      still.emplace(id, since);
+    } else {
+      bytes += w.bytes;
+      still.emplace(id, w);
+    }
   }
-  since_ = std::move(still);
-  stats_->waiting = since_.size();
+  waiting_ = std::move(still);
+  stats_->waiting = waiting_.size();
+  stats_->waiting_bytes = bytes;
   if (due.empty()) return;
   store_.forget_blocks(
       due, [stats = stats_](std::vector<Id256> erased) { stats->released += erased.size(); });

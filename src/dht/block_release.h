@@ -20,6 +20,7 @@ class BlockRelease {
   struct Stats {
     uint64_t released = 0;  // blocks erased
     size_t waiting = 0;     // released blocks held, their grace not over (reclaimable)
+    uint64_t waiting_bytes = 0;
   };
 
   // `store` must outlive this.
@@ -33,7 +34,11 @@ class BlockRelease {
  private:
   ReplicaStore& store_;
   int64_t grace_ms_;
-  std::unordered_map<Id256, int64_t, Id256Hash> since_;  // released block -> first seen so
+  struct Waiting {
+    int64_t since = 0;  // first seen released
+    uint64_t bytes = 0;
+  };
+  std::unordered_map<Id256, Waiting, Id256Hash> waiting_;
   // Shared with the erase's completion, which may come after this is gone.
   std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
 };

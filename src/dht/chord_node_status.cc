@@ -44,6 +44,8 @@ msg::NodeStatus ChordNode::status() const {
     s.store_free = room->free;
     s.store_total = room->total;
   }
+  s.reclaimable_bytes = release_.stats().waiting_bytes;
+  s.released_blocks = release_.stats().released;
   return s;
 }
 

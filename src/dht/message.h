@@ -186,6 +186,8 @@ struct NodeStatus {
   // What the node's store can still take, and what it can hold at most (its disk, or the
   // capacity it was given), in bytes.
   uint64_t store_free = 0, store_total = 0;
+  // Blocks no claimant needs any more: bytes still held for their grace, and blocks erased.
+  uint64_t reclaimable_bytes = 0, released_blocks = 0;
 };
 }  // namespace msg
 

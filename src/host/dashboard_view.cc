@@ -44,7 +44,9 @@ std::string dashboard_json(const DashboardView& v) {
                   {"head_sets", s.head_sets},
                   {"block_bytes", s.block_bytes},
                   {"store_free", s.store_free},
-                  {"store_total", s.store_total}};
+                  {"store_total", s.store_total},
+                  {"reclaimable", s.reclaimable_bytes},
+                  {"released_blocks", s.released_blocks}};
   j["replication"] = {{"below_target", s.below_target}, {"longest_short_ms", s.longest_short_ms}};
   j["uploads"] = {{"pending", s.pending_uploads}};
   if (v.mount) {
@@ -109,6 +111,9 @@ std::string dashboard_metrics(const DashboardView& v) {
         double(s.store_free));
   gauge("peerstore_store_total_bytes", "The most this node's store can hold, in bytes.",
         double(s.store_total));
+  gauge("peerstore_reclaimable_bytes",
+        "Bytes of blocks no claimant needs, held until their grace is over.",
+        double(s.reclaimable_bytes));
 
   p.family("peerstore_dht_requests_total", "counter",
            "Requests this node received from peers, by message type.");

@@ -72,6 +72,8 @@ std::string status_json(const msg::NodeStatus& s, const LocalFacts* local, const
   j["longest_short_ms"] = s.longest_short_ms;
   j["store_free"] = s.store_free;
   j["store_total"] = s.store_total;
+  j["reclaimable"] = s.reclaimable_bytes;
+  j["released_blocks"] = s.released_blocks;
   if (local) {
     j["conflicts"] = local->conflicts;
     j["mass_deletions"] = local->mass_deletions.size();
@@ -118,6 +120,10 @@ std::string status_text(const msg::NodeStatus& s, const LocalFacts* local, const
           s.store_total && s.store_free < s.store_total / 50 ? " (nearly full: new copies and "
                                                                "writes are refused)"
                                                              : "");
+  appendf(out,
+          "reclaimable      %s (blocks nobody needs, erased a day after; %" PRIu64
+          " erased so far)\n",
+          human_size(s.reclaimable_bytes).c_str(), s.released_blocks);
   if (ring)
     appendf(out, "ring store       %s free of %s on %zu node%s, %s held%s%s\n",
             human_size(ring->free).c_str(), human_size(ring->total).c_str(), ring->nodes,

@@ -34,6 +34,7 @@ DashboardView sample_view(bool with_mount) {
   s.pending_uploads = 4;
   s.store_free = 1000;
   s.store_total = 5000;
+  s.reclaimable_bytes = 700;
   s.uptime_ms = 61000;
   v.node.fingers = {node(0x40, "127.0.0.1:4001"), node(0x90, "127.0.0.1:4003")};
   v.node.ring_size = 3.5;
@@ -70,6 +71,7 @@ TEST_CASE("dashboard: /api/status of a mount and of a storage node") {
   CHECK(j["ring"]["fingers"][1]["address"] == "127.0.0.1:4003");
   CHECK(j["replication"]["below_target"] == 3);
   CHECK(j["storage"]["blocks"] == 12);
+  CHECK(j["storage"]["reclaimable"] == 700);
   CHECK(j["uploads"]["pending"] == 4);
   CHECK(j["uploads"]["failures"] == 1);
   CHECK(j["mount"]["mountpoint"] == "/mnt/p");
@@ -96,6 +98,7 @@ TEST_CASE("dashboard: /metrics is valid Prometheus text with the node's and the 
     CHECK(test::sample_value(*samples, "peerstore_keys_below_target") == 3);
     CHECK(test::sample_value(*samples, "peerstore_ring_size_estimate") == 3.5);
     CHECK(test::sample_value(*samples, "peerstore_pending_uploads") == 4);
+    CHECK(test::sample_value(*samples, "peerstore_reclaimable_bytes") == 700);
     CHECK(test::sample_value(*samples, "peerstore_dht_requests_total", {{"type", "ping"}}) == 7);
     CHECK(test::sample_value(*samples, "peerstore_dht_calls_total", {{"type", "ping"}}) == 5);
     CHECK(test::sample_value(*samples, "peerstore_dht_received_bytes_total") == 1234);

@@ -31,6 +31,8 @@ msg::NodeStatus sample() {
   s.longest_short_ms = 250;
   s.store_free = uint64_t(3) << 29;  // 1.5 GiB
   s.store_total = uint64_t(2) << 30;
+  s.reclaimable_bytes = uint64_t(5) << 20;
+  s.released_blocks = 40;
   return s;
 }
 
@@ -44,7 +46,7 @@ TEST_CASE("status json: parses back to the same values, fields in order") {
   CHECK(keys == std::vector<std::string>{"id", "address", "state", "predecessor", "successors",
                                          "blocks", "head_sets", "below_target", "pending_uploads",
                                          "uptime_ms", "longest_short_ms", "store_free",
-                                         "store_total"});
+                                         "store_total", "reclaimable", "released_blocks"});
   CHECK(j["id"] == s.self.id.hex());
   CHECK(j["address"] == "127.0.0.1:4000");
   CHECK(j["state"] == "member");
@@ -60,6 +62,8 @@ TEST_CASE("status json: parses back to the same values, fields in order") {
   CHECK(j["longest_short_ms"] == 250);
   CHECK(j["store_free"] == uint64_t(3) << 29);
   CHECK(j["store_total"] == uint64_t(2) << 30);
+  CHECK(j["reclaimable"] == uint64_t(5) << 20);
+  CHECK(j["released_blocks"] == 40);
 }
 
 TEST_CASE("status json: no predecessor is null, no successors an empty list") {
@@ -99,6 +103,8 @@ TEST_CASE("status text: every field, one per line") {
   CHECK(t.find("pending uploads  7\n") != std::string::npos);
   CHECK(t.find("longest short    250 ms") != std::string::npos);
   CHECK(t.find("store            1.5 GiB free of 2.0 GiB\n") != std::string::npos);
+  CHECK(t.find("reclaimable      5.0 MiB (blocks nobody needs, erased a day after; 40 erased so "
+               "far)\n") != std::string::npos);
   msg::NodeStatus full = sample();
   full.store_free = 10 << 20;
   full.store_total = uint64_t(1) << 30;
