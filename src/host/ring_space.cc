@@ -18,6 +18,7 @@ RingSpace walk_ring_space(const msg::NodeStatus& first, const StatusQuery& query
     out.free += s.store_free;
     out.total += s.store_total;
     out.stored += s.block_bytes;
+    out.reclaimable += s.reclaimable_bytes;
     for (const NodeRef& n : s.successors)
       if (seen.insert(n.id).second) next.push_back(n);
   };

@@ -20,6 +20,7 @@ struct RingSpace {
   size_t silent = 0;                         // nodes named as successors that did not answer
   bool cut = false;                          // stopped at kMaxNodes
   uint64_t free = 0, total = 0, stored = 0;  // bytes: store_free, store_total, block_bytes
+  uint64_t reclaimable = 0;                  // bytes: reclaimable_bytes
 };
 
 inline constexpr size_t kMaxRingWalk = 256;

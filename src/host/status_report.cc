@@ -91,6 +91,7 @@ std::string status_json(const msg::NodeStatus& s, const LocalFacts* local, const
     j["ring_store_free"] = ring->free;
     j["ring_store_total"] = ring->total;
     j["ring_stored"] = ring->stored;
+    j["ring_reclaimable"] = ring->reclaimable;
   }
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
@@ -125,9 +126,10 @@ std::string status_text(const msg::NodeStatus& s, const LocalFacts* local, const
           " erased so far)\n",
           human_size(s.reclaimable_bytes).c_str(), s.released_blocks);
   if (ring)
-    appendf(out, "ring store       %s free of %s on %zu node%s, %s held%s%s\n",
+    appendf(out, "ring store       %s free of %s on %zu node%s, %s held, %s reclaimable%s%s\n",
             human_size(ring->free).c_str(), human_size(ring->total).c_str(), ring->nodes,
             ring->nodes == 1 ? "" : "s", human_size(ring->stored).c_str(),
+            human_size(ring->reclaimable).c_str(),
             ring->silent ? (" (" + std::to_string(ring->silent) + " did not answer)").c_str() : "",
             ring->cut ? " (stopped after the first nodes)" : "");
   // How long the node's own writes stayed at their quorum, short of their full count.

@@ -31,6 +31,7 @@ std::map<std::string, msg::NodeStatus> ring(int n) {
     s.store_free = uint64_t(1) << 30;
     s.store_total = uint64_t(4) << 30;
     s.block_bytes = uint64_t(100) << 20;
+    s.reclaimable_bytes = uint64_t(i) << 20;
     out[s.self.addr] = s;
   }
   return out;
@@ -50,6 +51,7 @@ TEST_CASE("ring space: every node once, however many lists name it") {
   CHECK(sp.free == uint64_t(10) << 30);
   CHECK(sp.total == uint64_t(40) << 30);
   CHECK(sp.stored == uint64_t(1000) << 20);
+  CHECK(sp.reclaimable == uint64_t(45) << 20);  // 0 + 1 + ... + 9 MiB
 }
 
 TEST_CASE("ring space: silent nodes and impostors add nothing; the walk goes around them") {
@@ -82,10 +84,11 @@ TEST_CASE("ring space: a one-node ring, and the cap") {
 
 TEST_CASE("ring space in status: the text line and the JSON fields") {
   auto r = ring(3);
-  RingSpace sp{3, 1, false, uint64_t(3) << 30, uint64_t(12) << 30, uint64_t(300) << 20};
+  RingSpace sp{
+      3, 1, false, uint64_t(3) << 30, uint64_t(12) << 30, uint64_t(300) << 20, uint64_t(7) << 20};
   std::string text = status_text(r[node(0).addr], nullptr, &sp);
-  CHECK_MESSAGE(text.find("ring store       3.0 GiB free of 12 GiB on 3 nodes, 300 MiB held "
-                          "(1 did not answer)\n") != std::string::npos,
+  CHECK_MESSAGE(text.find("ring store       3.0 GiB free of 12 GiB on 3 nodes, 300 MiB held, "
+                          "7.0 MiB reclaimable (1 did not answer)\n") != std::string::npos,
                 text);
   auto j = nlohmann::json::parse(status_json(r[node(0).addr], nullptr, &sp));
   CHECK(j["ring_nodes"] == 3);
@@ -93,6 +96,7 @@ TEST_CASE("ring space in status: the text line and the JSON fields") {
   CHECK(j["ring_store_free"] == uint64_t(3) << 30);
   CHECK(j["ring_store_total"] == uint64_t(12) << 30);
   CHECK(j["ring_stored"] == uint64_t(300) << 20);
+  CHECK(j["ring_reclaimable"] == uint64_t(7) << 20);
   CHECK_FALSE(nlohmann::json::parse(status_json(r[node(0).addr])).contains("ring_nodes"));
 }
 
