@@ -12,6 +12,8 @@
 #include <fstream>
 
 #include "store/head_list_codec.h"
+#include "store/lmdb_table.h"
+#include "store/lmdb_util.h"
 
 namespace peerstore {
 namespace {
@@ -19,34 +21,13 @@ namespace {
 // Address space, not disk: LMDB maps the file sparsely and grows it as blocks arrive.
 constexpr size_t kMapSize = size_t(1) << 40;
 
+using lmdb::bytes_of;
+using lmdb::Txn;
+using lmdb::val;
+
 Error lmdb_error(int rc, const std::string& what) {
-  Errc code = rc == MDB_MAP_FULL || rc == ENOSPC ? Errc::no_space
-              : rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH
-                  ? Errc::corrupt
-              : rc == EACCES ? Errc::permission
-                             : Errc::io;
-  return fail(code, what + " (" + mdb_strerror(rc) + ")");
+  return lmdb::error(rc, what);
 }
-
-MDB_val val(ByteView b) {
-  return MDB_val{b.size(), const_cast<uint8_t*>(b.data())};
-}
-ByteView bytes_of(const MDB_val& v) {
-  return {static_cast<const uint8_t*>(v.mv_data), v.mv_size};
-}
-
-// Aborts a transaction unless it was committed.
-struct Txn {
-  MDB_txn* t = nullptr;
-  ~Txn() {
-    if (t) mdb_txn_abort(t);
-  }
-  int commit() {
-    int rc = mdb_txn_commit(t);
-    t = nullptr;
-    return rc;
-  }
-};
 
 }  // namespace
 
@@ -93,7 +74,7 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir) {
   int rc = mdb_env_create(&env->env);
   if (rc) return lmdb_error(rc, "lmdb env");
   mdb_env_set_mapsize(env->env, kMapSize);
-  mdb_env_set_maxdbs(env->env, 8);
+  mdb_env_set_maxdbs(env->env, 16);
   mdb_env_set_maxreaders(env->env, 256);
   rc = mdb_env_open(env->env, dir.c_str(), MDB_NOTLS, 0600);
   if (rc) return lmdb_error(rc, "cannot open store in " + dir);
@@ -108,6 +89,11 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir) {
 Result<std::unique_ptr<LmdbStore>> LmdbStore::with_heads_db(const std::string& name) {
   PS_ASSIGN(MDB_dbi heads, open_db(env_->env, name));
   return std::unique_ptr<LmdbStore>(new LmdbStore(env_, heads));
+}
+
+Result<std::unique_ptr<KvTable>> LmdbStore::table(const std::string& name) {
+  PS_ASSIGN(MDB_dbi dbi, open_db(env_->env, name));
+  return std::unique_ptr<KvTable>(new LmdbTable(env_, env_->env, dbi));
 }
 
 LmdbStore::~LmdbStore() = default;

@@ -2,7 +2,8 @@
 // database (BlockId -> ciphertext) and a heads database (VolumeId -> msgpack array of encoded
 // heads). Several LmdbStores can share one environment and its blocks while each keeps its own
 // heads database (with_heads_db): a mount's own heads and the head sets its DHT node stores for
-// the ring are different records of the same volume. Every write() is one LMDB transaction.
+// the ring are different records of the same volume. Tables of small records live beside them
+// (table(): LmdbTable). Every write() is one LMDB transaction.
 // Thread-safe (MDB_NOTLS read transactions; LMDB serializes writers).
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "store/kv_table.h"
 #include "store/local_store.h"
 
 namespace peerstore {
@@ -24,6 +26,9 @@ class LmdbStore final : public LocalStore {
   // A store on the same environment and blocks with the heads database `name` (created if
   // needed). Call it before other threads use the environment (LMDB opens databases unlocked).
   Result<std::unique_ptr<LmdbStore>> with_heads_db(const std::string& name);
+  // A table of small records (store/kv_table.h), the database `name` in this environment
+  // (created if needed). Call it before other threads use the environment, as with_heads_db.
+  Result<std::unique_ptr<KvTable>> table(const std::string& name);
   // Shared with every with_heads_db view: they hold the same blocks.
   const void* blocks_identity() const override { return env_.get(); }
   ~LmdbStore() override;

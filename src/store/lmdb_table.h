@@ -1,0 +1,31 @@
+// LmdbTable: a KvTable that is a named database of its own in an LmdbStore's environment
+// (LmdbStore::table), so its records share the store's file, its space budget and its crash
+// safety. Every write() is one durable LMDB transaction. Thread-safe.
+#pragma once
+
+#include <lmdb.h>
+
+#include <memory>
+
+#include "store/kv_table.h"
+
+namespace peerstore {
+
+class LmdbTable final : public KvTable {
+ public:
+  // `keep` holds the environment open while the table lives.
+  LmdbTable(std::shared_ptr<void> keep, MDB_env* env, MDB_dbi dbi)
+      : keep_(std::move(keep)), env_(env), dbi_(dbi) {}
+
+  Result<std::optional<Bytes>> get(ByteView key) override;
+  Status write(const std::vector<Change>& changes) override;
+  Status scan(ByteView prefix,
+              const std::function<bool(ByteView key, ByteView value)>& fn) override;
+
+ private:
+  std::shared_ptr<void> keep_;
+  MDB_env* env_;
+  MDB_dbi dbi_;
+};
+
+}  // namespace peerstore
