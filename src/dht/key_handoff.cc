@@ -1,5 +1,7 @@
 #include "dht/key_handoff.h"
 
+#include "dht/record_kind.h"
+
 namespace peerstore {
 
 void KeyHandoff::start(Rpc& rpc, ReplicaStore& store, const ChordConfig& cfg, const NodeRef& peer,
@@ -35,17 +37,22 @@ void KeyHandoff::next_batch() {
       KeyEntry e = self->entries_[base + i];
       ++self->in_flight_;
       self->queue_.push([self, e](std::function<void()> finished) {
-        KeyTransfer::push(self->rpc_, self->store_, self->cfg_, self->peer_, e,
-                          [self, finished](Status st) {
-                            if (st) {
-                              ++self->stats_.pushed;
-                              self->note_progress();
-                            } else {
-                              ++self->stats_.failed;
-                            }
-                            finished();
-                            if (--self->in_flight_ == 0) self->next_batch();
-                          });
+        // A record set the peer wants differs from ours: it may know more (a replica that
+        // learned of cancels this stray copy's holder never heard of), so the sets are
+        // exchanged, not just pushed; otherwise a stray copy of a released block would never
+        // learn it is released, and would stay, and be offered back, forever.
+        auto transfer =
+            is_record_kind(e.kind) ? &KeyTransfer::exchange_records : &KeyTransfer::push;
+        transfer(self->rpc_, self->store_, self->cfg_, self->peer_, e, [self, finished](Status st) {
+          if (st) {
+            ++self->stats_.pushed;
+            self->note_progress();
+          } else {
+            ++self->stats_.failed;
+          }
+          finished();
+          if (--self->in_flight_ == 0) self->next_batch();
+        });
       });
     }
     if (--self->in_flight_ == 0) self->next_batch();

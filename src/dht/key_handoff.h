@@ -1,9 +1,11 @@
 // KeyHandoff: gives a peer the keys it should hold, without shipping what it has: offers the
-// keys' ids and fingerprints in batches, and pushes only the blocks the peer asks for (and head
-// sets whose fingerprint differs). Used by a leaving node for its keys and by every node for the
-// copies it holds outside its replica range. Keeps itself alive through its pending calls.
-// `progress`, if given, is called on every answered offer and every key pushed, so a caller can
-// tell a slow handoff from a stalled one. Loop thread only.
+// keys' ids and fingerprints in batches, and pushes only the blocks the peer asks for; record
+// sets (heads, inboxes, claims) whose fingerprint differs are exchanged both ways, so the
+// holder of a stray copy also learns what the owners know (the cancels that release a block). Used
+// by a leaving node for its keys and by every node for the copies it holds outside its replica
+// range. Keeps itself alive through its pending calls. `progress`, if given, is called on every
+// answered offer and every key pushed, so a caller can tell a slow handoff from a stalled one. Loop
+// thread only.
 #pragma once
 
 #include <functional>

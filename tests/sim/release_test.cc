@@ -26,20 +26,11 @@ Bytes cancel_of(uint64_t n) {
   return ClaimSet::encode_claim(Claim{claim_tag(secret_of(n)), 1, secret_of(n), 0});
 }
 
-size_t holders(SimCluster& c, const Id256& id) {
-  size_t n = 0;
-  for (size_t i = 0; i < c.size(); ++i)
-    n += c.peer(i).alive && c.node(i).storage().contains(KeyKind::block, id);
-  return n;
-}
-
 TEST_CASE("sim: a block no claimant needs leaves every replica after its grace, and stays gone") {
   uint64_t seed = seed_or(31);
   for (uint64_t round = 0; round < 3; ++round) {
     INFO("seed " << seed + round << " (set PEERSTORE_SIM_SEED to replay round 0)");
-    ChordConfig cfg = sim_config();
-    cfg.release_grace_ms = 30000;
-    cfg.release_ms = 2000;
+    ChordConfig cfg = release_config();
     SimCluster c(seed + round, cfg);
     std::string why;
     REQUIRE(c.grow(12, 100));
@@ -67,16 +58,16 @@ TEST_CASE("sim: a block no claimant needs leaves every replica after its grace, 
             .ok());
     c.run_for(1000);
     blocking = false;
-    CHECK(holders(c, released.id) == 3);
+    CHECK(c.holders(KeyKind::block, released.id) == 3);
     CHECK_FALSE(c.node(missing).storage().released(released.id));
 
     c.run_for(cfg.release_grace_ms + 4 * cfg.repair_ms + 2 * cfg.release_ms);
-    CHECK(holders(c, released.id) == 0);
-    CHECK(holders(c, claimed.id) == 3);
-    CHECK(holders(c, unclaimed.id) == 3);
+    CHECK(c.holders(KeyKind::block, released.id) == 0);
+    CHECK(c.holders(KeyKind::block, claimed.id) == 3);
+    CHECK(c.holders(KeyKind::block, unclaimed.id) == 3);
     // Repair rounds later, nobody has brought it back.
     c.run_for(10 * cfg.repair_ms);
-    CHECK(holders(c, released.id) == 0);
+    CHECK(c.holders(KeyKind::block, released.id) == 0);
     size_t erased = 0;
     for (size_t i = 0; i < c.size(); ++i) erased += c.node(i).release_stats().released;
     CHECK(erased >= 3);

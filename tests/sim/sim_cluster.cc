@@ -84,6 +84,19 @@ std::vector<size_t> SimCluster::live_nodes() const {
   return out;
 }
 
+ChordConfig release_config() {
+  ChordConfig c = sim_config();
+  c.release_grace_ms = 30000;
+  c.release_ms = 2000;
+  return c;
+}
+
+size_t SimCluster::holders(KeyKind kind, const Id256& key) {
+  size_t n = 0;
+  for (size_t i = 0; i < size(); ++i) n += peer(i).alive && node(i).storage().contains(kind, key);
+  return n;
+}
+
 size_t SimCluster::random_live() {
   auto l = live_nodes();
   return l[rng()() % l.size()];

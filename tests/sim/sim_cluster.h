@@ -23,6 +23,9 @@ namespace peerstore::sim {
 
 // The timings the simulation uses: its latencies are 5-50 ms, so timeouts are short.
 ChordConfig sim_config();
+// sim_config with the replicas' release of blocks no claimant needs made quick: a grace of
+// 30 s, swept every 2 s (dht/block_release.h).
+ChordConfig release_config();
 
 struct SimPeer {
   std::string addr;
@@ -79,6 +82,8 @@ class SimCluster {
   bool live(size_t i) const;  // alive and a ring member
   std::vector<size_t> live_nodes() const;
   size_t random_live();
+  // How many alive nodes store `key` of `kind` (replicas or not).
+  size_t holders(KeyKind kind, const Id256& key);
 
   // The truth: live members sorted by id (optionally those of one group).
   std::vector<size_t> ring_order(std::optional<int> group = std::nullopt) const;
