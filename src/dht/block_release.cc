@@ -5,6 +5,11 @@
 namespace peerstore {
 
 void BlockRelease::sweep(int64_t now_ms) {
+  // A released block put again since the last sweep: its writer wrote it anew and its claim is
+  // on the way, so its grace starts again from now.
+  auto puts = store_.take_puts_of_claimed();
+  if (puts.all) waiting_.clear();
+  for (const Id256& id : puts.ids) waiting_.erase(id);
   std::vector<Id256> due;
   std::unordered_map<Id256, Waiting, Id256Hash> still;
   uint64_t bytes = 0;

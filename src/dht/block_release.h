@@ -1,6 +1,8 @@
 // BlockRelease: a replica's sweep of the blocks no claimant needs any more (docs/lifecycle.md,
 // Ring collection). A block whose claims are all cancelled (ReplicaStore::released) is erased
-// once it has stayed so for `grace_ms`; a new claim in between keeps it. The grace is counted
+// once it has stayed so for `grace_ms`; a new claim in between keeps it, and a put of it (a
+// writer that wrote the same chunk anew, its claim still on the way) starts the grace again,
+// so a writer always has a whole grace to claim what it wrote. The grace is counted
 // from when this node first saw the block released, not from a time in the records (replicas
 // would disagree on it, and repair would never settle); a restart starts it again, which only
 // keeps a block longer. The block's claims stay, all cancelled: the tombstone that keeps repair

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 #include "common/log.h"
 #include "dht/ring.h"
@@ -165,6 +166,7 @@ void ReplicaStore::put_block(const Id256& id, Bytes bytes, Done done) {
     post([done = std::move(done), st = std::move(st)] { done(st); });
   };
   if (bytes.size() > kMaxBlockSize) return answer(fail(Errc::too_big, "block " + id.short_hex()));
+  note_put(id);
   bool in_memory = mem_blocks_.count(id) > 0;
   // Held and committed: nothing to check or write, whatever the sender's bytes (a mount that
   // rewrites a block it wrote before, a repeated upload).
@@ -195,6 +197,7 @@ void ReplicaStore::adopt_stored_block(const Id256& id, Done done) {
   auto answer = [this, &done](Status st) {
     post([done = std::move(done), st = std::move(st)] { done(st); });
   };
+  note_put(id);
   if (mem_blocks_.count(id) || contains(KeyKind::block, id)) return answer({});
   if (erasing_.count(id))
     return answer(fail(Errc::unavailable, "block " + id.short_hex() + " is being dropped"));
@@ -382,6 +385,19 @@ bool ReplicaStore::released(const Id256& block) const {
   auto set = claims_of(block);
   // The times in a stored set are 0: "every claim cancelled" is all this asks.
   return set && set->releasable(0, 0);
+}
+
+void ReplicaStore::note_put(const Id256& id) {
+  if (!claimed_.count(id) || puts_of_claimed_.all) return;
+  if (puts_of_claimed_.ids.size() >= kMaxPuts) {
+    puts_of_claimed_ = PutsOfClaimed{{}, true};
+    return;
+  }
+  puts_of_claimed_.ids.push_back(id);
+}
+
+ReplicaStore::PutsOfClaimed ReplicaStore::take_puts_of_claimed() {
+  return std::exchange(puts_of_claimed_, PutsOfClaimed{});
 }
 
 bool ReplicaStore::contains(KeyKind kind, const Id256& key) const {

@@ -90,6 +90,15 @@ class ReplicaStore {
   // (docs/lifecycle.md, Ring collection). Repair and handoff do not move such a block (a copy
   // moved back would outlive the others), and BlockRelease erases it after a grace period.
   bool released(const Id256& block) const;
+  // The claimed blocks put (or adopted) since the last call, held or not: a writer that wrote
+  // a released block anew is about to claim it, so BlockRelease starts its grace again. With
+  // more than kMaxPuts of them, `all` says to start every grace again instead.
+  struct PutsOfClaimed {
+    std::vector<Id256> ids;
+    bool all = false;
+  };
+  PutsOfClaimed take_puts_of_claimed();
+  static constexpr size_t kMaxPuts = size_t(1) << 16;
   // Keys of one kind held.
   size_t count(KeyKind kind) const { return counts_[size_t(kind) % counts_.size()]; }
   uint64_t block_bytes() const { return block_bytes_; }
@@ -157,6 +166,8 @@ class ReplicaStore {
   std::map<RecordKey, MemRecords> mem_records_;                // the newest set, not committed
   std::set<Id256> claimed_;                                    // keys of the claims sets in index_
   std::unordered_set<Id256, Id256Hash> erasing_;  // forgotten, the erase not committed yet
+  PutsOfClaimed puts_of_claimed_;
+  void note_put(const Id256& id);
   Batch pending_;
   std::deque<Batch> writing_;  // handed to the disk queue, oldest first
   std::vector<std::function<void()>> drained_;

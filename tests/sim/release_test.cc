@@ -1,7 +1,8 @@
 // Ring collection on the simulated ring (docs/lifecycle.md, Ring collection): a block whose
 // every claim is cancelled leaves all its replicas once the grace is over, also the replica that
 // missed the cancel (repair brings it), and repair never moves it back; a block with a live
-// claim, and a block without claims, stay on all of theirs.
+// claim, and a block without claims, stay on all of theirs; a released block written again
+// starts its grace again, so its writer's claim, on its way, is never too late.
 #include <doctest/doctest.h>
 
 #include "scenario.h"
@@ -71,6 +72,37 @@ TEST_CASE("sim: a block no claimant needs leaves every replica after its grace, 
     size_t erased = 0;
     for (size_t i = 0; i < c.size(); ++i) erased += c.node(i).release_stats().released;
     CHECK(erased >= 3);
+  }
+}
+
+TEST_CASE("sim: a released block written again gets a whole grace for its writer's claim") {
+  uint64_t seed = seed_or(37);
+  for (uint64_t round = 0; round < 3; ++round) {
+    INFO("seed " << seed + round << " (set PEERSTORE_SIM_SEED to replay round 0)");
+    ChordConfig cfg = release_config();
+    SimCluster c(seed + round, cfg);
+    std::string why;
+    REQUIRE(c.grow(8, 100));
+    REQUIRE(settle(c, 60000, &why) >= 0);
+    auto late = random_block(c.rng()), unclaimed_again = random_block(c.rng());
+    for (auto* b : {&late, &unclaimed_again}) {
+      REQUIRE(c.put_block(c.random_live(), b->id, b->data).ok());
+      REQUIRE(
+          c.put_records(c.random_live(), KeyKind::claims, b->id, {claim_of(5), cancel_of(5)}).ok());
+    }
+    // Most of the grace later both are written again (the same chunk in a new file); the claim
+    // of `late` comes later still, after its first grace is over.
+    c.run_for(cfg.release_grace_ms * 3 / 4);
+    for (auto* b : {&late, &unclaimed_again})
+      REQUIRE(c.put_block(c.random_live(), b->id, b->data).ok());
+    c.run_for(cfg.release_grace_ms / 2);
+    CHECK(c.holders(KeyKind::block, late.id) == 3);  // without the restart: gone by now
+    CHECK(c.holders(KeyKind::block, unclaimed_again.id) == 3);
+    REQUIRE(c.put_records(c.random_live(), KeyKind::claims, late.id, {claim_of(6)}).ok());
+    c.run_for(cfg.release_grace_ms + 4 * cfg.repair_ms + 2 * cfg.release_ms);
+    CHECK(c.holders(KeyKind::block, late.id) == 3);
+    // Nobody claimed the other: it goes a grace after its last put.
+    CHECK(c.holders(KeyKind::block, unclaimed_again.id) == 0);
   }
 }
 
