@@ -1,5 +1,6 @@
 #include "fs/block_io.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/log.h"
@@ -91,7 +92,7 @@ Result<BlockPtr> BlockIo::write(ByteView plaintext) {
   uint64_t cost = blob->cost();
   std::unique_lock lock(mu_);
   auto [it, inserted] = pending_.try_emplace(ptr.id, std::move(blob));
-  if (inserted) pending_bytes_ += n, pending_cost_ += cost;
+  if (inserted) pending_bytes_ += n, pending_cost_ += cost, written_.push_back(ptr.id);
   if (pending_bytes_ >= kSpillBytes) {
     changed_.wait(lock, [this] { return in_flight_.size() < kMaxBatchesInFlight || stop_; });
     if (pending_bytes_ >= kSpillBytes) {  // nobody else handed it over meanwhile
@@ -111,8 +112,10 @@ void BlockIo::write_raw(const BlockId& id, ByteView bytes) {
   std::copy(bytes.begin(), bytes.end(), blob->data.get());
   std::lock_guard lock(mu_);
   auto [it, inserted] = pending_.try_emplace(id, std::move(blob));
-  if (inserted)
+  if (inserted) {
     pending_bytes_ += bytes.size(), pending_cost_ += LocalStore::cost_of_block(bytes.size());
+    written_.push_back(id);
+  }
 }
 
 Result<Bytes> BlockIo::read_raw(const BlockId& id) {
@@ -121,11 +124,12 @@ Result<Bytes> BlockIo::read_raw(const BlockId& id) {
 }
 
 Status BlockIo::write_batch(const Batch& blocks, const VolumeId* volume,
-                            const std::vector<Bytes>* heads) {
+                            const std::vector<Bytes>* heads, std::vector<BlockId> claims) {
   WriteBatch batch;
   batch.blocks.reserve(blocks.size());
   for (auto& [id, data] : blocks) batch.blocks.push_back({id, data->view()});
   if (volume) batch.heads.emplace_back(*volume, *heads);
+  if (volume && !claims.empty()) batch.claims.emplace_back(*volume, std::move(claims));
   batch.durable = volume != nullptr;  // only a commit must survive a power cut
   return store_.write(batch);
 }
@@ -168,10 +172,16 @@ Status BlockIo::commit(const VolumeId& volume, const std::vector<Bytes>& heads) 
   pending_bytes_ = 0;
   pending_cost_ = 0;
   const Batch& tail = in_flight_.front();
+  std::vector<BlockId> claims = std::move(written_);
+  written_.clear();
+  std::sort(claims.begin(), claims.end());
+  claims.erase(std::unique(claims.begin(), claims.end()), claims.end());
   lock.unlock();
-  Status st = write_batch(tail, &volume, &heads);
+  Status st = write_batch(tail, &volume, &heads, claims);
   lock.lock();
   if (!st) {
+    // The next commit claims them (with what is written meanwhile).
+    written_.insert(written_.end(), claims.begin(), claims.end());
     for (auto& [id, data] : in_flight_.front())
       if (pending_.try_emplace(id, data).second)
         pending_bytes_ += data->size, pending_cost_ += data->cost();

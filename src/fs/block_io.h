@@ -49,7 +49,8 @@ class BlockIo {
   // Fetches a block stored with write_raw (or any block, unopened).
   Result<Bytes> read_raw(const BlockId& id);
   // Writes every queued block and the volume's new head set in one durable transaction, after
-  // every earlier batch.
+  // every earlier batch, and asks the store to claim every block written since the last commit
+  // for this device before it publishes the heads (WriteBatch::claims).
   Status commit(const VolumeId& volume, const std::vector<Bytes>& heads);
   // What the queued blocks will cost the store (LocalStore::cost_of_block each).
   uint64_t unstored_cost() const;
@@ -81,7 +82,8 @@ class BlockIo {
   Shared queued(const BlockId& id) const;
   uint64_t unstored_cost_locked() const;
   Status view(const BlockId& id, const std::function<Status(ByteView)>& fn);
-  Status write_batch(const Batch& blocks, const VolumeId* volume, const std::vector<Bytes>* heads);
+  Status write_batch(const Batch& blocks, const VolumeId* volume, const std::vector<Bytes>* heads,
+                     std::vector<BlockId> claims = {});
   void writer_loop();
 
   LocalStore& store_;
@@ -93,8 +95,12 @@ class BlockIo {
   size_t pending_bytes_ = 0;
   uint64_t pending_cost_ = 0;
   std::deque<Batch> in_flight_;  // front is being written; all stay readable until written
-  bool committing_ = false;      // a commit owns the front batch of in_flight_
-  bool writing_ = false;         // the writer thread is writing the front batch of in_flight_
+  // Every block written since the last commit, which the next commit claims for this device
+  // (WriteBatch::claims; docs/lifecycle.md). A block written again after a spill is listed
+  // twice; the commit lists it once.
+  std::vector<BlockId> written_;
+  bool committing_ = false;  // a commit owns the front batch of in_flight_
+  bool writing_ = false;     // the writer thread is writing the front batch of in_flight_
   bool stop_ = false;
   std::thread writer_;
 };

@@ -23,6 +23,10 @@ struct WriteBatch {
   std::vector<BlockId> erase;
   std::vector<BlockRecord> blocks;
   std::vector<std::pair<VolumeId, std::vector<Bytes>>> heads;
+  // Blocks the commit in this batch names that this device may not have claimed yet, by
+  // volume (docs/lifecycle.md, Ring collection): a store with the network behind it
+  // (TieredStore) claims them before it publishes the batch's heads; other stores ignore them.
+  std::vector<std::pair<VolumeId, std::vector<BlockId>>> claims;
   // false: atomic and crash-consistent, but may be lost in a power cut until the next durable
   // write. Blocks nobody points at yet need no more; heads always do.
   bool durable = true;

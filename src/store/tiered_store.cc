@@ -251,6 +251,8 @@ Status TieredStore::write(const WriteBatch& batch) {
     }
     ticket = uploads_.add_blocks(ids);
   }
+  for (auto& [volume, ids] : batch.claims)
+    if (uint64_t t = uploads_.add_claims(volume, ids)) ticket = t;
   for (auto& [volume, hs] : batch.heads) ticket = uploads_.add_heads(volume, hs);
   if (opts_.replicated && batch.durable && !batch.heads.empty())
     return uploads_.wait(ticket, std::chrono::milliseconds(opts_.replicated_timeout_ms));

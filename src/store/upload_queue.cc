@@ -56,9 +56,9 @@ uint64_t UploadQueue::add_blocks(const std::vector<BlockId>& ids) {
 uint64_t UploadQueue::add_heads_unless_queued(const VolumeId& volume, std::vector<Bytes> heads) {
   {
     std::lock_guard lk(core_->m);
-    for (auto* q : {&core_->heads, &core_->retries})
+    for (auto* q : {&core_->ordered, &core_->retries})
       for (auto& it : *q)
-        if (it.is_heads && it.id == volume) return 0;
+        if (it.kind == Kind::heads && it.id == volume) return 0;
   }
   // A commit queued between the check and here is newer still and supersedes these: fine.
   return add_heads(volume, std::move(heads));
@@ -68,9 +68,9 @@ uint64_t UploadQueue::add_heads(const VolumeId& volume, std::vector<Bytes> heads
   std::lock_guard lk(core_->m);
   // A queued (not in-flight) head set of the same volume is superseded: the new heads descend
   // from it, so uploading it too would only be undone by the network's dominance check.
-  for (auto* q : {&core_->heads, &core_->retries}) {
+  for (auto* q : {&core_->ordered, &core_->retries}) {
     for (auto it = q->begin(); it != q->end();) {
-      if (it->is_heads && it->id == volume) {
+      if (it->kind == Kind::heads && it->id == volume) {
         core_->outstanding.erase(it->seq);
         it = q->erase(it);
       } else {
@@ -78,14 +78,28 @@ uint64_t UploadQueue::add_heads(const VolumeId& volume, std::vector<Bytes> heads
       }
     }
   }
-  auto& q = core_->heads;
   Item it;
   it.seq = next_seq_++;
   it.id = volume;
-  it.is_heads = true;
+  it.kind = Kind::heads;
   it.heads = std::move(heads);
   core_->outstanding.insert(it.seq);
-  q.push_back(std::move(it));
+  core_->ordered.push_back(std::move(it));
+  core_->stats.pending = core_->outstanding.size();
+  core_->cv.notify_all();
+  return next_seq_ - 1;
+}
+
+uint64_t UploadQueue::add_claims(const VolumeId& volume, std::vector<BlockId> blocks) {
+  if (!opts_.claim || blocks.empty()) return 0;
+  std::lock_guard lk(core_->m);
+  Item it;
+  it.seq = next_seq_++;
+  it.id = volume;
+  it.kind = Kind::claims;
+  it.claims = std::move(blocks);
+  core_->outstanding.insert(it.seq);
+  core_->ordered.push_back(std::move(it));
   core_->stats.pending = core_->outstanding.size();
   core_->cv.notify_all();
   return next_seq_ - 1;
@@ -110,15 +124,16 @@ UploadQueue::Stats UploadQueue::stats() const {
   return core_->stats;
 }
 
-bool UploadQueue::heads_ready(const Core& c) const {
-  if (c.heads.empty()) return false;
-  // Every block queued before the head set is uploaded: no smaller outstanding seq is a block.
-  uint64_t seq = c.heads.front().seq;
+bool UploadQueue::ordered_ready(const Core& c) const {
+  if (c.ordered.empty()) return false;
+  // Everything queued before it is done: every smaller outstanding seq is a queued ordered item
+  // (a block, or claims in flight or waiting for a retry, are not).
+  uint64_t seq = c.ordered.front().seq;
   for (uint64_t s : c.outstanding) {
     if (s >= seq) break;
-    bool is_head =
-        std::any_of(c.heads.begin(), c.heads.end(), [&](const Item& h) { return h.seq == s; });
-    if (!is_head) return false;
+    bool queued =
+        std::any_of(c.ordered.begin(), c.ordered.end(), [&](const Item& h) { return h.seq == s; });
+    if (!queued) return false;
   }
   return true;
 }
@@ -132,11 +147,11 @@ void UploadQueue::run() {
     while (!c.retries.empty() && c.retries.front().due_ms <= now) {
       Item it = std::move(c.retries.front());
       c.retries.pop_front();
-      (it.is_heads ? c.heads : c.blocks).push_front(std::move(it));
+      (it.kind == Kind::block ? c.blocks : c.ordered).push_front(std::move(it));
     }
-    if (c.in_flight < opts_.window && heads_ready(c)) {
-      Item it = std::move(c.heads.front());
-      c.heads.pop_front();
+    if (c.in_flight < opts_.window && ordered_ready(c)) {
+      Item it = std::move(c.ordered.front());
+      c.ordered.pop_front();
       start(std::move(it), lk);
       continue;
     }
@@ -160,7 +175,14 @@ void UploadQueue::start(Item item, std::unique_lock<std::mutex>& lk) {
   lk.unlock();
   auto core = core_;
   int64_t retry = opts_.retry_ms;
-  if (item.is_heads) {
+  if (item.kind == Kind::claims) {
+    VolumeId volume = item.id;
+    auto blocks = item.claims;
+    opts_.claim(volume, std::move(blocks),
+                [core, item = std::move(item), retry](Status st) mutable {
+                  finish(core, std::move(item), st, retry);
+                });
+  } else if (item.kind == Kind::heads) {
     VolumeId volume = item.id;
     auto heads = item.heads;
     remote_.put_heads(volume, std::move(heads),
@@ -222,13 +244,17 @@ void UploadQueue::finish(const std::shared_ptr<Core>& core, Item item, const Sta
       log::info("the network answers again; uploading what waited");
     }
     core->outstanding.erase(item.seq);
-    if (!item.is_heads) {
+    if (item.kind == Kind::block) {
       auto w = core->waiting.find(item.id);
       if (w != core->waiting.end() && --w->second == 0) core->waiting.erase(w);
+      ++core->stats.uploaded_blocks;
+      if (core->on_block_uploaded) core->on_block_uploaded(item.id, item.bytes);
+    } else if (item.kind == Kind::heads) {
+      ++core->stats.uploaded_heads;
+    } else {
+      core->stats.claimed_blocks += item.claims.size();
     }
-    ++(item.is_heads ? core->stats.uploaded_heads : core->stats.uploaded_blocks);
     core->stats.last_error.clear();
-    if (!item.is_heads && core->on_block_uploaded) core->on_block_uploaded(item.id, item.bytes);
   } else {
     // Said once per outage: the mount keeps working from this computer's store meanwhile.
     if (!core->offline) {

@@ -1,6 +1,8 @@
 // UploadQueue: copies what a computer wrote locally to the network in the background, in write
 // order where it matters: a volume's heads go up only after every block queued before them, so
-// no other computer can see a head whose blocks the network lacks. Failed uploads are retried
+// no other computer can see a head whose blocks the network lacks, and after the claims queued
+// before them (a commit's new blocks, claimed for this device: docs/lifecycle.md), so no other
+// computer adopts a head whose blocks its writer has not claimed. Failed uploads are retried
 // until they succeed or the queue is destroyed; a queued head set that a newer one of the same
 // volume supersedes is dropped (the newer head descends from it). One worker thread reads block
 // bytes from the local store and keeps up to `window` uploads in flight. Thread-safe.
@@ -29,6 +31,13 @@ struct UploadQueueOptions {
   // Told of each block once the network has it, on the RemoteStore's thread (quick, no blocking;
   // never after the queue is destroyed).
   std::function<void(const BlockId&, size_t bytes)> on_block_uploaded;
+  // Claims `blocks` in `volume`'s name for this device; called on the worker thread, must not
+  // block, and calls `done` exactly once, on any thread, when the network acknowledged every
+  // claim or with the failure (then the item is retried like an upload). Unset: claims are
+  // dropped (a store that claims nothing: tests, a client without a volume key).
+  std::function<void(const VolumeId& volume, std::vector<BlockId> blocks,
+                     std::function<void(Status)> done)>
+      claim;
 };
 
 class UploadQueue {
@@ -36,7 +45,8 @@ class UploadQueue {
   struct Stats {
     uint64_t pending = 0;  // blocks and head sets not yet uploaded
     uint64_t uploaded_blocks = 0, uploaded_heads = 0, failures = 0;
-    std::string last_error;  // of the latest failure, cleared by the next success
+    uint64_t claimed_blocks = 0;  // in claims the network acknowledged
+    std::string last_error;       // of the latest failure, cleared by the next success
   };
 
   // `local` must outlive the queue; `remote` must outlive every callback it was given (its
@@ -51,6 +61,9 @@ class UploadQueue {
   // Queues uploads; returns a ticket that wait() accepts.
   uint64_t add_blocks(const std::vector<BlockId>& ids);
   uint64_t add_heads(const VolumeId& volume, std::vector<Bytes> heads);
+  // Queues claims on `blocks` for `volume` (UploadQueueOptions::claim) ahead of the heads queued
+  // after them. Returns 0 and queues nothing when there is nothing to claim or no claim hook.
+  uint64_t add_claims(const VolumeId& volume, std::vector<BlockId> blocks);
   // add_heads for heads read from the local store earlier (published again because the
   // network lacks them), unless a head set of the volume is queued: that one is a later commit,
   // and these must not supersede it. Returns 0 when it queued nothing.
@@ -66,11 +79,16 @@ class UploadQueue {
   Stats stats() const;
 
  private:
+  // A block goes up as soon as there is room; heads and claims are ordered: each waits for
+  // everything queued before it that is not a head set (a head set supersedes its volume's older
+  // one instead).
+  enum class Kind { block, heads, claims };
   struct Item {
     uint64_t seq = 0;
-    BlockId id;  // a block, or the volume of a head set
-    bool is_heads = false;
+    BlockId id;  // a block, or the volume of a head set or of claims
+    Kind kind = Kind::block;
     std::vector<Bytes> heads;
+    std::vector<BlockId> claims;
     int64_t due_ms = 0;  // retry time
     int64_t backoff_ms = 0;
     size_t bytes = 0;  // of a block, once read
@@ -78,9 +96,9 @@ class UploadQueue {
   // State shared with in-flight callbacks, which may outlive the queue object.
   struct Core {
     std::mutex m;
-    std::condition_variable cv;  // worker: work or room; waiters: progress
-    std::deque<Item> blocks, heads, retries;
-    std::set<uint64_t> outstanding;  // seqs queued, in flight or waiting for a retry
+    std::condition_variable cv;                 // worker: work or room; waiters: progress
+    std::deque<Item> blocks, ordered, retries;  // ordered: heads and claims, in queue order
+    std::set<uint64_t> outstanding;             // seqs queued, in flight or waiting for a retry
     // The blocks among them, with how many times each is queued.
     std::unordered_map<BlockId, uint32_t, Id256Hash> waiting;
     size_t in_flight = 0;
@@ -91,7 +109,7 @@ class UploadQueue {
   };
 
   void run();
-  bool heads_ready(const Core& c) const;
+  bool ordered_ready(const Core& c) const;
   void start(Item item, std::unique_lock<std::mutex>& lk);
   static void finish(const std::shared_ptr<Core>& core, Item item, const Status& st,
                      int64_t retry_ms);

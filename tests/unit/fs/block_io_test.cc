@@ -3,6 +3,7 @@
 // back damaged must be reported as corrupt rather than returned.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <future>
@@ -138,6 +139,73 @@ TEST_CASE("BlockIo: a settled look at the room does not count a batch being stor
   BlockIo::Room room = must(settled.get());
   CHECK(room.space.free == (uint64_t(64) << 20) - cost);
   CHECK(room.unstored == tail - cost);
+}
+
+// Records the claims of every batch written to it.
+struct ClaimRecordingStore final : LocalStore {
+  MemoryStore inner;
+  std::mutex m;
+  std::vector<std::pair<VolumeId, std::vector<BlockId>>> claims;
+  bool fail_next_commit = false;
+  Result<Bytes> get(const BlockId& id) override { return inner.get(id); }
+  Result<bool> contains(const BlockId& id) override { return inner.contains(id); }
+  Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override {
+    return inner.for_each_id(fn);
+  }
+  Result<std::vector<Bytes>> heads(const VolumeId& v) override { return inner.heads(v); }
+  Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override {
+    return inner.for_each_volume(fn);
+  }
+  Result<StoreStats> stats() override { return inner.stats(); }
+  Status write(const WriteBatch& batch) override {
+    std::lock_guard lk(m);
+    if (!batch.heads.empty() && fail_next_commit) {
+      fail_next_commit = false;
+      return fail(Errc::io, "refused");
+    }
+    CHECK((batch.claims.empty() || !batch.heads.empty()));  // only a commit claims
+    for (auto& c : batch.claims) claims.push_back(c);
+    return inner.write(batch);
+  }
+};
+
+TEST_CASE("BlockIo: a commit claims every block written since the one before, spilled or not") {
+  ClaimRecordingStore store;
+  Secret convergence{Bytes(32, 0x3c)};
+  BlockIo io(store, convergence);
+  VolumeId vol;
+  vol.b.fill(4);
+  std::vector<BlockId> first;
+  // More than a spill's worth, so that batches go to the store before the commit.
+  Bytes chunk(64 * 1024);
+  for (uint32_t i = 0; i < 200; ++i) {
+    std::memcpy(chunk.data(), &i, sizeof i);
+    first.push_back(must(io.write(chunk)).id);
+  }
+  first.push_back(must(io.write(to_bytes("small"))).id);
+  io.write_raw(BlockId{}, to_bytes("a head's bytes"));
+  first.push_back(BlockId{});
+  must(io.write(to_bytes("small")));  // again: claimed once
+  REQUIRE(io.commit(vol, {to_bytes("head")}).ok());
+  REQUIRE(store.claims.size() == 1);
+  CHECK(store.claims[0].first == vol);
+  std::sort(first.begin(), first.end());
+  CHECK(store.claims[0].second == first);
+
+  // The next commit claims only what was written since; a failed commit's claims go with the
+  // next one.
+  auto later = must(io.write(to_bytes("later")));
+  store.fail_next_commit = true;
+  CHECK_FALSE(io.commit(vol, {to_bytes("head2")}).ok());
+  auto last = must(io.write(to_bytes("last")));
+  REQUIRE(io.commit(vol, {to_bytes("head2")}).ok());
+  REQUIRE(store.claims.size() == 2);
+  std::vector<BlockId> second{later.id, last.id};
+  std::sort(second.begin(), second.end());
+  CHECK(store.claims[1].second == second);
+  // A commit with nothing written claims nothing.
+  REQUIRE(io.commit(vol, {to_bytes("head3")}).ok());
+  CHECK(store.claims.size() == 2);
 }
 
 }  // namespace

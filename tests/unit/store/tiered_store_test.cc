@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "../common/must.h"
@@ -70,6 +71,59 @@ TEST_CASE("TieredStore: writes land locally at once and reach the network, heads
   CHECK(s.upload.pending == 0);
   CHECK(s.upload.uploaded_blocks == 100);
   CHECK(s.upload.uploaded_heads == 1);
+}
+
+TEST_CASE("TieredStore: a commit's claims go before its heads, and a failed claim is retried") {
+  // The claim hook answers when the test says so, as the mount's claimant would.
+  struct Hook {
+    std::mutex m;
+    std::vector<std::pair<VolumeId, std::vector<BlockId>>> calls;
+    std::vector<std::function<void(Status)>> answers;
+  };
+  auto hook = std::make_shared<Hook>();
+  TieredStoreOptions o = Rig::fast();
+  o.upload.claim = [hook](const VolumeId& v, std::vector<BlockId> ids,
+                          std::function<void(Status)> done) {
+    std::lock_guard lk(hook->m);
+    hook->calls.emplace_back(v, std::move(ids));
+    hook->answers.push_back(std::move(done));
+  };
+  Rig r(o);
+  std::vector<TestBlock> blocks;
+  for (uint32_t i = 0; i < 10; ++i) blocks.push_back(make_block(i, 500));
+  WriteBatch b = commit_of(blocks, volume_id(1), "h1");
+  std::vector<BlockId> ids;
+  for (auto& t : blocks) ids.push_back(t.id);
+  b.claims.emplace_back(volume_id(1), ids);
+  REQUIRE(r.store->write(b).ok());
+  auto answer_next = [&](Status st) {
+    std::function<void(Status)> done;
+    REQUIRE(test_eventually([&] {
+      std::lock_guard lk(hook->m);
+      if (hook->answers.empty()) return false;
+      done = std::move(hook->answers.front());
+      hook->answers.erase(hook->answers.begin());
+      return true;
+    }));
+    done(st);
+  };
+  // The blocks go up; the heads wait for the claims.
+  REQUIRE(test_eventually([&] { return r.remote.block_puts.load() == 10; }));
+  std::this_thread::sleep_for(50ms);
+  CHECK(r.remote.head_puts.load() == 0);
+  answer_next(fail(Errc::unavailable, "no quorum"));
+  std::this_thread::sleep_for(50ms);
+  CHECK(r.remote.head_puts.load() == 0);  // still waiting: the claims are retried
+  answer_next({});
+  REQUIRE(r.store->flush(10s).ok());
+  CHECK(r.remote.heads_of(volume_id(1)) == std::vector<Bytes>{to_bytes("h1")});
+  {
+    std::lock_guard lk(hook->m);
+    REQUIRE(hook->calls.size() == 2);
+    CHECK(hook->calls[0].first == volume_id(1));
+    CHECK(hook->calls[1].second == ids);
+  }
+  CHECK(r.store->tier_stats().upload.claimed_blocks == 10);
 }
 
 TEST_CASE("TieredStore: a miss is fetched from the network once and then kept") {
