@@ -34,7 +34,7 @@ class ClaimSink {
 // The ring through a DhtClient, with up to `window` puts in flight.
 class DhtClaimSink final : public ClaimSink {
  public:
-  explicit DhtClaimSink(DhtClient& dht, size_t window = 64) : dht_(dht), window_(window) {}
+  explicit DhtClaimSink(DhtClient& dht, size_t window = 256) : dht_(dht), window_(window) {}
   std::vector<Status> put_claims(const std::vector<std::pair<BlockId, Bytes>>& puts) override;
 
  private:

@@ -41,6 +41,8 @@ class DataDirLayout {
   // The LMDB heads database in store() that holds the head sets the node keeps for the ring
   // (the mount's own heads are in the default one).
   static constexpr const char* kRingHeadsDb = "ring_heads";
+  // The table in store() of this computer's claims on blocks (store/claim_book.h).
+  static constexpr const char* kClaimsDb = "claims";
 
  private:
   std::string data_, config_;

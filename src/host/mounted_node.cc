@@ -23,9 +23,19 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   m->quiet_helpers_.emplace();
   PS_TRY(m->node_->start());
   DhtClient& dht = m->node_->dht();
+  // The home volume's new blocks are claimed for this computer before its heads go up
+  // (docs/lifecycle.md, Ring collection).
+  m->claim_sink_ = std::make_unique<DhtClaimSink>(dht);
+  m->claims_ = std::make_unique<MountClaims>(m->node_->claims_table(), *m->claim_sink_,
+                                             identity.device.public_key());
+  PS_TRY(m->claims_->add_volume(VolumeKeys::derive_home(identity.user)));
   TieredStoreOptions topt;
   topt.replicated = c.options.replicated;
   topt.cache_bytes = c.options.cache_bytes;
+  topt.upload.claim = [claims = m->claims_.get()](const VolumeId& v, std::vector<BlockId> ids,
+                                                  std::function<void(Status)> done) {
+    claims->claim(v, std::move(ids), std::move(done));
+  };
   m->tiered_ = std::make_shared<TieredStore>(m->node_->store(), dht, topt);
   dht.set_pending_uploads_source([w = std::weak_ptr<TieredStore>(m->tiered_)]() -> uint64_t {
     auto t = w.lock();

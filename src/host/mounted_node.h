@@ -17,6 +17,7 @@
 #include "host/dashboard.h"
 #include "host/linked_volumes.h"
 #include "host/mass_delete_watch.h"
+#include "host/mount_claims.h"
 #include "host/mount_health.h"
 #include "host/mount_snapshots.h"
 #include "host/node.h"
@@ -62,6 +63,10 @@ class MountedNode {
   std::optional<SignalBlock> quiet_helpers_;
   // Destroyed in reverse: the mount, the file system, the tiered store, then the node.
   std::unique_ptr<Node> node_;
+  // The claims of what the mount writes: the tiered store's upload queue calls them until it
+  // is gone.
+  std::unique_ptr<DhtClaimSink> claim_sink_;
+  std::unique_ptr<MountClaims> claims_;
   std::shared_ptr<TieredStore> tiered_;
   std::unique_ptr<MountHealth> health_;  // the peerstore.* attributes' source, for fs_
   std::unique_ptr<FileSystem> fs_;

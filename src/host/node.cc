@@ -28,6 +28,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   PS_ASSIGN(node->store_, LmdbStore::open(node->layout().store()));
   node->store_->set_capacity(node->options_.capacity);
   PS_ASSIGN(node->ring_store_, node->store_->with_heads_db(DataDirLayout::kRingHeadsDb));
+  PS_ASSIGN(node->claims_table_, node->store_->table(DataDirLayout::kClaimsDb));
   return node;
 }
 

@@ -56,6 +56,8 @@ class Node {
   const DataDirLayout& layout() const { return options_.layout; }
   // The mount's local store (its own heads in the default heads db).
   LmdbStore& store() { return *store_; }
+  // This computer's claims on blocks, a table of store() (store/claim_book.h).
+  KvTable& claims_table() { return *claims_table_; }
   // After start().
   DhtClient& dht() { return *dht_; }
   const std::string& address() const { return dht_->address(); }
@@ -73,6 +75,7 @@ class Node {
   std::string join_;  // what admission resolved --join to
   PeerCredentialsPtr credentials_;
   std::unique_ptr<LmdbStore> store_, ring_store_;
+  std::unique_ptr<KvTable> claims_table_;
   std::unique_ptr<DhtClient> dht_;
   bool address_written_ = false;
 };

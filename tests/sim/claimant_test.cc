@@ -17,6 +17,7 @@
 
 #include "scenario.h"
 #include "sim_seed.h"
+#include "support/model_claim_sink.h"
 #include "test_data.h"
 
 namespace peerstore {
@@ -35,29 +36,7 @@ Id256 id_of(uint8_t fill, uint8_t last) {
   return id;
 }
 
-// Replicas as one ClaimSet per block; puts listed in `fails` fail (by block), once each.
-struct ModelSink : ClaimSink {
-  std::map<BlockId, ClaimSet> sets;
-  std::multiset<BlockId> fails;
-  size_t puts = 0;
-  std::vector<Status> put_claims(const std::vector<std::pair<BlockId, Bytes>>& batch) override {
-    std::vector<Status> out;
-    for (auto& [b, rec] : batch) {
-      ++puts;
-      if (auto it = fails.find(b); it != fails.end()) {
-        fails.erase(it);
-        out.push_back(fail(Errc::timeout, "no answer"));
-        continue;
-      }
-      auto c = ClaimSet::decode_claim(rec);
-      REQUIRE(c.ok());
-      sets[b].merge(*c, 0);
-      out.emplace_back();
-    }
-    return out;
-  }
-  size_t live(const BlockId& b) { return sets[b].live(); }
-};
+using ModelSink = test::ModelClaimSink;
 
 std::optional<ClaimEntry> entry(ClaimBook& book, const VolumeId& v, const BlockId& b) {
   auto got = book.find(v, std::vector<BlockId>{b});
@@ -96,7 +75,7 @@ TEST_CASE("claimant: claims, cancels and claims again with the next number") {
   CHECK(r->sent == 1);
   CHECK(entry(book, v, blocks[0]) == ClaimEntry{0, ClaimState::cancelled});
   CHECK(sink.live(blocks[0]) == 0);
-  CHECK(sink.sets[blocks[0]].releasable(0, 0));
+  CHECK(sink.releasable(blocks[0]));
   // Cancelling again, or a block never claimed, sends nothing.
   std::vector<BlockId> again{blocks[0], id_of(9, 4)};
   r = a.cancel(again);
@@ -108,8 +87,8 @@ TEST_CASE("claimant: claims, cancels and claims again with the next number") {
   REQUIRE(r.ok());
   CHECK(entry(book, v, blocks[0]) == ClaimEntry{1, ClaimState::live});
   CHECK(sink.live(blocks[0]) == 1);
-  CHECK_FALSE(sink.sets[blocks[0]].releasable(0, 0));
-  CHECK(sink.sets[blocks[0]].size() == 2);
+  CHECK_FALSE(sink.releasable(blocks[0]));
+  CHECK(sink.size(blocks[0]) == 2);
 }
 
 TEST_CASE("claimant: a failed or interrupted step stays pending, and resume finishes it") {
@@ -158,7 +137,7 @@ TEST_CASE("claimant: a failed or interrupted step stays pending, and resume fini
   r = a.cancel(std::vector<BlockId>{blocks[0]});
   REQUIRE(r.ok());
   CHECK(entry(book, v, blocks[0]) == ClaimEntry{1, ClaimState::cancelled});
-  CHECK(sink.sets[blocks[0]].releasable(0, 0));
+  CHECK(sink.releasable(blocks[0]));
 }
 
 }  // namespace

@@ -1,0 +1,86 @@
+#include "host/mount_claims.h"
+
+#include "common/log.h"
+#include "common/thread_name.h"
+
+namespace peerstore::host {
+
+MountClaims::MountClaims(KvTable& table, ClaimSink& sink, const PublicKey& device)
+    : book_(table), sink_(sink), device_(device) {
+  worker_ = std::thread([this] {
+    name_this_thread("ps-claims");
+    run();
+  });
+}
+
+MountClaims::~MountClaims() {
+  {
+    std::lock_guard lk(m_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+void MountClaims::post(Job job) {
+  {
+    std::lock_guard lk(m_);
+    if (!stopping_) {
+      jobs_.push_back(std::move(job));
+      cv_.notify_all();
+      return;
+    }
+  }
+  job(true);
+}
+
+void MountClaims::run() {
+  std::unique_lock lk(m_);
+  for (;;) {
+    cv_.wait(lk, [&] { return stopping_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;  // stopping
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    bool stopping = stopping_;
+    lk.unlock();
+    job(stopping);
+    lk.lock();
+  }
+}
+
+Status MountClaims::add_volume(const VolumeKeys& keys) {
+  PS_ASSIGN(auto secrets, ClaimSecrets::of(keys));
+  VolumeId v = keys.id();
+  post([this, v, secrets = std::make_shared<ClaimSecrets>(std::move(secrets))](bool stopping) {
+    if (stopping) return;
+    Volume vol{std::make_unique<Claimant>(std::move(*secrets), device_, v, book_, sink_)};
+    if (auto r = vol.claimant->resume(); !r) {
+      log::warn("claims of volume " + v.short_hex() +
+                " left pending by the last run are not on the network yet (" + r.error().message() +
+                "); the next commit sends them again");
+      vol.resume = true;
+    }
+    volumes_[v] = std::move(vol);
+  });
+  return {};
+}
+
+void MountClaims::claim(const VolumeId& volume, std::vector<BlockId> blocks,
+                        std::function<void(Status)> done) {
+  post([this, volume, blocks = std::move(blocks), done = std::move(done)](bool stopping) {
+    if (stopping) return done(fail(Errc::unavailable, "the mount is stopping"));
+    auto it = volumes_.find(volume);
+    if (it == volumes_.end()) return done({});
+    Volume& vol = it->second;
+    if (vol.resume) {  // what a failure left pending goes first
+      auto pending = vol.claimant->resume();
+      if (!pending) return done(pending.error());
+      vol.resume = false;
+    }
+    auto r = vol.claimant->claim(blocks);
+    if (!r) vol.resume = true;
+    done(r ? Status() : Status(r.error()));
+  });
+}
+
+}  // namespace peerstore::host

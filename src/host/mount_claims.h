@@ -1,0 +1,58 @@
+// MountClaims: the claims a mount makes for this computer (docs/lifecycle.md, Ring collection),
+// as the UploadQueue's claim hook: a commit's new blocks are claimed before its heads go up.
+// Each volume the mount writes has a Claimant over the computer's claim book (a table of its
+// store) and the ring. One worker thread of its own runs them, since a claim waits for the
+// ring's answers and the upload queue's worker must not. A volume it was not told of (a share
+// this user only reads, a linked volume: not yet) claims nothing, and its blocks stay
+// unclaimed, which keeps them: the ring never releases a block without claims. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "dht/claimant.h"
+
+namespace peerstore::host {
+
+class MountClaims {
+ public:
+  // `table` and `sink` must outlive this.
+  MountClaims(KvTable& table, ClaimSink& sink, const PublicKey& device);
+  // Answers what is still queued with Errc::unavailable, then stops the worker.
+  ~MountClaims();
+  MountClaims(const MountClaims&) = delete;
+  MountClaims& operator=(const MountClaims&) = delete;
+
+  // A volume this computer writes; Errc::permission for keys without a signer. Queues a resume
+  // of what the last run left pending for it (Claimant::resume).
+  Status add_volume(const VolumeKeys& keys);
+  // UploadQueueOptions::claim: claims `blocks` in `volume`'s name on the worker; `done` runs
+  // there, ok at once for a volume it was not told of.
+  void claim(const VolumeId& volume, std::vector<BlockId> blocks, std::function<void(Status)> done);
+
+ private:
+  using Job = std::function<void(bool stopping)>;
+  void post(Job job);
+  void run();
+
+  ClaimBook book_;
+  ClaimSink& sink_;
+  PublicKey device_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  struct Volume {
+    std::unique_ptr<Claimant> claimant;
+    bool resume = false;  // a send failed: what it left pending goes first next time
+  };
+  std::map<VolumeId, Volume> volumes_;  // used by the worker only
+  std::deque<Job> jobs_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace peerstore::host
