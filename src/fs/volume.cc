@@ -126,6 +126,19 @@ Status Volume::commit(const std::optional<BlockPtr>& table_root) {
                     table_root);
 }
 
+namespace {
+
+// "HASH {DEV:N DEV:N}": a head and its vector, for a refusal's message (6 hex digits each).
+std::string describe(const Head& h) {
+  std::string out = h.hash().short_hex() + " {";
+  for (size_t i = 0; i < h.clock.size(); ++i)
+    out += (i ? " " : "") + h.clock[i].first.hex().substr(0, 6) + ":" +
+           std::to_string(h.clock[i].second);
+  return out + "}";
+}
+
+}  // namespace
+
 Status Volume::adopt(const Head& h) {
   if (head_) {
     // Its vector says it descends from ours; its parents must say so too, or a writer could
@@ -138,10 +151,13 @@ Status Volume::adopt(const Head& h) {
     if (!descends && base && compare_clocks(*base, *head_) == ClockOrder::equal) {
       PS_ASSIGN(descends, same_history(*base, *head_, loader));
     }
+    // What the message names (both vectors and the base found) tells a writer gone wrong from a
+    // bug in how this computer walks the history.
     if (!descends)
-      return fail(Errc::corrupt, "head " + h.hash().short_hex() + " of volume " +
-                                     keys_.id().short_hex() +
-                                     " claims to descend from this computer's head but does not");
+      return fail(Errc::corrupt, "head " + describe(h) + " of volume " + keys_.id().short_hex() +
+                                     " claims to descend from this computer's head " +
+                                     describe(*head_) + " but does not (their merge base: " +
+                                     (base ? describe(*base) : "none") + ")");
   }
   PS_ASSIGN(auto table, table_of(h));
   PS_TRY(io_.commit(keys_.id(), {h.encode()}));
