@@ -53,6 +53,10 @@ unsigned __int128 clock_sum(const Head& h) {
 }  // namespace
 
 Result<bool> same_history(const Head& a, const Head& b, const HeadLoader& load) {
+  return holds_history(a, b, load);
+}
+
+Result<bool> holds_history(const Head& a, const Head& b, const HeadLoader& load) {
   if (a.hash() == b.hash()) return true;
   // Painting down both histories, latest first: a head reached from both is common; what is
   // below a common head is marked stale and only walked to carry the mark. A parent's vector
@@ -110,8 +114,9 @@ Result<bool> same_history(const Head& a, const Head& b, const HeadLoader& load) 
       enqueue(std::move(parent), f);
     }
   }
-  // What both descend from must reach every device's count in a's vector (equal to b's).
-  for (auto& [dev, n] : a.clock) {
+  // What both descend from must reach every device's count in b's vector: then a's history
+  // holds every commit b's does (the vectors counted are of b's own history, trusted).
+  for (auto& [dev, n] : b.clock) {
     auto it = reached.find(dev);
     if (n > 0 && (it == reached.end() || it->second < n)) return false;
   }

@@ -47,5 +47,11 @@ History walk_history(const std::vector<Head>& tips, const HeadLoader& load);
 // claims commits it does not descend from. Walks both down to their common ancestors, in the
 // order of the sum of their vectors (every parent's is smaller than its child's).
 Result<bool> same_history(const Head& a, const Head& b, const HeadLoader& load);
+// Whether `a`'s history holds every commit `b`'s does, whatever their vectors: the common
+// ancestors found by hash together reach b's vector (the same walk as same_history). A head
+// whose vector is above ours may hold our commits without our head among its ancestors: it
+// merged what ours merged in another order or grouping (found by the sync test of late and
+// out-of-order deliveries, and the e2e live-sync case under load).
+Result<bool> holds_history(const Head& a, const Head& b, const HeadLoader& load);
 
 }  // namespace peerstore

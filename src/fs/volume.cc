@@ -151,6 +151,10 @@ Status Volume::adopt(const Head& h) {
     if (!descends && base && compare_clocks(*base, *head_) == ClockOrder::equal) {
       PS_ASSIGN(descends, same_history(*base, *head_, loader));
     }
+    // Or its history holds every commit ours holds, arranged by other merges.
+    if (!descends) {
+      PS_ASSIGN(descends, holds_history(h, *head_, loader));
+    }
     // What the message names (both vectors and the base found) tells a writer gone wrong from a
     // bug in how this computer walks the history.
     if (!descends)

@@ -5,7 +5,10 @@
 // here sees the network through its own store, so the test decides who sees which head when.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <deque>
+#include <memory>
+#include <random>
 
 #include "../common/must.h"
 #include "fs/head_history.h"
@@ -135,6 +138,72 @@ TEST_CASE("sync: a head with our vector that lacks one of our commits is no twin
   a.fs->sync();
   CHECK(a.table() == before);
   CHECK(a.lookup(kRoot, "two") != 0);
+}
+
+// Random histories in which each computer sees the others' heads late and out of order (an
+// older head after a newer one, one computer's head before another's), as the ring's head sets
+// and pushes deliver them under load: every head a computer is offered is taken (adopted or
+// merged; none refused as lying), and in the end all computers hold every file at one tree.
+// PEERSTORE_SYNC_SEED=N replays one seed.
+TEST_CASE("sync: heads delivered late and out of order are all taken, and all converge") {
+  std::vector<uint64_t> seeds;
+  if (const char* s = std::getenv("PEERSTORE_SYNC_SEED"))
+    seeds.push_back(std::strtoull(s, nullptr, 10));
+  else
+    for (uint64_t seed = 1; seed <= 60; ++seed) seeds.push_back(seed);
+  for (uint64_t seed : seeds) {
+    INFO("replay with PEERSTORE_SYNC_SEED=" << seed);
+    std::mt19937_64 rng(seed);
+    const size_t n = 2 + seed % 2;
+    std::vector<std::unique_ptr<NetworkLikeStore>> nets;
+    std::vector<std::unique_ptr<Computer>> cs;
+    std::vector<std::vector<Head>> made(n);  // each computer's heads, oldest first
+    for (size_t i = 0; i < n; ++i) {
+      nets.push_back(std::make_unique<NetworkLikeStore>());
+      cs.push_back(std::make_unique<Computer>(*nets[i], uint8_t(i + 1)));
+    }
+    std::vector<std::string> files;
+    for (int step = 0; step < 60; ++step) {
+      size_t i = rng() % n;
+      int what = int(rng() % 3);
+      if (what == 0) {
+        std::string name = "f" + std::to_string(step) + "-" + std::to_string(i);
+        commit_file(*cs[i], name);
+        files.push_back(name);
+        made[i].push_back(head_of(*cs[i]));
+      } else if (what == 1) {
+        // One of the last few heads of another computer (or its current one), to computer i.
+        size_t j = rng() % n;
+        if (j == i) continue;
+        if (made[j].empty() && !cs[j]->fs->volume().head()) continue;
+        Head h = head_of(*cs[j]);
+        if (!made[j].empty() && rng() % 2) {
+          size_t back = std::min<size_t>(made[j].size(), 1 + rng() % 3);
+          h = made[j][made[j].size() - back];
+        }
+        deliver(*nets[j], *nets[i], h);
+      } else {
+        CHECK(cs[i]->fs->sync() == 0);
+        if (cs[i]->fs->volume().head()) made[i].push_back(head_of(*cs[i]));
+      }
+    }
+    // Everyone's current head to everyone, until one tree.
+    bool same = false;
+    for (int round = 0; round < 8 && !same; ++round) {
+      for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < n; ++j)
+          if (i != j && cs[j]->fs->volume().head()) deliver(*nets[j], *nets[i], head_of(*cs[j]));
+      for (size_t i = 0; i < n; ++i) CHECK(cs[i]->fs->sync() == 0);
+      same = true;
+      for (size_t i = 1; i < n; ++i) same = same && cs[i]->table() == cs[0]->table();
+    }
+    REQUIRE(same);
+    for (size_t i = 0; i < n; ++i)
+      for (auto& f : files) {
+        CAPTURE(f);
+        CHECK(cs[i]->lookup(kRoot, f) != 0);
+      }
+  }
 }
 
 }  // namespace
