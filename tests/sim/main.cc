@@ -1,3 +1,0 @@
-// doctest's main() for the sim suite.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
