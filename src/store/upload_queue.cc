@@ -15,6 +15,8 @@ int64_t now_ms() {
 }
 
 constexpr int64_t kMaxBackoffMs = 30000;
+// Blocks one merged claims item holds at most (UploadQueue::merge_claims).
+constexpr size_t kMaxMergedClaims = 1 << 16;
 
 }  // namespace
 
@@ -124,18 +126,38 @@ UploadQueue::Stats UploadQueue::stats() const {
   return core_->stats;
 }
 
-bool UploadQueue::ordered_ready(const Core& c) const {
+bool UploadQueue::ordered_ready(const Core& c, const Item* taken) const {
   if (c.ordered.empty()) return false;
   // Everything queued before it is done: every smaller outstanding seq is a queued ordered item
-  // (a block, or claims in flight or waiting for a retry, are not).
+  // (a block, or claims in flight or waiting for a retry, are not) or one `taken` holds.
   uint64_t seq = c.ordered.front().seq;
   for (uint64_t s : c.outstanding) {
     if (s >= seq) break;
+    if (taken && (s == taken->seq || std::count(taken->merged.begin(), taken->merged.end(), s)))
+      continue;
     bool queued =
         std::any_of(c.ordered.begin(), c.ordered.end(), [&](const Item& h) { return h.seq == s; });
     if (!queued) return false;
   }
   return true;
+}
+
+void UploadQueue::merge_claims(Core& c, Item& claims) const {
+  bool grew = false;
+  while (!c.ordered.empty() && c.ordered.front().kind == Kind::claims &&
+         c.ordered.front().id == claims.id &&
+         claims.claims.size() + c.ordered.front().claims.size() <= kMaxMergedClaims &&
+         ordered_ready(c, &claims)) {
+    Item& next = c.ordered.front();
+    claims.merged.push_back(next.seq);
+    claims.merged.insert(claims.merged.end(), next.merged.begin(), next.merged.end());
+    claims.claims.insert(claims.claims.end(), next.claims.begin(), next.claims.end());
+    c.ordered.pop_front();
+    grew = true;
+  }
+  if (!grew) return;
+  std::sort(claims.claims.begin(), claims.claims.end());
+  claims.claims.erase(std::unique(claims.claims.begin(), claims.claims.end()), claims.claims.end());
 }
 
 void UploadQueue::run() {
@@ -152,6 +174,7 @@ void UploadQueue::run() {
     if (c.in_flight < opts_.window && ordered_ready(c)) {
       Item it = std::move(c.ordered.front());
       c.ordered.pop_front();
+      if (it.kind == Kind::claims) merge_claims(c, it);
       start(std::move(it), lk);
       continue;
     }
@@ -244,6 +267,7 @@ void UploadQueue::finish(const std::shared_ptr<Core>& core, Item item, const Sta
       log::info("the network answers again; uploading what waited");
     }
     core->outstanding.erase(item.seq);
+    for (uint64_t s : item.merged) core->outstanding.erase(s);
     if (item.kind == Kind::block) {
       auto w = core->waiting.find(item.id);
       if (w != core->waiting.end() && --w->second == 0) core->waiting.erase(w);
