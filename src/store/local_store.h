@@ -8,6 +8,7 @@
 // tests/unit/store/local_store_conformance_test.cc.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -16,11 +17,25 @@
 
 namespace peerstore {
 
+// A point in a store's write history (LocalStore::write_mark): an erase guarded by it
+// (WriteBatch::erase_guard) leaves alone every block written to that store after it. This is
+// how one writer erases blocks it judged unneeded while others may be writing the same ids
+// anew (an LMDB put of an id already there is a no-op, so nothing else would show it). Hold it
+// until the guarded erase is written; a store keeps the history back to its oldest mark.
+class WriteMark {
+ public:
+  virtual ~WriteMark() = default;
+};
+
 struct WriteBatch {
   // Blocks to delete, applied before `blocks` (so a batch that erases and stores one id keeps
   // it). Only a bounded cache deletes: blocks are immutable, and a block some head needs must
   // stay somewhere on the network.
   std::vector<BlockId> erase;
+  // Set: `erase` skips each block written to this store after the mark (a mark of another
+  // store, or one the store could no longer vouch for, erases nothing). Ignored by stores that
+  // give no marks.
+  std::shared_ptr<const WriteMark> erase_guard;
   std::vector<BlockRecord> blocks;
   std::vector<std::pair<VolumeId, std::vector<Bytes>>> heads;
   // Blocks the commit in this batch names that this device may not have claimed yet, by
@@ -60,6 +75,10 @@ class LocalStore : public BlockStore, public HeadStore {
   // What it can still take: cheap enough to ask before every write of a file system. Stores
   // without a limit (tests' fakes) are unbounded.
   virtual Result<StoreSpace> space() { return StoreSpace{}; }
+  // A mark of this point in the store's write history, for guarded erases; none (the default)
+  // from a store that has no writers to guard against, whose erases are unconditional. A store
+  // that other writers share is wrapped in a CollectingStore, which gives marks.
+  virtual std::shared_ptr<const WriteMark> write_mark() { return nullptr; }
   // What storing a block of `size` bytes costs in the worst case: LMDB rounds every large value
   // up to whole 4 KiB pages and copies a leaf page per insert.
   static constexpr uint64_t cost_of_block(uint64_t size) {

@@ -49,12 +49,12 @@ struct MemoryStoreMaker {
   void set_capacity(uint64_t bytes) { store->set_capacity(bytes); }
 };
 
-// With a collection open, so that writes go through the write barrier's record.
+// With a mark held, so that writes go through the write history's record.
 struct CollectingStoreMaker {
   static constexpr bool kNetworkBehind = false;
   std::unique_ptr<MemoryStore> inner = std::make_unique<MemoryStore>();
   std::unique_ptr<CollectingStore> store = std::make_unique<CollectingStore>(*inner);
-  CollectingStoreMaker() { store->open_collection(); }
+  std::shared_ptr<const WriteMark> mark = store->write_mark();
   LocalStore& get() { return *store; }
   void settle() {}
   void set_capacity(uint64_t bytes) { inner->set_capacity(bytes); }
