@@ -6,12 +6,17 @@
 // from when this node first saw the block released, not from a time in the records (replicas
 // would disagree on it, and repair would never settle); a restart starts it again, which only
 // keeps a block longer. The block's claims stay, all cancelled: the tombstone that keeps repair
-// from moving a copy back (KeyTransfer). Loop thread only.
+// from moving a copy back (KeyTransfer).
+// Writers that share the node's store (a mount's file system writes the same LMDB) are guarded
+// too: each block's erase skips it if any writer stored it after its grace began (a mark of the
+// store's write history taken then, ReplicaStore::forget_blocks), since a chunk written anew
+// by a mount reaches this replica only with its upload. Loop thread only.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "dht/replica_store.h"
 
@@ -39,6 +44,7 @@ class BlockRelease {
   struct Waiting {
     int64_t since = 0;  // first seen released
     uint64_t bytes = 0;
+    std::shared_ptr<const WriteMark> mark;  // of the store's writes, taken at `since`
   };
   std::unordered_map<Id256, Waiting, Id256Hash> waiting_;
   // Shared with the erase's completion, which may come after this is gone.

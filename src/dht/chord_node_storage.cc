@@ -496,7 +496,7 @@ void ChordNode::release_blocks(const std::vector<Id256>& ids,
   std::vector<Id256> drop;
   for (auto& id : ids)
     if (lo != self_.id && !ring::in_half_open(id, lo, self_.id)) drop.push_back(id);
-  store_.forget_blocks(drop, std::move(done));
+  store_.forget_blocks(drop, store_.write_mark(), std::move(done));
 }
 
 }  // namespace peerstore

@@ -26,6 +26,8 @@ class DiskBatch {
     batch_.heads.emplace_back(volume, std::move(heads));
   }
   void add_erase(const BlockId& id) { batch_.erase.push_back(id); }
+  // The erases skip blocks written to the store after `mark` (WriteBatch::erase_guard).
+  void guard_erases(std::shared_ptr<const WriteMark> mark) { batch_.erase_guard = std::move(mark); }
   bool empty() const {
     return batch_.blocks.empty() && batch_.heads.empty() && batch_.erase.empty();
   }

@@ -276,7 +276,10 @@ void ReplicaStore::drain(std::function<void()> done) {
 }
 
 void ReplicaStore::forget_blocks(const std::vector<Id256>& ids,
+                                 std::shared_ptr<const WriteMark> guard,
                                  std::function<void(std::vector<Id256>)> done) {
+  // One guard a batch: erases judged under another one go in a batch of their own.
+  if (!pending_.erased.empty() && pending_.erase_guard != guard) write_pending(/*now=*/true);
   std::vector<Id256> dropped;
   for (auto& id : ids) {
     if (mem_blocks_.count(id)) continue;  // a peer just stored it: not ours to drop now
@@ -298,20 +301,29 @@ void ReplicaStore::forget_blocks(const std::vector<Id256>& ids,
     dropped.push_back(id);
   }
   if (dropped.empty()) return post([done = std::move(done)] { done({}); });
-  pending_.waiters.push_back(
-      [done = std::move(done), dropped](Status st) { done(st ? dropped : std::vector<Id256>{}); });
+  pending_.erase_guard = std::move(guard);
+  // After committed() indexed again what the erase skipped or a failure left.
+  pending_.waiters.push_back([this, done = std::move(done), dropped](Status st) {
+    std::vector<Id256> gone;
+    if (st)
+      for (auto& id : dropped)
+        if (!contains(KeyKind::block, id)) gone.push_back(id);
+    done(std::move(gone));
+  });
   write_pending();
 }
 
-void ReplicaStore::write_pending() {
+void ReplicaStore::write_pending(bool now) {
   // Group commit: while a batch is being written the next one accumulates, unless it grows big.
-  if (pending_.waiters.empty() || (!writing_.empty() && pending_.bytes < kBatchBytes)) return;
+  if (pending_.waiters.empty() || (!now && !writing_.empty() && pending_.bytes < kBatchBytes))
+    return;
   // Not durable (in LmdbStore: MDB_NOMETASYNC, one sync per commit instead of two): once the
   // transaction commits the block survives a crash of this process, which is when a replica may
   // ack. A power cut may forget the last commits (never corrupt the store); copies on the other
   // replicas, quorum writes and repair cover that.
   DiskBatch batch(/*durable=*/false);
   for (auto& id : pending_.erased) batch.add_erase(id);  // before the puts: a re-put id stays
+  batch.guard_erases(pending_.erase_guard);
   for (auto& id : pending_.blocks) batch.add_block(id, mem_blocks_.at(id).data);
   for (auto& rk : pending_.records) {
     auto& set = mem_records_.at(rk).set;
@@ -331,7 +343,18 @@ void ReplicaStore::committed(uint64_t seq, const Status& st) {
   if (it == writing_.end()) return;
   Batch done = std::move(*it);
   writing_.erase(it);
-  for (auto& id : done.erased) erasing_.erase(id);
+  for (auto& id : done.erased) {
+    erasing_.erase(id);
+    // Still there: another writer of the store wrote it after the guard (the erase skipped
+    // it), or the commit failed. It is held again, as before forget_blocks.
+    if (contains(KeyKind::block, id) || mem_blocks_.count(id)) continue;
+    size_t size = 0;
+    Status there = store_.view(id, [&](ByteView b) {
+      size = b.size();
+      return Status();
+    });
+    if (there) index_stored_block(id, size);
+  }
   if (!st)
     log::warn("dht: cannot store " + std::to_string(done.blocks.size()) + " blocks and " +
               std::to_string(done.records.size()) + " record sets: " + st.error().message());

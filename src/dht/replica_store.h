@@ -74,8 +74,15 @@ class ReplicaStore {
   void drain(std::function<void()> done);
   // Deletes the committed local copies of `ids` (a bounded cache gives them up; the caller has
   // checked that the node need not keep them): un-indexed now, erased in the next batch. Blocks
-  // still being written stay. `done` gets the ids erased, once the erase committed.
-  void forget_blocks(const std::vector<Id256>& ids, std::function<void(std::vector<Id256>)> done);
+  // still being written stay. The erase skips each block another writer of the store wrote
+  // after `guard` (a mark of the store, taken when the caller judged the blocks unneeded; none:
+  // erase them all): such a block stays, indexed again. `done` gets the ids erased, once the
+  // erase committed.
+  void forget_blocks(const std::vector<Id256>& ids, std::shared_ptr<const WriteMark> guard,
+                     std::function<void(std::vector<Id256>)> done);
+  // A mark of the store's write history now, for forget_blocks (none from a store that no
+  // other writer shares).
+  std::shared_ptr<const WriteMark> write_mark() { return store_.write_mark(); }
 
   size_t size() const { return index_.size(); }
   size_t blocks() const { return count(KeyKind::block); }
@@ -128,6 +135,7 @@ class ReplicaStore {
     uint64_t seq = 0;
     std::vector<Id256> blocks;
     std::vector<Id256> erased;
+    std::shared_ptr<const WriteMark> erase_guard;  // of every erase in the batch
     std::vector<RecordKey> records;
     std::vector<Done> waiters;
     size_t bytes = 0;
@@ -154,7 +162,8 @@ class ReplicaStore {
   // Later on the loop thread, unless this store is gone by then.
   void post(std::function<void()> fn);
   void wait_for(uint64_t batch, Done done);
-  void write_pending();
+  // `now`: even while another batch is being written (a forget_blocks whose guard differs).
+  void write_pending(bool now = false);
   void committed(uint64_t seq, const Status& st);
 
   LocalStore& store_;

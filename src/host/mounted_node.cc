@@ -15,6 +15,7 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   NodeOptions nopt = std::move(config.node);
   nopt.device = SigningKey::from_seed(identity.device.seed());
   nopt.join_timeout_ms = 8000;  // the whole start-up answers within 10 s
+  nopt.shared_store = true;     // the file system writes the node's store too
   PS_ASSIGN(m->node_, Node::open(std::move(nopt)));
   const std::string& data = m->node_->layout().data();
 

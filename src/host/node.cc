@@ -29,7 +29,16 @@ Result<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   node->store_->set_capacity(node->options_.capacity);
   PS_ASSIGN(node->ring_store_, node->store_->with_heads_db(DataDirLayout::kRingHeadsDb));
   PS_ASSIGN(node->claims_table_, node->store_->table(DataDirLayout::kClaimsDb));
+  if (node->options_.shared_store) {
+    node->front_ = std::make_unique<CollectingStore>(*node->store_);
+    node->ring_front_ = std::make_unique<CollectingStore>(*node->ring_store_, *node->front_);
+  }
   return node;
+}
+
+LocalStore& Node::store() {
+  if (front_) return *front_;
+  return *store_;
 }
 
 Result<std::unique_ptr<Node>> Node::start(NodeOptions options) {
@@ -46,7 +55,8 @@ Status Node::start(std::function<std::unique_ptr<Transport>(Transport& inner)> w
   o.join_timeout_ms = options_.join_timeout_ms;
   o.credentials = credentials_;
   o.wrap_transport = std::move(wrap_transport);
-  PS_ASSIGN(dht_, DhtClient::start(*ring_store_, std::move(o)));
+  LocalStore& ring = ring_front_ ? static_cast<LocalStore&>(*ring_front_) : *ring_store_;
+  PS_ASSIGN(dht_, DhtClient::start(ring, std::move(o)));
   PS_TRY(write_node_address(layout(), dht_->address()));
   address_written_ = true;
   return {};

@@ -12,6 +12,7 @@
 #include "dht/dht_client.h"
 #include "host/data_dir_layout.h"
 #include "keys/signing_key.h"
+#include "store/collecting_store.h"
 #include "store/data_dir_lock.h"
 #include "store/lmdb_store.h"
 
@@ -27,6 +28,10 @@ struct NodeOptions {
   // The most the data directory's store may hold, in bytes (0: what the disk holds); past it
   // the node refuses new copies.
   uint64_t capacity = 0;
+  // Another writer shares the store (a mount's file system, through store()): every write goes
+  // through a CollectingStore, so that the node's erases skip what that writer stores anew
+  // (docs/lifecycle.md). A storage-only node is its store's one writer and keeps no history.
+  bool shared_store = false;
 };
 
 // open(): directories, the data directory's lock, admission (--join), the device key, LMDB at
@@ -54,8 +59,9 @@ class Node {
   Node& operator=(const Node&) = delete;
 
   const DataDirLayout& layout() const { return options_.layout; }
-  // The mount's local store (its own heads in the default heads db).
-  LmdbStore& store() { return *store_; }
+  // The mount's local store (its own heads in the default heads db); with shared_store, the
+  // front that records its writes for the node's guarded erases.
+  LocalStore& store();
   // This computer's claims on blocks, a table of store() (store/claim_book.h).
   KvTable& claims_table() { return *claims_table_; }
   // After start().
@@ -75,6 +81,8 @@ class Node {
   std::string join_;  // what admission resolved --join to
   PeerCredentialsPtr credentials_;
   std::unique_ptr<LmdbStore> store_, ring_store_;
+  // With shared_store: the fronts through which the mount and the DHT node write them.
+  std::unique_ptr<CollectingStore> front_, ring_front_;
   std::unique_ptr<KvTable> claims_table_;
   std::unique_ptr<DhtClient> dht_;
   bool address_written_ = false;

@@ -8,6 +8,7 @@
 #include "dht/block_release.h"
 #include "dht/replica_store.h"
 #include "replica_store_steps.h"
+#include "store/collecting_store.h"
 #include "store/memory_store.h"
 
 namespace peerstore {
@@ -143,6 +144,44 @@ TEST_CASE("block release: a block goes once every claim on it stayed cancelled f
   disk.settle();
   CHECK_FALSE(rs.contains(KeyKind::block, reclaimed.id));
   CHECK(release.stats().released == 2);
+}
+
+TEST_CASE(
+    "block release: a block another writer of the store wrote anew after its grace began is "
+    "kept, and goes after a whole grace more") {
+  // A mount's file system shares the node's store: a chunk it writes anew is an LMDB no-op that
+  // reaches the replica only with its upload, and its claim after that.
+  MemoryStore mem;
+  CollectingStore front(mem);
+  SteppedDiskQueue disk(front);
+  ReplicaStore rs(front, disk);
+  std::mt19937_64 rng(8);
+  auto rewritten = sim::random_block(rng), idle = sim::random_block(rng);
+  for (auto* b : {&rewritten, &idle}) {
+    REQUIRE(put_now(rs, disk, *b).ok());
+    REQUIRE(put_records_now(rs, disk, KeyKind::claims, b->id, {cancel_of(1)}));
+  }
+  const int64_t grace = 1000;
+  BlockRelease release(rs, grace);
+  release.sweep(10000);  // both graces begin
+  CHECK(release.stats().waiting == 2);
+  BlockRecord again[] = {BlockRecord{rewritten.id, rewritten.data}};
+  REQUIRE(front.put(again).ok());  // the other writer, behind the replica's back
+  release.sweep(11000);
+  disk.settle();
+  CHECK(release.stats().released == 1);
+  CHECK_FALSE(*mem.contains(idle.id));
+  CHECK(*mem.contains(rewritten.id));
+  REQUIRE(rs.contains(KeyKind::block, rewritten.id));  // held again
+  CHECK(*rs.get_block(rewritten.id) == rewritten.data);
+  // No claim came (the writer's commit was abandoned): a whole grace later it goes.
+  release.sweep(11001);
+  CHECK(release.stats().waiting == 1);
+  release.sweep(12001);
+  disk.settle();
+  CHECK(release.stats().released == 2);
+  CHECK_FALSE(*mem.contains(rewritten.id));
+  CHECK_FALSE(rs.contains(KeyKind::block, rewritten.id));
 }
 
 }  // namespace

@@ -366,7 +366,7 @@ TEST_CASE("replica store: forgotten blocks are erased, and a later put stores th
   std::optional<Status> put_c;
   rs.put_block(c.id, c.data, into(put_c));
   std::optional<std::vector<Id256>> dropped;
-  rs.forget_blocks({a.id, c.id, sim::random_block(rng).id}, into(dropped));
+  rs.forget_blocks({a.id, c.id, sim::random_block(rng).id}, nullptr, into(dropped));
   CHECK_FALSE(rs.contains(KeyKind::block, a.id));  // un-indexed at once
   disk.settle();
   REQUIRE(dropped);
@@ -378,7 +378,7 @@ TEST_CASE("replica store: forgotten blocks are erased, and a later put stores th
 
   // Forgotten and put again in the same batch: the put wins.
   std::optional<std::vector<Id256>> again;
-  rs.forget_blocks({b.id}, into(again));
+  rs.forget_blocks({b.id}, nullptr, into(again));
   std::optional<Status> put_b;
   rs.put_block(b.id, b.data, into(put_b));
   disk.settle();
