@@ -58,6 +58,8 @@ uint64_t UploadQueue::add_blocks(const std::vector<BlockId>& ids) {
 uint64_t UploadQueue::add_heads_unless_queued(const VolumeId& volume, std::vector<Bytes> heads) {
   {
     std::lock_guard lk(core_->m);
+    // A head set queued, waiting for a retry or on its way is newer: it supersedes these.
+    if (core_->heads_in_flight.contains(volume)) return 0;
     for (auto* q : {&core_->ordered, &core_->retries})
       for (auto& it : *q)
         if (it.kind == Kind::heads && it.id == volume) return 0;
@@ -195,6 +197,7 @@ void UploadQueue::run() {
 
 void UploadQueue::start(Item item, std::unique_lock<std::mutex>& lk) {
   ++core_->in_flight;
+  if (item.kind == Kind::heads) core_->heads_in_flight.insert(item.id);
   lk.unlock();
   auto core = core_;
   int64_t retry = opts_.retry_ms;
@@ -261,6 +264,7 @@ void UploadQueue::finish(const std::shared_ptr<Core>& core, Item item, const Sta
                          int64_t retry_ms) {
   std::lock_guard lk(core->m);
   --core->in_flight;
+  if (item.kind == Kind::heads) core->heads_in_flight.erase(core->heads_in_flight.find(item.id));
   if (st.ok()) {
     if (core->offline) {
       core->offline = false;

@@ -102,6 +102,7 @@ class UploadQueue {
     std::condition_variable cv;                 // worker: work or room; waiters: progress
     std::deque<Item> blocks, ordered, retries;  // ordered: heads and claims, in queue order
     std::set<uint64_t> outstanding;             // seqs queued, in flight or waiting for a retry
+    std::multiset<VolumeId> heads_in_flight;    // the volumes of head sets being uploaded
     // The blocks among them, with how many times each is queued.
     std::unordered_map<BlockId, uint32_t, Id256Hash> waiting;
     size_t in_flight = 0;

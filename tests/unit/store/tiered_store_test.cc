@@ -476,6 +476,15 @@ TEST_CASE("UploadQueue: heads published again never supersede a newer queued com
   remote.offline = false;
   REQUIRE(q.wait(q.last_ticket(), 10s).ok());
   CHECK(remote.heads_of(volume_id(9)) == std::vector<Bytes>{to_bytes("new")});
+  // Nor while the newer set is on its way (this failed at random under load, when the check
+  // met the retry above in flight).
+  remote.delay_ms = 300;
+  q.add_heads(volume_id(7), {to_bytes("new")});
+  std::this_thread::sleep_for(50ms);
+  CHECK(q.add_heads_unless_queued(volume_id(7), {to_bytes("old")}) == 0);
+  REQUIRE(q.wait(q.last_ticket(), 10s).ok());
+  CHECK(remote.heads_of(volume_id(7)) == std::vector<Bytes>{to_bytes("new")});
+  remote.delay_ms = 2;
   // With nothing queued, they go up.
   CHECK(q.add_heads_unless_queued(volume_id(8), {to_bytes("restarted")}) != 0);
   REQUIRE(q.wait(q.last_ticket(), 10s).ok());
