@@ -114,6 +114,17 @@ Result<Claimant::Counts> Claimant::cancel(std::span<const BlockId> blocks) {
   return counts;
 }
 
+Result<Claimant::Counts> Claimant::cancel_unreached(
+    const std::function<bool(const BlockId&)>& reached) {
+  std::vector<BlockId> gone;
+  PS_TRY(book_.for_each(volume_, [&](const BlockId& b, const ClaimEntry& e) {
+    bool held = e.state == ClaimState::live || e.state == ClaimState::claiming;
+    if (held && !reached(b)) gone.push_back(b);
+    return true;
+  }));
+  return cancel(gone);
+}
+
 Result<Claimant::Counts> Claimant::resume() {
   std::vector<std::pair<BlockId, ClaimEntry>> claims, cancels;
   PS_TRY(book_.for_each(volume_, [&](const BlockId& b, const ClaimEntry& e) {

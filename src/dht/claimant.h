@@ -8,6 +8,7 @@
 // sync's), never on the DHT's loop thread. Not thread-safe: one caller at a time.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -64,6 +65,9 @@ class Claimant {
   // is recorded before it is sent (so a crash cannot leave the book saying "live" for a claim
   // the ring holds cancelled) and as done once acknowledged. Errors as claim().
   Result<Counts> cancel(std::span<const BlockId> blocks);
+  // The collector's cancel: every block on which the book holds a claim of this device (live or
+  // pending) that `reached` says no retained version reaches anymore. Errors as claim().
+  Result<Counts> cancel_unreached(const std::function<bool(const BlockId&)>& reached);
   // Sends again what a crash or a failed send left pending: claims as claims, cancels as
   // cancels. At start, and after a failure, before new work.
   Result<Counts> resume();

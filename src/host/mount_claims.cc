@@ -65,6 +65,15 @@ Status MountClaims::add_volume(const VolumeKeys& keys) {
   return {};
 }
 
+Status MountClaims::resume_first(Volume& vol) {
+  if (!vol.resume) return {};
+  // What a failure left pending goes first.
+  auto pending = vol.claimant->resume();
+  if (!pending) return pending.error();
+  vol.resume = false;
+  return {};
+}
+
 void MountClaims::claim(const VolumeId& volume, std::vector<BlockId> blocks,
                         std::function<void(Status)> done) {
   post([this, volume, blocks = std::move(blocks), done = std::move(done)](bool stopping) {
@@ -72,14 +81,25 @@ void MountClaims::claim(const VolumeId& volume, std::vector<BlockId> blocks,
     auto it = volumes_.find(volume);
     if (it == volumes_.end()) return done({});
     Volume& vol = it->second;
-    if (vol.resume) {  // what a failure left pending goes first
-      auto pending = vol.claimant->resume();
-      if (!pending) return done(pending.error());
-      vol.resume = false;
-    }
+    if (Status st = resume_first(vol); !st) return done(st);
     auto r = vol.claimant->claim(blocks);
     if (!r) vol.resume = true;
     done(r ? Status() : Status(r.error()));
+  });
+}
+
+void MountClaims::cancel_unreached(const VolumeId& volume,
+                                   std::function<bool(const BlockId&)> reached,
+                                   std::function<void(Result<Claimant::Counts>)> done) {
+  post([this, volume, reached = std::move(reached), done = std::move(done)](bool stopping) {
+    if (stopping) return done(fail(Errc::unavailable, "the mount is stopping"));
+    auto it = volumes_.find(volume);
+    if (it == volumes_.end()) return done(Claimant::Counts{});
+    Volume& vol = it->second;
+    if (Status st = resume_first(vol); !st) return done(st.error());
+    auto r = vol.claimant->cancel_unreached(reached);
+    if (!r) vol.resume = true;
+    done(std::move(r));
   });
 }
 

@@ -34,6 +34,11 @@ class MountClaims {
   // UploadQueueOptions::claim: claims `blocks` in `volume`'s name on the worker; `done` runs
   // there, ok at once for a volume it was not told of.
   void claim(const VolumeId& volume, std::vector<BlockId> blocks, std::function<void(Status)> done);
+  // The collector's cancel (Claimant::cancel_unreached) of this device's claims in `volume` on
+  // the blocks `reached` says nothing retained reaches, on the worker, where `done` runs (and
+  // `reached` is called); nothing for a volume it was not told of.
+  void cancel_unreached(const VolumeId& volume, std::function<bool(const BlockId&)> reached,
+                        std::function<void(Result<Claimant::Counts>)> done);
 
  private:
   using Job = std::function<void(bool stopping)>;
@@ -50,6 +55,8 @@ class MountClaims {
     bool resume = false;  // a send failed: what it left pending goes first next time
   };
   std::map<VolumeId, Volume> volumes_;  // used by the worker only
+  // On the worker: resumes what a failed send left pending in `vol`, if any.
+  Status resume_first(Volume& vol);
   std::deque<Job> jobs_;
   bool stopping_ = false;
   std::thread worker_;

@@ -91,6 +91,47 @@ TEST_CASE("claimant: claims, cancels and claims again with the next number") {
   CHECK(sink.size(blocks[0]) == 2);
 }
 
+TEST_CASE("claimant: the collector's cancel takes every claim that nothing reaches, and no other") {
+  MemoryKvTable table;
+  ClaimBook book(table);
+  ModelSink sink;
+  VolumeId v = id_of(1, 0), other = id_of(1, 1);
+  PublicKey device = id_of(2, 0);
+  auto secrets = ClaimSecrets::of(keys_of(7));
+  REQUIRE(secrets.ok());
+  auto other_secrets = ClaimSecrets::of(keys_of(8));
+  REQUIRE(other_secrets.ok());
+  Claimant a(std::move(*secrets), device, v, book, sink);
+  Claimant b(std::move(*other_secrets), device, other, book, sink);
+  std::vector<BlockId> blocks;
+  for (uint8_t i = 1; i <= 10; ++i) blocks.push_back(id_of(9, i));
+  REQUIRE(a.claim(blocks).ok());
+  REQUIRE(b.claim(blocks).ok());  // the same blocks in another volume: its claims stay
+  std::vector<BlockId> cancelled_before{blocks[9]};
+  REQUIRE(a.cancel(cancelled_before).ok());
+  // A claim left pending by a failed send is cancelled like a live one.
+  std::vector<BlockId> pending{blocks[7]};
+  REQUIRE(a.cancel(pending).ok());
+  sink.fails.insert(blocks[7]);
+  CHECK_FALSE(a.claim(pending).ok());
+  REQUIRE(entry(book, v, blocks[7])->state == ClaimState::claiming);
+
+  // Reached: the first five.
+  std::set<BlockId> reached(blocks.begin(), blocks.begin() + 5);
+  size_t puts = sink.puts;
+  auto r = a.cancel_unreached([&](const BlockId& id) { return reached.contains(id); });
+  REQUIRE(r.ok());
+  CHECK(r->sent == 4);  // blocks 5..8 (9 was cancelled before)
+  CHECK(sink.puts == puts + 4);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    auto e = entry(book, v, blocks[i]);
+    REQUIRE(e);
+    CHECK(e->state == (i < 5 ? ClaimState::live : ClaimState::cancelled));
+    CHECK(entry(book, other, blocks[i])->state == ClaimState::live);
+    CHECK(sink.live(blocks[i]) == (i < 5 ? 2u : 1u));  // the other volume's claim is live
+  }
+}
+
 TEST_CASE("claimant: a failed or interrupted step stays pending, and resume finishes it") {
   MemoryKvTable table;
   ClaimBook book(table);

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <future>
+#include <set>
 
 #include "support/model_claim_sink.h"
 
@@ -32,6 +33,41 @@ Status claim_now(MountClaims& c, const VolumeId& v, std::vector<BlockId> ids) {
   std::promise<Status> p;
   c.claim(v, std::move(ids), [&](Status st) { p.set_value(st); });
   return p.get_future().get();
+}
+
+TEST_CASE(
+    "mount claims: the collector's cancel runs on the worker and frees what nothing reaches") {
+  MemoryKvTable table;
+  ModelSink sink;
+  VolumeKeys home = keys_of(1);
+  MountClaims claims(table, sink, block(0xd));
+  REQUIRE(claims.add_volume(home).ok());
+  REQUIRE(claim_now(claims, home.id(), {block(1), block(2), block(3), block(4)}).ok());
+  auto cancel_now = [&](const VolumeId& v, std::set<BlockId> reached) {
+    std::promise<Result<Claimant::Counts>> p;
+    std::thread::id asked;
+    claims.cancel_unreached(
+        v,
+        [&](const BlockId& b) {
+          asked = std::this_thread::get_id();
+          return reached.contains(b);
+        },
+        [&](Result<Claimant::Counts> r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    if (asked != std::thread::id()) CHECK(asked != std::this_thread::get_id());
+    return r;
+  };
+  auto r = cancel_now(home.id(), {block(1), block(2)});
+  REQUIRE(r.ok());
+  CHECK(r->sent == 2);
+  CHECK(sink.live(block(1)) == 1);
+  CHECK(sink.live(block(2)) == 1);
+  CHECK(sink.live(block(3)) == 0);
+  CHECK(sink.releasable(block(4)));
+  // A volume it was not told of: nothing.
+  r = cancel_now(keys_of(2).id(), {});
+  REQUIRE(r.ok());
+  CHECK(r->sent == 0);
 }
 
 TEST_CASE("mount claims: a volume's blocks are claimed on the worker and recorded") {
