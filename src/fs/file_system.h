@@ -141,6 +141,10 @@ class FileSystem {
   int create(const Caller& c, uint64_t parent, std::string_view name, mode_t mode, int flags,
              EntryOut* out);
   int release(uint64_t ino);
+  // The records of the files that are open but have no name left: gone from every version,
+  // still read and written through their handles. The collector keeps their content
+  // (docs/lifecycle.md, Local collection: roots).
+  std::vector<InodeRecord> open_unlinked();
   // A close() of the file: the last commit's error if it failed while this file has writes no
   // commit has stored yet (the program learns that its data is not safe), else 0.
   int flush(uint64_t ino);

@@ -81,6 +81,15 @@ int FileSystem::release(uint64_t ino) {
   return 0;
 }
 
+std::vector<InodeRecord> FileSystem::open_unlinked() {
+  std::lock_guard lock(mu_);
+  std::vector<InodeRecord> out;
+  table_.for_each_loaded([&](const Node& n) {
+    if (n.unlinked && n.open_count > 0) out.push_back(n.rec);
+  });
+  return out;
+}
+
 int FileSystem::flush(uint64_t ino) {
   std::lock_guard lock(mu_);
   if (!commit_errno_) return 0;

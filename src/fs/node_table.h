@@ -45,6 +45,10 @@ class NodeTable {
   Status reset(const std::optional<BlockPtr>& table_root);
   // Evicts clean nodes that neither the kernel nor an open file references.
   void sweep();
+  // Calls `fn` on every loaded node.
+  void for_each_loaded(const std::function<void(const Node&)>& fn) const {
+    for (auto& [ino, n] : nodes_) fn(*n);
+  }
 
   // The table's key of an inode (its TrieMap position is the number itself).
   static Bytes key_of(uint64_t ino);

@@ -168,6 +168,39 @@ TEST_CASE("reachability: a block the walk cannot read fails the mark") {
   }
 }
 
+TEST_CASE("reachability: a file open but unlinked keeps its content through a sweep") {
+  FsHarness h;
+  Tree t(h);
+  REQUIRE(h.fs->open(t.three_chunks, O_RDONLY) == 0);
+  REQUIRE(h.fs->unlink(kRoot, "three-chunks") == 0);
+  REQUIRE(h.fs->unlink(kRoot, "twin") == 0);  // its chunks are the same
+  REQUIRE(h.fs->commit() == 0);
+  std::vector<InodeRecord> open = h.fs->open_unlinked();
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].size == 3 * kChunk);
+
+  auto v = open_volume(h.store);
+  MarkSet version_only, with_open;
+  REQUIRE(mark_version(*v, *v->head(), version_only).ok());
+  REQUIRE(mark_version(*v, *v->head(), with_open).ok());
+  REQUIRE(mark_content(v->io(), open[0], with_open).ok());
+  version_only.seal();
+  with_open.seal();
+  WriteBatch sweep;
+  size_t only_open = 0;
+  for (const BlockId& id : ids_in(h.store)) {
+    if (!with_open.may_contain(id)) sweep.erase.push_back(id);
+    if (with_open.may_contain(id) && !version_only.may_contain(id)) ++only_open;
+  }
+  CHECK(only_open >= 3);  // its chunks (and its chunk tree): the version no longer names them
+  v.reset();
+  REQUIRE(h.store.write(sweep).ok());
+  CHECK(h.read_all(t.three_chunks) == pattern(3 * kChunk, 3));
+  // Closed, it is garbage like any other.
+  REQUIRE(h.fs->release(t.three_chunks) == 0);
+  CHECK(h.fs->open_unlinked().empty());
+}
+
 TEST_CASE("reachability: sweeping what the current version does not reach loses nothing") {
   FsHarness h;
   Tree t(h);
