@@ -7,6 +7,14 @@
 
 namespace peerstore {
 
+DhtClaimSink::DhtClaimSink(DhtClient& dht, size_t window)
+    : DhtClaimSink(
+          [&dht](const BlockId& block, std::vector<Bytes> records,
+                 std::function<void(Status)> done) {
+            dht.put_records(KeyKind::claims, block, std::move(records), std::move(done));
+          },
+          window) {}
+
 std::vector<Status> DhtClaimSink::put_claims(const std::vector<std::pair<BlockId, Bytes>>& puts) {
   // Shared with the callbacks, which run on the loop thread and may outlive a timed-out wait
   // (they cannot: every DhtClient call answers; the shared state only keeps that an invariant
@@ -25,7 +33,7 @@ std::vector<Status> DhtClaimSink::put_claims(const std::vector<std::pair<BlockId
       st->cv.wait(lk, [&] { return st->in_flight < window_; });
       ++st->in_flight;
     }
-    dht_.put_records(KeyKind::claims, puts[i].first, {puts[i].second}, [st, i](Status s) {
+    put_(puts[i].first, {puts[i].second}, [st, i](Status s) {
       std::lock_guard lk(st->m);
       st->out[i] = std::move(s);
       --st->in_flight;

@@ -32,14 +32,20 @@ class ClaimSink {
   virtual std::vector<Status> put_claims(const std::vector<std::pair<BlockId, Bytes>>& puts) = 0;
 };
 
-// The ring through a DhtClient, with up to `window` puts in flight.
+// The ring through a put of a block's claims records (KeyKind::claims at the block's id: a
+// DhtClient's put_records, or a RelayStore's for a process without a node of its own), with up
+// to `window` puts in flight.
 class DhtClaimSink final : public ClaimSink {
  public:
-  explicit DhtClaimSink(DhtClient& dht, size_t window = 256) : dht_(dht), window_(window) {}
+  using PutClaims = std::function<void(const BlockId& block, std::vector<Bytes> records,
+                                       std::function<void(Status)> done)>;
+  explicit DhtClaimSink(PutClaims put, size_t window = 256)
+      : put_(std::move(put)), window_(window) {}
+  explicit DhtClaimSink(DhtClient& dht, size_t window = 256);
   std::vector<Status> put_claims(const std::vector<std::pair<BlockId, Bytes>>& puts) override;
 
  private:
-  DhtClient& dht_;
+  PutClaims put_;
   size_t window_;
 };
 

@@ -96,6 +96,15 @@ void RelayStore::put_heads(const VolumeId& volume, std::vector<Bytes> heads,
   });
 }
 
+void RelayStore::put_records(KeyKind kind, const Id256& owner, std::vector<Bytes> records,
+                             std::function<void(Status)> done) {
+  call(msg::PutRecords{kind, owner, std::move(records)},
+       [this, done = std::move(done)](Result<Message> r) {
+         if (!r) return done(unreachable(r.error()));
+         done({});
+       });
+}
+
 void RelayStore::release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) {
   loop_->post([this, ids = std::move(ids), done = std::move(done)]() mutable {
     // The ring holds them (the caller offers only uploaded or fetched blocks) and this process

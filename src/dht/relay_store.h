@@ -51,6 +51,10 @@ class RelayStore final : public RemoteStore {
   void put_heads(const VolumeId& volume, std::vector<Bytes> heads,
                  std::function<void(Status)> done) override;
   void release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) override;
+  // A record set's put (the claims this process makes on its blocks: DhtClaimSink), checked
+  // by the relaying node as its own.
+  void put_records(KeyKind kind, const Id256& owner, std::vector<Bytes> records,
+                   std::function<void(Status)> done);
 
  private:
   explicit RelayStore(RelayStoreOptions opts);

@@ -44,8 +44,20 @@ Result<std::unique_ptr<ClientSession>> ClientSession::open(const ClientOptions& 
   ro.timeout_ms = o.timeout_ms;
   ro.cache = s->store_.get();
   PS_ASSIGN(s->relay_, RelayStore::start(std::move(ro)));
+  // Its home tree's new blocks are claimed for this writer before its heads go up, as a
+  // mount's are.
+  PS_ASSIGN(s->claims_table_, s->store_->table(DataDirLayout::kClaimsDb));
+  s->claim_sink_ = std::make_unique<DhtClaimSink>(
+      [relay = s->relay_.get()](const BlockId& block, std::vector<Bytes> records,
+                                std::function<void(Status)> done) {
+        relay->put_records(KeyKind::claims, block, std::move(records), std::move(done));
+      });
+  s->claims_ =
+      std::make_unique<MountClaims>(*s->claims_table_, *s->claim_sink_, id.device.public_key());
+  PS_TRY(s->claims_->add_volume(VolumeKeys::derive_home(id.user)));
   TieredStoreOptions topt;
   topt.cache_bytes = uint64_t(1) << 30;
+  topt.upload.claim = s->claims_->upload_hook();
   s->tiered_ = std::make_unique<TieredStore>(*s->store_, *s->relay_, topt);
   // The last command ended before its uploads did (killed, or the ring was lost): DATA/client
   // is no replica, so its blocks go up again (a put of a block the ring has costs bytes only).
@@ -75,10 +87,10 @@ Result<std::unique_ptr<ClientSession>> ClientSession::open(const ClientOptions& 
 
 Result<std::unique_ptr<Volume>> ClientSession::history_view() {
   const VolumeKeys& k = *home_keys_;
-  return Volume::open(
-      *tiered_,
-      VolumeKeys{SigningKey::from_seed(k.signer->seed()), k.read_key.clone(), k.convergence.clone()},
-      device_);
+  return Volume::open(*tiered_,
+                      VolumeKeys{SigningKey::from_seed(k.signer->seed()), k.read_key.clone(),
+                                 k.convergence.clone()},
+                      device_);
 }
 
 Result<std::unique_ptr<FileSystem>> ClientSession::version_view(const Head& head) {

@@ -16,6 +16,7 @@
 #include "dht/relay_store.h"
 #include "fs/file_system.h"
 #include "host/data_dir_layout.h"
+#include "host/mount_claims.h"
 #include "store/data_dir_lock.h"
 #include "store/lmdb_store.h"
 #include "store/tiered_store.h"
@@ -65,6 +66,11 @@ class ClientSession {
   std::optional<DataDirLock> lock_;
   std::unique_ptr<LmdbStore> store_;
   std::unique_ptr<RelayStore> relay_;
+  // The claims of what this process writes (docs/lifecycle.md, Ring collection), in a table of
+  // its own store, sent through the relay; the tiered store's upload queue calls them.
+  std::unique_ptr<KvTable> claims_table_;
+  std::unique_ptr<DhtClaimSink> claim_sink_;
+  std::unique_ptr<MountClaims> claims_;
   std::unique_ptr<TieredStore> tiered_;
   std::unique_ptr<FileSystem> fs_;
   std::optional<VolumeKeys> home_keys_;

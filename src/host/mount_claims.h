@@ -34,6 +34,13 @@ class MountClaims {
   // UploadQueueOptions::claim: claims `blocks` in `volume`'s name on the worker; `done` runs
   // there, ok at once for a volume it was not told of.
   void claim(const VolumeId& volume, std::vector<BlockId> blocks, std::function<void(Status)> done);
+  // claim() as an UploadQueueOptions::claim hook; this must outlive the queue that calls it.
+  std::function<void(const VolumeId&, std::vector<BlockId>, std::function<void(Status)>)>
+  upload_hook() {
+    return [this](const VolumeId& v, std::vector<BlockId> ids, std::function<void(Status)> done) {
+      claim(v, std::move(ids), std::move(done));
+    };
+  }
   // The collector's cancel (Claimant::cancel_unreached) of this device's claims in `volume` on
   // the blocks `reached` says nothing retained reaches, on the worker, where `done` runs (and
   // `reached` is called); nothing for a volume it was not told of.

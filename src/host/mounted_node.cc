@@ -33,10 +33,7 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   TieredStoreOptions topt;
   topt.replicated = c.options.replicated;
   topt.cache_bytes = c.options.cache_bytes;
-  topt.upload.claim = [claims = m->claims_.get()](const VolumeId& v, std::vector<BlockId> ids,
-                                                  std::function<void(Status)> done) {
-    claims->claim(v, std::move(ids), std::move(done));
-  };
+  topt.upload.claim = m->claims_->upload_hook();
   m->tiered_ = std::make_shared<TieredStore>(m->node_->store(), dht, topt);
   dht.set_pending_uploads_source([w = std::weak_ptr<TieredStore>(m->tiered_)]() -> uint64_t {
     auto t = w.lock();

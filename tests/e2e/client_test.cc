@@ -17,6 +17,7 @@
 
 #include "e2e_steps.h"
 #include "support/child_process.h"
+#include "support/claim_rows.h"
 #include "support/local_tree.h"
 #include "support/node_cluster.h"
 #include "support/wait_until.h"
@@ -111,6 +112,13 @@ TEST_CASE("e2e: backup, getfile and restore without a mount, beside a mount of t
   CHECK(first.err.find("backed up " + src) != std::string::npos);
   long first_blocks = blocks_uploaded(first.err);
   CHECK(first_blocks > 300);
+  // What it wrote is claimed for it (DATA/client's claim book), and it waited for the claims:
+  // at least big.bin's 320 distinct chunks. (The upload count is no bound: a block written in
+  // two commits, a directory's trie node say, is uploaded twice and claimed once.)
+  ClaimRows claims = claim_rows(data + "/client/store");
+  CHECK(claims.volumes.size() == 1);
+  CHECK(claims.pending == 0);
+  CHECK(claims.live.size() >= 320);
 
   // The mount shows it, as every mount of the user would.
   std::string shown = m.path("backups/" + host_name() + src);
