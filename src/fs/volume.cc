@@ -3,17 +3,12 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "common/wall_clock.h"
 #include "fs/head_history.h"
 #include "fs/ptr_codec.h"
 
 namespace peerstore {
 namespace {
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The later time wins, then the larger hash: the order every computer agrees on.
 bool later(const Head& a, const Head& b) {
@@ -106,7 +101,7 @@ Status Volume::write_head(Head h, const std::optional<BlockPtr>& table_root) {
 
 Status Volume::commit(const std::optional<BlockPtr>& table_root) {
   if (!keys_.writable()) return fail(Errc::permission, "a read-only volume");
-  int64_t t = now_ns();
+  int64_t t = wall_clock_ns();
   if (head_ && t <= head_->time_ns) t = head_->time_ns + 1;  // keep heads ordered by time
   PS_ASSIGN(BlockPtr root, io_.write(root_block(table_root, t)));
   std::vector<std::pair<Id256, uint64_t>> clock;
@@ -213,7 +208,7 @@ Result<std::vector<MergeConflict>> Volume::merge(const Head& other) {
       if (dev == device_) ++n;
     if (std::none_of(clock.begin(), clock.end(), [&](auto& e) { return e.first == device_; }))
       clock.emplace_back(device_, 1);
-    int64_t t = std::max(now_ns(), winner.time_ns + 1);
+    int64_t t = std::max(wall_clock_ns(), winner.time_ns + 1);
     PS_ASSIGN(root, io_.write(root_block(m.table, t)));
     h = Head::make(keys_, root, clock, parents, device_, t);
   }

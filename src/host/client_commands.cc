@@ -17,6 +17,7 @@
 #include "client/tree_check.h"
 #include "client/tree_path.h"
 #include "client/version_check.h"
+#include "common/wall_clock.h"
 
 namespace peerstore::host {
 namespace {
@@ -46,12 +47,6 @@ std::string version_time(int64_t ns) {
   return ns == 0 ? "(time unknown)" : version_time_name(ns);
 }
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The versions of the user's tree that are kept, pinned ones included, newest first: what
 // .snapshots/ shows, by the same names.
 struct KeptVersions {
@@ -63,8 +58,8 @@ Result<KeptVersions> kept_versions(ClientSession& session) {
   PS_ASSIGN(auto volume, session.history_view());
   KeptVersions out;
   if (volume->head()) out.current = volume->head()->hash();
-  out.history =
-      client::retained_history(*volume, {}, RetentionPolicy{}, now_ns(), read_pins(session.fs()));
+  out.history = client::retained_history(*volume, {}, RetentionPolicy{}, wall_clock_ns(),
+                                         read_pins(session.fs()));
   out.named = client::named_versions(out.history);
   return out;
 }
@@ -272,7 +267,7 @@ namespace {
 Result<int> fsck_versions(ClientSession& session, CommandIo& io) {
   PS_ASSIGN(auto volume, session.history_view());
   client::VersionsOptions vo;
-  vo.now_ns = now_ns();
+  vo.now_ns = wall_clock_ns();
   vo.stop = io.stop;
   vo.found = [&](const client::VersionDamage& d) {
     io.out("damaged version " + version_time(d.time_ns) + " (" + d.head.short_hex() +
@@ -378,7 +373,7 @@ Result<int> run_pin(const ClientOptions& o, const std::string& name, const std::
   if (!found)
     return fail(Errc::not_found,
                 "no version " + version + " of your tree; 'peerstore snapshots' lists them");
-  Pin pin{name, found->head.hash(), now_ns(), note.substr(0, kMaxPinNote)};
+  Pin pin{name, found->head.hash(), wall_clock_ns(), note.substr(0, kMaxPinNote)};
   if (int e = add_pin(session->fs(), pin)) {
     if (e == EEXIST)
       return fail(Errc::exists, "a snapshot is pinned as " + name +

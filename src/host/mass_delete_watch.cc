@@ -1,6 +1,7 @@
 #include "host/mass_delete_watch.h"
 
 #include "common/log.h"
+#include "common/wall_clock.h"
 #include "fs/head_history.h"
 #include "fs/inode_record.h"
 #include "fs/node_table.h"
@@ -10,12 +11,6 @@
 
 namespace peerstore::host {
 namespace {
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The regular files of a version: its inode table's file records.
 Result<uint64_t> count_files(Volume& volume, const Head& head) {
@@ -99,7 +94,7 @@ void MassDeleteWatch::weigh() {
   if (!brake_.trips(files)) return;
   uint64_t removed = brake_.in_window();
   brake_.tripped();
-  Pin pin{"before-mass-delete-" + version_time_name(now_ns()), head.hash(), now_ns(),
+  Pin pin{"before-mass-delete-" + version_time_name(wall_clock_ns()), head.hash(), wall_clock_ns(),
           std::to_string(removed) + " of " + std::to_string(files) + " files removed or truncated"};
   if (int e = add_pin(fs_, pin); e != 0) {
     log::error("mass deletion brake: " + std::to_string(removed) + " of " + std::to_string(files) +

@@ -2,6 +2,7 @@
 
 #include "client/version_check.h"
 #include "common/log.h"
+#include "common/wall_clock.h"
 #include "fs/version_view.h"
 
 namespace peerstore::host {
@@ -9,12 +10,6 @@ namespace peerstore::host {
 namespace {
 
 constexpr auto kStale = std::chrono::seconds(1);
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -34,7 +29,7 @@ void MountSnapshots::refresh() {
     log::warn(".snapshots: cannot read the history: " + volume.error().message());
     return;  // keeps what the last walk found
   }
-  client::RetainedHistory h = client::retained_history(**volume, {}, policy_, now_ns(),
+  client::RetainedHistory h = client::retained_history(**volume, {}, policy_, wall_clock_ns(),
                                                        pins_ ? pins_() : std::vector<Pin>());
   entries_.clear();
   for (const client::NamedVersion& v : client::named_versions(h))
