@@ -26,8 +26,16 @@ ChunkSealer::~ChunkSealer() {
 void ChunkSealer::submit(std::shared_ptr<const Bytes> data, size_t len, Done done) {
   std::unique_lock lock(mu_);
   has_room_.wait(lock, [this] { return queue_.size() < max_queued_ || stop_; });
-  queue_.push_back(Job{std::move(data), len, std::move(done)});
+  uint64_t seq = next_seq_++;
+  outstanding_.insert(seq);
+  queue_.push_back(Job{std::move(data), len, std::move(done), seq});
   has_work_.notify_one();
+}
+
+void ChunkSealer::drain() {
+  std::unique_lock lock(mu_);
+  const uint64_t before = next_seq_;
+  finished_.wait(lock, [&] { return outstanding_.empty() || *outstanding_.begin() >= before; });
 }
 
 void ChunkSealer::run() {
@@ -41,6 +49,8 @@ void ChunkSealer::run() {
     lock.unlock();
     job.done(io_.write(ByteView(job.data->data(), job.len)));
     lock.lock();
+    outstanding_.erase(outstanding_.find(job.seq));
+    finished_.notify_all();
   }
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -27,20 +28,28 @@ class ChunkSealer {
   // Seals data[0, len) and calls done(pointer) on a sealer thread. Never call with a lock that
   // `done` takes.
   void submit(std::shared_ptr<const Bytes> data, size_t len, Done done);
+  // Waits until every chunk submitted before the call is sealed and its `done` has run. A
+  // commit calls it first (with no lock that `done` takes): a chunk still being sealed when
+  // the commit seals the tree would otherwise be sealed there too, and then written, claimed
+  // and uploaded twice.
+  void drain();
 
  private:
   struct Job {
     std::shared_ptr<const Bytes> data;
     size_t len;
     Done done;
+    uint64_t seq;
   };
   void run();
 
   BlockIo& io_;
   size_t max_queued_;
   std::mutex mu_;
-  std::condition_variable has_work_, has_room_;
+  std::condition_variable has_work_, has_room_, finished_;
   std::deque<Job> queue_;
+  uint64_t next_seq_ = 0;
+  std::multiset<uint64_t> outstanding_;  // seqs queued or being sealed
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };

@@ -29,6 +29,7 @@ int FileSystem::commit_locked() {
   // syncs it, so file operations go on during the disk flush.
   Result<std::optional<BlockPtr>> root = std::optional<BlockPtr>();
   uint64_t sealed_seq;
+  sealer_->drain();  // chunks being sealed are installed, not sealed again below
   {
     std::lock_guard lock(mu_);
     if (!changed_) return 0;
@@ -212,6 +213,7 @@ int FileSystem::sync() {
   std::optional<Error> stopped;  // a head that could not be taken now: retried next round
   std::vector<MergeConflict> made_conflicts;
   std::vector<ConflictRecord> records;
+  sealer_->drain();  // as a commit does
   {
     // Under the tree lock from here: nothing may change the tree between the commit of local
     // changes and the switch to the merged tree.
