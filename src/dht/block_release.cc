@@ -5,7 +5,7 @@
 
 namespace peerstore {
 
-void BlockRelease::sweep(int64_t now_ms) {
+void BlockRelease::sweep(int64_t now_ms, bool lone) {
   // A released block put again since the last sweep: its writer wrote it anew and its claim is
   // on the way, so its grace starts again from now.
   auto puts = store_.take_puts_of_claimed();
@@ -22,12 +22,13 @@ void BlockRelease::sweep(int64_t now_ms) {
     Waiting w;
     if (it != waiting_.end()) {
       w = it->second;
+      w.lone = w.lone && lone;
     } else {
       if (!now_mark) now_mark = store_.write_mark();
-      w = Waiting{now_ms, 0, now_mark};
+      w = Waiting{now_ms, 0, lone, now_mark};
       if (auto data = store_.get_block(id)) w.bytes = data->size();
     }
-    if (now_ms - w.since >= grace_ms_) {
+    if (now_ms - w.since >= (w.lone ? lone_grace_ms_ : grace_ms_)) {
       auto group = std::find_if(due.begin(), due.end(), [&](auto& g) { return g.first == w.mark; });
       if (group == due.end()) group = due.insert(due.end(), {w.mark, {}});
       group->second.push_back(id);

@@ -10,7 +10,12 @@
 // Writers that share the node's store (a mount's file system writes the same LMDB) are guarded
 // too: each block's erase skips it if any writer stored it after its grace began (a mark of the
 // store's write history taken then, ReplicaStore::forget_blocks), since a chunk written anew
-// by a mount reaches this replica only with its upload. Loop thread only.
+// by a mount reaches this replica only with its upload.
+// A lone node (a ring of one that has never had another member: a single computer's default)
+// gives a block whose whole grace it spent alone the short `lone_grace_ms` instead: its only
+// writers are its own mount, whose writes the mark guards, and this computer's CLI, whose
+// claims come with its commit; nobody else can be away holding a copy or about to claim one.
+// Once the node is not alone, every grace runs its full length. Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -31,19 +36,26 @@ class BlockRelease {
   };
 
   // `store` must outlive this.
-  BlockRelease(ReplicaStore& store, int64_t grace_ms) : store_(store), grace_ms_(grace_ms) {}
+  BlockRelease(ReplicaStore& store, int64_t grace_ms, int64_t lone_grace_ms = -1)
+      : store_(store),
+        grace_ms_(grace_ms),
+        lone_grace_ms_(lone_grace_ms < 0 ? grace_ms : lone_grace_ms) {}
 
   // One sweep over the claimed blocks: starts the grace of the newly released, ends that of the
   // claimed again, and erases those past it (ReplicaStore::forget_blocks, committed later).
-  void sweep(int64_t now_ms);
+  // `lone`: the node has been alone since it started (see above). A block gets the short grace
+  // only if every sweep since its grace began was told so.
+  void sweep(int64_t now_ms, bool lone = false);
   const Stats& stats() const { return *stats_; }
 
  private:
   ReplicaStore& store_;
   int64_t grace_ms_;
+  int64_t lone_grace_ms_;
   struct Waiting {
     int64_t since = 0;  // first seen released
     uint64_t bytes = 0;
+    bool lone = false;                      // every sweep since `since` was alone: the short grace
     std::shared_ptr<const WriteMark> mark;  // of the store's writes, taken at `since`
   };
   std::unordered_map<Id256, Waiting, Id256Hash> waiting_;

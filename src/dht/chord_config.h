@@ -23,6 +23,10 @@ struct ChordConfig {
   // A block whose claims are all cancelled is erased after this (BlockRelease), swept this often.
   int64_t release_grace_ms = 24 * 3600 * 1000;
   int64_t release_ms = 60000;
+  // The same on a lone node (a ring of one since it started, BlockRelease): a single computer
+  // gets the space of what it deleted back within a minute.
+  int64_t lone_release_grace_ms = 20000;
+  int64_t lone_release_ms = 5000;
   // Timeouts.
   int64_t rpc_timeout_ms = 2000;
   int64_t hop_timeout_ms = 1000;        // one lookup hop

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "dht/handshake.h"
 #include "dht/ring.h"
 
 namespace peerstore {
@@ -19,7 +20,7 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
       rng_(cfg.rng_seed ^ ring::top_u64(id)),
       routing_(self_, cfg_),
       store_(store, disk),
-      release_(store_, cfg_.release_grace_ms),
+      release_(store_, cfg_.release_grace_ms, cfg_.lone_release_grace_ms),
       started_ms_(clock.now_ms()),
       rpc_(transport, clock, self_),
       replicator_(
@@ -38,6 +39,9 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
     // its id).
     bool at_home = sender.addr == from && state_ != State::left;
     if (at_home) routing_.note_proven(sender);
+    // Any other node, even one that only asks, ends this node's being alone for good (its
+    // releases take the full grace from then on); a client (the CLI) does not.
+    if (sender.id != self_.id && !from.starts_with(kClientAddressPrefix)) lone_ = false;
     // Only answers are signs of life: a node that sends requests but answers none would pass
     // for alive forever, and stay a predecessor, a successor or a lookup candidate.
     if (!response) return;
@@ -108,8 +112,8 @@ void ChordNode::run_task(Task t) {
       renew_watches();
       break;
     case kRelease:
-      arm(t, jitter(cfg_.release_ms));
-      release_.sweep(clock_.now_ms());
+      arm(t, jitter(lone_ ? std::min(cfg_.release_ms, cfg_.lone_release_ms) : cfg_.release_ms));
+      release_.sweep(clock_.now_ms(), lone_);
       break;
     case kTaskCount:
       break;
@@ -117,6 +121,7 @@ void ChordNode::run_task(Task t) {
 }
 
 void ChordNode::create() {
+  lone_ = true;
   routing_.set_successors({}, true);
   routing_.set_predecessor(std::nullopt);
   become_member();

@@ -126,7 +126,10 @@ class ChordNode {
   // Deletes the local copies of those `ids` this node does not keep as a replica (outside
   // (pred_R, self]), for the hosting process's bounded cache; `done` gets the ids deleted. While
   // the ring is smaller than the replica count, or the node is not a member, it keeps them all.
-  void release_blocks(const std::vector<Id256>& ids, std::function<void(std::vector<Id256>)> done);
+  // The erase is guarded by `guard` (a write mark of the store: a block written after it
+  // stays), or by a mark taken now.
+  void release_blocks(const std::vector<Id256>& ids, std::function<void(std::vector<Id256>)> done,
+                      std::shared_ptr<const WriteMark> guard = nullptr);
 
   // What `peerstore status` shows (a get_status request gets the same).
   msg::NodeStatus status() const;
@@ -250,6 +253,9 @@ class ChordNode {
   ChordConfig cfg_;
   NodeRef self_;
   State state_ = State::idle;
+  // Created a ring of its own and has heard from no other node since (BlockRelease's lone
+  // grace). A partitioned node was not alone before, so it never counts as lone.
+  bool lone_ = false;
   std::mt19937_64 rng_;
   RoutingTable routing_;
   ReplicaStore store_;

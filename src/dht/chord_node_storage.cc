@@ -486,7 +486,8 @@ void ChordNode::leave_handoff(unsigned round) {
 namespace peerstore {
 
 void ChordNode::release_blocks(const std::vector<Id256>& ids,
-                               std::function<void(std::vector<Id256>)> done) {
+                               std::function<void(std::vector<Id256>)> done,
+                               std::shared_ptr<const WriteMark> guard) {
   const auto& preds = routing_.predecessors();
   if (state_ != State::member || preds.size() < cfg_.replicas) {
     rpc_.defer([done = std::move(done)] { done({}); });
@@ -496,7 +497,7 @@ void ChordNode::release_blocks(const std::vector<Id256>& ids,
   std::vector<Id256> drop;
   for (auto& id : ids)
     if (lo != self_.id && !ring::in_half_open(id, lo, self_.id)) drop.push_back(id);
-  store_.forget_blocks(drop, store_.write_mark(), std::move(done));
+  store_.forget_blocks(drop, guard ? std::move(guard) : store_.write_mark(), std::move(done));
 }
 
 }  // namespace peerstore

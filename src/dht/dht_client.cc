@@ -192,4 +192,12 @@ void DhtClient::release(std::vector<BlockId> ids, std::function<void(std::vector
   });
 }
 
+void DhtClient::release_guarded(std::vector<BlockId> ids, std::shared_ptr<const WriteMark> guard,
+                                std::function<void(std::vector<BlockId>)> done) {
+  loop_->post(
+      [this, ids = std::move(ids), guard = std::move(guard), done = std::move(done)]() mutable {
+        node_->release_blocks(ids, std::move(done), std::move(guard));
+      });
+}
+
 }  // namespace peerstore

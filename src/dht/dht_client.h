@@ -84,6 +84,10 @@ class DhtClient final : public RemoteStore {
   void put_records(KeyKind kind, const Id256& owner, std::vector<Bytes> records,
                    std::function<void(Status)> done);
   void release(std::vector<BlockId> ids, std::function<void(std::vector<BlockId>)> done) override;
+  // release() guarded by `guard`, a write mark of the node's store taken earlier (a
+  // collection's): a block written after it stays (ChordNode::release_blocks).
+  void release_guarded(std::vector<BlockId> ids, std::shared_ptr<const WriteMark> guard,
+                       std::function<void(std::vector<BlockId>)> done);
   // How many members of each block's replica set hold it (ChordNode::count_copies); `done`
   // runs on the loop thread and must be quick.
   void count_copies(std::vector<BlockId> ids,

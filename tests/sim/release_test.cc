@@ -2,7 +2,9 @@
 // every claim is cancelled leaves all its replicas once the grace is over, also the replica that
 // missed the cancel (repair brings it), and repair never moves it back; a block with a live
 // claim, and a block without claims, stay on all of theirs; a released block written again
-// starts its grace again, so its writer's claim, on its way, is never too late.
+// starts its grace again, so its writer's claim, on its way, is never too late; a lone node
+// (a single computer's ring) releases after the short grace, and never again once another node
+// came, even after it left.
 #include <doctest/doctest.h>
 
 #include "scenario.h"
@@ -103,6 +105,47 @@ TEST_CASE("sim: a released block written again gets a whole grace for its writer
     CHECK(c.holders(KeyKind::block, late.id) == 3);
     // Nobody claimed the other: it goes a grace after its last put.
     CHECK(c.holders(KeyKind::block, unclaimed_again.id) == 0);
+  }
+}
+
+TEST_CASE("sim: a lone node releases after the short grace, and never again once another came") {
+  uint64_t seed = seed_or(41);
+  for (uint64_t round = 0; round < 3; ++round) {
+    INFO("seed " << seed + round << " (set PEERSTORE_SIM_SEED to replay round 0)");
+    ChordConfig cfg = release_config();
+    cfg.lone_release_grace_ms = 3000;
+    cfg.lone_release_ms = 500;
+    SimCluster c(seed + round, cfg);
+    REQUIRE(c.grow(1, 100));
+    auto released = [&](uint64_t n) {
+      auto b = random_block(c.rng());
+      Status put = c.put_block(0, b.id, b.data);
+      INFO("block " << n << ": " << (put ? "stored" : put.error().message()));
+      REQUIRE(put.ok());
+      REQUIRE(c.put_records(0, KeyKind::claims, b.id, {claim_of(n), cancel_of(n)}).ok());
+      return b;
+    };
+    auto alone = released(1);
+    c.run_for(cfg.lone_release_grace_ms + 3 * cfg.lone_release_ms);
+    CHECK(c.holders(KeyKind::block, alone.id) == 0);
+
+    // A grace that began alone and saw another node come takes the full length.
+    auto before = released(2);
+    c.run_for(cfg.lone_release_grace_ms / 2);
+    size_t other = c.add_node();
+    REQUIRE(c.join(other).ok());
+    c.run_for(cfg.lone_release_grace_ms + 3 * cfg.release_ms);
+    CHECK(c.node(0).storage().contains(KeyKind::block, before.id));
+    // The other node leaves: node 0 is alone again, but no longer lone.
+    REQUIRE(c.leave(other).ok());
+    c.run_for(10 * cfg.stabilize_ms);  // node 0 learns it is alone
+    auto after = released(3);
+    c.run_for(cfg.lone_release_grace_ms + 3 * cfg.release_ms);
+    CHECK(c.node(0).storage().contains(KeyKind::block, after.id));
+    CHECK(c.node(0).storage().contains(KeyKind::block, before.id));
+    c.run_for(cfg.release_grace_ms + 2 * cfg.release_ms);
+    CHECK_FALSE(c.node(0).storage().contains(KeyKind::block, after.id));
+    CHECK_FALSE(c.node(0).storage().contains(KeyKind::block, before.id));
   }
 }
 
