@@ -100,6 +100,8 @@ RetainedHistory retained_history(Volume& volume, const std::vector<Head>& extra_
     out.missing.push_back(VersionDamage{id, 0, "head: " + e.message()});
   std::map<Id256, Head>& history = walked.heads;
   out.versions = history.size();
+  out.walked.reserve(history.size());
+  for (auto& [hash, h] : history) out.walked.push_back(hash);
 
   // What retention keeps, the current heads whatever their time, and the pinned versions.
   std::vector<Version> versions;

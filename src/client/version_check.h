@@ -55,6 +55,9 @@ struct RetainedHistory {
   size_t versions = 0;                 // in the history walked
   bool history_cut = false;            // longer than kMaxHistoryWalk heads
   std::vector<VersionDamage> missing;  // parent heads and pinned versions that could not be read
+  // Every head of the history walked, retained or not: their blocks are what the next walk
+  // follows, so the collector keeps them all (they are small).
+  std::vector<Id256> walked;
 };
 RetainedHistory retained_history(Volume& volume, const std::vector<Head>& extra_heads,
                                  const RetentionPolicy& policy, int64_t now_ns,

@@ -61,6 +61,11 @@ class FileSystem {
     // Where the peerstore.* attributes come from (must outlive the file system); none: they
     // are absent (ENODATA).
     HealthSource* health = nullptr;
+    // Claim before adopting (docs/lifecycle.md, Ring collection): live sync calls it with no
+    // lock of the file system held, for each head of another computer it is about to
+    // fast-forward to or merge with, and takes the head only once it returned ok (a failure is
+    // retried next round). Null: nothing to claim (a volume this computer does not write).
+    std::function<Status(Volume& volume, const Head& head)> before_adopt;
   };
 
   // What the kernel must forget after live sync changed the tree: attributes and cached pages

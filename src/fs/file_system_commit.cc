@@ -208,6 +208,24 @@ int FileSystem::sync() {
   if (news.empty()) return 0;
   std::sort(news.begin(), news.end(),
             [](const Head& a, const Head& b) { return a.hash() < b.hash(); });
+  if (opts_.before_adopt) {
+    // Claim before adopting, with no lock held (claims wait for the ring): commits and requests
+    // go on meanwhile, and each head is checked again below.
+    std::vector<Head> to_claim;
+    for (auto& h : news)
+      if (!refused_.count(h.hash())) to_claim.push_back(h);
+    serial.unlock();
+    for (auto& h : to_claim) {
+      Status claimed = opts_.before_adopt(*volume_, h);
+      // A head whose tree does not decode is refused below, where it is weighed; anything else
+      // (its blocks not on the network yet, the ring not answering) waits for the next round.
+      if (!claimed && claimed.code() != Errc::corrupt)
+        return failed(fail(claimed.code(), "cannot claim the blocks of head " +
+                                               h.hash().short_hex() + ": " +
+                                               claimed.error().message()));
+    }
+    serial.lock();
+  }
 
   Invalidation inv;
   std::optional<Error> stopped;  // a head that could not be taken now: retried next round

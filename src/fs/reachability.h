@@ -8,11 +8,25 @@
 // volume's BlockIo, which is.
 #pragma once
 
+#include <functional>
+
 #include "fs/inode_record.h"
 #include "fs/mark_set.h"
 #include "fs/volume.h"
 
 namespace peerstore {
+
+// What a walk of a version reports: each block with children (the root block, tree nodes),
+// whose subtree it enters only when `interior` returns true, and each block without (the head's
+// own block, chunks).
+struct BlockVisitor {
+  std::function<bool(const BlockId& id)> interior;
+  std::function<void(const BlockId& id)> leaf;
+};
+// Walks what the version `head` of `volume` reaches.
+Status visit_version(Volume& volume, const Head& head, const BlockVisitor& visit);
+// Walks the content of one inode record.
+Status visit_content(BlockIo& io, const InodeRecord& rec, const BlockVisitor& visit);
 
 // Marks what the version `head` of `volume` reaches.
 Status mark_version(Volume& volume, const Head& head, MarkSet& marks);

@@ -1,7 +1,11 @@
 #include "host/mount_claims.h"
 
+#include <algorithm>
+#include <future>
+
 #include "common/log.h"
 #include "common/thread_name.h"
+#include "fs/reachability.h"
 
 namespace peerstore::host {
 
@@ -51,6 +55,10 @@ void MountClaims::run() {
 Status MountClaims::add_volume(const VolumeKeys& keys) {
   PS_ASSIGN(auto secrets, ClaimSecrets::of(keys));
   VolumeId v = keys.id();
+  {
+    std::lock_guard lk(m_);
+    known_.insert(v);
+  }
   post([this, v, secrets = std::make_shared<ClaimSecrets>(std::move(secrets))](bool stopping) {
     if (stopping) return;
     Volume vol{std::make_unique<Claimant>(std::move(*secrets), device_, v, book_, sink_)};
@@ -101,6 +109,37 @@ void MountClaims::cancel_unreached(const VolumeId& volume,
     if (!r) vol.resume = true;
     done(std::move(r));
   });
+}
+
+Status MountClaims::claim_version(peerstore::Volume& volume, const Head& head) {
+  const VolumeId v = volume.keys().id();
+  {
+    std::lock_guard lk(m_);
+    if (!known_.count(v)) return {};  // a volume this computer does not claim in
+  }
+  std::vector<BlockId> ids;
+  Status looked;  // the first failed lookup of the book
+  auto live = [&](const BlockId& id) {
+    auto found = book_.find(v, std::span<const BlockId>(&id, 1));
+    if (!found) {
+      if (looked.ok()) looked = found.error();
+      return false;
+    }
+    return (*found)[0] && (*found)[0]->state == ClaimState::live;
+  };
+  BlockVisitor visit{[&](const BlockId& id) {
+                       if (live(id)) return false;
+                       ids.push_back(id);
+                       return true;
+                     },
+                     [&](const BlockId& id) { ids.push_back(id); }};
+  PS_TRY(visit_version(volume, head, visit));
+  PS_TRY(looked);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  auto p = std::make_shared<std::promise<Status>>();
+  claim(v, std::move(ids), [p](Status st) { p->set_value(std::move(st)); });
+  return p->get_future().get();
 }
 
 }  // namespace peerstore::host

@@ -13,9 +13,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "dht/claimant.h"
+#include "fs/volume.h"
 
 namespace peerstore::host {
 
@@ -41,6 +43,16 @@ class MountClaims {
       claim(v, std::move(ids), std::move(done));
     };
   }
+  // Claim before adopting (docs/lifecycle.md, Ring collection): claims in the name of the
+  // volume every block its version `head` reaches that this device holds no live claim on, and
+  // waits until the ring took them. Live sync calls it (FileSystem::Options::before_adopt),
+  // with no lock of the file system held, before it moves the tree to a head of another
+  // computer or merges with it: otherwise this device could adopt a version, go offline, and
+  // come back after the writer released blocks that an edit on top of it still names. The walk
+  // does not enter a subtree whose top block has a live claim of this device: this device
+  // claims whole versions (what it writes, what it adopts), so the claims of that subtree are
+  // live too. Reads on the calling thread; claims through the worker.
+  Status claim_version(peerstore::Volume& volume, const Head& head);
   // The collector's cancel (Claimant::cancel_unreached) of this device's claims in `volume` on
   // the blocks `reached` says nothing retained reaches, on the worker, where `done` runs (and
   // `reached` is called); nothing for a volume it was not told of.
@@ -64,6 +76,7 @@ class MountClaims {
   std::map<VolumeId, Volume> volumes_;  // used by the worker only
   // On the worker: resumes what a failed send left pending in `vol`, if any.
   Status resume_first(Volume& vol);
+  std::set<VolumeId> known_;  // under m_: the volumes add_volume was told of
   std::deque<Job> jobs_;
   bool stopping_ = false;
   std::thread worker_;

@@ -2,11 +2,63 @@
 
 #include <unistd.h>
 
+#include <cstring>
+#include <future>
+
 #include "common/log.h"
 #include "fs/brake_log.h"
 #include "host/conflict_file.h"
 
 namespace peerstore::host {
+
+namespace {
+
+// Waits for an answer that comes on another thread (the claims worker, the DHT loop).
+template <typename T>
+Result<T> wait_for(std::future<Result<T>> f, const char* what) {
+  if (f.wait_for(std::chrono::seconds(120)) != std::future_status::ready)
+    return fail(Errc::timeout, std::string(what) + " did not answer within 120 s");
+  return f.get();
+}
+
+// The home volume's collection (docs/lifecycle.md, Local collection) in a mount: the node's
+// store front is the store, the tiered store reads, the claims worker cancels, and the DHT node
+// erases the copies outside its replica ranges (the rest are the ring's, released by claims).
+CollectionSources collection_sources(Node& node, TieredStore& tiered, FileSystem& fs,
+                                     MountClaims& claims, const Identity& identity,
+                                     const RetentionPolicy& policy) {
+  CollectionSources s;
+  s.store = &node.store();
+  s.reader = &tiered;
+  s.keys = VolumeKeys::derive_home(identity.user);
+  s.device = identity.device.public_key();
+  s.policy = policy;
+  s.pins = [&fs] { return read_pins(fs); };
+  s.commit = [&fs]() -> Status {
+    if (int err = fs.commit())
+      return fail(errc_of_errno(err), std::string("commit: ") + std::strerror(err));
+    return {};
+  };
+  s.open_unlinked = [&fs] { return fs.open_unlinked(); };
+  s.waiting = [&tiered](const std::vector<BlockId>& ids) { return tiered.waiting_for_upload(ids); };
+  s.cancel = [&claims, volume = s.keys.id()](const CollectionSources::Reached& reached) {
+    auto p = std::make_shared<std::promise<Result<Claimant::Counts>>>();
+    claims.cancel_unreached(volume, reached,
+                            [p](Result<Claimant::Counts> r) { p->set_value(std::move(r)); });
+    return wait_for(p->get_future(), "the claims worker");
+  };
+  DhtClient& dht = node.dht();
+  s.erase = [&dht](std::vector<BlockId> ids, std::shared_ptr<const WriteMark> mark) {
+    auto p = std::make_shared<std::promise<Result<uint64_t>>>();
+    dht.release_guarded(std::move(ids), std::move(mark), [p](std::vector<BlockId> erased) {
+      p->set_value(uint64_t(erased.size()));
+    });
+    return wait_for(p->get_future(), "the DHT node");
+  };
+  return s;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Identity identity) {
   const MountConfig& c = config;
@@ -52,7 +104,11 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   FileSystem::Options fo;
   fo.statfs_path = data;
   fo.health = m->health_.get();
-  auto fs = FileSystem::open(std::move(*volume), fo, Caller{getuid(), getgid()});
+  FileSystem::Options home = fo;  // the linked volumes' make no claims yet
+  home.before_adopt = [claims = m->claims_.get()](Volume& v, const Head& h) {
+    return claims->claim_version(v, h);
+  };
+  auto fs = FileSystem::open(std::move(*volume), home, Caller{getuid(), getgid()});
   if (!fs) return damaged(fs.error());
   m->fs_ = std::move(*fs);
   m->volumes_ = std::make_unique<LinkedVolumes>(*m->tiered_, dht, identity.device.public_key(), fo,
@@ -76,8 +132,15 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
         if (auto st = append_brake(file, r); !st)
           log::warn("cannot record the mass deletion in " + file + ": " + st.error().message());
       });
+  m->collector_ = std::make_unique<MountCollector>(
+      collection_sources(*m->node_, *m->tiered_, *m->fs_, *m->claims_, identity,
+                         c.options.snapshots),
+      MountCollector::Options{});
   m->fs_->set_removal_sink(
-      [w = m->brake_.get()](int64_t t, uint64_t where) { w->removed(t, where); });
+      [w = m->brake_.get(), gc = m->collector_.get()](int64_t t, uint64_t where) {
+        w->removed(t, where);
+        gc->removed();
+      });
   PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
                                              &m->fuse_metrics_));
   if (!c.http.empty()) {
@@ -115,6 +178,7 @@ Status MountedNode::serve() {
   share_->stop();
   session_.reset();
   fs_->set_removal_sink(nullptr);
+  collector_.reset();
   brake_.reset();
   receiver_.reset();
   if (Status closed = tree_->close(); !closed) log::error(closed.error().message());

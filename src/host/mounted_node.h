@@ -18,6 +18,7 @@
 #include "host/linked_volumes.h"
 #include "host/mass_delete_watch.h"
 #include "host/mount_claims.h"
+#include "host/mount_collector.h"
 #include "host/mount_health.h"
 #include "host/mount_snapshots.h"
 #include "host/node.h"
@@ -76,6 +77,7 @@ class MountedNode {
   std::unique_ptr<ShareReceiver> receiver_;    // shares given to this user, under /shared
   std::unique_ptr<MountSnapshots> snapshots_;  // what .snapshots/ shows
   std::unique_ptr<MassDeleteWatch> brake_;     // pins the version before a mass deletion
+  std::unique_ptr<MountCollector> collector_;  // gives back the space of what nothing retains
   std::unique_ptr<MountTree> tree_;
   FuseMetrics fuse_metrics_;  // before the session, which counts into it
   std::unique_ptr<MountSession> session_;

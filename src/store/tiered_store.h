@@ -66,6 +66,11 @@ class TieredStore final : public LocalStore {
   // The bytes of those of `ids` that wait for upload (their local copies' sizes): what of them
   // is on this computer only (the peerstore.pending attribute).
   uint64_t pending_bytes(const std::vector<BlockId>& ids);
+  // For each of `ids`, whether it waits for upload (UploadQueue::waiting): its only copy may be
+  // the local one, which a collection must keep.
+  std::vector<bool> waiting_for_upload(const std::vector<BlockId>& ids) const {
+    return uploads_.waiting(ids);
+  }
 
  private:
   struct Fetch;

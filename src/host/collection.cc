@@ -1,0 +1,125 @@
+#include "host/collection.h"
+
+#include <algorithm>
+
+#include "client/version_check.h"
+#include "fs/mark_set.h"
+#include "fs/reachability.h"
+#include "fs/version_view.h"
+#include "fs/volume.h"
+
+namespace peerstore::host {
+
+namespace {
+
+// Candidates gathered per pass over the store's ids, at most (about): the ids are split into
+// passes by their first two bytes, so memory stays bounded whatever the store holds.
+constexpr uint64_t kPass = uint64_t(1) << 16;
+
+Status stopped(const CollectionSources& s) {
+  if (s.stop && s.stop->load()) return fail(Errc::unavailable, "the collection was stopped");
+  return {};
+}
+
+uint32_t bucket(const BlockId& id) {
+  return uint32_t(id.b[0]) << 8 | id.b[1];
+}
+
+// Marks what the retained versions of the volume and the open-unlinked files reach.
+Status mark_retained(const CollectionSources& s, int64_t now_ns, MarkSet& marks,
+                     CollectionReport& r) {
+  PS_ASSIGN(auto volume, Volume::open(*s.reader, reader_keys(s.keys), s.device));
+  PS_ASSIGN(std::vector<Head> network, volume->fetch_heads());
+  std::vector<Pin> pins = s.pins ? s.pins() : std::vector<Pin>();
+  client::RetainedHistory h = client::retained_history(*volume, network, s.policy, now_ns, pins);
+  if (h.history_cut)
+    return fail(Errc::unavailable, "the history is longer than a collection walks (" +
+                                       std::to_string(h.versions) + " versions)");
+  if (!h.missing.empty())
+    return fail(Errc::not_found, "version " + h.missing.front().head.short_hex() +
+                                     " cannot be read: " + h.missing.front().error);
+  for (const Head& head : h.heads) {
+    PS_TRY(stopped(s));
+    if (Status st = mark_version(*volume, head, marks); !st)
+      return fail(st.code(), "version " + head.hash().short_hex() + ": " + st.error().message());
+  }
+  for (const Id256& head : h.walked) marks.mark_leaf(head);
+  r.versions = h.heads.size();
+  r.history = h.walked.size();
+  if (s.open_unlinked) {
+    for (const InodeRecord& rec : s.open_unlinked()) {
+      if (Status st = mark_content(volume->io(), rec, marks); !st)
+        return fail(st.code(), "an open file with no name left (inode " + std::to_string(rec.ino) +
+                                   "): " + st.error().message());
+      ++r.open_unlinked;
+    }
+  }
+  marks.seal();
+  r.marked = marks.interior_count() + marks.leaf_count();
+  return {};
+}
+
+// Erases, pass by pass, the unmarked blocks that do not wait for upload.
+Status sweep(const CollectionSources& s, const MarkSet& marks,
+             const std::shared_ptr<const WriteMark>& mark, CollectionReport& r) {
+  PS_ASSIGN(StoreStats stats, s.store->stats());
+  const uint32_t passes = uint32_t(std::clamp<uint64_t>(stats.blocks / kPass + 1, 1, 65536));
+  for (uint32_t pass = 0; pass < passes; ++pass) {
+    PS_TRY(stopped(s));
+    // Buckets [lo, hi) of the 65,536 first-two-byte values.
+    uint32_t lo = uint32_t(uint64_t(pass) * 65536 / passes);
+    uint32_t hi = uint32_t(uint64_t(pass + 1) * 65536 / passes);
+    std::vector<BlockId> ids;
+    PS_TRY(s.store->for_each_id([&](const BlockId& id, size_t) {
+      uint32_t b = bucket(id);
+      if (b >= lo && b < hi && !marks.may_contain(id)) ids.push_back(id);
+      return true;
+    }));
+    r.unmarked += ids.size();
+    if (ids.empty()) continue;
+    if (s.waiting) {
+      std::vector<bool> waiting = s.waiting(ids);
+      size_t kept = 0;
+      for (size_t i = 0; i < ids.size(); ++i)
+        if (!waiting[i]) ids[kept++] = ids[i];
+      r.waiting += ids.size() - kept;
+      ids.resize(kept);
+    }
+    if (ids.empty() || !s.erase) continue;
+    PS_ASSIGN(uint64_t erased, s.erase(std::move(ids), mark));
+    r.erased += erased;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<CollectionReport> collect(const CollectionSources& s, int64_t now_ns) {
+  CollectionReport r;
+  // The barrier first: whatever is written from now on is either in the version committed next
+  // or written after the mark, and no erase under the mark touches it.
+  std::shared_ptr<const WriteMark> mark = s.store->write_mark();
+  if (!mark) return fail(Errc::invalid, "the store keeps no write history: it cannot be collected");
+  if (Status st = s.commit(); !st)
+    return fail(st.code(), "the commit before collecting failed: " + st.error().message());
+  MarkSet marks;
+  PS_TRY(mark_retained(s, now_ns, marks, r));
+  PS_TRY(stopped(s));
+  if (s.cancel) {
+    PS_ASSIGN(Claimant::Counts cancelled,
+              s.cancel([&marks](const BlockId& id) { return marks.may_contain(id); }));
+    r.cancelled = cancelled.sent;
+  }
+  PS_TRY(sweep(s, marks, mark, r));
+  return r;
+}
+
+std::string describe(const CollectionReport& r) {
+  return std::to_string(r.versions) + " versions marked (" + std::to_string(r.marked) +
+         " blocks, " + std::to_string(r.history) + " heads, " + std::to_string(r.open_unlinked) +
+         " open unlinked files); " + std::to_string(r.unmarked) + " blocks unreached, " +
+         std::to_string(r.waiting) + " of them waiting for upload; " + std::to_string(r.erased) +
+         " erased here; " + std::to_string(r.cancelled) + " claims cancelled";
+}
+
+}  // namespace peerstore::host

@@ -1,0 +1,77 @@
+// Collection: one run of a computer's local collection for the volume it writes
+// (docs/lifecycle.md, Local collection), the steps in order and nothing else: take the store's
+// write mark, commit, mark every retained version (the retained history, with the network's heads
+// of the volume, pinned versions, every head block walked) and the files open but unlinked, then
+// cancel this device's claims on what no retained version reaches, and erase the local copies
+// that are neither marked nor waiting for upload, under the mark. What each step talks to (the
+// file system, the claims worker, the ring) comes in as a function, so the run is tested over
+// memory (tests/unit/host/collection_test.cc) and MountCollector wires it into a mount.
+// Safety: a commit that fails, a version or head that cannot be read, or a history longer than
+// the walk reaches ends the run before anything is cancelled or erased. Runs on the calling
+// thread; the sources must be safe to call from it.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dht/claimant.h"
+#include "fs/inode_record.h"
+#include "fs/pins.h"
+#include "fs/retention.h"
+#include "keys/volume_keys.h"
+#include "store/local_store.h"
+
+namespace peerstore::host {
+
+struct CollectionSources {
+  // Where the candidates are (every id it holds) and whose write mark guards the erases: the
+  // front every writer of the store writes through. A store that gives no mark cannot be
+  // collected (Errc::invalid).
+  LocalStore* store = nullptr;
+  // What versions are read through (for a mount, with the network behind).
+  LocalStore* reader = nullptr;
+  VolumeKeys keys;  // the volume's; a reader's keys are enough
+  PublicKey device;
+  RetentionPolicy policy;
+  std::function<std::vector<Pin>()> pins;  // the volume's pins; null: none
+  // Commits what the file system holds, so that what it names is in a version. Required.
+  std::function<Status()> commit;
+  // The records of the files open but unlinked (FileSystem::open_unlinked); null: none.
+  std::function<std::vector<InodeRecord>()> open_unlinked;
+  // For each id, whether it waits for upload (its only copy may be here); null: none waits.
+  std::function<std::vector<bool>(const std::vector<BlockId>&)> waiting;
+  // Cancels this device's claims on the blocks `reached` says no retained version reaches
+  // (MountClaims::cancel_unreached); null: the device makes no claims.
+  using Reached = std::function<bool(const BlockId&)>;
+  std::function<Result<Claimant::Counts>(const Reached& reached)> cancel;
+  // Erases the local copies it may among `ids` (none marked, none waiting), guarded by `mark`;
+  // returns how many went. A mount's node keeps the blocks of its replica ranges (the ring's,
+  // released through claims). Null: nothing is erased.
+  std::function<Result<uint64_t>(std::vector<BlockId> ids, std::shared_ptr<const WriteMark> mark)>
+      erase;
+  // Checked between versions and between passes: set, the run ends (Errc::unavailable) with
+  // what it did so far done. Null: never.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+struct CollectionReport {
+  size_t versions = 0;  // retained versions marked
+  size_t history = 0;   // head blocks kept (every head walked)
+  size_t open_unlinked = 0;
+  uint64_t marked = 0;    // distinct interior blocks and leaf prefixes
+  uint64_t unmarked = 0;  // blocks in the store that no retained version reaches
+  uint64_t waiting = 0;   // of those, kept because they wait for upload
+  uint64_t erased = 0;    // local copies erased
+  size_t cancelled = 0;   // claims of this device cancelled
+};
+
+// One run at `now_ns` (retention's clock).
+Result<CollectionReport> collect(const CollectionSources& sources, int64_t now_ns);
+
+// One line for the log.
+std::string describe(const CollectionReport& r);
+
+}  // namespace peerstore::host

@@ -1,0 +1,91 @@
+#include "host/mount_collector.h"
+
+#include "common/log.h"
+#include "common/thread_name.h"
+#include "common/wall_clock.h"
+
+namespace peerstore::host {
+
+MountCollector::MountCollector(CollectionSources sources, Options options)
+    : sources_(std::move(sources)), options_(options) {
+  sources_.stop = &stop_flag_;
+  next_periodic_ = Clock::now() + options_.interval;
+  thread_ = std::thread([this] { run(); });
+}
+
+MountCollector::~MountCollector() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  stop_flag_ = true;
+  wake_.notify_all();
+  done_.notify_all();
+  thread_.join();
+}
+
+void MountCollector::removed() {
+  std::lock_guard lock(mu_);
+  auto now = Clock::now();
+  if (!first_removal_) first_removal_ = now;
+  last_removal_ = now;
+  wake_.notify_all();
+}
+
+Result<CollectionReport> MountCollector::run_now() {
+  std::unique_lock lock(mu_);
+  uint64_t ticket = ++asked_;
+  wake_.notify_all();
+  done_.wait(lock, [&] { return finished_ >= ticket || stop_; });
+  if (finished_ < ticket || !last_result_)
+    return fail(Errc::unavailable, "the mount is stopping: no collection ran");
+  return *last_result_;
+}
+
+MountCollector::Stats MountCollector::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void MountCollector::run() {
+  name_this_thread("collector");
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    Clock::time_point due = next_periodic_;
+    if (first_removal_)
+      due = std::min({due, *last_removal_ + options_.delay, *first_removal_ + options_.max_delay});
+    if (asked_ == finished_ && Clock::now() < due) {
+      wake_.wait_until(lock, due);
+      continue;
+    }
+    uint64_t ticket = asked_;
+    first_removal_.reset();
+    last_removal_.reset();
+    lock.unlock();
+    collect_once();
+    lock.lock();
+    next_periodic_ = Clock::now() + options_.interval;
+    finished_ = ticket;
+    done_.notify_all();
+  }
+}
+
+void MountCollector::collect_once() {
+  Result<CollectionReport> r = collect(sources_, wall_clock_ns());
+  std::lock_guard lock(mu_);
+  ++stats_.runs;
+  if (r) {
+    stats_.last = *r;
+    if (r->erased || r->cancelled) log::info("collected: " + describe(*r));
+    last_error_.clear();
+  } else {
+    ++stats_.failures;
+    std::string why = r.error().message();
+    if (why != last_error_ && !stop_)
+      log::warn("collection skipped, nothing erased: " + why + "; it runs again later");
+    last_error_ = why;
+  }
+  last_result_ = std::move(r);
+}
+
+}  // namespace peerstore::host

@@ -1,0 +1,293 @@
+// One local collection (host/collection.h) over a file system in memory: a deleted file's blocks
+// go and every retained version still reads whole; a version retention keeps keeps its blocks;
+// an open unlinked file keeps its content until closed; a block waiting for upload stays; a
+// block written anew while the run goes on stays (the write mark); the claims cancelled are
+// exactly those of blocks nothing reaches; a version that cannot be read, or a store that keeps
+// no write history, ends the run with nothing erased or cancelled. MountCollector runs it after
+// removals.
+#include "host/collection.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sodium.h>
+
+#include <set>
+
+#include "../common/must.h"
+#include "client/version_check.h"
+#include "common/wall_clock.h"
+#include "fs/version_view.h"
+#include "host/mount_collector.h"
+#include "host_fs.h"
+#include "keys/signing_key.h"
+#include "store/collecting_store.h"
+#include "store/memory_store.h"
+
+namespace peerstore::host {
+namespace {
+
+using test::must;
+using test_fs::me;
+using test_fs::options;
+constexpr uint64_t kRoot = NodeTable::kRootIno;
+const RetentionPolicy kKeepCurrent{std::chrono::seconds(0), std::chrono::seconds(0),
+                                   std::chrono::seconds(0), std::chrono::seconds(0)};
+
+std::set<BlockId> ids_of(LocalStore& s) {
+  std::set<BlockId> out;
+  REQUIRE(s.for_each_id([&](const BlockId& id, size_t) { return out.insert(id), true; }).ok());
+  return out;
+}
+
+std::set<BlockId> minus(const std::set<BlockId>& a, const std::set<BlockId>& b) {
+  std::set<BlockId> out;
+  for (auto& id : a)
+    if (!b.count(id)) out.insert(id);
+  return out;
+}
+
+struct Home {
+  MemoryStore mem;
+  CollectingStore front{mem};
+  SigningKey user = SigningKey::generate();
+  PublicKey device = SigningKey::generate().public_key();
+  std::unique_ptr<FileSystem> fs = must(FileSystem::open(
+      must(Volume::open(front, VolumeKeys::derive_home(user), device)), options(), me()));
+  // What the sources saw.
+  std::set<BlockId> cancelled;
+  size_t cancels = 0;
+  std::set<BlockId> waiting;
+  std::function<void()> after_commit;
+
+  CollectionSources sources(RetentionPolicy policy = kKeepCurrent) {
+    CollectionSources s;
+    s.store = &front;
+    s.reader = &front;
+    s.keys = VolumeKeys::derive_home(user);
+    s.device = device;
+    s.policy = policy;
+    s.pins = [this] { return read_pins(*fs); };
+    s.commit = [this]() -> Status {
+      if (fs->commit() != 0) return fail(Errc::io, "commit");
+      if (after_commit) after_commit();
+      return {};
+    };
+    s.open_unlinked = [this] { return fs->open_unlinked(); };
+    s.waiting = [this](const std::vector<BlockId>& ids) {
+      std::vector<bool> out;
+      for (auto& id : ids) out.push_back(waiting.count(id) > 0);
+      return out;
+    };
+    // The claims this device holds: every block in the store (a model of the claim book).
+    s.cancel = [this](const CollectionSources::Reached& reached) -> Result<Claimant::Counts> {
+      ++cancels;
+      Claimant::Counts c;
+      for (auto& id : ids_of(mem))
+        if (!reached(id) && cancelled.insert(id).second) ++c.sent;
+      return c;
+    };
+    s.erase = [this](std::vector<BlockId> ids,
+                     std::shared_ptr<const WriteMark> mark) -> Result<uint64_t> {
+      auto before = ids_of(mem).size();
+      WriteBatch b;
+      b.erase = std::move(ids);
+      b.erase_guard = std::move(mark);
+      PS_TRY(front.write(b));
+      return uint64_t(before - ids_of(mem).size());
+    };
+    return s;
+  }
+
+  uint64_t write_file(const std::string& name, const Bytes& data) {
+    EntryOut e;
+    REQUIRE(fs->create(me(), kRoot, name, 0644, O_RDWR, &e) == 0);
+    REQUIRE(fs->write(e.ino, 0, data) == ssize_t(data.size()));
+    REQUIRE(fs->release(e.ino) == 0);
+    REQUIRE(fs->commit() == 0);
+    return e.ino;
+  }
+  Bytes read_file(const std::string& name) {
+    EntryOut e;
+    REQUIRE(fs->lookup(kRoot, name, &e) == 0);
+    REQUIRE(fs->open(e.ino, O_RDONLY) == 0);
+    Bytes out;
+    REQUIRE(fs->read(e.ino, 0, 8 << 20, &out) == 0);
+    REQUIRE(fs->release(e.ino) == 0);
+    fs->forget(e.ino, 1);
+    return out;
+  }
+};
+
+Bytes random_bytes(size_t n) {
+  Bytes b(n);
+  randombytes_buf(b.data(), n);
+  return b;
+}
+
+// Every retained version of the home volume reads whole: the fsck of what a collection keeps.
+void check_retained(Home& h, const RetentionPolicy& policy) {
+  auto volume = must(Volume::open(h.front, reader_keys(VolumeKeys::derive_home(h.user)), h.device));
+  client::VersionsOptions o;
+  o.policy = policy;
+  o.pins = read_pins(*h.fs);
+  o.now_ns = wall_clock_ns();
+  auto report = client::check_versions(*volume, {}, o);
+  CHECK(report.checked >= 1);
+  for (auto& d : report.damaged) FAIL_CHECK("version " << d.head.short_hex() << ": " << d.error);
+}
+
+TEST_CASE("collection: a deleted file's blocks go, and what the current version reaches stays") {
+  Home h;
+  Bytes kept = random_bytes(300 << 10), gone = random_bytes(1 << 20);  // 5 and 16 chunks
+  h.write_file("kept", kept);
+  auto before = ids_of(h.mem);
+  h.write_file("gone", gone);
+  auto of_gone = minus(ids_of(h.mem), before);  // its chunks, its tree, one version's blocks
+  REQUIRE(of_gone.size() >= 16);
+  REQUIRE(h.fs->unlink(kRoot, "gone") == 0);
+  REQUIRE(h.fs->commit() == 0);
+  auto all = ids_of(h.mem);
+
+  auto r = must(collect(h.sources(), wall_clock_ns()));
+  CHECK(r.versions == 1);
+  CHECK(r.history == 3);  // the three commits' head blocks stay: the next walk follows them
+  auto left = ids_of(h.mem);
+  size_t of_gone_left = 0;
+  for (auto& id : of_gone) of_gone_left += left.count(id);
+  CHECK(of_gone_left == 1);  // the head block of the version that had it
+  // Also the first version's tree went: retention keeps only the current one.
+  CHECK(r.erased == r.unmarked);
+  CHECK(r.erased >= of_gone.size() - 1);
+  // The claims cancelled are exactly the blocks that went.
+  CHECK(h.cancelled == minus(all, left));
+  CHECK(h.cancelled.size() == r.erased);
+  CHECK(h.read_file("kept") == kept);
+  check_retained(h, kKeepCurrent);
+
+  // Nothing more to do the second time.
+  auto again = must(collect(h.sources(), wall_clock_ns()));
+  CHECK(again.erased == 0);
+  CHECK(again.unmarked == 0);
+}
+
+TEST_CASE("collection: a version retention keeps keeps its blocks, readable") {
+  Home h;
+  Bytes data = random_bytes(200 << 10);
+  h.write_file("f", data);
+  REQUIRE(h.fs->unlink(kRoot, "f") == 0);
+  RetentionPolicy hour;  // the default: every version of the last hour
+  auto r = must(collect(h.sources(hour), wall_clock_ns()));
+  CHECK(r.versions >= 2);
+  CHECK(r.erased == 0);
+  CHECK(h.cancelled.empty());
+  check_retained(h, hour);
+  // Past the hour only the current version is kept, and the file's blocks go.
+  auto later = must(collect(h.sources(hour), wall_clock_ns() + int64_t(3) * 3600 * 1000000000));
+  CHECK(later.erased >= 4);
+}
+
+TEST_CASE("collection: an open file with no name left keeps its content until it is closed") {
+  Home h;
+  Bytes data = random_bytes(256 << 10);
+  uint64_t ino = h.write_file("open", data);
+  EntryOut e;
+  REQUIRE(h.fs->lookup(kRoot, "open", &e) == 0);
+  REQUIRE(h.fs->open(ino, O_RDONLY) == 0);
+  REQUIRE(h.fs->unlink(kRoot, "open") == 0);
+  auto r = must(collect(h.sources(), wall_clock_ns()));
+  CHECK(r.open_unlinked == 1);
+  Bytes out;
+  REQUIRE(h.fs->read(ino, 0, data.size(), &out) == 0);
+  CHECK(out == data);
+  REQUIRE(h.fs->release(ino) == 0);
+  h.fs->forget(ino, 1);
+  auto closed = must(collect(h.sources(), wall_clock_ns()));
+  CHECK(closed.open_unlinked == 0);
+  CHECK(closed.erased >= 4);
+}
+
+TEST_CASE("collection: blocks waiting for upload, or written anew during the run, stay") {
+  Home h;
+  Bytes a = random_bytes(256 << 10), b = random_bytes(256 << 10);
+  auto before = ids_of(h.mem);
+  h.write_file("a", a);
+  auto of_a = minus(ids_of(h.mem), before);
+  before = ids_of(h.mem);
+  h.write_file("b", b);
+  auto of_b = minus(ids_of(h.mem), before);
+  REQUIRE(h.fs->unlink(kRoot, "a") == 0);
+  REQUIRE(h.fs->unlink(kRoot, "b") == 0);
+  // a's blocks wait for upload; b's chunks are written again by another writer after the mark
+  // (a new file with the same bytes, whose commit comes later).
+  h.waiting = of_a;
+  h.after_commit = [&] {
+    std::vector<BlockRecord> again;
+    for (auto& id : of_b) again.push_back(BlockRecord{id, *h.mem.get(id)});
+    REQUIRE(h.front.put(again).ok());
+  };
+  auto r = must(collect(h.sources(), wall_clock_ns()));
+  CHECK(r.waiting == of_a.size() - 1);  // all but a's head block, which the history keeps
+  CHECK(r.erased == 0);
+  auto left = ids_of(h.mem);
+  for (auto& id : of_a) CHECK(left.count(id));
+  for (auto& id : of_b) CHECK(left.count(id));
+  // Uploaded and not written again, they go.
+  h.waiting.clear();
+  h.after_commit = nullptr;
+  auto next = must(collect(h.sources(), wall_clock_ns()));
+  CHECK(next.erased == of_a.size() + of_b.size() - 2);
+}
+
+TEST_CASE("collection: a version that cannot be read ends the run with nothing erased") {
+  Home h;
+  h.write_file("one", random_bytes(100 << 10));
+  Head first = *h.fs->volume().head();
+  h.write_file("two", random_bytes(100 << 10));
+  REQUIRE(h.fs->unlink(kRoot, "one") == 0);
+  REQUIRE(h.fs->commit() == 0);
+  // The first version's head block is lost: the walk of the history cannot go past it.
+  WriteBatch lose;
+  lose.erase = {first.hash()};
+  REQUIRE(h.mem.write(lose).ok());
+  auto count = ids_of(h.mem).size();
+  auto r = collect(h.sources(), wall_clock_ns());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message().find(first.hash().short_hex()) != std::string::npos);
+  CHECK(ids_of(h.mem).size() == count);
+  CHECK(h.cancels == 0);
+
+  // A store that keeps no write history cannot be collected.
+  CollectionSources s = h.sources();
+  s.store = &h.mem;
+  auto unguarded = collect(s, wall_clock_ns());
+  REQUIRE_FALSE(unguarded.ok());
+  CHECK(unguarded.code() == Errc::invalid);
+}
+
+TEST_CASE("mount collector: removals start a run after the delay") {
+  Home h;
+  auto before = ids_of(h.mem);
+  h.write_file("f", random_bytes(256 << 10));
+  auto of_f = minus(ids_of(h.mem), before);
+  REQUIRE(h.fs->unlink(kRoot, "f") == 0);
+  MountCollector::Options o;
+  o.delay = std::chrono::milliseconds(50);
+  o.max_delay = std::chrono::milliseconds(200);
+  MountCollector gc(h.sources(), o);
+  CHECK(gc.stats().runs == 0);
+  gc.removed();
+  for (int i = 0; i < 500 && gc.stats().runs == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(gc.stats().runs == 1);
+  CHECK(gc.stats().last.erased >= 4);
+  auto left = ids_of(h.mem);
+  size_t of_f_left = 0;
+  for (auto& id : of_f) of_f_left += left.count(id);
+  CHECK(of_f_left == 1);  // its version's head block
+  auto r = must(gc.run_now());
+  CHECK(r.erased == 0);
+  CHECK(gc.stats().runs == 2);
+}
+
+}  // namespace
+}  // namespace peerstore::host
