@@ -167,15 +167,8 @@ int FileSystem::setattr(uint64_t ino, const struct stat& in, int to_set, struct 
   Node& n = **np;
   InodeRecord& r = n.rec;
   timespec t = now();
-  if (to_set & FUSE_SET_ATTR_SIZE) {
-    if (r.is_dir()) return EISDIR;
-    if (!r.is_file()) return EINVAL;
-    if (uint64_t(in.st_size) > kMaxFileSize) return EFBIG;
-    bool shrinks = uint64_t(in.st_size) < r.size;
-    if (auto st = truncate(n, uint64_t(in.st_size)); !st) return err(st.error(), "truncate");
-    r.mtime = t;
-    if (shrinks) removed(t, ~n.ino());  // the file itself: names hash elsewhere
-  }
+  if (to_set & FUSE_SET_ATTR_SIZE)
+    if (int e = resize_locked(n, uint64_t(in.st_size), t)) return e;
   if (to_set & FUSE_SET_ATTR_MODE) r.mode = (r.mode & S_IFMT) | (in.st_mode & 07777);
   if (to_set & FUSE_SET_ATTR_UID) r.uid = in.st_uid;
   if (to_set & FUSE_SET_ATTR_GID) r.gid = in.st_gid;
@@ -195,6 +188,18 @@ int FileSystem::setattr(uint64_t ino, const struct stat& in, int to_set, struct 
   changed_ = true;
   commit_soon();
   fill_attr(n, out);
+  return 0;
+}
+
+int FileSystem::resize_locked(Node& n, uint64_t size, const timespec& t) {
+  InodeRecord& r = n.rec;
+  if (r.is_dir()) return EISDIR;
+  if (!r.is_file()) return EINVAL;
+  if (size > kMaxFileSize) return EFBIG;
+  bool shrinks = size < r.size;
+  if (auto st = truncate(n, size); !st) return err(st.error(), "truncate");
+  r.mtime = t;
+  if (shrinks) removed(t, ~n.ino());  // the file itself: names hash elsewhere
   return 0;
 }
 

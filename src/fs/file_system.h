@@ -249,6 +249,8 @@ class FileSystem {
                std::string_view symlink_target, Node** out);
   int remove_entry(Node& parent, std::string_view name, bool want_dir);
   Status drop_link(Node& n);
+  // Under mu_: sets a file's size (truncate or extend) as of `t`; 0 or an errno.
+  int resize_locked(Node& n, uint64_t size, const timespec& t);
   // Under mu_: tells the removal sink (set_removal_sink).
   void removed(const timespec& t, uint64_t where);
   Result<bool> is_ancestor(uint64_t maybe_ancestor, uint64_t ino);

@@ -1,4 +1,5 @@
 // FileSystem: file content (read, write, truncate, fallocate), open files, xattrs, commits.
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <linux/falloc.h>
 #include <sys/xattr.h>
@@ -51,11 +52,22 @@ Result<std::shared_ptr<Bytes>> FileSystem::chunk_buffer(Node& n, uint64_t idx, s
   return buf;
 }
 
-int FileSystem::open(uint64_t ino, int) {
+int FileSystem::open(uint64_t ino, int flags) {
   std::lock_guard lock(mu_);
   auto n = node(ino);
   if (!n) return err(n.error(), "open");
   if ((*n)->rec.is_dir()) return EISDIR;
+  // libfuse 3 asks for FUSE_CAP_ATOMIC_O_TRUNC: the kernel then passes O_TRUNC to open instead
+  // of a setattr of the size, and only empties its own cache. Without this, the file kept its
+  // old bytes past what was written after the open (seen once the kernel forgot the inode).
+  if ((flags & O_TRUNC) && (*n)->rec.is_file() && (*n)->rec.size > 0) {
+    timespec t = now();
+    if (int e = resize_locked(**n, 0, t)) return e;
+    (*n)->rec.ctime = t;
+    table_.mark_dirty(**n);
+    changed_ = true;
+    commit_soon();
+  }
   (*n)->open_count++;
   return 0;
 }

@@ -1,7 +1,8 @@
 // Mount tests, persistence: after unmount and remount on the same data and config dirs, every
 // observable property of the tree is unchanged (content, modes, owners, nanosecond times,
 // symlinks, hard links, xattrs, FIFOs, empty and sparse files, inode numbers), deletions stay
-// deleted, and mmap writes are kept. Needs a real mount.
+// deleted, mmap writes are kept, and a file opened with O_TRUNC holds only what was written
+// after (the kernel passes O_TRUNC to the file system's open). Needs a real mount.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/xattr.h>
@@ -62,6 +63,31 @@ TEST_CASE("persistence: the whole tree survives unmount and remount") {
   CHECK_MESSAGE(diff.empty(), "after the second remount:\n" << diff);
   CHECK_ERRNO(access((root + "/chunk-65536").c_str(), F_OK), ENOENT);
   CHECK_EQ(lstat_of(root + "/hl-b").st_nlink, 2u);
+}
+
+TEST_CASE("persistence: a file opened with O_TRUNC keeps only what was written after it") {
+  MountFixture fx;
+  if (!fx.require_real_mount()) return;
+  for (size_t old_size : {size_t(100), size_t(100000), size_t(3 << 20)}) {
+    std::string name = fx.path("t" + std::to_string(old_size));
+    write_file(name, random_bytes(old_size, old_size));
+    {
+      Fd fd = open_or_die(name, O_RDONLY);
+      REQUIRE_OK(fsync(fd.get()));
+    }
+    {
+      Fd fd = open_or_die(name, O_WRONLY | O_TRUNC);
+      write_at(fd.get(), "hi\n", 0);
+    }
+    CHECK(read_file(name) == "hi\n");
+  }
+  fx.remount();
+  for (size_t old_size : {size_t(100), size_t(100000), size_t(3 << 20)}) {
+    INFO("a file of " << old_size << " bytes before");
+    std::string name = fx.path("t" + std::to_string(old_size));
+    CHECK(stat_of(name).st_size == 3);
+    CHECK(read_file(name) == "hi\n");
+  }
 }
 
 TEST_CASE("persistence: inode numbers are stable across remounts") {

@@ -309,6 +309,29 @@ TEST_CASE("FileSystem: an open file stays readable after its last name is gone")
   CHECK(h.list(kRoot).empty());
 }
 
+TEST_CASE("FileSystem: open with O_TRUNC empties the file") {
+  // libfuse 3 asks for FUSE_CAP_ATOMIC_O_TRUNC: the kernel passes O_TRUNC to open.
+  FsHarness h;
+  uint64_t ino = h.create(kRoot, "f");
+  h.write(ino, 0, Bytes(100000, 7));
+  REQUIRE(h.fs->release(ino) == 0);
+  REQUIRE(h.fs->commit() == 0);
+  REQUIRE(h.fs->open(ino, O_WRONLY | O_TRUNC) == 0);
+  CHECK(h.stat(ino).st_size == 0);
+  h.write(ino, 0, std::string("hi"));
+  REQUIRE(h.fs->release(ino) == 0);
+  REQUIRE(h.fs->open(ino, O_RDONLY | O_TRUNC) == 0);  // Linux empties it too
+  REQUIRE(h.fs->release(ino) == 0);
+  h.reopen();
+  CHECK(h.stat(ino).st_size == 0);
+  // A write-only open without O_TRUNC keeps what is there.
+  h.write(ino, 0, std::string("kept"));
+  REQUIRE(h.fs->open(ino, O_WRONLY) == 0);
+  REQUIRE(h.fs->release(ino) == 0);
+  h.reopen();
+  CHECK(h.read_all(ino) == to_bytes("kept"));
+}
+
 // Counts how many times each block is written.
 struct WriteCountingStore final : ForwardingStore {
   explicit WriteCountingStore(LocalStore& inner) : ForwardingStore(inner) {}
