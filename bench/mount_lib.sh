@@ -1,6 +1,7 @@
 #!/bin/bash
 # mount_lib.sh: sourced by the benchmarks that run on a fresh one-node PeerStore mount
-# (fs_bench.sh, stage_profile.sh). Needs BIN (the peerstorefs binary). Provides
+# (fs_bench.sh, stage_profile.sh, lifecycle_bench.sh). Needs BIN (the peerstorefs binary);
+# MOUNT_OPTS, if set, is passed as `-o MOUNT_OPTS`. Provides
 #   mount_fresh   mounts a new PeerStore (new data and config dirs under ${BENCH_TMP:-/tmp})
 #                 in the background: RUN (its directory), MNT, PID; samples its peak RSS
 #   unmount_run   unmounts, waits for the daemon, sets PEAK (peak RSS in MiB)
@@ -15,7 +16,8 @@ mount_fresh() {
   RUN=$(mktemp -d "${BENCH_TMP:-/tmp}/peerstore-bench.XXXXXX")
   MNT=$RUN/mnt
   mkdir -p "$MNT" "$RUN/data" "$RUN/config"
-  "$BIN" "$MNT" --data "$RUN/data" --config "$RUN/config" -f > "$RUN/daemon.log" 2>&1 &
+  "$BIN" "$MNT" --data "$RUN/data" --config "$RUN/config" ${MOUNT_OPTS:+-o "$MOUNT_OPTS"} -f \
+    > "$RUN/daemon.log" 2>&1 &
   PID=$!
   local i
   for i in $(seq 150); do

@@ -1,6 +1,7 @@
 #include "host/collection.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "client/version_check.h"
 #include "fs/mark_set.h"
@@ -100,10 +101,18 @@ Result<CollectionReport> collect(const CollectionSources& s, int64_t now_ns) {
   // or written after the mark, and no erase under the mark touches it.
   std::shared_ptr<const WriteMark> mark = s.store->write_mark();
   if (!mark) return fail(Errc::invalid, "the store keeps no write history: it cannot be collected");
+  auto t0 = std::chrono::steady_clock::now();
+  auto ms_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 t)
+        .count();
+  };
   if (Status st = s.commit(); !st)
     return fail(st.code(), "the commit before collecting failed: " + st.error().message());
   MarkSet marks;
   PS_TRY(mark_retained(s, now_ns, marks, r));
+  r.mark_ms = ms_since(t0);
+  auto t1 = std::chrono::steady_clock::now();
   PS_TRY(stopped(s));
   if (s.cancel) {
     PS_ASSIGN(Claimant::Counts cancelled,
@@ -111,6 +120,7 @@ Result<CollectionReport> collect(const CollectionSources& s, int64_t now_ns) {
     r.cancelled = cancelled.sent;
   }
   PS_TRY(sweep(s, marks, mark, r));
+  r.sweep_ms = ms_since(t1);
   return r;
 }
 
@@ -119,7 +129,8 @@ std::string describe(const CollectionReport& r) {
          " blocks, " + std::to_string(r.history) + " heads, " + std::to_string(r.open_unlinked) +
          " open unlinked files); " + std::to_string(r.unmarked) + " blocks unreached, " +
          std::to_string(r.waiting) + " of them waiting for upload; " + std::to_string(r.erased) +
-         " erased here; " + std::to_string(r.cancelled) + " claims cancelled";
+         " erased here; " + std::to_string(r.cancelled) + " claims cancelled; " +
+         std::to_string(r.mark_ms) + " ms to mark, " + std::to_string(r.sweep_ms) + " ms to sweep";
 }
 
 }  // namespace peerstore::host

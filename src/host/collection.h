@@ -66,6 +66,8 @@ struct CollectionReport {
   uint64_t waiting = 0;   // of those, kept because they wait for upload
   uint64_t erased = 0;    // local copies erased
   size_t cancelled = 0;   // claims of this device cancelled
+  int64_t mark_ms = 0;    // commit, history and mark
+  int64_t sweep_ms = 0;   // cancel and erase
 };
 
 // One run at `now_ns` (retention's clock).

@@ -65,6 +65,7 @@ std::string status_json(const msg::NodeStatus& s, const LocalFacts* local, const
   j["successors"] = nlohmann::ordered_json::array();
   for (auto& n : s.successors) j["successors"].push_back(node_str(n));
   j["blocks"] = s.blocks;
+  j["block_bytes"] = s.block_bytes;
   j["head_sets"] = s.head_sets;
   j["below_target"] = s.below_target;
   j["pending_uploads"] = s.pending_uploads;

@@ -43,10 +43,10 @@ TEST_CASE("status json: parses back to the same values, fields in order") {
   auto j = nlohmann::ordered_json::parse(text);
   std::vector<std::string> keys;
   for (auto& [k, v] : j.items()) keys.push_back(k);
-  CHECK(keys == std::vector<std::string>{"id", "address", "state", "predecessor", "successors",
-                                         "blocks", "head_sets", "below_target", "pending_uploads",
-                                         "uptime_ms", "longest_short_ms", "store_free",
-                                         "store_total", "reclaimable", "released_blocks"});
+  CHECK(keys == std::vector<std::string>{
+                    "id", "address", "state", "predecessor", "successors", "blocks", "block_bytes",
+                    "head_sets", "below_target", "pending_uploads", "uptime_ms", "longest_short_ms",
+                    "store_free", "store_total", "reclaimable", "released_blocks"});
   CHECK(j["id"] == s.self.id.hex());
   CHECK(j["address"] == "127.0.0.1:4000");
   CHECK(j["state"] == "member");
@@ -55,6 +55,7 @@ TEST_CASE("status json: parses back to the same values, fields in order") {
   CHECK(j["successors"][0] == s.successors[0].id.hex() + "@127.0.0.1:4002");
   CHECK(j["successors"][1] == s.successors[1].id.hex() + "@10.0.0.1:4003");
   CHECK(j["blocks"] == 12);
+  CHECK(j["block_bytes"] == s.block_bytes);
   CHECK(j["head_sets"] == 3);
   CHECK(j["below_target"] == 2);
   CHECK(j["pending_uploads"] == 7);
