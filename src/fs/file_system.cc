@@ -24,15 +24,26 @@ timespec FileSystem::now() {
   return t;
 }
 
+namespace {
+
+// One write batch of slack (see docs/storage.md, A full disk).
+uint64_t data_slack() {
+  return BlockIo::kSpillBytes / ChunkTree::kChunkSize *
+         LocalStore::cost_of_block(max_sealed_size(ChunkTree::kChunkSize));
+}
+
+}  // namespace
+
+uint64_t FileSystem::space_reserve(uint64_t total) {
+  return SpaceBudget::reserve_for(total) + data_slack();
+}
+
 FileSystem::FileSystem(std::unique_ptr<Volume> volume, Options opts)
     : volume_(std::move(volume)),
       opts_(std::move(opts)),
       table_(volume_->io(), volume_->table_root()),
       space_([this](bool settled) { return look_at_store(settled); },
-             std::chrono::milliseconds(opts_.space_probe_ms),
-             // One write batch of slack (see docs/storage.md, A full disk).
-             BlockIo::kSpillBytes / ChunkTree::kChunkSize *
-                 LocalStore::cost_of_block(max_sealed_size(ChunkTree::kChunkSize))),
+             std::chrono::milliseconds(opts_.space_probe_ms), data_slack()),
       sealer_(std::make_unique<ChunkSealer>(volume_->io(), 2, 32)) {}
 
 Result<std::unique_ptr<FileSystem>> FileSystem::open(std::unique_ptr<Volume> volume, Options opts,

@@ -47,6 +47,9 @@ class FileSystem {
   static constexpr size_t kMaxXattrValue = 64 << 10;
   static constexpr size_t kMaxXattrTotal = 256 << 10;
   static constexpr size_t kDirtyChunkLimit = 1024;  // 64 MiB of unsealed chunks triggers a commit
+  // What the file system keeps free in a store of `total` bytes once file data no longer fits:
+  // the metadata reserve (SpaceBudget::reserve_for) and one write batch of slack.
+  static uint64_t space_reserve(uint64_t total);
 
   struct Options {
     std::string statfs_path;  // the file system whose capacity statfs reports

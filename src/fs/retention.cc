@@ -70,6 +70,7 @@ std::vector<Id256> retained_versions(const std::vector<Version>& versions, int64
   std::set<Id256> keep;
   std::map<std::pair<int, int64_t>, const Version*> best;  // (rule, bucket) -> its latest
   for (const Version& v : versions) {
+    if (v.time_ns < policy.floor_ns) continue;  // thinned under space pressure
     if (v.time_ns > now_ns) {
       keep.insert(v.hash);
       continue;

@@ -22,6 +22,9 @@ struct RetentionPolicy {
   std::chrono::seconds hourly{48 * 3600};  // -o snapshots_hourly: the last of each hour
   std::chrono::seconds daily{31 * 86400};  // -o snapshots_daily: the last of each day
   std::chrono::seconds weekly{0};          // -o snapshots_weekly: the last of each week
+  // Versions older than this (ns since the epoch) are not kept by the rules above: where space
+  // pressure thinned the automatic snapshots (host/retention_floor.h). 0: none.
+  int64_t floor_ns = 0;
   bool operator==(const RetentionPolicy&) const = default;
 };
 

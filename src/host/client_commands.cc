@@ -18,6 +18,7 @@
 #include "client/tree_path.h"
 #include "client/version_check.h"
 #include "common/wall_clock.h"
+#include "host/retention_floor.h"
 
 namespace peerstore::host {
 namespace {
@@ -47,6 +48,14 @@ std::string version_time(int64_t ns) {
   return ns == 0 ? "(time unknown)" : version_time_name(ns);
 }
 
+// Retention as the CLI applies it: the default policy, with the floor this computer's mount
+// thinned it to under space pressure, if any (host/retention_floor.h).
+RetentionPolicy kept_policy(ClientSession& session) {
+  RetentionPolicy policy;
+  policy.floor_ns = RetentionFloor::read(DataDirLayout(session.host_data()).thinned());
+  return policy;
+}
+
 // The versions of the user's tree that are kept, pinned ones included, newest first: what
 // .snapshots/ shows, by the same names.
 struct KeptVersions {
@@ -58,7 +67,7 @@ Result<KeptVersions> kept_versions(ClientSession& session) {
   PS_ASSIGN(auto volume, session.history_view());
   KeptVersions out;
   if (volume->head()) out.current = volume->head()->hash();
-  out.history = client::retained_history(*volume, {}, RetentionPolicy{}, wall_clock_ns(),
+  out.history = client::retained_history(*volume, {}, kept_policy(session), wall_clock_ns(),
                                          read_pins(session.fs()));
   out.named = client::named_versions(out.history);
   return out;
@@ -267,6 +276,7 @@ namespace {
 Result<int> fsck_versions(ClientSession& session, CommandIo& io) {
   PS_ASSIGN(auto volume, session.history_view());
   client::VersionsOptions vo;
+  vo.policy = kept_policy(session);
   vo.now_ns = wall_clock_ns();
   vo.stop = io.stop;
   vo.found = [&](const client::VersionDamage& d) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "client/version_check.h"
 #include "fs/mark_set.h"
@@ -26,13 +27,43 @@ uint32_t bucket(const BlockId& id) {
   return uint32_t(id.b[0]) << 8 | id.b[1];
 }
 
+// The floor below which the oldest half of the automatic snapshots in `h` lies: those that are
+// neither a current head (this computer's or the network's) nor pinned. 0 if there are none.
+Result<int64_t> thinned_floor(Volume& volume, const std::vector<Head>& network,
+                              const client::RetainedHistory& h) {
+  std::set<Id256> fixed;
+  if (volume.head()) fixed.insert(volume.head()->hash());
+  for (const Head& n : network) fixed.insert(n.hash());
+  for (const Pin& p : h.pins) fixed.insert(p.head);
+  std::vector<int64_t> times;  // newest first, as h.heads
+  for (const Head& v : h.heads)
+    if (!fixed.count(v.hash())) times.push_back(v.time_ns);
+  if (times.empty()) return int64_t(0);
+  size_t drop = (times.size() + 1) / 2;
+  // Just above the newest version dropped: a version of the same time as it goes too.
+  return times[times.size() - drop] + 1;
+}
+
 // Marks what the retained versions of the volume and the open-unlinked files reach.
 Status mark_retained(const CollectionSources& s, int64_t now_ns, MarkSet& marks,
                      CollectionReport& r) {
   PS_ASSIGN(auto volume, Volume::open(*s.reader, reader_keys(s.keys), s.device));
   PS_ASSIGN(std::vector<Head> network, volume->fetch_heads());
   std::vector<Pin> pins = s.pins ? s.pins() : std::vector<Pin>();
-  client::RetainedHistory h = client::retained_history(*volume, network, s.policy, now_ns, pins);
+  RetentionPolicy policy = s.policy;
+  if (s.floor) policy.floor_ns = std::max(policy.floor_ns, s.floor());
+  client::RetainedHistory h = client::retained_history(*volume, network, policy, now_ns, pins);
+  if (s.under_pressure && s.thin && s.under_pressure()) {
+    PS_ASSIGN(int64_t floor, thinned_floor(*volume, network, h));
+    if (floor > policy.floor_ns) {
+      PS_TRY(s.thin(floor));
+      policy.floor_ns = floor;
+      size_t before = h.heads.size();
+      h = client::retained_history(*volume, network, policy, now_ns, pins);
+      r.thinned = before - std::min(before, h.heads.size());
+      r.floor_ns = floor;
+    }
+  }
   if (h.history_cut)
     return fail(Errc::unavailable, "the history is longer than a collection walks (" +
                                        std::to_string(h.versions) + " versions)");

@@ -52,6 +52,13 @@ struct CollectionSources {
   // released through claims). Null: nothing is erased.
   std::function<Result<uint64_t>(std::vector<BlockId> ids, std::shared_ptr<const WriteMark> mark)>
       erase;
+  // The floor space pressure has thinned retention to so far (RetentionFloor); null: none.
+  std::function<int64_t()> floor;
+  // Whether the store is short of space: the run then thins the automatic snapshots, the
+  // oldest half of them (never a pin or a current head), raising the floor with `thin` before
+  // anything they alone held is cancelled or erased. Null: never.
+  std::function<bool()> under_pressure;
+  std::function<Status(int64_t floor_ns)> thin;
   // Checked between versions and between passes: set, the run ends (Errc::unavailable) with
   // what it did so far done. Null: never.
   const std::atomic<bool>* stop = nullptr;
@@ -66,6 +73,8 @@ struct CollectionReport {
   uint64_t waiting = 0;   // of those, kept because they wait for upload
   uint64_t erased = 0;    // local copies erased
   size_t cancelled = 0;   // claims of this device cancelled
+  size_t thinned = 0;     // automatic snapshots dropped under space pressure
+  int64_t floor_ns = 0;   // the floor they were dropped below
   int64_t mark_ms = 0;    // commit, history and mark
   int64_t sweep_ms = 0;   // cancel and erase
 };

@@ -65,6 +65,10 @@ std::string DataDirLayout::brakes() const {
   return data_ + "/brakes";
 }
 
+std::string DataDirLayout::thinned() const {
+  return data_ + "/thinned";
+}
+
 std::string DataDirLayout::node_address() const {
   return data_ + "/node.addr";
 }

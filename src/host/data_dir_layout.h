@@ -27,6 +27,7 @@ class DataDirLayout {
   std::string node_address() const;  // DATA/node.addr: the running node's address
   std::string conflicts() const;     // DATA/conflicts: the conflict log of live sync
   std::string brakes() const;        // DATA/brakes: the mass deletions the brake caught
+  std::string thinned() const;       // DATA/thinned: how far space pressure thinned snapshots
   std::string network_key() const;   // DATA/network.key: the network secret
   std::string device_key() const;    // DATA/device.key: this computer's key, its ring id
   std::string lock() const;          // DATA/lock: held by the process that uses DATA

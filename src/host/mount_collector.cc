@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/thread_name.h"
 #include "common/wall_clock.h"
+#include "fs/retention.h"
 
 namespace peerstore::host {
 
@@ -29,6 +30,7 @@ void MountCollector::removed() {
   auto now = Clock::now();
   if (!first_removal_) first_removal_ = now;
   last_removal_ = now;
+  idle_under_pressure_ = false;
   wake_.notify_all();
 }
 
@@ -50,12 +52,21 @@ MountCollector::Stats MountCollector::stats() const {
 void MountCollector::run() {
   name_this_thread("collector");
   std::unique_lock lock(mu_);
+  next_pressure_check_ = Clock::now() + options_.pressure_check;
   while (!stop_) {
     Clock::time_point due = next_periodic_;
     if (first_removal_)
       due = std::min({due, *last_removal_ + options_.delay, *first_removal_ + options_.max_delay});
+    if (sources_.under_pressure && Clock::now() >= next_pressure_check_) {
+      next_pressure_check_ = Clock::now() + options_.pressure_check;
+      lock.unlock();
+      bool pressed = sources_.under_pressure();
+      lock.lock();
+      if (pressed && !idle_under_pressure_ && Clock::now() - last_run_ >= options_.pressure_check)
+        due = Clock::now();
+    }
     if (asked_ == finished_ && Clock::now() < due) {
-      wake_.wait_until(lock, due);
+      wake_.wait_until(lock, sources_.under_pressure ? std::min(due, next_pressure_check_) : due);
       continue;
     }
     uint64_t ticket = asked_;
@@ -64,7 +75,8 @@ void MountCollector::run() {
     lock.unlock();
     collect_once();
     lock.lock();
-    next_periodic_ = Clock::now() + options_.interval;
+    last_run_ = Clock::now();
+    next_periodic_ = last_run_ + options_.interval;
     finished_ = ticket;
     done_.notify_all();
   }
@@ -76,7 +88,14 @@ void MountCollector::collect_once() {
   ++stats_.runs;
   if (r) {
     stats_.last = *r;
+    if (r->thinned)
+      log::warn("space is low: " + std::to_string(r->thinned) + " automatic snapshots older than " +
+                version_time_name(r->floor_ns) +
+                " were dropped, the oldest first, to give their space back; pinned versions and "
+                "the current one stay");
     if (r->erased || r->cancelled) log::info("collected: " + describe(*r));
+    idle_under_pressure_ = !r->thinned && !r->erased && !r->cancelled && sources_.under_pressure &&
+                           sources_.under_pressure();
     last_error_.clear();
   } else {
     ++stats_.failures;

@@ -3,7 +3,10 @@
 // reported (at most `max_delay` after the first of a burst, so a long `rm -rf` is collected while
 // it runs), and every `interval`, since versions leave retention as time passes. One run at a
 // time; a failed run is logged (once while it fails the same way) and the next trigger tries
-// again. Thread-safe: removed() from any thread, quick (the file system calls it under its lock).
+// again. While the store is short of space (CollectionSources::under_pressure, asked every
+// `pressure_check`) it runs every `pressure_check` too, thinning automatic snapshots, until a
+// run under pressure finds nothing more to do (then only a removal starts one again).
+// Thread-safe: removed() from any thread, quick (the file system calls it under its lock).
 #pragma once
 
 #include <chrono>
@@ -23,6 +26,7 @@ class MountCollector {
     std::chrono::milliseconds delay{std::chrono::seconds(10)};
     std::chrono::milliseconds max_delay{std::chrono::seconds(60)};
     std::chrono::milliseconds interval{std::chrono::hours(1)};
+    std::chrono::milliseconds pressure_check{std::chrono::seconds(15)};
   };
   struct Stats {
     uint64_t runs = 0, failures = 0;
@@ -54,6 +58,8 @@ class MountCollector {
   std::condition_variable wake_, done_;
   std::optional<Clock::time_point> first_removal_, last_removal_;
   Clock::time_point next_periodic_;
+  Clock::time_point next_pressure_check_, last_run_;
+  bool idle_under_pressure_ = false;   // the last run was under pressure and found nothing
   uint64_t asked_ = 0, finished_ = 0;  // run_now: tickets
   std::optional<Result<CollectionReport>> last_result_;
   Stats stats_;

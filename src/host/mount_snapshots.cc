@@ -14,12 +14,13 @@ constexpr auto kStale = std::chrono::seconds(1);
 }  // namespace
 
 MountSnapshots::MountSnapshots(LocalStore& store, VolumeKeys keys, PublicKey device,
-                               RetentionPolicy policy, PinSource pins)
+                               RetentionPolicy policy, PinSource pins, FloorSource floor)
     : store_(store),
       keys_(std::move(keys)),
       device_(device),
       policy_(policy),
-      pins_(std::move(pins)) {}
+      pins_(std::move(pins)),
+      floor_(std::move(floor)) {}
 
 void MountSnapshots::refresh() {
   auto now = std::chrono::steady_clock::now();
@@ -29,7 +30,9 @@ void MountSnapshots::refresh() {
     log::warn(".snapshots: cannot read the history: " + volume.error().message());
     return;  // keeps what the last walk found
   }
-  client::RetainedHistory h = client::retained_history(**volume, {}, policy_, wall_clock_ns(),
+  RetentionPolicy policy = policy_;
+  if (floor_) policy.floor_ns = std::max(policy.floor_ns, floor_());
+  client::RetainedHistory h = client::retained_history(**volume, {}, policy, wall_clock_ns(),
                                                        pins_ ? pins_() : std::vector<Pin>());
   entries_.clear();
   for (const client::NamedVersion& v : client::named_versions(h))

@@ -22,9 +22,11 @@ class MountSnapshots : public MountTree::Snapshots {
  public:
   // The pins of the home volume as the mount sees them now (fs/pins.h, read_pins).
   using PinSource = std::function<std::vector<Pin>()>;
-  // `store` must outlive this; `keys`: the home volume's. `pins` may be null (no pins).
+  // How far space pressure thinned retention (RetentionFloor::floor_ns).
+  using FloorSource = std::function<int64_t()>;
+  // `store` must outlive this; `keys`: the home volume's. `pins` and `floor` may be null.
   MountSnapshots(LocalStore& store, VolumeKeys keys, PublicKey device, RetentionPolicy policy,
-                 PinSource pins = nullptr);
+                 PinSource pins = nullptr, FloorSource floor = nullptr);
 
   std::vector<Entry> list() override;
   Result<std::unique_ptr<FileSystem>> open(const Id256& head) override;
@@ -38,6 +40,7 @@ class MountSnapshots : public MountTree::Snapshots {
   const PublicKey device_;
   const RetentionPolicy policy_;
   const PinSource pins_;
+  const FloorSource floor_;
   std::mutex mu_;
   std::chrono::steady_clock::time_point walked_{};
   bool fresh_ = false;

@@ -26,7 +26,7 @@ Result<T> wait_for(std::future<Result<T>> f, const char* what) {
 // erases the copies outside its replica ranges (the rest are the ring's, released by claims).
 CollectionSources collection_sources(Node& node, TieredStore& tiered, FileSystem& fs,
                                      MountClaims& claims, const Identity& identity,
-                                     const RetentionPolicy& policy) {
+                                     const RetentionPolicy& policy, RetentionFloor& floor) {
   CollectionSources s;
   s.store = &node.store();
   s.reader = &tiered;
@@ -40,6 +40,14 @@ CollectionSources collection_sources(Node& node, TieredStore& tiered, FileSystem
     return {};
   };
   s.open_unlinked = [&fs] { return fs.open_unlinked(); };
+  s.floor = [&floor] { return floor.floor_ns(); };
+  s.thin = [&floor](int64_t ns) { return floor.raise(ns); };
+  // Short of space: less than twice what the file system keeps free once data no longer fits.
+  s.under_pressure = [&store = node.store()] {
+    auto space = store.space();
+    return space && space->total != StoreSpace::kUnbounded &&
+           space->free < 2 * FileSystem::space_reserve(space->total);
+  };
   s.waiting = [&tiered](const std::vector<BlockId>& ids) { return tiered.waiting_for_upload(ids); };
   s.cancel = [&claims, volume = s.keys.id()](const CollectionSources::Reached& reached) {
     auto p = std::make_shared<std::promise<Result<Claimant::Counts>>>();
@@ -121,9 +129,11 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   m->share_->set_on_change([r = m->receiver_.get()] { r->wake(); });
   m->tree_ = std::make_unique<MountTree>(*m->fs_, m->volumes_.get());
   m->tree_->set_control(m->share_.get());
+  m->floor_ = std::make_unique<RetentionFloor>(m->node_->layout().thinned());
   m->snapshots_ = std::make_unique<MountSnapshots>(
       *m->tiered_, VolumeKeys::derive_home(identity.user), identity.device.public_key(),
-      c.options.snapshots, [fs = m->fs_.get()] { return read_pins(*fs); });
+      c.options.snapshots, [fs = m->fs_.get()] { return read_pins(*fs); },
+      [floor = m->floor_.get()] { return floor->floor_ns(); });
   m->tree_->set_snapshots(m->snapshots_.get());
   m->brake_ = std::make_unique<MassDeleteWatch>(
       *m->tiered_, VolumeKeys::derive_home(identity.user), identity.device.public_key(), *m->fs_,
@@ -134,7 +144,7 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
       });
   m->collector_ = std::make_unique<MountCollector>(
       collection_sources(*m->node_, *m->tiered_, *m->fs_, *m->claims_, identity,
-                         c.options.snapshots),
+                         c.options.snapshots, *m->floor_),
       MountCollector::Options{});
   m->fs_->set_removal_sink(
       [w = m->brake_.get(), gc = m->collector_.get()](int64_t t, uint64_t where) {

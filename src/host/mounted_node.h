@@ -22,6 +22,7 @@
 #include "host/mount_health.h"
 #include "host/mount_snapshots.h"
 #include "host/node.h"
+#include "host/retention_floor.h"
 #include "host/share_control.h"
 #include "host/share_receiver.h"
 #include "host/stop_signals.h"
@@ -75,6 +76,7 @@ class MountedNode {
   std::unique_ptr<LinkedVolumes> volumes_;
   std::unique_ptr<ShareControl> share_;        // peerstore-share's requests
   std::unique_ptr<ShareReceiver> receiver_;    // shares given to this user, under /shared
+  std::unique_ptr<RetentionFloor> floor_;      // how far space pressure thinned snapshots
   std::unique_ptr<MountSnapshots> snapshots_;  // what .snapshots/ shows
   std::unique_ptr<MassDeleteWatch> brake_;     // pins the version before a mass deletion
   std::unique_ptr<MountCollector> collector_;  // gives back the space of what nothing retains

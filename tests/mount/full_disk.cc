@@ -2,13 +2,17 @@
 // does not fit: writing it fails with ENOSPC (at write, fsync or close; never EIO, never
 // silence); what was written before reads back intact; the mount stays up, and small files,
 // names and deletes go on from the reserve; once the disk grows, writing works again without a
-// remount; after a remount everything that was acknowledged is there. Needs a real mount and
-// root (to mount the tmpfs); with CI set, not being able to is a failure.
+// remount; after a remount everything that was acknowledged is there. With the default
+// retention (every version of the last hour kept), deleting what filled the disk gives its space
+// back within minutes: the collector thins the automatic snapshots, oldest first. Needs a real
+// mount and root (to mount the tmpfs); with CI set, not being able to is a failure.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "mount/mount_test_util.h"
 #include "support/mount_fixture.h"
@@ -42,6 +46,15 @@ class Tmpfs {
   int error_ = 0;
 };
 
+// Whether the tmpfs is there; without it a test fails when CI is set, and is skipped otherwise.
+bool ready(const Tmpfs& disk) {
+  if (disk.ok()) return true;
+  std::string why = "cannot mount a tmpfs on the data directory: " + errno_name(disk.error());
+  if (getenv("CI")) FAIL(why << " (CI is set, so this is a failure)");
+  MESSAGE("SKIPPED: " << why);
+  return false;
+}
+
 // Writes `size` bytes in 1 MiB pieces, then fsync and close. Returns 0 if all of it succeeded,
 // else the first errno, with `where` saying which call returned it.
 int write_whole_file(const std::string& path, size_t size, std::string* where) {
@@ -71,12 +84,7 @@ TEST_CASE("full disk: ENOSPC, nothing written before is lost, and writing resume
   MountFixture fx(MountOptions{.mount_now = false});
   if (!fx.require_real_mount()) return;
   Tmpfs disk(fx, "48m");
-  if (!disk.ok()) {
-    std::string why = "cannot mount a tmpfs on the data directory: " + errno_name(disk.error());
-    if (getenv("CI")) FAIL(why << " (CI is set, so this is a failure)");
-    MESSAGE("SKIPPED: " << why);
-    return;
-  }
+  if (!ready(disk)) return;
   fx.mount();
   const std::string keep_small = random_bytes(100, 1), keep_big = random_bytes(3 << 20, 2);
   write_file(fx.path("keep.txt"), keep_small);
@@ -123,6 +131,43 @@ TEST_CASE("full disk: ENOSPC, nothing written before is lost, and writing resume
   CHECK(read_file(fx.path("after.txt")) == "after\n");
   CHECK(stat_of(fx.path("dir/again.bin")).st_size == 20 << 20);
   CHECK(::access(fx.path("big").c_str(), F_OK) != 0);
+  CHECK(fx.unmount() == 0);
+}
+
+TEST_CASE("full disk: deleting files gives room back, the default retention thinned") {
+  MountFixture fx(MountOptions{.mount_now = false});
+  if (!fx.require_real_mount()) return;
+  Tmpfs disk(fx, "48m");
+  if (!ready(disk)) return;
+  fx.mount();
+  const std::string keep = random_bytes(1 << 20, 3);
+  write_file(fx.path("keep.bin"), keep);
+  std::string where;
+  int e = write_whole_file(fx.path("big"), 100 << 20, &where);
+  REQUIRE_MESSAGE(e == ENOSPC, where << " returned " << errno_name(e));
+  e = write_whole_file(fx.path("more"), 8 << 20, &where);
+  REQUIRE_MESSAGE(e == ENOSPC,
+                  "a second file on the full disk: " << where << " returned " << errno_name(e));
+  REQUIRE_OK(::unlink(fx.path("big").c_str()));
+  REQUIRE_OK(::unlink(fx.path("more").c_str()));
+  // Every version of the last hour holds some of them: only thinning frees it.
+  auto start = std::chrono::steady_clock::now();
+  double waited = 0;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    e = write_whole_file(fx.path("again.bin"), 8 << 20, &where);
+    if (e == 0 || waited > 180) break;
+    REQUIRE_MESSAGE(e == ENOSPC, where << " returned " << errno_name(e));
+    ::unlink(fx.path("again.bin").c_str());
+  }
+  MESSAGE("an 8 MiB write worked again " << waited << " s after the deletes");
+  CHECK_MESSAGE(e == 0, "still no room " << waited << " s after the deletes: " << fx.log());
+  CHECK(fx.log().find("space is low") != std::string::npos);
+  CHECK(hash_hex(read_file(fx.path("keep.bin"))) == hash_hex(keep));
+  fx.remount();
+  CHECK(hash_hex(read_file(fx.path("keep.bin"))) == hash_hex(keep));
+  CHECK(stat_of(fx.path("again.bin")).st_size == 8 << 20);
   CHECK(fx.unmount() == 0);
 }
 

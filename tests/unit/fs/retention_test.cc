@@ -61,6 +61,21 @@ TEST_CASE("retention: the default policy over forty days of a version every ten 
   CHECK_FALSE(kept(keep, hash_of(144 * 32 + 1)));  // past the daily rule
 }
 
+TEST_CASE("retention: a floor (space pressure) drops every version older than it, no more") {
+  const int64_t now = 20000 * kDay;
+  std::vector<Version> versions;
+  for (int64_t k = 0; k <= 40 * 144; ++k)
+    versions.push_back({hash_of(uint64_t(k)), (now - k * 600) * kS});
+  RetentionPolicy thinned;
+  thinned.floor_ns = (now - 3 * 600) * kS;  // k <= 3 stay
+  std::vector<Id256> keep = retained_versions(versions, now * kS, thinned);
+  CHECK(keep.size() == 4);
+  for (int k = 0; k <= 3; ++k) CHECK(kept(keep, hash_of(k)));
+  // The floor only takes away: what the rules keep above it is as without it.
+  std::vector<Id256> all = retained_versions(versions, now * kS, RetentionPolicy{});
+  for (auto& id : keep) CHECK(kept(all, id));
+}
+
 TEST_CASE("retention: a function of the history, not of its order or duplicates") {
   std::mt19937_64 rng(7);
   std::vector<Version> versions;

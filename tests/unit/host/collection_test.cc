@@ -16,6 +16,7 @@
 #include "../common/must.h"
 #include "client/version_check.h"
 #include "common/wall_clock.h"
+#include "fs/pins.h"
 #include "fs/version_view.h"
 #include "host/mount_collector.h"
 #include "host_fs.h"
@@ -262,6 +263,64 @@ TEST_CASE("collection: a version that cannot be read ends the run with nothing e
   auto unguarded = collect(s, wall_clock_ns());
   REQUIRE_FALSE(unguarded.ok());
   CHECK(unguarded.code() == Errc::invalid);
+}
+
+TEST_CASE("collection: under space pressure the oldest automatic snapshots go, pins never") {
+  Home h;
+  // Four versions of the last hour, each with one file (f0..f3), then the pin's commit.
+  std::vector<std::set<BlockId>> of;  // the blocks of file i
+  std::vector<Id256> version;         // the version that has file i
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) REQUIRE(h.fs->unlink(kRoot, "f" + std::to_string(i - 1)) == 0);
+    auto before = ids_of(h.mem);
+    h.write_file("f" + std::to_string(i), random_bytes(200 << 10));  // commits
+    of.push_back(minus(ids_of(h.mem), before));
+    version.push_back(h.fs->volume().head()->hash());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // distinct times
+  }
+  REQUIRE(add_pin(*h.fs, Pin{"keep-f1", version[1], wall_clock_ns(), ""}) == 0);
+  REQUIRE(h.fs->commit() == 0);
+  // How many of the blocks file i's commit added are left: its 4 chunks and their tree node
+  // stay while a kept version holds the file; the tree blocks of that commit's version go with
+  // it (even when the file lives on in a later version); its head block always stays.
+  auto left_of = [&](int i) {
+    auto left = ids_of(h.mem);
+    size_t n = 0;
+    for (auto& id : of[i]) n += left.count(id);
+    return n;
+  };
+  auto held = [&](int i) { return left_of(i) >= 5; };
+  RetentionPolicy hour;  // the default: every version of the last hour
+  int64_t floor = 0;
+  CollectionSources s = h.sources(hour);
+  s.floor = [&] { return floor; };
+  s.under_pressure = [] { return true; };
+  s.thin = [&](int64_t ns) -> Status {
+    floor = ns;
+    return {};
+  };
+  // Not under pressure, everything of the hour is kept.
+  CollectionSources calm = h.sources(hour);
+  CHECK(must(collect(calm, wall_clock_ns())).erased == 0);
+  // The automatic snapshots: the versions of f0, f2 and f3 (f1's is pinned; the pin's commit
+  // is the current one, with f3). The oldest half goes first: those of f0 and f2, and the
+  // blocks only they held.
+  auto r = must(collect(s, wall_clock_ns()));
+  CHECK(r.thinned == 2);
+  CHECK(floor > 0);
+  CHECK(left_of(0) == 1);
+  CHECK(left_of(2) == 1);
+  CHECK(left_of(1) == of[1].size());  // pinned
+  CHECK(held(3));                     // current
+  // Again and again: the last automatic one goes, never the pin or the current version.
+  for (int round = 0; round < 3; ++round) (void)must(collect(s, wall_clock_ns()));
+  CHECK(left_of(1) == of[1].size());
+  CHECK(held(3));
+  CHECK(left_of(3) < of[3].size());  // its version's own tree blocks went
+  CHECK(h.read_file("f3").size() == size_t(200 << 10));
+  RetentionPolicy thinned = hour;  // what is kept now reads whole
+  thinned.floor_ns = floor;
+  check_retained(h, thinned);
 }
 
 TEST_CASE("mount collector: removals start a run after the delay") {
