@@ -84,6 +84,8 @@ void MountCollector::run() {
 
 void MountCollector::collect_once() {
   Result<CollectionReport> r = collect(sources_, wall_clock_ns());
+  // Asked before the lock: removed() must never wait on the store.
+  bool pressed = r && sources_.under_pressure && sources_.under_pressure();
   std::lock_guard lock(mu_);
   ++stats_.runs;
   if (r) {
@@ -94,8 +96,7 @@ void MountCollector::collect_once() {
                 " were dropped, the oldest first, to give their space back; pinned versions and "
                 "the current one stay");
     if (r->erased || r->cancelled) log::info("collected: " + describe(*r));
-    idle_under_pressure_ = !r->thinned && !r->erased && !r->cancelled && sources_.under_pressure &&
-                           sources_.under_pressure();
+    idle_under_pressure_ = pressed && !r->thinned && !r->erased && !r->cancelled;
     last_error_.clear();
   } else {
     ++stats_.failures;
