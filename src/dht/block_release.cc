@@ -11,12 +11,28 @@ void BlockRelease::sweep(int64_t now_ms, bool lone) {
   auto puts = store_.take_puts_of_claimed();
   if (puts.all) waiting_.clear();
   for (const Id256& id : puts.ids) waiting_.erase(id);
+  // Only a block whose claims changed, or that was put, can have become released; those in
+  // their grace are looked at again. After an overflow (or at start), every claimed block.
+  auto changed = store_.take_claims_changed();
+  std::vector<Id256> candidates;
+  if (changed.all || puts.all) {
+    candidates.assign(store_.claimed().begin(), store_.claimed().end());
+  } else {
+    candidates = std::move(changed.ids);
+    candidates.insert(candidates.end(), puts.ids.begin(), puts.ids.end());
+    for (auto& [id, w] : waiting_) candidates.push_back(id);
+    // An erase skips a block written after its mark, which stays, indexed again: looked at
+    // again, it starts a new grace.
+    candidates.insert(candidates.end(), erasing_.begin(), erasing_.end());
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  }
   // The blocks due, by the mark their grace began with: one erase each.
   std::vector<std::pair<std::shared_ptr<const WriteMark>, std::vector<Id256>>> due;
   std::unordered_map<Id256, Waiting, Id256Hash> still;
   std::shared_ptr<const WriteMark> now_mark;  // taken once, for the graces beginning now
   uint64_t bytes = 0;
-  for (const Id256& id : store_.claimed()) {
+  for (const Id256& id : candidates) {
     if (!store_.contains(KeyKind::block, id) || !store_.released(id)) continue;
     auto it = waiting_.find(id);
     Waiting w;
@@ -38,6 +54,8 @@ void BlockRelease::sweep(int64_t now_ms, bool lone) {
     }
   }
   waiting_ = std::move(still);
+  erasing_.clear();
+  for (auto& [mark, ids] : due) erasing_.insert(erasing_.end(), ids.begin(), ids.end());
   stats_->waiting = waiting_.size();
   stats_->waiting_bytes = bytes;
   for (auto& [mark, ids] : due)

@@ -41,8 +41,10 @@ class BlockRelease {
         grace_ms_(grace_ms),
         lone_grace_ms_(lone_grace_ms < 0 ? grace_ms : lone_grace_ms) {}
 
-  // One sweep over the claimed blocks: starts the grace of the newly released, ends that of the
-  // claimed again, and erases those past it (ReplicaStore::forget_blocks, committed later).
+  // One sweep: starts the grace of the newly released, ends that of the claimed again, and
+  // erases those past it (ReplicaStore::forget_blocks, committed later). It looks at the
+  // blocks whose claims changed or that were put since the last sweep, and those in their
+  // grace (all claimed blocks at the first sweep), so a sweep with nothing new costs little.
   // `lone`: the node has been alone since it started (see above). A block gets the short grace
   // only if every sweep since its grace began was told so.
   void sweep(int64_t now_ms, bool lone = false);
@@ -59,6 +61,7 @@ class BlockRelease {
     std::shared_ptr<const WriteMark> mark;  // of the store's writes, taken at `since`
   };
   std::unordered_map<Id256, Waiting, Id256Hash> waiting_;
+  std::vector<Id256> erasing_;  // handed to the last sweep's erases: looked at again
   // Shared with the erase's completion, which may come after this is gone.
   std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
 };

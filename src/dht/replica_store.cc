@@ -115,7 +115,14 @@ void ReplicaStore::index_records(const RecordSet& set) {
   if (set.empty()) return unindex(set.kind(), key);
   KeyEntry e{set.kind(), key, set.owner(), record_fingerprint(set.kind(), key, set.digest())};
   if (index_.insert_or_assign({key, set.kind()}, e).second) ++counts_[size_t(set.kind())];
-  if (set.kind() == KeyKind::claims) claimed_.insert(key);
+  if (set.kind() != KeyKind::claims) return;
+  claimed_.insert(key);
+  if (claims_changed_.all) return;
+  if (claims_changed_.ids.size() >= kMaxPuts) {
+    claims_changed_ = PutsOfClaimed{{}, true};
+    return;
+  }
+  claims_changed_.ids.push_back(key);
 }
 
 void ReplicaStore::unindex(KeyKind kind, const Id256& key) {
@@ -421,6 +428,10 @@ void ReplicaStore::note_put(const Id256& id) {
 
 ReplicaStore::PutsOfClaimed ReplicaStore::take_puts_of_claimed() {
   return std::exchange(puts_of_claimed_, PutsOfClaimed{});
+}
+
+ReplicaStore::PutsOfClaimed ReplicaStore::take_claims_changed() {
+  return std::exchange(claims_changed_, PutsOfClaimed{});
 }
 
 bool ReplicaStore::contains(KeyKind kind, const Id256& key) const {

@@ -106,6 +106,10 @@ class ReplicaStore {
   };
   PutsOfClaimed take_puts_of_claimed();
   static constexpr size_t kMaxPuts = size_t(1) << 16;
+  // The blocks whose claims changed (or were indexed, at start) since the last call, in the
+  // same form: only those can have become released, so BlockRelease looks at them (and at
+  // the blocks in their grace) instead of every claimed block each sweep.
+  PutsOfClaimed take_claims_changed();
   // Keys of one kind held.
   size_t count(KeyKind kind) const { return counts_[size_t(kind) % counts_.size()]; }
   uint64_t block_bytes() const { return block_bytes_; }
@@ -176,6 +180,7 @@ class ReplicaStore {
   std::set<Id256> claimed_;                                    // keys of the claims sets in index_
   std::unordered_set<Id256, Id256Hash> erasing_;  // forgotten, the erase not committed yet
   PutsOfClaimed puts_of_claimed_;
+  PutsOfClaimed claims_changed_{{}, true};  // at start: every claimed block
   void note_put(const Id256& id);
   Batch pending_;
   std::deque<Batch> writing_;  // handed to the disk queue, oldest first

@@ -121,11 +121,19 @@ TEST_CASE("block release: a block goes once every claim on it stayed cancelled f
   BlockRelease release(rs, grace);
   release.sweep(10000);
   CHECK(release.stats().waiting == 2);
+  // What a sweep took is not given again; a change of claims is.
+  CHECK(rs.take_claims_changed().ids.empty());
   release.sweep(10999);
   disk.settle();
   CHECK(rs.contains(KeyKind::block, released.id));
   // A new claim (another device wrote the same chunk) keeps the block, and its grace is over.
   REQUIRE(put_records_now(rs, disk, KeyKind::claims, reclaimed.id, {claim_of(6, 1)}));
+  auto changed = rs.take_claims_changed();
+  CHECK_FALSE(changed.all);
+  CHECK(changed.ids == std::vector<Id256>{reclaimed.id});
+  REQUIRE(put_records_now(rs, disk, KeyKind::claims, reclaimed.id, {claim_of(6, 1)}));  // again
+  CHECK(rs.take_claims_changed().ids.empty());  // nothing new in it
+  // Taken here, not by the sweep: it still looks at the block, which is in its grace.
   release.sweep(11000);
   disk.settle();
   CHECK(release.stats().released == 1);
