@@ -69,6 +69,10 @@ int64_t ChordNode::jitter(int64_t period) {
   return period - spread + int64_t(rng_() % uint64_t(2 * spread + 1));
 }
 
+int64_t ChordNode::release_period() const {
+  return lone_ ? std::min(cfg_.release_ms, cfg_.lone_release_ms) : cfg_.release_ms;
+}
+
 void ChordNode::arm(Task t, int64_t delay_ms) {
   if (timers_[t]) clock_.cancel(timers_[t]);
   timers_[t] = clock_.schedule(delay_ms, [this, t] {
@@ -112,7 +116,7 @@ void ChordNode::run_task(Task t) {
       renew_watches();
       break;
     case kRelease:
-      arm(t, jitter(lone_ ? std::min(cfg_.release_ms, cfg_.lone_release_ms) : cfg_.release_ms));
+      arm(t, jitter(release_period()));
       release_.sweep(clock_.now_ms(), lone_);
       break;
     case kTaskCount:
@@ -138,7 +142,9 @@ void ChordNode::become_member() {
   arm(kRepair, int64_t(rng_() % uint64_t(cfg_.repair_ms)));
   arm(kHandoff, cfg_.handoff_ms / 2 + int64_t(rng_() % uint64_t(cfg_.handoff_ms)));
   arm(kWatch, 0);
-  arm(kRelease, int64_t(rng_() % uint64_t(cfg_.release_ms)));
+  // A lone node's first sweep comes within its short period too: at a random point of the full
+  // one, it held a mount's deleted blocks up to a minute longer than its grace.
+  arm(kRelease, int64_t(rng_() % uint64_t(release_period())));
 }
 
 // ---- join ----

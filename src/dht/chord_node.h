@@ -161,6 +161,7 @@ class ChordNode {
   void arm(Task t, int64_t delay_ms);
   void run_task(Task t);
   int64_t jitter(int64_t period);
+  int64_t release_period() const;  // of the release sweep: short while lone_
   void stabilize();
   void on_successor_answer(const NodeRef& s, const msg::Neighbors& nb);
   void successor_failed(const NodeRef& s);

@@ -115,6 +115,10 @@ TEST_CASE("sim: a lone node releases after the short grace, and never again once
     ChordConfig cfg = release_config();
     cfg.lone_release_grace_ms = 3000;
     cfg.lone_release_ms = 500;
+    // The full-length sweep period far above the lone one: the lone node's first sweep must
+    // come within the lone period too (it once came at a random point of the full one).
+    cfg.release_ms = 20000;
+    cfg.release_grace_ms = 300000;  // far above the waits below, which span sweeps of 20 s
     SimCluster c(seed + round, cfg);
     REQUIRE(c.grow(1, 100));
     auto released = [&](uint64_t n) {
