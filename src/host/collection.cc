@@ -140,11 +140,13 @@ Result<CollectionReport> collect(const CollectionSources& s, int64_t now_ns) {
   };
   if (Status st = s.commit(); !st)
     return fail(st.code(), "the commit before collecting failed: " + st.error().message());
+  uint64_t ticket = s.upload_ticket ? s.upload_ticket() : 0;
   MarkSet marks;
   PS_TRY(mark_retained(s, now_ns, marks, r));
   r.mark_ms = ms_since(t0);
   auto t1 = std::chrono::steady_clock::now();
   PS_TRY(stopped(s));
+  r.behind = s.uploaded && !s.uploaded(ticket);
   if (s.cancel) {
     PS_ASSIGN(Claimant::Counts cancelled,
               s.cancel([&marks](const BlockId& id) { return marks.may_contain(id); }));
@@ -159,7 +161,8 @@ std::string describe(const CollectionReport& r) {
   return std::to_string(r.versions) + " versions marked (" + std::to_string(r.marked) +
          " blocks, " + std::to_string(r.history) + " heads, " + std::to_string(r.open_unlinked) +
          " open unlinked files); " + std::to_string(r.unmarked) + " blocks unreached, " +
-         std::to_string(r.waiting) + " of them waiting for upload; " + std::to_string(r.erased) +
+         std::to_string(r.waiting) + " of them waiting for upload; " +
+         (r.behind ? "uploads behind, another run soon; " : "") + std::to_string(r.erased) +
          " erased here; " + std::to_string(r.cancelled) + " claims cancelled; " +
          std::to_string(r.mark_ms) + " ms to mark, " + std::to_string(r.sweep_ms) + " ms to sweep";
 }

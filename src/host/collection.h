@@ -43,6 +43,13 @@ struct CollectionSources {
   std::function<std::vector<InodeRecord>()> open_unlinked;
   // For each id, whether it waits for upload (its only copy may be here); null: none waits.
   std::function<std::vector<bool>(const std::vector<BlockId>&)> waiting;
+  // The upload queue's newest ticket, taken after the run's commit, and whether everything up to
+  // a ticket is uploaded (TieredStore). Asked before the cancel: a commit's claims go up through
+  // that queue, and a claim sent after the cancel stays live on a block nothing reaches until a
+  // later run cancels it, so a run that finds them behind says so (CollectionReport::behind)
+  // and MountCollector runs again soon. Null: nothing is ever behind.
+  std::function<uint64_t()> upload_ticket;
+  std::function<bool(uint64_t ticket)> uploaded;
   // Cancels this device's claims on the blocks `reached` says no retained version reaches
   // (MountClaims::cancel_unreached); null: the device makes no claims.
   using Reached = std::function<bool(const BlockId&)>;
@@ -75,6 +82,7 @@ struct CollectionReport {
   size_t cancelled = 0;   // claims of this device cancelled
   size_t thinned = 0;     // automatic snapshots dropped under space pressure
   int64_t floor_ns = 0;   // the floor they were dropped below
+  bool behind = false;    // uploads and claims of the run's commit still queued at its cancel
   int64_t mark_ms = 0;    // commit, history and mark
   int64_t sweep_ms = 0;   // cancel and erase
 };

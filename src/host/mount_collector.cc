@@ -57,6 +57,7 @@ void MountCollector::run() {
     Clock::time_point due = next_periodic_;
     if (first_removal_)
       due = std::min({due, *last_removal_ + options_.delay, *first_removal_ + options_.max_delay});
+    if (follow_up_) due = std::min(due, *follow_up_);
     if (sources_.under_pressure && Clock::now() >= next_pressure_check_) {
       next_pressure_check_ = Clock::now() + options_.pressure_check;
       lock.unlock();
@@ -72,6 +73,7 @@ void MountCollector::run() {
     uint64_t ticket = asked_;
     first_removal_.reset();
     last_removal_.reset();
+    follow_up_.reset();
     lock.unlock();
     collect_once();
     lock.lock();
@@ -80,6 +82,13 @@ void MountCollector::run() {
     finished_ = ticket;
     done_.notify_all();
   }
+}
+
+void MountCollector::follow_up() {
+  follow_up_delay_ = follow_up_delay_ == Clock::duration{}
+                         ? Clock::duration(options_.delay)
+                         : std::min<Clock::duration>(2 * follow_up_delay_, options_.interval);
+  follow_up_ = Clock::now() + follow_up_delay_;
 }
 
 void MountCollector::collect_once() {
@@ -97,9 +106,14 @@ void MountCollector::collect_once() {
                 "the current one stay");
     if (r->erased || r->cancelled) log::info("collected: " + describe(*r));
     idle_under_pressure_ = pressed && !r->thinned && !r->erased && !r->cancelled;
+    if (r->behind || r->waiting)
+      follow_up();
+    else
+      follow_up_delay_ = {};
     last_error_.clear();
   } else {
     ++stats_.failures;
+    if (follow_up_delay_ != Clock::duration{}) follow_up();  // the chain goes on, further apart
     std::string why = r.error().message();
     if (why != last_error_ && !stop_)
       log::warn("collection skipped, nothing erased: " + why + "; it runs again later");

@@ -5,7 +5,11 @@
 // time; a failed run is logged (once while it fails the same way) and the next trigger tries
 // again. While the store is short of space (CollectionSources::under_pressure, asked every
 // `pressure_check`) it runs every `pressure_check` too, thinning automatic snapshots, until a
-// run under pressure finds nothing more to do (then only a removal starts one again).
+// run under pressure finds nothing more to do (then only a removal starts one again). A run
+// that found uploads behind (blocks it had to keep, claims of its commit not yet sent: see
+// CollectionSources::uploaded) runs again `delay` later, then twice as late each time, up to
+// `interval`, until one finds them caught up: what those uploads held back comes back soon after
+// they are done, not an hour later.
 // Thread-safe: removed() from any thread, quick (the file system calls it under its lock).
 #pragma once
 
@@ -50,6 +54,7 @@ class MountCollector {
   using Clock = std::chrono::steady_clock;
   void run();
   void collect_once();  // on the thread, mu_ not held
+  void follow_up();     // mu_ held: the next run of a follow-up chain
 
   CollectionSources sources_;
   const Options options_;
@@ -59,8 +64,10 @@ class MountCollector {
   std::optional<Clock::time_point> first_removal_, last_removal_;
   Clock::time_point next_periodic_;
   Clock::time_point next_pressure_check_, last_run_;
-  bool idle_under_pressure_ = false;   // the last run was under pressure and found nothing
-  uint64_t asked_ = 0, finished_ = 0;  // run_now: tickets
+  bool idle_under_pressure_ = false;            // the last run was under pressure and found nothing
+  std::optional<Clock::time_point> follow_up_;  // uploads were behind: another run then
+  Clock::duration follow_up_delay_{};           // the last one's distance; doubles
+  uint64_t asked_ = 0, finished_ = 0;           // run_now: tickets
   std::optional<Result<CollectionReport>> last_result_;
   Stats stats_;
   std::string last_error_;  // logged once while it repeats

@@ -49,6 +49,8 @@ CollectionSources collection_sources(Node& node, TieredStore& tiered, FileSystem
            space->free < 2 * FileSystem::space_reserve(space->total);
   };
   s.waiting = [&tiered](const std::vector<BlockId>& ids) { return tiered.waiting_for_upload(ids); };
+  s.upload_ticket = [&tiered] { return tiered.upload_ticket(); };
+  s.uploaded = [&tiered](uint64_t ticket) { return tiered.uploaded(ticket); };
   s.cancel = [&claims, volume = s.keys.id()](const CollectionSources::Reached& reached) {
     auto p = std::make_shared<std::promise<Result<Claimant::Counts>>>();
     claims.cancel_unreached(volume, reached,

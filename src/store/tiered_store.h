@@ -71,6 +71,12 @@ class TieredStore final : public LocalStore {
   std::vector<bool> waiting_for_upload(const std::vector<BlockId>& ids) const {
     return uploads_.waiting(ids);
   }
+  // The upload queue's newest ticket, and whether everything queued up to `ticket` is uploaded
+  // (blocks, claims, heads): a collection's check that the claims of what it committed went up.
+  uint64_t upload_ticket() const { return uploads_.last_ticket(); }
+  bool uploaded(uint64_t ticket) {
+    return uploads_.wait(ticket, std::chrono::milliseconds(0)).ok();
+  }
 
  private:
   struct Fetch;

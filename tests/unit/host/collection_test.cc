@@ -348,5 +348,50 @@ TEST_CASE("mount collector: removals start a run after the delay") {
   CHECK(gc.stats().runs == 2);
 }
 
+TEST_CASE("collection: a run whose commit's uploads are still queued at its cancel says so") {
+  Home h;
+  h.write_file("f", random_bytes(100 << 10));
+  auto s = h.sources();
+  std::vector<std::string> calls;
+  uint64_t queued = 0, done_up_to = 0;
+  h.after_commit = [&] { calls.push_back("commit"), queued = 7; };
+  s.upload_ticket = [&] { return calls.push_back("ticket"), queued; };
+  s.uploaded = [&](uint64_t ticket) { return calls.push_back("uploaded"), ticket <= done_up_to; };
+  auto cancel = s.cancel;
+  s.cancel = [&](const CollectionSources::Reached& reached) {
+    calls.push_back("cancel");
+    return cancel(reached);
+  };
+  auto r = must(collect(s, wall_clock_ns()));
+  CHECK(r.behind);
+  // The ticket is the commit's own, and its uploads are asked about before the cancel.
+  CHECK(calls == std::vector<std::string>{"commit", "ticket", "uploaded", "cancel"});
+  CHECK(describe(r).find("uploads behind") != std::string::npos);
+  done_up_to = 7;
+  CHECK_FALSE(must(collect(s, wall_clock_ns())).behind);
+}
+
+TEST_CASE("collection: the collector runs again by itself while uploads are behind, then stops") {
+  Home h;
+  h.write_file("f", random_bytes(100 << 10));
+  auto s = h.sources();
+  std::atomic<int> behind_runs{2};  // the first two runs find the uploads behind
+  s.upload_ticket = [] { return uint64_t(1); };
+  s.uploaded = [&](uint64_t) { return behind_runs.fetch_sub(1) <= 0; };
+  MountCollector::Options o;
+  o.delay = std::chrono::milliseconds(50);
+  o.max_delay = std::chrono::milliseconds(200);
+  MountCollector gc(std::move(s), o);
+  gc.removed();
+  // One run after the removal, then follow-ups 50 and 100 ms later, with no removal between.
+  for (int i = 0; i < 500 && gc.stats().runs < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(gc.stats().runs == 3);
+  CHECK_FALSE(gc.stats().last.behind);
+  // Caught up: no more runs until the next removal or the hourly one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(gc.stats().runs == 3);
+}
+
 }  // namespace
 }  // namespace peerstore::host
