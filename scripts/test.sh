@@ -2,9 +2,10 @@
 # test.sh [MESON TEST ARGS...]: installs what is missing, builds build/ (the same release
 # build as build.sh), runs every test suite with `meson test` (unit, sim, and the suites on real
 # binaries: mount, and e2e with its rings of peerstore-node processes), then cleans up the
-# peerstorefs mounts and the processes the run left behind (scripts/test_cleanup.sh); then
-# builds build-fuzz/ with clang (-Dfuzz=true) and runs the fuzz suite (each libFuzzer target over
-# its seed corpus plus 20 s of new inputs, docs/fuzzing.md), and prints
+# peerstorefs mounts and the processes the run left behind (scripts/test_cleanup.sh). Meanwhile it
+# builds build-fuzz/ with clang (-Dfuzz=true) at the lowest priority, and then runs the fuzz
+# suite (each libFuzzer target over its seed corpus plus a few seconds of new inputs,
+# docs/fuzzing.md), and prints
 # "N passed, N failed[, N skipped]" over both.
 # Exits non-zero if either failed. Extra arguments go to the first meson test (e.g. --suite
 # unit), and then the fuzz suite is skipped unless PEERSTORE_FUZZ=1; PEERSTORE_FUZZ=0 always
@@ -27,15 +28,10 @@ export PEERSTORE_TEST_TMPDIR
 . scripts/test_cleanup.sh
 cleanup() { test_cleanup "$PEERSTORE_TEST_TMPDIR" test.sh; }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-LOG=build/meson-logs/testlog.json
-rm -f "$LOG"
-meson test -C build --print-errorlogs --num-processes 2 "$@"
-rc=$?
-cleanup
-trap - EXIT
+fuzz_pid=
+stop_fuzz_build() { [ -z "$fuzz_pid" ] || kill -- -"$fuzz_pid" 2>/dev/null; }
+trap 'stop_fuzz_build; exit 130' INT
+trap 'stop_fuzz_build; exit 143' TERM
 
 # The fuzz suite, in its own clang build (g++ has no libFuzzer). A failed fuzz build counts as
 # one failed test.
@@ -44,29 +40,49 @@ run_fuzz=${PEERSTORE_FUZZ:-}
 FUZZ_LOG=build-fuzz/meson-logs/testlog.json
 rm -f "$FUZZ_LOG"
 fuzz_build_failed=0
+fuzz_start=$SECONDS
+# A directory that cannot be reconfigured (another meson version) is started over.
+fuzz_setup() {
+  if [ -f build-fuzz/meson-private/coredata.dat ] &&
+    meson setup --reconfigure build-fuzz -Dfuzz=true >/dev/null 2>&1; then
+    return 0
+  fi
+  rm -rf build-fuzz
+  CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true --buildtype=release >/dev/null
+}
 if [ "$run_fuzz" = 1 ]; then
-  fuzz_start=$SECONDS
-  # A directory that cannot be reconfigured (another meson version) is started over.
-  fuzz_setup() {
-    if [ -f build-fuzz/meson-private/coredata.dat ] &&
-      meson setup --reconfigure build-fuzz -Dfuzz=true >/dev/null 2>&1; then
-      return 0
-    fi
-    rm -rf build-fuzz
-    CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true --buildtype=release >/dev/null
-  }
-  if PEERSTORE_FUZZ_DEPS=1 PEERSTORE_NO_FUSE=1 bash scripts/install-deps.sh && fuzz_setup &&
-    meson compile -C build-fuzz -j "$(nproc)" >/dev/null; then
+  # The fuzz build runs at the lowest priority while the suites below run: they spend most of
+  # their time waiting on their processes, and the compile takes only the cycles they leave.
+  if PEERSTORE_FUZZ_DEPS=1 PEERSTORE_NO_FUSE=1 bash scripts/install-deps.sh; then
+    # In a process group of its own, which an interrupt stops whole.
+    setsid bash -c "$(declare -f fuzz_setup); fuzz_setup &&
+      nice -n 19 meson compile -C build-fuzz -j $(nproc)" >build/fuzz-build.log 2>&1 &
+    fuzz_pid=$!
+  else
+    fuzz_build_failed=1
+  fi
+fi
+
+LOG=build/meson-logs/testlog.json
+rm -f "$LOG"
+meson test -C build --print-errorlogs --num-processes 2 "$@"
+rc=$?
+cleanup
+trap - EXIT
+
+if [ "$run_fuzz" = 1 ]; then
+  if [ -n "$fuzz_pid" ] && wait "$fuzz_pid"; then
     meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 2
     fuzz_rc=$?
     # Each target's runs, executions per second and coverage (run_fuzz.sh's last line).
     [ -s "$FUZZ_LOG" ] && jq -r '.stdout' "$FUZZ_LOG" | grep -E '^fuzz_[a-z0-9_]+: ' || true
   else
+    [ -s build/fuzz-build.log ] && tail -30 build/fuzz-build.log >&2
     echo "test.sh: the fuzz build failed; no fuzz target was run" >&2
     fuzz_rc=1
     fuzz_build_failed=1
   fi
-  echo "test.sh: fuzz build and suite took $((SECONDS - fuzz_start)) s"
+  echo "test.sh: fuzz build and suite took $((SECONDS - fuzz_start)) s (the build beside the suites)"
   [ "$rc" -ne 0 ] || rc=$fuzz_rc
 fi
 
