@@ -44,16 +44,24 @@ Result<int64_t> thinned_floor(Volume& volume, const std::vector<Head>& network,
   return times[times.size() - drop] + 1;
 }
 
-// Marks what the retained versions of the volume and the open-unlinked files reach.
-Status mark_retained(const CollectionSources& s, int64_t now_ns, MarkSet& marks,
+// One volume to mark: the home volume (which alone may thin retention) or a linked one.
+struct Target {
+  const VolumeKeys& keys;
+  const std::function<std::vector<Pin>()>& pins;
+  const std::function<std::vector<InodeRecord>()>& open_unlinked;
+  bool home = false;
+};
+
+// Marks what the retained versions of the volume and its open-unlinked files reach.
+Status mark_retained(const CollectionSources& s, const Target& t, int64_t now_ns, MarkSet& marks,
                      CollectionReport& r) {
-  PS_ASSIGN(auto volume, Volume::open(*s.reader, reader_keys(s.keys), s.device));
+  PS_ASSIGN(auto volume, Volume::open(*s.reader, reader_keys(t.keys), s.device));
   PS_ASSIGN(std::vector<Head> network, volume->fetch_heads());
-  std::vector<Pin> pins = s.pins ? s.pins() : std::vector<Pin>();
+  std::vector<Pin> pins = t.pins ? t.pins() : std::vector<Pin>();
   RetentionPolicy policy = s.policy;
   if (s.floor) policy.floor_ns = std::max(policy.floor_ns, s.floor());
   client::RetainedHistory h = client::retained_history(*volume, network, policy, now_ns, pins);
-  if (s.under_pressure && s.thin && s.under_pressure()) {
+  if (t.home && s.under_pressure && s.thin && s.under_pressure()) {
     PS_ASSIGN(int64_t floor, thinned_floor(*volume, network, h));
     if (floor > policy.floor_ns) {
       PS_TRY(s.thin(floor));
@@ -76,19 +84,37 @@ Status mark_retained(const CollectionSources& s, int64_t now_ns, MarkSet& marks,
       return fail(st.code(), "version " + head.hash().short_hex() + ": " + st.error().message());
   }
   for (const Id256& head : h.walked) marks.mark_leaf(head);
-  r.versions = h.heads.size();
-  r.history = h.walked.size();
-  if (s.open_unlinked) {
-    for (const InodeRecord& rec : s.open_unlinked()) {
+  r.versions += h.heads.size();
+  r.history += h.walked.size();
+  if (t.open_unlinked) {
+    for (const InodeRecord& rec : t.open_unlinked()) {
       if (Status st = mark_content(volume->io(), rec, marks); !st)
         return fail(st.code(), "an open file with no name left (inode " + std::to_string(rec.ino) +
                                    "): " + st.error().message());
       ++r.open_unlinked;
     }
   }
-  marks.seal();
-  r.marked = marks.interior_count() + marks.leaf_count();
   return {};
+}
+
+// Commits and marks the linked volumes; returns those marked whole, whose claims may be
+// cancelled. A failed one is counted and skipped: marks it added stay (they only keep more).
+std::vector<const LinkedSource*> mark_linked(const CollectionSources& s,
+                                             const std::vector<LinkedSource>& linked,
+                                             int64_t now_ns, MarkSet& marks, CollectionReport& r) {
+  std::vector<const LinkedSource*> marked;
+  for (const LinkedSource& l : linked) {
+    Status st = l.commit ? l.commit() : Status();
+    if (st) st = mark_retained(s, Target{l.keys, l.pins, l.open_unlinked}, now_ns, marks, r);
+    if (!st) {
+      if (!r.linked_failed++)
+        r.linked_error = "shared volume " + l.keys.id().short_hex() + ": " + st.error().message();
+      continue;
+    }
+    ++r.linked;
+    marked.push_back(&l);
+  }
+  return marked;
 }
 
 // Erases, pass by pass, the unmarked blocks that do not wait for upload.
@@ -140,17 +166,30 @@ Result<CollectionReport> collect(const CollectionSources& s, int64_t now_ns) {
   };
   if (Status st = s.commit(); !st)
     return fail(st.code(), "the commit before collecting failed: " + st.error().message());
-  uint64_t ticket = s.upload_ticket ? s.upload_ticket() : 0;
+  std::vector<LinkedSource> linked = s.linked ? s.linked() : std::vector<LinkedSource>();
   MarkSet marks;
-  PS_TRY(mark_retained(s, now_ns, marks, r));
+  // The linked volumes' commits come before the ticket, so their claims count in it too.
+  std::vector<const LinkedSource*> cancellable = mark_linked(s, linked, now_ns, marks, r);
+  uint64_t ticket = s.upload_ticket ? s.upload_ticket() : 0;
+  PS_TRY(mark_retained(s, Target{s.keys, s.pins, s.open_unlinked, true}, now_ns, marks, r));
+  marks.seal();
+  r.marked = marks.interior_count() + marks.leaf_count();
   r.mark_ms = ms_since(t0);
   auto t1 = std::chrono::steady_clock::now();
   PS_TRY(stopped(s));
   r.behind = s.uploaded && !s.uploaded(ticket);
+  // Reached by a retained version of any volume: a block that any of them names keeps every
+  // claim on it, whichever volume's.
+  auto reached = [&marks](const BlockId& id) { return marks.may_contain(id); };
   if (s.cancel) {
-    PS_ASSIGN(Claimant::Counts cancelled,
-              s.cancel([&marks](const BlockId& id) { return marks.may_contain(id); }));
+    PS_ASSIGN(Claimant::Counts cancelled, s.cancel(reached));
     r.cancelled = cancelled.sent;
+  }
+  for (const LinkedSource* l : cancellable) {
+    if (!l->cancel) continue;
+    PS_TRY(stopped(s));
+    PS_ASSIGN(Claimant::Counts cancelled, l->cancel(reached));
+    r.cancelled += cancelled.sent;
   }
   PS_TRY(sweep(s, marks, mark, r));
   r.sweep_ms = ms_since(t1);
@@ -158,10 +197,12 @@ Result<CollectionReport> collect(const CollectionSources& s, int64_t now_ns) {
 }
 
 std::string describe(const CollectionReport& r) {
+  std::string linked;
+  if (r.linked) linked = ", " + std::to_string(r.linked) + " shared folders among them";
   return std::to_string(r.versions) + " versions marked (" + std::to_string(r.marked) +
          " blocks, " + std::to_string(r.history) + " heads, " + std::to_string(r.open_unlinked) +
-         " open unlinked files); " + std::to_string(r.unmarked) + " blocks unreached, " +
-         std::to_string(r.waiting) + " of them waiting for upload; " +
+         " open unlinked files" + linked + "); " + std::to_string(r.unmarked) +
+         " blocks unreached, " + std::to_string(r.waiting) + " of them waiting for upload; " +
          (r.behind ? "uploads behind, another run soon; " : "") + std::to_string(r.erased) +
          " erased here; " + std::to_string(r.cancelled) + " claims cancelled; " +
          std::to_string(r.mark_ms) + " ms to mark, " + std::to_string(r.sweep_ms) + " ms to sweep";

@@ -26,6 +26,20 @@
 
 namespace peerstore::host {
 
+// A volume the mount writes besides its home volume: a shared folder it holds the signing key
+// of (a linked volume, host/linked_volumes.h). A run commits it, marks its retained versions
+// (the same retention as the home volume's, without thinning) and its open unlinked files with
+// the home volume's, and cancels this device's claims in its name on what no retained version
+// of any volume reaches.
+struct LinkedSource {
+  VolumeKeys keys;  // a reader's are enough
+  std::function<std::vector<Pin>()> pins;
+  std::function<Status()> commit;
+  std::function<std::vector<InodeRecord>()> open_unlinked;
+  using Reached = std::function<bool(const BlockId&)>;
+  std::function<Result<Claimant::Counts>(const Reached& reached)> cancel;
+};
+
 struct CollectionSources {
   // Where the candidates are (every id it holds) and whose write mark guards the erases: the
   // front every writer of the store writes through. A store that gives no mark cannot be
@@ -59,6 +73,12 @@ struct CollectionSources {
   // released through claims). Null: nothing is erased.
   std::function<Result<uint64_t>(std::vector<BlockId> ids, std::shared_ptr<const WriteMark> mark)>
       erase;
+  // The linked volumes the mount writes, asked at the start of each run; null: none. One whose
+  // commit fails or whose versions cannot be read (a shared folder whose heads are away) keeps
+  // all its claims, and the run goes on for the others (CollectionReport::linked_failed): its
+  // blocks stay on the ring, so the erase below, which drops only copies the ring holds (or
+  // this node holds for it), loses nothing of it.
+  std::function<std::vector<LinkedSource>()> linked;
   // The floor space pressure has thinned retention to so far (RetentionFloor); null: none.
   std::function<int64_t()> floor;
   // Whether the store is short of space: the run then thins the automatic snapshots, the
@@ -75,16 +95,19 @@ struct CollectionReport {
   size_t versions = 0;  // retained versions marked
   size_t history = 0;   // head blocks kept (every head walked)
   size_t open_unlinked = 0;
-  uint64_t marked = 0;    // distinct interior blocks and leaf prefixes
-  uint64_t unmarked = 0;  // blocks in the store that no retained version reaches
-  uint64_t waiting = 0;   // of those, kept because they wait for upload
-  uint64_t erased = 0;    // local copies erased
-  size_t cancelled = 0;   // claims of this device cancelled
-  size_t thinned = 0;     // automatic snapshots dropped under space pressure
-  int64_t floor_ns = 0;   // the floor they were dropped below
-  bool behind = false;    // uploads and claims of the run's commit still queued at its cancel
-  int64_t mark_ms = 0;    // commit, history and mark
-  int64_t sweep_ms = 0;   // cancel and erase
+  size_t linked = 0;         // linked volumes marked
+  size_t linked_failed = 0;  // linked volumes not marked: their claims were all kept
+  std::string linked_error;  // the first one's reason
+  uint64_t marked = 0;       // distinct interior blocks and leaf prefixes
+  uint64_t unmarked = 0;     // blocks in the store that no retained version reaches
+  uint64_t waiting = 0;      // of those, kept because they wait for upload
+  uint64_t erased = 0;       // local copies erased
+  size_t cancelled = 0;      // claims of this device cancelled
+  size_t thinned = 0;        // automatic snapshots dropped under space pressure
+  int64_t floor_ns = 0;      // the floor they were dropped below
+  bool behind = false;       // uploads and claims of the run's commit still queued at its cancel
+  int64_t mark_ms = 0;       // commit, history and mark
+  int64_t sweep_ms = 0;      // cancel and erase
 };
 
 // One run at `now_ns` (retention's clock).

@@ -105,6 +105,11 @@ void MountCollector::collect_once() {
                 " were dropped, the oldest first, to give their space back; pinned versions and "
                 "the current one stay");
     if (r->erased || r->cancelled) log::info("collected: " + describe(*r));
+    if (r->linked_failed && r->linked_error != last_linked_error_)
+      log::warn("collection kept every claim of " + std::to_string(r->linked_failed) +
+                " shared folders, which it could not mark: " + r->linked_error +
+                "; it tries again at the next run");
+    last_linked_error_ = r->linked_error;
     idle_under_pressure_ = pressed && !r->thinned && !r->erased && !r->cancelled;
     if (r->behind || r->waiting)
       follow_up();

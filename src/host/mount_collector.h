@@ -70,7 +70,8 @@ class MountCollector {
   uint64_t asked_ = 0, finished_ = 0;           // run_now: tickets
   std::optional<Result<CollectionReport>> last_result_;
   Stats stats_;
-  std::string last_error_;  // logged once while it repeats
+  std::string last_error_;         // logged once while it repeats
+  std::string last_linked_error_;  // the same for a shared folder not marked
   bool stop_ = false;
   std::thread thread_;  // last: started once the rest exists
 };

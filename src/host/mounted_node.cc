@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "fs/brake_log.h"
+#include "fs/version_view.h"
 #include "host/conflict_file.h"
 
 namespace peerstore::host {
@@ -21,12 +22,31 @@ Result<T> wait_for(std::future<Result<T>> f, const char* what) {
   return f.get();
 }
 
-// The home volume's collection (docs/lifecycle.md, Local collection) in a mount: the node's
-// store front is the store, the tiered store reads, the claims worker cancels, and the DHT node
-// erases the copies outside its replica ranges (the rest are the ring's, released by claims).
+// A file system's commit as a Status.
+Status commit_of(FileSystem& fs) {
+  if (int err = fs.commit())
+    return fail(errc_of_errno(err), std::string("commit: ") + std::strerror(err));
+  return {};
+}
+
+// The claims worker's cancel in `volume`'s name, waited for.
+auto cancel_in(MountClaims& claims, const VolumeId& volume) {
+  return [&claims, volume](const CollectionSources::Reached& reached) {
+    auto p = std::make_shared<std::promise<Result<Claimant::Counts>>>();
+    claims.cancel_unreached(volume, reached,
+                            [p](Result<Claimant::Counts> r) { p->set_value(std::move(r)); });
+    return wait_for(p->get_future(), "the claims worker");
+  };
+}
+
+// The collection (docs/lifecycle.md, Local collection) in a mount, of the home volume and the
+// linked volumes it writes: the node's store front is the store, the tiered store reads, the
+// claims worker cancels, and the DHT node erases the copies outside its replica ranges (the
+// rest are the ring's, released by claims).
 CollectionSources collection_sources(Node& node, TieredStore& tiered, FileSystem& fs,
-                                     MountClaims& claims, const Identity& identity,
-                                     const RetentionPolicy& policy, RetentionFloor& floor) {
+                                     LinkedVolumes& volumes, MountClaims& claims,
+                                     const Identity& identity, const RetentionPolicy& policy,
+                                     RetentionFloor& floor) {
   CollectionSources s;
   s.store = &node.store();
   s.reader = &tiered;
@@ -34,11 +54,7 @@ CollectionSources collection_sources(Node& node, TieredStore& tiered, FileSystem
   s.device = identity.device.public_key();
   s.policy = policy;
   s.pins = [&fs] { return read_pins(fs); };
-  s.commit = [&fs]() -> Status {
-    if (int err = fs.commit())
-      return fail(errc_of_errno(err), std::string("commit: ") + std::strerror(err));
-    return {};
-  };
+  s.commit = [&fs] { return commit_of(fs); };
   s.open_unlinked = [&fs] { return fs.open_unlinked(); };
   s.floor = [&floor] { return floor.floor_ns(); };
   s.thin = [&floor](int64_t ns) { return floor.raise(ns); };
@@ -51,11 +67,19 @@ CollectionSources collection_sources(Node& node, TieredStore& tiered, FileSystem
   s.waiting = [&tiered](const std::vector<BlockId>& ids) { return tiered.waiting_for_upload(ids); };
   s.upload_ticket = [&tiered] { return tiered.upload_ticket(); };
   s.uploaded = [&tiered](uint64_t ticket) { return tiered.uploaded(ticket); };
-  s.cancel = [&claims, volume = s.keys.id()](const CollectionSources::Reached& reached) {
-    auto p = std::make_shared<std::promise<Result<Claimant::Counts>>>();
-    claims.cancel_unreached(volume, reached,
-                            [p](Result<Claimant::Counts> r) { p->set_value(std::move(r)); });
-    return wait_for(p->get_future(), "the claims worker");
+  s.cancel = cancel_in(claims, s.keys.id());
+  s.linked = [&volumes, &claims] {
+    std::vector<LinkedSource> out;
+    for (FileSystem* l : volumes.writable()) {
+      LinkedSource src;
+      src.keys = reader_keys(l->volume().keys());
+      src.pins = [l] { return read_pins(*l); };
+      src.commit = [l] { return commit_of(*l); };
+      src.open_unlinked = [l] { return l->open_unlinked(); };
+      src.cancel = cancel_in(claims, l->volume().keys().id());
+      out.push_back(std::move(src));
+    }
+    return out;
   };
   DhtClient& dht = node.dht();
   s.erase = [&dht](std::vector<BlockId> ids, std::shared_ptr<const WriteMark> mark) {
@@ -114,7 +138,7 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   FileSystem::Options fo;
   fo.statfs_path = data;
   fo.health = m->health_.get();
-  FileSystem::Options home = fo;  // the linked volumes' make no claims yet
+  FileSystem::Options home = fo;  // LinkedVolumes sets the linked ones' own
   home.before_adopt = [claims = m->claims_.get()](Volume& v, const Head& h) {
     return claims->claim_version(v, h);
   };
@@ -122,7 +146,7 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   if (!fs) return damaged(fs.error());
   m->fs_ = std::move(*fs);
   m->volumes_ = std::make_unique<LinkedVolumes>(*m->tiered_, dht, identity.device.public_key(), fo,
-                                                m->node_->layout().conflicts());
+                                                m->node_->layout().conflicts(), m->claims_.get());
   m->share_ = std::make_unique<ShareControl>(*m->tiered_, ShareControl::post_through(dht),
                                              identity.user, identity.device.public_key(), fo);
   m->receiver_ =
@@ -145,7 +169,7 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
           log::warn("cannot record the mass deletion in " + file + ": " + st.error().message());
       });
   m->collector_ = std::make_unique<MountCollector>(
-      collection_sources(*m->node_, *m->tiered_, *m->fs_, *m->claims_, identity,
+      collection_sources(*m->node_, *m->tiered_, *m->fs_, *m->volumes_, *m->claims_, identity,
                          c.options.snapshots, *m->floor_),
       MountCollector::Options{});
   m->fs_->set_removal_sink(
@@ -153,6 +177,7 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
         w->removed(t, where);
         gc->removed();
       });
+  m->volumes_->set_removal_sink([gc = m->collector_.get()] { gc->removed(); });
   PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
                                              &m->fuse_metrics_));
   if (!c.http.empty()) {
@@ -190,6 +215,7 @@ Status MountedNode::serve() {
   share_->stop();
   session_.reset();
   fs_->set_removal_sink(nullptr);
+  volumes_->set_removal_sink(nullptr);
   collector_.reset();
   brake_.reset();
   receiver_.reset();

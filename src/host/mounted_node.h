@@ -79,8 +79,10 @@ class MountedNode {
   std::unique_ptr<RetentionFloor> floor_;      // how far space pressure thinned snapshots
   std::unique_ptr<MountSnapshots> snapshots_;  // what .snapshots/ shows
   std::unique_ptr<MassDeleteWatch> brake_;     // pins the version before a mass deletion
-  std::unique_ptr<MountCollector> collector_;  // gives back the space of what nothing retains
   std::unique_ptr<MountTree> tree_;
+  // Gives back the space of what nothing retains; it commits and reads the linked volumes'
+  // file systems, which the tree closes: destroyed before it.
+  std::unique_ptr<MountCollector> collector_;
   FuseMetrics fuse_metrics_;  // before the session, which counts into it
   std::unique_ptr<MountSession> session_;
   // What the dashboard reads, under view_m_: fs_ (null once the final commit began).

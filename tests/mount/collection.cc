@@ -3,8 +3,9 @@
 // minute (the collector cancels this computer's claims on them, and the lone node releases
 // them after its short grace); what is still in the tree reads back, new writes work, and all
 // of it survives a remount. A kill -9 at a random point of a collection and of the release that
-// follows it loses nothing the tree still holds (PEERSTORE_MOUNT_SEED replays one). The store is
-// read while mounted (LMDB allows other readers).
+// follows it loses nothing the tree still holds (PEERSTORE_MOUNT_SEED replays one). A file deleted
+// in a shared folder the mount writes goes the same way. The store is read while mounted (LMDB
+// allows other readers).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "mount/mount_test_util.h"
+#include "mount/share_tool.h"
 #include "support/claim_rows.h"
 #include "support/mount_fixture.h"
 
@@ -25,6 +27,25 @@ uint64_t block_bytes(const std::string& data_dir) {
   uint64_t n = 0;
   for (auto& [id, data] : lmdb_rows(data_dir + "/store", "blocks")) n += data.size();
   return n;
+}
+
+// Deletes `file` and waits (up to 120 s: the figure users are promised is a minute, the deadline
+// leaves room for a loaded machine) until the store holds less than `below` bytes of blocks.
+// Returns what it holds then; says how long it took.
+uint64_t delete_and_wait(MountFixture& fx, const std::string& file, uint64_t below) {
+  uint64_t full = block_bytes(fx.data_dir());
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE_OK(unlink(file.c_str()));
+  uint64_t now = full;
+  double waited = 0;
+  while (waited < 120 && now >= below) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    now = block_bytes(fx.data_dir());
+    waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  MESSAGE("store: " << full << " bytes of blocks, " << now << " after deleting " << file << ", "
+                    << waited << " s");
+  return now;
 }
 
 TEST_CASE("collection: a deleted file's space comes back within a minute") {
@@ -39,23 +60,8 @@ TEST_CASE("collection: a deleted file's space comes back within a minute") {
     Fd fd = open_or_die(fx.path(name), O_RDONLY);
     REQUIRE_OK(fsync(fd.get()));
   }
-  uint64_t full = block_bytes(fx.data_dir());
-  REQUIRE(full > (24u << 20));
-
-  auto start = std::chrono::steady_clock::now();
-  REQUIRE_OK(unlink(fx.path("big.bin").c_str()));
-  uint64_t now = full;
-  double waited = 0;
-  // The figure users are promised is a minute; the deadline leaves room for a loaded machine.
-  while (waited < 120) {
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    now = block_bytes(fx.data_dir());
-    waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (now < (4u << 20)) break;
-  }
-  MESSAGE("store: " << full << " bytes of blocks, " << now << " after the delete, " << waited
-                    << " s");
-  CHECK(now < (4u << 20));
+  REQUIRE(block_bytes(fx.data_dir()) > (24u << 20));
+  CHECK(delete_and_wait(fx, fx.path("big.bin"), 4u << 20) < (4u << 20));
   CHECK(fx.log().find("collected:") != std::string::npos);
 
   // What is left reads back; writing goes on.
@@ -115,6 +121,38 @@ TEST_CASE("collection: a kill -9 at any point of a collection and release loses 
   REQUIRE_EQ(fx.unmount(), 0);
   fx.mount();
   for (auto& [name, data] : kept) CHECK_MESSAGE(read_file(fx.path(name)) == data, name);
+}
+
+TEST_CASE("collection: a file deleted in a shared folder gives its space back too") {
+  MountOptions o;
+  o.fuse_options = {"snapshots_all=0", "snapshots_hourly=0", "snapshots_daily=0"};
+  MountFixture owner(o);
+  if (!owner.require_real_mount()) return;
+  MountFixture other;  // the user it is shared with: only their id is needed
+  if (!other.require_real_mount()) return;
+  REQUIRE_OK(mkdir(owner.path("proj").c_str(), 0755));
+  write_file(owner.path("proj/keep.txt"), "kept in the shared folder");
+  Run granted =
+      share(owner, {"grant", owner.path("proj"), user_id(owner, other.config_dir()), "--write"});
+  REQUIRE_MESSAGE(granted.status == 0, granted.out << owner.log());
+  std::string big = random_bytes(16 << 20, 3);
+  write_file(owner.path("proj/big.bin"), big);
+  {
+    Fd fd = open_or_die(owner.path("proj/big.bin"), O_RDONLY);
+    REQUIRE_OK(fsync(fd.get()));
+  }
+  uint64_t full = block_bytes(owner.data_dir());
+  REQUIRE(full > (16u << 20));
+  CHECK(delete_and_wait(owner, owner.path("proj/big.bin"), full - (15u << 20)) + (15u << 20) <
+        full);
+  CHECK(owner.log().find("shared folders among them") != std::string::npos);
+  CHECK(read_file(owner.path("proj/keep.txt")) == "kept in the shared folder");
+  REQUIRE_EQ(owner.unmount(), 0);
+  // Its blocks were claimed in the shared folder's name, beside the home volume's.
+  CHECK(claim_rows(owner.data_dir() + "/store").volumes.size() == 2);
+  owner.mount();
+  CHECK(read_file(owner.path("proj/keep.txt")) == "kept in the shared folder");
+  CHECK(access(owner.path("proj/big.bin").c_str(), F_OK) == -1);
 }
 
 }  // namespace

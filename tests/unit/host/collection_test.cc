@@ -47,6 +47,26 @@ std::set<BlockId> minus(const std::set<BlockId>& a, const std::set<BlockId>& b) 
   return out;
 }
 
+uint64_t write_in(FileSystem& fs, const std::string& name, const Bytes& data) {
+  EntryOut e;
+  REQUIRE(fs.create(me(), kRoot, name, 0644, O_RDWR, &e) == 0);
+  REQUIRE(fs.write(e.ino, 0, data) == ssize_t(data.size()));
+  REQUIRE(fs.release(e.ino) == 0);
+  REQUIRE(fs.commit() == 0);
+  return e.ino;
+}
+
+Bytes read_in(FileSystem& fs, const std::string& name) {
+  EntryOut e;
+  REQUIRE(fs.lookup(kRoot, name, &e) == 0);
+  REQUIRE(fs.open(e.ino, O_RDONLY) == 0);
+  Bytes out;
+  REQUIRE(fs.read(e.ino, 0, 8 << 20, &out) == 0);
+  REQUIRE(fs.release(e.ino) == 0);
+  fs.forget(e.ino, 1);
+  return out;
+}
+
 struct Home {
   MemoryStore mem;
   CollectingStore front{mem};
@@ -100,22 +120,54 @@ struct Home {
   }
 
   uint64_t write_file(const std::string& name, const Bytes& data) {
-    EntryOut e;
-    REQUIRE(fs->create(me(), kRoot, name, 0644, O_RDWR, &e) == 0);
-    REQUIRE(fs->write(e.ino, 0, data) == ssize_t(data.size()));
-    REQUIRE(fs->release(e.ino) == 0);
-    REQUIRE(fs->commit() == 0);
-    return e.ino;
+    return write_in(*fs, name, data);
   }
-  Bytes read_file(const std::string& name) {
-    EntryOut e;
-    REQUIRE(fs->lookup(kRoot, name, &e) == 0);
-    REQUIRE(fs->open(e.ino, O_RDONLY) == 0);
-    Bytes out;
-    REQUIRE(fs->read(e.ino, 0, 8 << 20, &out) == 0);
-    REQUIRE(fs->release(e.ino) == 0);
-    fs->forget(e.ino, 1);
-    return out;
+  Bytes read_file(const std::string& name) { return read_in(*fs, name); }
+};
+
+// A linked volume (a shared folder) the home's device writes, over the same store.
+struct Linked {
+  explicit Linked(Home& home) : h(home) {}
+  Home& h;
+  SigningKey owner = SigningKey::generate();
+  std::unique_ptr<FileSystem> fs = must(FileSystem::open(
+      must(Volume::open(h.front, VolumeKeys::derive_home(owner), h.device)), options(), me()));
+  std::set<BlockId> mine;  // its blocks: the claims it holds, in this model
+  std::set<BlockId> cancelled;
+  size_t cancels = 0;
+  bool fail_commit = false;
+
+  uint64_t write_file(const std::string& name, const Bytes& data) {
+    auto before = ids_of(h.mem);
+    uint64_t ino = write_in(*fs, name, data);
+    for (auto& id : minus(ids_of(h.mem), before)) mine.insert(id);
+    return ino;
+  }
+  // `s` with this volume as its one linked volume.
+  void link_into(CollectionSources& s) {
+    s.linked = [this] {
+      std::vector<LinkedSource> out;
+      out.push_back(source());
+      return out;
+    };
+  }
+  LinkedSource source() {
+    LinkedSource l;
+    l.keys = VolumeKeys::derive_home(owner);
+    l.pins = [this] { return read_pins(*fs); };
+    l.commit = [this]() -> Status {
+      if (fail_commit) return fail(Errc::io, "commit");
+      return fs->commit() == 0 ? Status() : fail(Errc::io, "commit");
+    };
+    l.open_unlinked = [this] { return fs->open_unlinked(); };
+    l.cancel = [this](const LinkedSource::Reached& reached) -> Result<Claimant::Counts> {
+      ++cancels;
+      Claimant::Counts c;
+      for (auto& id : mine)
+        if (!reached(id) && cancelled.insert(id).second) ++c.sent;
+      return c;
+    };
+    return l;
   }
 };
 
@@ -346,6 +398,58 @@ TEST_CASE("mount collector: removals start a run after the delay") {
   auto r = must(gc.run_now());
   CHECK(r.erased == 0);
   CHECK(gc.stats().runs == 2);
+}
+
+TEST_CASE("collection: a linked volume's deleted file goes, and its claims are its own") {
+  Home h;
+  Linked shared(h);
+  Bytes home_file = random_bytes(200 << 10), kept = random_bytes(300 << 10),
+        gone = random_bytes(1 << 20);
+  h.write_file("h", home_file);
+  shared.write_file("kept", kept);
+  auto before = ids_of(h.mem);
+  shared.write_file("gone", gone);
+  auto of_gone = minus(ids_of(h.mem), before);
+  REQUIRE(of_gone.size() >= 16);
+  REQUIRE(shared.fs->unlink(kRoot, "gone") == 0);  // not committed yet: the run commits it
+  auto s = h.sources();
+  shared.link_into(s);
+
+  auto r = must(collect(s, wall_clock_ns()));
+  CHECK(r.linked == 1);
+  CHECK(r.linked_failed == 0);
+  CHECK(describe(r).find("1 shared folders") != std::string::npos);
+  auto left = ids_of(h.mem);
+  size_t of_gone_left = 0;
+  for (auto& id : of_gone) of_gone_left += left.count(id);
+  CHECK(of_gone_left == 1);  // the head block of the version that had it
+  // The linked volume's cancel took its own unreached blocks: the deleted file's.
+  CHECK(shared.cancels == 1);
+  CHECK(shared.cancelled == minus(shared.mine, left));
+  CHECK(shared.cancelled.size() >= 16);
+  // Both volumes read whole.
+  CHECK(h.read_file("h") == home_file);
+  CHECK(read_in(*shared.fs, "kept") == kept);
+  check_retained(h, kKeepCurrent);
+}
+
+TEST_CASE("collection: a linked volume that cannot be committed keeps its claims, the rest goes") {
+  Home h;
+  Linked shared(h);
+  shared.write_file("kept", random_bytes(300 << 10));
+  h.write_file("gone", random_bytes(1 << 20));
+  REQUIRE(h.fs->unlink(kRoot, "gone") == 0);
+  shared.fail_commit = true;
+  auto s = h.sources();
+  shared.link_into(s);
+  auto r = must(collect(s, wall_clock_ns()));
+  CHECK(r.linked == 0);
+  CHECK(r.linked_failed == 1);
+  CHECK(r.linked_error.find(VolumeKeys::derive_home(shared.owner).id().short_hex()) !=
+        std::string::npos);
+  CHECK(shared.cancels == 0);
+  CHECK(h.cancels == 1);
+  CHECK(r.erased >= 16);  // the home volume's deleted file went all the same
 }
 
 TEST_CASE("collection: a run whose commit's uploads are still queued at its cancel says so") {
