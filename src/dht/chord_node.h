@@ -137,9 +137,10 @@ class ChordNode {
   // draws them), and the ring's size as the successor list tells it (dht/ring_size.h).
   std::vector<NodeRef> fingers() const;
   double ring_size_estimate() const;
-  // Where status() reads the hosting process's pending uploads from; nullptr: none.
-  void set_pending_uploads_source(std::function<uint64_t()> source) {
-    pending_uploads_ = std::move(source);
+  // What the hosting process adds to status() (its upload queue's pending count, its
+  // collector's last run), called on the loop thread; nullptr: nothing.
+  void set_host_facts(std::function<void(msg::NodeStatus&)> facts) {
+    host_facts_ = std::move(facts);
   }
   static const char* state_name(State s);
 
@@ -283,7 +284,7 @@ class ChordNode {
   std::function<void(Status)> leave_done_;
   Clock::TimerId leave_deadline_ = 0;
   uint64_t leave_progress_ = 0;
-  std::function<uint64_t()> pending_uploads_;
+  std::function<void(msg::NodeStatus&)> host_facts_;
   std::set<Clock::TimerId> retry_timers_;  // reads and leave offers waiting to ask again
   // Nodes that failed to take keys from this leaving node: its retries skip them, and offer to
   // the next node of the key's successor list instead (the other nodes' lists may name a dead

@@ -38,7 +38,6 @@ msg::NodeStatus ChordNode::status() const {
   // both are keys the ring holds fewer copies of than it should.
   s.below_target = below_target() + replicator_.pending();
   s.longest_short_ms = uint64_t(std::max<int64_t>(0, replicator_.stats().longest_short_ms));
-  s.pending_uploads = pending_uploads_ ? pending_uploads_() : 0;
   s.uptime_ms = uint64_t(clock_.now_ms() - started_ms_);
   if (auto room = store_.space()) {
     s.store_free = room->free;
@@ -46,6 +45,7 @@ msg::NodeStatus ChordNode::status() const {
   }
   s.reclaimable_bytes = release_.stats().waiting_bytes;
   s.released_blocks = release_.stats().released;
+  if (host_facts_) host_facts_(s);
   return s;
 }
 

@@ -122,10 +122,9 @@ void DhtClient::count_copies(std::vector<BlockId> ids,
   });
 }
 
-void DhtClient::set_pending_uploads_source(std::function<uint64_t()> source) {
-  loop_->post([this, source = std::move(source)]() mutable {
-    node_->set_pending_uploads_source(std::move(source));
-  });
+void DhtClient::set_host_facts(std::function<void(msg::NodeStatus&)> facts) {
+  loop_->post(
+      [this, facts = std::move(facts)]() mutable { node_->set_host_facts(std::move(facts)); });
 }
 
 void DhtClient::get_block(const BlockId& id, std::function<void(Result<Bytes>)> done) {

@@ -63,8 +63,9 @@ class DhtClient final : public RemoteStore {
     RpcTraffic traffic;
   };
   Observation observe();
-  // Where status reports its "pending uploads" from (the mount's upload queue).
-  void set_pending_uploads_source(std::function<uint64_t()> source);
+  // What the hosting process adds to the node's status (ChordNode::set_host_facts); called on
+  // the loop thread, so it must be quick and safe from there.
+  void set_host_facts(std::function<void(msg::NodeStatus&)> facts);
 
   void get_block(const BlockId& id, std::function<void(Result<Bytes>)> done) override;
   void put_block(const BlockId& id, Bytes data, std::function<void(Status)> done) override;

@@ -160,7 +160,8 @@ struct BodyPacker {
     pack_nodes(pk, m.successors);
     for (uint64_t n :
          {m.blocks, m.head_sets, m.block_bytes, m.below_target, m.pending_uploads, m.uptime_ms,
-          m.longest_short_ms, m.store_free, m.store_total, m.reclaimable_bytes, m.released_blocks})
+          m.longest_short_ms, m.store_free, m.store_total, m.reclaimable_bytes, m.released_blocks,
+          m.last_collection_ns, m.last_collection_freed, m.collection_failures})
       pk.pack(n);
   }
 };
@@ -169,7 +170,7 @@ constexpr size_t kFieldCount[] = {0, 0, 0, 3,  0,   // ping pong get_neighbors n
                                   1, 2, 1, 1,  2,   // find found get_block block put_block
                                   1, 1, 2, 3,  1,   // get_heads heads put_heads summarize summary
                                   3, 2, 1, 1,  2,   // list_keys key_list offer want leaving
-                                  0, 2, 0, 15,      // ok error get_status status
+                                  0, 2, 0, 18,      // ok error get_status status
                                   1, 1, 2, 1,  3};  // watch_heads heads_changed get_records
                                                     // records put_records
 static_assert(std::size(kFieldCount) == std::variant_size_v<Body>);
@@ -416,10 +417,20 @@ Result<Body> decode_body(uint32_t type, const mp::Object* f) {
       PS_ASSIGN(m.state, get_str(f[1], kMaxStateName));
       PS_ASSIGN(m.predecessor, get_opt_node(f[2]));
       PS_ASSIGN(m.successors, get_nodes(f[3]));
-      uint64_t* counts[] = {
-          &m.blocks,          &m.head_sets,         &m.block_bytes,      &m.below_target,
-          &m.pending_uploads, &m.uptime_ms,         &m.longest_short_ms, &m.store_free,
-          &m.store_total,     &m.reclaimable_bytes, &m.released_blocks};
+      uint64_t* counts[] = {&m.blocks,
+                            &m.head_sets,
+                            &m.block_bytes,
+                            &m.below_target,
+                            &m.pending_uploads,
+                            &m.uptime_ms,
+                            &m.longest_short_ms,
+                            &m.store_free,
+                            &m.store_total,
+                            &m.reclaimable_bytes,
+                            &m.released_blocks,
+                            &m.last_collection_ns,
+                            &m.last_collection_freed,
+                            &m.collection_failures};
       for (size_t i = 0; i < std::size(counts); ++i) {
         PS_ASSIGN(*counts[i], mp::get_u64(f[4 + i]));
       }

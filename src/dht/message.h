@@ -188,6 +188,10 @@ struct NodeStatus {
   uint64_t store_free = 0, store_total = 0;
   // Blocks no claimant needs any more: bytes still held for their grace, and blocks erased.
   uint64_t reclaimable_bytes = 0, released_blocks = 0;
+  // The hosting mount's collector (docs/lifecycle.md): when its last run that succeeded ended
+  // (wall clock, ns; 0: none yet), what that run gave back (local copies erased and claims
+  // cancelled), and how many runs failed since the mount started.
+  uint64_t last_collection_ns = 0, last_collection_freed = 0, collection_failures = 0;
 };
 }  // namespace msg
 

@@ -99,6 +99,7 @@ void MountCollector::collect_once() {
   ++stats_.runs;
   if (r) {
     stats_.last = *r;
+    stats_.last_ns = wall_clock_ns();
     if (r->thinned)
       log::warn("space is low: " + std::to_string(r->thinned) + " automatic snapshots older than " +
                 version_time_name(r->floor_ns) +

@@ -35,6 +35,7 @@ class MountCollector {
   struct Stats {
     uint64_t runs = 0, failures = 0;
     CollectionReport last;  // of the last run that succeeded
+    int64_t last_ns = 0;    // when it ended (wall clock); 0: none yet
   };
 
   // What `sources` name must outlive this; its `stop` is set by this object.

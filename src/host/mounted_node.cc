@@ -121,10 +121,19 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
   topt.cache_bytes = c.options.cache_bytes;
   topt.upload.claim = m->claims_->upload_hook();
   m->tiered_ = std::make_shared<TieredStore>(m->node_->store(), dht, topt);
-  dht.set_pending_uploads_source([w = std::weak_ptr<TieredStore>(m->tiered_)]() -> uint64_t {
-    auto t = w.lock();
-    return t ? t->tier_stats().upload.pending : 0;
-  });
+  // What `peerstore status` shows of the mount, through its node; on the DHT's loop thread,
+  // which may ask while the mount stops: the tiered store through a weak pointer, the collector
+  // through a view cleared before it goes.
+  dht.set_host_facts(
+      [w = std::weak_ptr<TieredStore>(m->tiered_), gc = m->collector_view_](msg::NodeStatus& s) {
+        if (auto t = w.lock()) s.pending_uploads = t->tier_stats().upload.pending;
+        std::lock_guard lock(gc->m);
+        if (!gc->collector) return;
+        MountCollector::Stats st = gc->collector->stats();
+        s.last_collection_ns = uint64_t(std::max<int64_t>(0, st.last_ns));
+        s.last_collection_freed = st.last.erased + st.last.cancelled;
+        s.collection_failures = st.failures;
+      });
 
   auto damaged = [&](const Error& e) {
     return fail(e.code, "cannot open the file system in " + data + ": " + e.message() +
@@ -178,6 +187,7 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
         gc->removed();
       });
   m->volumes_->set_removal_sink([gc = m->collector_.get()] { gc->removed(); });
+  m->show_collector(m->collector_.get());
   PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
                                              &m->fuse_metrics_));
   if (!c.http.empty()) {
@@ -185,6 +195,15 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
     PS_ASSIGN(m->dashboard_, Dashboard::start(c.http, [self] { return self->observe(); }));
   }
   return m;
+}
+
+MountedNode::~MountedNode() {
+  show_collector(nullptr);  // before the members go: the DHT's loop may still ask
+}
+
+void MountedNode::show_collector(MountCollector* gc) {
+  std::lock_guard lock(collector_view_->m);
+  collector_view_->collector = gc;
 }
 
 DashboardView MountedNode::observe() {
@@ -216,6 +235,7 @@ Status MountedNode::serve() {
   session_.reset();
   fs_->set_removal_sink(nullptr);
   volumes_->set_removal_sink(nullptr);
+  show_collector(nullptr);
   collector_.reset();
   brake_.reset();
   receiver_.reset();
@@ -236,7 +256,7 @@ Status MountedNode::serve() {
                       "; it stays in " + node_->layout().data() + " and goes up at the next start";
     flushed = fail(flushed.code(), why);
   }
-  node_->dht().set_pending_uploads_source(nullptr);
+  node_->dht().set_host_facts(nullptr);
   Status left = node_->leave();
   dashboard_.reset();
   tiered_.reset();

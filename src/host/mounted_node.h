@@ -52,7 +52,7 @@ class MountedNode {
   // and removes DATA/node.addr. The session's error if it had one, else why not everything went
   // up (it stays in DATA for the next start) or why the leave could not place every key.
   Status serve();
-  ~MountedNode() = default;
+  ~MountedNode();
   MountedNode(const MountedNode&) = delete;
   MountedNode& operator=(const MountedNode&) = delete;
 
@@ -83,6 +83,14 @@ class MountedNode {
   // Gives back the space of what nothing retains; it commits and reads the linked volumes'
   // file systems, which the tree closes: destroyed before it.
   std::unique_ptr<MountCollector> collector_;
+  // What the node's status reads of the collector, from the DHT's loop thread: set once the
+  // mount is up, cleared before the collector goes.
+  struct CollectorView {
+    std::mutex m;
+    MountCollector* collector = nullptr;
+  };
+  std::shared_ptr<CollectorView> collector_view_ = std::make_shared<CollectorView>();
+  void show_collector(MountCollector* gc);
   FuseMetrics fuse_metrics_;  // before the session, which counts into it
   std::unique_ptr<MountSession> session_;
   // What the dashboard reads, under view_m_: fs_ (null once the final commit began).

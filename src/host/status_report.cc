@@ -75,6 +75,9 @@ std::string status_json(const msg::NodeStatus& s, const LocalFacts* local, const
   j["store_total"] = s.store_total;
   j["reclaimable"] = s.reclaimable_bytes;
   j["released_blocks"] = s.released_blocks;
+  j["last_collection_ns"] = s.last_collection_ns;
+  j["last_collection_freed"] = s.last_collection_freed;
+  j["collection_failures"] = s.collection_failures;
   if (local) {
     j["conflicts"] = local->conflicts;
     j["mass_deletions"] = local->mass_deletions.size();
@@ -123,9 +126,21 @@ std::string status_text(const msg::NodeStatus& s, const LocalFacts* local, const
                                                                "writes are refused)"
                                                              : "");
   appendf(out,
-          "reclaimable      %s (blocks nobody needs, erased a day after; %" PRIu64
-          " erased so far)\n",
+          "reclaimable      %s (blocks nobody needs, erased after a day, or 20 s on a computer "
+          "alone; %" PRIu64 " erased so far)\n",
           human_size(s.reclaimable_bytes).c_str(), s.released_blocks);
+  // A mount's collector (a storage-only node has none, and says nothing here).
+  if (s.last_collection_ns || s.collection_failures) {
+    std::string failed = s.collection_failures ? ", " + std::to_string(s.collection_failures) +
+                                                     " runs failed (the mount's log says why)"
+                                               : "";
+    if (s.last_collection_ns)
+      appendf(out, "last collection  %s, %" PRIu64 " blocks and claims given back%s\n",
+              version_time_name(int64_t(s.last_collection_ns)).c_str(), s.last_collection_freed,
+              failed.c_str());
+    else
+      appendf(out, "last collection  none yet%s\n", failed.c_str());
+  }
   if (ring)
     appendf(out, "ring store       %s free of %s on %zu node%s, %s held, %s reclaimable%s%s\n",
             human_size(ring->free).c_str(), human_size(ring->total).c_str(), ring->nodes,

@@ -109,10 +109,11 @@ TEST_CASE("message: golden bytes") {
         "96011b06" + kSender + "03c420" + rep("55", 32));
   CHECK(to_hex(Message{6, sender(), msg::PutRecords{KeyKind::inbox, filled_id(0x55), {Bytes{7}}}}
                    .encode()) == "97011d06" + kSender + "03c420" + rep("55", 32) + "91c40107");
-  // node, "member", nil, [n3], 5, 1, 300, 2, 0, 70000, 120, 0, 0, 4096, 9 (19 fields: array16)
+  // node, "member", nil, [n3], 5, 1, 300, 2, 0, 70000, 120, 0, 0, 4096, 9, 0, 0, 0 (22 fields:
+  // array16)
   CHECK(to_hex(Message{3, sender(), status_sample()}.encode()) ==
-        "dc0013011803" + kSender + kSender + "a66d656d626572" + "c0" + "9192c420" + rep("33", 32) +
-            "a26e33" + "0501cd012c0200ce00011170780000" + "cd100009");
+        "dc0016011803" + kSender + kSender + "a66d656d626572" + "c0" + "9192c420" + rep("33", 32) +
+            "a26e33" + "0501cd012c0200ce00011170780000" + "cd100009" + "000000");
 }
 
 TEST_CASE("message: every type round-trips") {
@@ -227,7 +228,7 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
   // A status with a state name too long, and one with a count that is not an unsigned integer.
   auto status_with = [&](const std::string& state, int64_t blocks) {
     return enc([&](mp::Packer& pk) {
-      pk.pack_array(19);
+      pk.pack_array(22);
       pk.pack(1);
       pk.pack(24);
       pk.pack(1);
@@ -237,7 +238,7 @@ TEST_CASE("message: unknown version, unknown type, wrong shapes are corrupt") {
       pk.pack_nil();
       pk.pack_array(0);
       pk.pack(blocks);
-      for (int i = 0; i < 10; ++i) pk.pack(0);
+      for (int i = 0; i < 13; ++i) pk.pack(0);
     });
   };
   CHECK(Message::decode(status_with("member", 1)).ok());

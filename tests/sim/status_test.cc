@@ -42,7 +42,12 @@ TEST_CASE("sim: status over the wire; a ring smaller than the replica count is b
   }
 
   // The same over the wire, with the pending uploads the hosting process reports.
-  c.node(0).set_pending_uploads_source([] { return uint64_t(7); });
+  c.node(0).set_host_facts([](msg::NodeStatus& s) {
+    s.pending_uploads = 7;
+    s.last_collection_ns = 1234567;
+    s.last_collection_freed = 89;
+    s.collection_failures = 2;
+  });
   int ep = c.net().add_endpoint("client");
   SimTransport transport(c.net(), ep);
   SimClock clock(c.net(), ep);
@@ -67,6 +72,9 @@ TEST_CASE("sim: status over the wire; a ring smaller than the replica count is b
   CHECK(s->block_bytes > 40 * 32);
   CHECK(s->below_target == local.below_target);
   CHECK(s->pending_uploads == 7);
+  CHECK(s->last_collection_ns == 1234567);
+  CHECK(s->last_collection_freed == 89);
+  CHECK(s->collection_failures == 2);
   CHECK(s->uptime_ms > 10000);
   CHECK(s->uptime_ms <= local.uptime_ms);
 

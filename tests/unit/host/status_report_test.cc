@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fs/retention.h"
+
 namespace peerstore::host {
 namespace {
 
@@ -46,7 +48,8 @@ TEST_CASE("status json: parses back to the same values, fields in order") {
   CHECK(keys == std::vector<std::string>{
                     "id", "address", "state", "predecessor", "successors", "blocks", "block_bytes",
                     "head_sets", "below_target", "pending_uploads", "uptime_ms", "longest_short_ms",
-                    "store_free", "store_total", "reclaimable", "released_blocks"});
+                    "store_free", "store_total", "reclaimable", "released_blocks",
+                    "last_collection_ns", "last_collection_freed", "collection_failures"});
   CHECK(j["id"] == s.self.id.hex());
   CHECK(j["address"] == "127.0.0.1:4000");
   CHECK(j["state"] == "member");
@@ -65,6 +68,8 @@ TEST_CASE("status json: parses back to the same values, fields in order") {
   CHECK(j["store_total"] == uint64_t(2) << 30);
   CHECK(j["reclaimable"] == uint64_t(5) << 20);
   CHECK(j["released_blocks"] == 40);
+  CHECK(j["last_collection_ns"] == 0);
+  CHECK(j["collection_failures"] == 0);
 }
 
 TEST_CASE("status json: no predecessor is null, no successors an empty list") {
@@ -104,8 +109,20 @@ TEST_CASE("status text: every field, one per line") {
   CHECK(t.find("pending uploads  7\n") != std::string::npos);
   CHECK(t.find("longest short    250 ms") != std::string::npos);
   CHECK(t.find("store            1.5 GiB free of 2.0 GiB\n") != std::string::npos);
-  CHECK(t.find("reclaimable      5.0 MiB (blocks nobody needs, erased a day after; 40 erased so "
-               "far)\n") != std::string::npos);
+  CHECK(t.find("reclaimable      5.0 MiB (blocks nobody needs, erased after a day, or 20 s on a "
+               "computer alone; 40 erased so far)\n") != std::string::npos);
+  // A storage-only node has no collector: no line for it.
+  CHECK(t.find("last collection") == std::string::npos);
+  msg::NodeStatus mount = sample();
+  mount.collection_failures = 2;
+  CHECK(status_text(mount).find("last collection  none yet, 2 runs failed (the mount's log says "
+                                "why)\n") != std::string::npos);
+  mount.collection_failures = 0;
+  mount.last_collection_ns = uint64_t(1796630000) * 1000000000;
+  mount.last_collection_freed = 345;
+  CHECK(status_text(mount).find("last collection  " +
+                                version_time_name(int64_t(mount.last_collection_ns)) +
+                                ", 345 blocks and claims given back\n") != std::string::npos);
   msg::NodeStatus full = sample();
   full.store_free = 10 << 20;
   full.store_total = uint64_t(1) << 30;
