@@ -191,6 +191,7 @@ void ReplicaStore::put_block(const Id256& id, Bytes bytes, Done done) {
   if (auto m = mem_blocks_.find(id); m != mem_blocks_.end())
     return wait_for(m->second.batch, std::move(done));  // accepted before, not on disk yet
   if (contains(KeyKind::block, id)) return answer({});
+  if (Status room = room_for_block(bytes.size()); !room) return answer(room);
   pending_.bytes += bytes.size();
   block_bytes_ += bytes.size();
   mem_blocks_[id] = MemBlock{std::make_shared<const Bytes>(std::move(bytes)), pending_.seq};
@@ -198,6 +199,42 @@ void ReplicaStore::put_block(const Id256& id, Bytes bytes, Done done) {
   pending_.waiters.push_back(std::move(done));
   index_block(id);
   write_pending();
+}
+
+uint64_t ReplicaStore::record_reserve(uint64_t total) {
+  return std::clamp<uint64_t>(total / 64, 64 << 10, 64 << 20);
+}
+
+Status ReplicaStore::room_for_block(size_t bytes) {
+  // Asking the store costs a statvfs, and for a bounded or nearly full LMDB a read of its free
+  // list: so the last answer is used while what was taken since surely fits and is under a
+  // 16th of it (other writers of the store, a mount, use space too), and asked again before a
+  // refusal. Counted by bytes, not time, so the simulator stays deterministic.
+  auto fits = [&] {
+    return room_.total == StoreSpace::kUnbounded ||
+           room_.free >= room_used_ + bytes + record_reserve(room_.total);
+  };
+  if (room_known_ && fits() && room_taken_ + bytes <= room_.free / 16) {
+    room_used_ += bytes;
+    room_taken_ += bytes;
+    return {};
+  }
+  auto room = store_.space();
+  if (!room) return {};  // the store's own check at write time decides
+  room_ = *room;
+  room_known_ = true;
+  room_taken_ = 0;
+  // What was taken and is not on disk yet is not in the answer: it counts as used already.
+  room_used_ = pending_.bytes;
+  for (auto& b : writing_) room_used_ += b.bytes;
+  if (fits()) {
+    room_used_ += bytes;
+    return {};
+  }
+  return fail(Errc::no_space, "store full for new copies: " + std::to_string(room_.free >> 10) +
+                                  " KiB free, of which " +
+                                  std::to_string(record_reserve(room_.total) >> 10) +
+                                  " KiB are kept for records (claims, cancels, heads)");
 }
 
 void ReplicaStore::adopt_stored_block(const Id256& id, Done done) {

@@ -115,6 +115,10 @@ class ReplicaStore {
   uint64_t block_bytes() const { return block_bytes_; }
   // What the store under it can still take (LocalStore::space).
   Result<StoreSpace> space() const { return store_.space(); }
+  // Space a bounded store keeps for records once it refuses new blocks (put_block answers
+  // no_space when a block would leave less): a full node still takes the claims and cancels
+  // that give its space back, and head sets. A 64th of the store, 64 KiB to 64 MiB.
+  static uint64_t record_reserve(uint64_t total);
   bool contains(KeyKind kind, const Id256& key) const;
   std::optional<KeyEntry> entry(KeyKind kind, const Id256& key) const;
   // Entries with key in (lo, hi], in ring order from lo; stops when fn returns false.
@@ -154,6 +158,8 @@ class ReplicaStore {
   };
 
   void index_block(const Id256& id);
+  // Whether a new block of `bytes` fits and leaves record_reserve() free (no_space if not).
+  Status room_for_block(size_t bytes);
   // Counts and indexes a block already on disk in the shared store.
   void index_stored_block(const Id256& id, size_t size);
   void index_records(const RecordSet& set);
@@ -183,7 +189,11 @@ class ReplicaStore {
   PutsOfClaimed claims_changed_{{}, true};  // at start: every claimed block
   void note_put(const Id256& id);
   Batch pending_;
-  std::deque<Batch> writing_;  // handed to the disk queue, oldest first
+  std::deque<Batch> writing_;
+  // room_for_block: the store's last answer and the block bytes taken since.
+  StoreSpace room_;
+  uint64_t room_used_ = 0, room_taken_ = 0;  // unstored at the answer + taken; taken since
+  bool room_known_ = false;                  // handed to the disk queue, oldest first
   std::vector<std::function<void()>> drained_;
   // Disk completions and posted answers hold it weakly: they may arrive after we are gone.
   std::shared_ptr<char> alive_ = std::make_shared<char>();

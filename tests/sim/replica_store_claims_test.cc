@@ -9,7 +9,9 @@
 #include "dht/replica_store.h"
 #include "replica_store_steps.h"
 #include "store/collecting_store.h"
+#include "store/lmdb_store.h"
 #include "store/memory_store.h"
+#include "unit/common/temp_dir.h"
 
 namespace peerstore {
 namespace {
@@ -99,6 +101,72 @@ TEST_CASE(
   CHECK(again.claimed_blocks() == 1);
   CHECK(*again.get_records(KeyKind::inbox, bob.public_key()) == std::vector<Bytes>{g->encode()});
   CHECK(*again.get_records(KeyKind::claims, inbox_key) == std::vector<Bytes>{claim_of(1)});
+}
+
+TEST_CASE("replica store: a full store refuses new copies first, and still takes the cancels") {
+  MemoryStore mem;
+  mem.set_capacity(2 << 20);
+  const uint64_t reserve = ReplicaStore::record_reserve(2 << 20);
+  CHECK(reserve == (64 << 10));
+  SteppedDiskQueue disk(mem);
+  ReplicaStore rs(mem, disk);
+  std::mt19937_64 rng(11);
+  std::vector<sim::TestBlock> held;
+  Status refused;
+  for (int i = 0; i < 1000 && refused; ++i) {
+    auto b = sim::random_block(rng, 8 << 10, 8 << 10);
+    refused = put_now(rs, disk, b);
+    if (refused) held.push_back(b);
+  }
+  REQUIRE(held.size() > 100);
+  REQUIRE(refused.code() == Errc::no_space);
+  CHECK(refused.error().message().find("kept for records") != std::string::npos);
+  // Refused while the reserve was still free, and for no block that would have fitted whole.
+  uint64_t free = mem.space()->free;
+  CHECK(free >= reserve);
+  CHECK(free < reserve + 2 * LocalStore::cost_of_block(8 << 10));
+  // A block it holds is put again without a word; claims and their cancels still land.
+  CHECK(put_now(rs, disk, held.front()).ok());
+  CHECK(*put_records_now(rs, disk, KeyKind::claims, held.front().id, {claim_of(1)}));
+  CHECK(*put_records_now(rs, disk, KeyKind::claims, held.front().id, {cancel_of(1)}));
+  CHECK(rs.released(held.front().id));
+  // Once blocks go, new ones are taken again.
+  std::optional<std::vector<Id256>> erased;
+  rs.forget_blocks({held[0].id, held[1].id, held[2].id}, nullptr,
+                   [&](std::vector<Id256> ids) { erased = std::move(ids); });
+  disk.settle();
+  REQUIRE(erased);
+  CHECK(put_now(rs, disk, sim::random_block(rng, 8 << 10, 8 << 10)).ok());
+}
+
+TEST_CASE("replica store: an LMDB store that refused new copies still takes claims and cancels") {
+  // Before the record reserve, copies from peers filled the store to its last page, and then
+  // the cancels that would have given the space back were refused too.
+  test::TempDir dir;
+  auto lmdb = LmdbStore::open(dir.file("db"));
+  REQUIRE(lmdb.ok());
+  LmdbStore& store = **lmdb;
+  store.set_capacity(4 << 20);
+  SteppedDiskQueue disk(store);
+  ReplicaStore rs(store, disk);
+  std::mt19937_64 rng(12);
+  std::vector<sim::TestBlock> held;
+  Status refused;
+  for (int i = 0; i < 2000 && refused; ++i) {
+    auto b = sim::random_block(rng, 8 << 10, 8 << 10);
+    refused = put_now(rs, disk, b);
+    if (refused) held.push_back(b);
+  }
+  REQUIRE(held.size() > 100);
+  REQUIRE(refused.code() == Errc::no_space);
+  for (size_t i = 0; i < 50; ++i) {
+    CAPTURE(i);
+    auto claimed = put_records_now(rs, disk, KeyKind::claims, held[i].id, {claim_of(1)});
+    REQUIRE(claimed.ok());
+    auto cancelled = put_records_now(rs, disk, KeyKind::claims, held[i].id, {cancel_of(1)});
+    REQUIRE(cancelled.ok());
+    CHECK(rs.released(held[i].id));
+  }
 }
 
 TEST_CASE("block release: a block goes once every claim on it stayed cancelled for the grace") {
