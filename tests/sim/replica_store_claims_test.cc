@@ -103,6 +103,20 @@ TEST_CASE(
   CHECK(*again.get_records(KeyKind::claims, inbox_key) == std::vector<Bytes>{claim_of(1)});
 }
 
+// Puts blocks of 8 KiB until one is refused: the refusal; those taken go to `held`.
+Status fill(ReplicaStore& rs, SteppedDiskQueue& disk, std::mt19937_64& rng,
+            std::vector<sim::TestBlock>& held) {
+  Status refused;
+  for (int i = 0; i < 4000 && refused; ++i) {
+    auto b = sim::random_block(rng, 8 << 10, 8 << 10);
+    refused = put_now(rs, disk, b);
+    if (refused) held.push_back(b);
+  }
+  REQUIRE(held.size() > 100);
+  REQUIRE(refused.code() == Errc::no_space);
+  return refused;
+}
+
 TEST_CASE("replica store: a full store refuses new copies first, and still takes the cancels") {
   MemoryStore mem;
   mem.set_capacity(2 << 20);
@@ -112,14 +126,7 @@ TEST_CASE("replica store: a full store refuses new copies first, and still takes
   ReplicaStore rs(mem, disk);
   std::mt19937_64 rng(11);
   std::vector<sim::TestBlock> held;
-  Status refused;
-  for (int i = 0; i < 1000 && refused; ++i) {
-    auto b = sim::random_block(rng, 8 << 10, 8 << 10);
-    refused = put_now(rs, disk, b);
-    if (refused) held.push_back(b);
-  }
-  REQUIRE(held.size() > 100);
-  REQUIRE(refused.code() == Errc::no_space);
+  Status refused = fill(rs, disk, rng, held);
   CHECK(refused.error().message().find("kept for records") != std::string::npos);
   // Refused while the reserve was still free, and for no block that would have fitted whole.
   uint64_t free = mem.space()->free;
@@ -151,14 +158,7 @@ TEST_CASE("replica store: an LMDB store that refused new copies still takes clai
   ReplicaStore rs(store, disk);
   std::mt19937_64 rng(12);
   std::vector<sim::TestBlock> held;
-  Status refused;
-  for (int i = 0; i < 2000 && refused; ++i) {
-    auto b = sim::random_block(rng, 8 << 10, 8 << 10);
-    refused = put_now(rs, disk, b);
-    if (refused) held.push_back(b);
-  }
-  REQUIRE(held.size() > 100);
-  REQUIRE(refused.code() == Errc::no_space);
+  Status refused = fill(rs, disk, rng, held);
   for (size_t i = 0; i < 50; ++i) {
     CAPTURE(i);
     auto claimed = put_records_now(rs, disk, KeyKind::claims, held[i].id, {claim_of(1)});
