@@ -49,6 +49,7 @@ struct Target {
   const VolumeKeys& keys;
   const std::function<std::vector<Pin>()>& pins;
   const std::function<std::vector<InodeRecord>()>& open_unlinked;
+  const std::function<Status(Volume&, const Head&)>& claim;
   bool home = false;
 };
 
@@ -80,6 +81,11 @@ Status mark_retained(const CollectionSources& s, const Target& t, int64_t now_ns
                                      " cannot be read: " + h.missing.front().error);
   for (const Head& head : h.heads) {
     PS_TRY(stopped(s));
+    if (t.claim) {
+      if (Status st = t.claim(*volume, head); !st)
+        return fail(st.code(),
+                    "claiming version " + head.hash().short_hex() + ": " + st.error().message());
+    }
     if (Status st = mark_version(*volume, head, marks); !st)
       return fail(st.code(), "version " + head.hash().short_hex() + ": " + st.error().message());
   }
@@ -105,7 +111,8 @@ std::vector<const LinkedSource*> mark_linked(const CollectionSources& s,
   std::vector<const LinkedSource*> marked;
   for (const LinkedSource& l : linked) {
     Status st = l.commit ? l.commit() : Status();
-    if (st) st = mark_retained(s, Target{l.keys, l.pins, l.open_unlinked}, now_ns, marks, r);
+    if (st)
+      st = mark_retained(s, Target{l.keys, l.pins, l.open_unlinked, l.claim}, now_ns, marks, r);
     if (!st) {
       if (!r.linked_failed++)
         r.linked_error = "shared volume " + l.keys.id().short_hex() + ": " + st.error().message();
@@ -171,7 +178,8 @@ Result<CollectionReport> collect(const CollectionSources& s, int64_t now_ns) {
   // The linked volumes' commits come before the ticket, so their claims count in it too.
   std::vector<const LinkedSource*> cancellable = mark_linked(s, linked, now_ns, marks, r);
   uint64_t ticket = s.upload_ticket ? s.upload_ticket() : 0;
-  PS_TRY(mark_retained(s, Target{s.keys, s.pins, s.open_unlinked, true}, now_ns, marks, r));
+  PS_TRY(
+      mark_retained(s, Target{s.keys, s.pins, s.open_unlinked, s.claim, true}, now_ns, marks, r));
   marks.seal();
   r.marked = marks.interior_count() + marks.leaf_count();
   r.mark_ms = ms_since(t0);

@@ -21,6 +21,7 @@
 #include "fs/inode_record.h"
 #include "fs/pins.h"
 #include "fs/retention.h"
+#include "fs/volume.h"
 #include "keys/volume_keys.h"
 #include "store/local_store.h"
 
@@ -36,6 +37,7 @@ struct LinkedSource {
   std::function<std::vector<Pin>()> pins;
   std::function<Status()> commit;
   std::function<std::vector<InodeRecord>()> open_unlinked;
+  std::function<Status(Volume& volume, const Head& head)> claim;  // as CollectionSources'
   using Reached = std::function<bool(const BlockId&)>;
   std::function<Result<Claimant::Counts>(const Reached& reached)> cancel;
 };
@@ -57,6 +59,12 @@ struct CollectionSources {
   std::function<std::vector<InodeRecord>()> open_unlinked;
   // For each id, whether it waits for upload (its only copy may be here); null: none waits.
   std::function<std::vector<bool>(const std::vector<BlockId>&)> waiting;
+  // Claims in the volume's name what a retained version reaches and this device holds no live
+  // claim on (MountClaims::claim_version), for each retained version before it is marked: so
+  // what a run keeps is claimed as what it drops is cancelled, blocks from before claims
+  // existed (or from a computer that made none) included. Cheap once done: the walk stops at
+  // a live claim. A failure ends the run (for a linked volume: keeps its claims). Null: none.
+  std::function<Status(Volume& volume, const Head& head)> claim;
   // The upload queue's newest ticket, taken after the run's commit, and whether everything up to
   // a ticket is uploaded (TieredStore). Asked before the cancel: a commit's claims go up through
   // that queue, and a claim sent after the cancel stays live on a block nothing reaches until a

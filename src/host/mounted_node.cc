@@ -68,6 +68,7 @@ CollectionSources collection_sources(Node& node, TieredStore& tiered, FileSystem
   s.upload_ticket = [&tiered] { return tiered.upload_ticket(); };
   s.uploaded = [&tiered](uint64_t ticket) { return tiered.uploaded(ticket); };
   s.cancel = cancel_in(claims, s.keys.id());
+  s.claim = [&claims](Volume& v, const Head& h) { return claims.claim_version(v, h); };
   s.linked = [&volumes, &claims] {
     std::vector<LinkedSource> out;
     for (FileSystem* l : volumes.writable()) {
@@ -77,6 +78,7 @@ CollectionSources collection_sources(Node& node, TieredStore& tiered, FileSystem
       src.commit = [l] { return commit_of(*l); };
       src.open_unlinked = [l] { return l->open_unlinked(); };
       src.cancel = cancel_in(claims, l->volume().keys().id());
+      src.claim = [&claims](Volume& v, const Head& h) { return claims.claim_version(v, h); };
       out.push_back(std::move(src));
     }
     return out;

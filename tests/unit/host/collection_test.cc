@@ -433,6 +433,41 @@ TEST_CASE("collection: a linked volume's deleted file goes, and its claims are i
   check_retained(h, kKeepCurrent);
 }
 
+TEST_CASE("collection: each retained version is claimed in its volume's name, or nothing goes") {
+  Home h;
+  Linked shared(h);
+  h.write_file("a", random_bytes(100 << 10));
+  h.write_file("b", random_bytes(100 << 10));
+  shared.write_file("c", random_bytes(100 << 10));
+  auto s = h.sources(RetentionPolicy{});  // every version of the last hour
+  shared.link_into(s);
+  std::map<VolumeId, std::set<Id256>> claimed;
+  auto claim = [&](Volume& v, const Head& head) -> Status {
+    claimed[v.keys().id()].insert(head.hash());
+    return {};
+  };
+  s.claim = claim;
+  auto linked = s.linked;
+  s.linked = [&] {
+    auto out = linked();
+    for (auto& l : out) l.claim = claim;
+    return out;
+  };
+  auto r = must(collect(s, wall_clock_ns()));
+  CHECK(claimed[VolumeKeys::derive_home(h.user).id()].size() == r.versions - 1);
+  CHECK(claimed[VolumeKeys::derive_home(shared.owner).id()].size() == 1);
+  CHECK(claimed.size() == 2);
+
+  // A claim the ring refuses ends the run before anything is cancelled or erased.
+  REQUIRE(h.fs->unlink(kRoot, "a") == 0);
+  size_t cancels = h.cancels;
+  s.claim = [](Volume&, const Head&) -> Status { return fail(Errc::unavailable, "no ring"); };
+  auto refused = collect(s, wall_clock_ns() + int64_t(3) * 3600 * 1000000000);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message().find("no ring") != std::string::npos);
+  CHECK(h.cancels == cancels);
+}
+
 TEST_CASE("collection: a linked volume that cannot be committed keeps its claims, the rest goes") {
   Home h;
   Linked shared(h);
