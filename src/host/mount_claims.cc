@@ -137,6 +137,7 @@ Status MountClaims::claim_version(peerstore::Volume& volume, const Head& head) {
   PS_TRY(looked);
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (ids.empty()) return {};  // all claimed: no need to wait behind the worker's queue
   auto p = std::make_shared<std::promise<Status>>();
   claim(v, std::move(ids), [p](Status st) { p->set_value(std::move(st)); });
   return p->get_future().get();
