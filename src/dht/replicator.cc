@@ -17,7 +17,12 @@ struct Replicator::Write {
   int64_t backoff_ms = 0;
   std::vector<NodeRef> target;  // the replica set of the current round
   uint64_t rounds = 0;
-  std::set<Id256> acked;   // nodes that hold it (acknowledged a put)
+  std::set<Id256> acked;  // nodes that hold it (acknowledged a put)
+  // Replicas that refused it for want of space, and the successors past the replica set that
+  // stand in for them (asked of the last replica once one refused).
+  std::set<Id256> full;
+  std::vector<NodeRef> spares;
+  bool spares_asked = false;
   size_t outstanding = 0;  // calls of the current round not answered yet
   Error last;
   size_t bytes = 0;      // of the request's payload
@@ -73,11 +78,32 @@ void Replicator::write(const Id256& key, Body request, const std::vector<NodeRef
 }
 
 void Replicator::send_round(const std::shared_ptr<Write>& w, const std::vector<NodeRef>& replicas) {
+  // A replica whose store is full refused it (no_space, docs/dht.md: Routing around a full
+  // node): the next successors past the replica set stand in for it. They are asked of the last
+  // replica once, the first time one is needed.
+  if (!w->full.empty() && !w->spares_asked && !replicas.empty()) {
+    w->spares_asked = true;
+    std::weak_ptr<char> alive = alive_;
+    rpc_.call(replicas.back().addr, msg::GetNeighbors{}, cfg_.transfer_timeout_ms,
+              [this, alive, w, replicas](Result<Message> r) {
+                if (alive.expired()) return;
+                if (r)
+                  if (auto* nb = std::get_if<msg::Neighbors>(&r->body)) w->spares = nb->succs;
+                send_round(w, replicas);
+              });
+    return;
+  }
   w->target.clear();
   std::vector<NodeRef> to_send;
-  for (auto& n : replicas) {
+  std::vector<NodeRef> candidates = replicas;
+  candidates.insert(candidates.end(), w->spares.begin(), w->spares.end());
+  for (auto& n : candidates) {
     if (excluded_ && n.id == *excluded_) continue;
+    if (w->full.count(n.id)) continue;
     if (w->target.size() >= cfg_.replicas) break;
+    bool seen = false;
+    for (auto& t : w->target) seen = seen || t.id == n.id;
+    if (seen) continue;
     w->target.push_back(n);
     if (!w->acked.count(n.id)) to_send.push_back(n);
   }
@@ -95,6 +121,10 @@ void Replicator::send_round(const std::shared_ptr<Write>& w, const std::vector<N
             w->acked.insert(n.id);
           else if (!r)
             w->last = fail(r.error().code, n.str() + ": " + r.error().context);
+          // Only a block goes to a stand-in: a full node still takes records from its reserve.
+          if (!r && r.error().code == Errc::no_space &&
+              std::holds_alternative<msg::PutBlock>(w->request))
+            w->full.insert(n.id);
           if (!w->reported && w->acked_in_target() >= w->need &&
               (short_bytes_ < kMaxShortBytes || w->acked_in_target() == w->target.size()))
             report_success(w);
@@ -118,6 +148,12 @@ void Replicator::report_success(const std::shared_ptr<Write>& w) {
 void Replicator::round_over(const std::shared_ptr<Write>& w) {
   // Held back by kMaxShortBytes: the round is over, so the caller hears now.
   if (!w->reported && w->acked_in_target() >= w->need) report_success(w);
+  if (!w->reported && !w->full.empty() && !w->spares_asked) {
+    // Replicas refused it for want of space: their stand-ins get a round before the caller
+    // hears of a failure.
+    std::vector<NodeRef> replicas = w->target;
+    return send_round(w, replicas);
+  }
   if (!w->reported) {
     // Too few replicas could take it: the caller hears why and keeps the data to try again.
     w->reported = true;
