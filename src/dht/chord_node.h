@@ -274,7 +274,9 @@ class ChordNode {
   int next_finger_ = 255;
   bool fixing_finger_ = false;
   std::vector<Id256> last_replica_set_;
-  std::set<std::string> syncing_;         // peers with a RangeSync running
+  std::set<std::string> syncing_;  // peers with a RangeSync running
+  // Replicas whose store refused our blocks in their last session, until when (repair).
+  std::map<Id256, int64_t> full_replicas_;
   std::map<Id256, ReplicaCheck> checks_;  // of the replicas in last_replica_set_
   bool handing_off_ = false;
   Id256 handoff_cursor_;

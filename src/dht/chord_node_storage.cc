@@ -240,19 +240,32 @@ void ChordNode::repair() {
   auto pred = routing_.predecessor();
   if (!pred || routing_.successors().empty()) return;
   Id256 lo = pred->id, hi = self_.id;
-  size_t n = 0;
+  const int64_t now = clock_.now_ms();
+  std::erase_if(full_replicas_, [now](auto& f) { return f.second <= now; });
+  // The other replicas, and for each of them whose store refused our blocks lately, one
+  // successor past the replica set that stands in for it (docs/dht.md: Routing around a full
+  // node): it gets the copies the full one cannot take.
+  size_t n = 0, stand_ins = 0;
   for (auto& s : routing_.successors()) {
-    if (++n >= cfg_.replicas) break;
+    bool replica = ++n < cfg_.replicas;
+    if (!replica && stand_ins == 0) break;
+    if (!replica) --stand_ins;
+    if (replica && full_replicas_.count(s.id)) ++stand_ins;
     if (syncing_.count(s.addr)) continue;
     syncing_.insert(s.addr);
     ++stats_.repair_sessions;
-    RangeSync::start(rpc_, store_, cfg_, s, lo, hi, [this, s, lo, hi](const RangeSync::Stats& st) {
-      syncing_.erase(s.addr);
-      stats_.keys_pulled += st.pulled;
-      stats_.keys_pushed += st.pushed;
-      stats_.heads_merged += st.merged;
-      record_check(s, lo, hi, st);
-    });
+    RangeSync::start(rpc_, store_, cfg_, s, lo, hi,
+                     [this, s, lo, hi, replica](const RangeSync::Stats& st) {
+                       syncing_.erase(s.addr);
+                       stats_.keys_pulled += st.pulled;
+                       stats_.keys_pushed += st.pushed;
+                       stats_.heads_merged += st.merged;
+                       // Full for two repair periods: a node that got room back is asked
+                       // again soon, and its stand-in's copies stay (nodes never delete).
+                       if (replica && st.refused_full)
+                         full_replicas_[s.id] = clock_.now_ms() + 2 * cfg_.repair_ms;
+                       if (replica) record_check(s, lo, hi, st);
+                     });
   }
 }
 

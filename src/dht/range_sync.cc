@@ -97,6 +97,7 @@ void RangeSync::transfer(const KeyEntry& e, int how) {
     auto done = [self, e, how, finished](Status st) {
       if (!st) {
         ++self->stats_.failed;
+        if (st.code() == Errc::no_space) ++self->stats_.refused_full;
         if (how != 0) self->stats_.unplaced.push_back(e);
       } else {
         ++(how == 0 ? self->stats_.pulled : how == 1 ? self->stats_.pushed : self->stats_.merged);

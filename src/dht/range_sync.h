@@ -21,7 +21,8 @@ class RangeSync : public std::enable_shared_from_this<RangeSync> {
  public:
   struct Stats {
     uint64_t requests = 0, pulled = 0, pushed = 0, merged = 0, failed = 0;
-    bool complete = true;  // every summary and list request answered
+    uint64_t refused_full = 0;  // pushes of blocks the peer refused for want of space
+    bool complete = true;       // every summary and list request answered
     // Keys the peer lacked (or held a differing head set of) that it did not get from us.
     std::vector<KeyEntry> unplaced;
   };
