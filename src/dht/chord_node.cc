@@ -376,6 +376,10 @@ void ChordNode::check_predecessor() {
     auto* nb = r ? std::get_if<msg::Neighbors>(&r->body) : nullptr;
     if (nb) {
       pred_failures_ = 0;
+      if (nb->store_full)
+        pred_full_ = {pred.id, clock_.now_ms() + 2 * cfg_.repair_ms};
+      else if (pred_full_.first == pred.id)
+        pred_full_ = {};
       std::vector<NodeRef> unproven;
       routing_.set_predecessors(
           pred, nb->preds.empty() && nb->pred ? std::vector<NodeRef>{*nb->pred} : nb->preds,

@@ -277,6 +277,8 @@ class ChordNode {
   std::set<std::string> syncing_;  // peers with a RangeSync running
   // Replicas whose store refused our blocks in their last session, until when (repair).
   std::map<Id256, int64_t> full_replicas_;
+  // Our predecessor, when it last said its store is full, and until when (repair acts for it).
+  std::pair<Id256, int64_t> pred_full_{};
   std::map<Id256, ReplicaCheck> checks_;  // of the replicas in last_replica_set_
   bool handing_off_ = false;
   Id256 handoff_cursor_;

@@ -43,6 +43,7 @@ void ChordNode::on_request(const std::string& from, Message m) {
           nb.pred = routing_.predecessor();
           nb.succs = routing_.successors();
           nb.preds = routing_.predecessors();
+          nb.store_full = store_.refusing_blocks();
           respond(from, m, std::move(nb));
         } else if constexpr (std::is_same_v<T, msg::Notify>) {
           if (m.sender.addr == from) on_notify(m.sender);

@@ -241,6 +241,12 @@ void ChordNode::repair() {
   if (!pred || routing_.successors().empty()) return;
   Id256 lo = pred->id, hi = self_.id;
   const int64_t now = clock_.now_ms();
+  // A predecessor whose store is full holds none of its range's new blocks, so its own repair
+  // pushes nothing: while it says so (check_predecessor asks it every few seconds) we act as
+  // primary for its range too, our sessions covering both ranges.
+  if (pred_full_.first == pred->id && pred_full_.second > now &&
+      routing_.predecessors().size() >= 2)
+    lo = routing_.predecessors()[1].id;
   std::erase_if(full_replicas_, [now](auto& f) { return f.second <= now; });
   // The other replicas, and for each of them whose store refused our blocks lately, one
   // successor past the replica set that stands in for it (docs/dht.md: Routing around a full

@@ -80,6 +80,7 @@ struct BodyPacker {
     pack_opt_node(pk, m.pred);
     pack_nodes(pk, m.succs);
     pack_nodes(pk, m.preds);
+    pk.pack(m.store_full);
   }
   void operator()(const msg::Notify&) {}
   void operator()(const msg::Find& m) { pack_id(pk, m.key); }
@@ -166,7 +167,7 @@ struct BodyPacker {
   }
 };
 
-constexpr size_t kFieldCount[] = {0, 0, 0, 3,  0,   // ping pong get_neighbors neighbors notify
+constexpr size_t kFieldCount[] = {0, 0, 0, 4,  0,   // ping pong get_neighbors neighbors notify
                                   1, 2, 1, 1,  2,   // find found get_block block put_block
                                   1, 1, 2, 3,  1,   // get_heads heads put_heads summarize summary
                                   3, 2, 1, 1,  2,   // list_keys key_list offer want leaving
@@ -290,6 +291,7 @@ Result<Body> decode_body(uint32_t type, const mp::Object* f) {
       PS_ASSIGN(m.pred, get_opt_node(f[0]));
       PS_ASSIGN(m.succs, get_nodes(f[1]));
       PS_ASSIGN(m.preds, get_nodes(f[2]));
+      PS_ASSIGN(m.store_full, get_bool(f[3]));
       return Body(std::move(m));
     }
     case 5:

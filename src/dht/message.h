@@ -2,7 +2,7 @@
 //   [protocol_version = 1, type, request_id, [sender_id(bin32), sender_addr(str)], fields...]
 // A response carries the request_id of its request. The fields of each type:
 //   1 ping            -                       2 pong        -
-//   3 get_neighbors   -                       4 neighbors   pred|nil, [succ...], [pred...]
+//   3 get_neighbors   -                       4 neighbors   pred|nil, [succ...], [pred...], store_full
 //   5 notify          - (the sender is the candidate predecessor)
 //   6 find            key(bin32)              7 found       done(bool), [node...]
 //   8 get_block       id(bin32)               9 block       bytes(bin)|nil
@@ -92,6 +92,9 @@ struct Neighbors {
   std::optional<NodeRef> pred;
   std::vector<NodeRef> succs;
   std::vector<NodeRef> preds;
+  // The answering node's store refuses new blocks (ReplicaStore::refusing_blocks): its
+  // successor then repairs the node's range for it (docs/dht.md, Routing around a full node).
+  bool store_full = false;
 };
 struct Notify {};
 struct Find {

@@ -191,7 +191,9 @@ void ReplicaStore::put_block(const Id256& id, Bytes bytes, Done done) {
   if (auto m = mem_blocks_.find(id); m != mem_blocks_.end())
     return wait_for(m->second.batch, std::move(done));  // accepted before, not on disk yet
   if (contains(KeyKind::block, id)) return answer({});
-  if (Status room = room_for_block(bytes.size()); !room) return answer(room);
+  Status room = room_for_block(bytes.size());
+  refusing_blocks_ = !room;
+  if (!room) return answer(room);
   pending_.bytes += bytes.size();
   block_bytes_ += bytes.size();
   mem_blocks_[id] = MemBlock{std::make_shared<const Bytes>(std::move(bytes)), pending_.seq};

@@ -119,6 +119,8 @@ class ReplicaStore {
   // no_space when a block would leave less): a full node still takes the claims and cancels
   // that give its space back, and head sets. A 64th of the store, 64 KiB to 64 MiB.
   static uint64_t record_reserve(uint64_t total);
+  // Whether the last new block put here was refused for want of space.
+  bool refusing_blocks() const { return refusing_blocks_; }
   bool contains(KeyKind kind, const Id256& key) const;
   std::optional<KeyEntry> entry(KeyKind kind, const Id256& key) const;
   // Entries with key in (lo, hi], in ring order from lo; stops when fn returns false.
@@ -193,7 +195,8 @@ class ReplicaStore {
   // room_for_block: the store's last answer and the block bytes taken since.
   StoreSpace room_;
   uint64_t room_used_ = 0, room_taken_ = 0;  // unstored at the answer + taken; taken since
-  bool room_known_ = false;                  // handed to the disk queue, oldest first
+  bool room_known_ = false;
+  bool refusing_blocks_ = false;  // handed to the disk queue, oldest first
   std::vector<std::function<void()>> drained_;
   // Disk completions and posted answers hold it weakly: they may arrive after we are gone.
   std::shared_ptr<char> alive_ = std::make_shared<char>();

@@ -61,6 +61,7 @@ size_t primary_of(SimCluster& c, const Id256& key) {
 
 TEST_CASE("sim: repair gives a full replica's copies to the next node when another dies") {
   uint64_t seed = seed_or(59);
+  size_t acted_for = 0;
   for (uint64_t round = 0; round < 3; ++round) {
     INFO("seed " << seed + round << " (set PEERSTORE_SIM_SEED to replay round 0)");
     ChordConfig cfg = sim_config();
@@ -79,17 +80,14 @@ TEST_CASE("sim: repair gives a full replica's copies to the next node when anoth
     // give the copy to the node past the set instead.
     c.crash(dies);
     c.run_for(8 * cfg.repair_ms);
-    size_t checked = 0;
     for (auto& b : blocks) {
       CHECK_FALSE(c.node(full).storage().contains(KeyKind::block, b.id));
-      // Not built yet: a full primary pushes nothing (it holds none of its range's blocks), so
-      // a key whose primary is the full node waits for it to get room (docs/dht.md).
-      if (primary_of(c, b.id) == full) continue;
+      // Also a key whose primary is the full node: its successor acts for it.
       CHECK(c.holders(KeyKind::block, b.id) == cfg.replicas);
-      ++checked;
+      acted_for += primary_of(c, b.id) == full;
     }
-    CHECK(checked > 20);
   }
+  CHECK(acted_for > 0);  // over the rounds, some keys were the full node's own
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ std::vector<Message> samples() {
                      {NodeRef{filled_id(2), "b:2"}, NodeRef{filled_id(3), "c:3"}},
                      {NodeRef{filled_id(1), "a:1"}}});
   add(msg::Neighbors{std::nullopt, {}, {}});
+  add(msg::Neighbors{std::nullopt, {}, {}, true});
   add(msg::Notify{});
   add(msg::Find{filled_id(9)});
   add(msg::Found{true, {NodeRef{filled_id(2), "b:2"}}});
@@ -99,7 +100,7 @@ TEST_CASE("message: golden bytes") {
         "96011109" + kSender + "919402c420" + rep("44", 32) + "c420" + rep("55", 32) + "c410" +
             rep("66", 16) + "c2");
   CHECK(to_hex(Message{2, sender(), msg::Neighbors{std::nullopt, {}, {}}}.encode()) ==
-        "97010402" + kSender + "c09090");
+        "98010402" + kSender + "c09090c2");
   CHECK(to_hex(Message{4, sender(), msg::GetStatus{}}.encode()) == "94011704" + kSender);
   CHECK(to_hex(Message{6, sender(), msg::WatchHeads{filled_id(0x55)}}.encode()) ==
         "95011906" + kSender + "c420" + rep("55", 32));
