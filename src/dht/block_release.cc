@@ -1,6 +1,7 @@
 #include "dht/block_release.h"
 
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 namespace peerstore {
@@ -62,6 +63,30 @@ void BlockRelease::sweep(int64_t now_ms, bool lone) {
     store_.forget_blocks(ids, mark, [stats = stats_](std::vector<Id256> erased) {
       stats->released += erased.size();
     });
+  scan_tombstones(now_ms, lone);
+}
+
+void BlockRelease::scan_tombstones(int64_t now_ms, bool lone) {
+  int64_t horizon = lone ? lone_horizon_ms_ : horizon_ms_;
+  if (horizon < 0 || (scanned_ && now_ms - scanned_at_ < horizon)) return;
+  // Held blocks are skipped before their claims are read: a scan reads tombstones only.
+  std::vector<Id256> found;
+  for (const Id256& id : store_.claimed())
+    if (!store_.contains(KeyKind::block, id) && !waiting_.count(id) && store_.tombstone(id))
+      found.push_back(id);
+  std::vector<Id256> old;  // tombstones at both scans, a horizon apart
+  std::set_intersection(tombstones_.begin(), tombstones_.end(), found.begin(), found.end(),
+                        std::back_inserter(old));
+  std::vector<Id256> young;
+  std::set_difference(found.begin(), found.end(), old.begin(), old.end(),
+                      std::back_inserter(young));
+  tombstones_ = std::move(young);
+  scanned_at_ = now_ms;
+  scanned_ = true;
+  if (old.empty()) return;
+  store_.forget_records(KeyKind::claims, old, [stats = stats_](std::vector<Id256> dropped) {
+    stats->tombstones_dropped += dropped.size();
+  });
 }
 
 }  // namespace peerstore

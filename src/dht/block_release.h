@@ -15,7 +15,14 @@
 // gives a block whose whole grace it spent alone the short `lone_grace_ms` instead: its only
 // writers are its own mount, whose writes the mark guards, and this computer's CLI, whose
 // claims come with its commit; nobody else can be away holding a copy or about to claim one.
-// Once the node is not alone, every grace runs its full length. Loop thread only.
+// Once the node is not alone, every grace runs its full length.
+// A tombstone (ReplicaStore::tombstone: the claims of a block no longer held, all cancelled)
+// is dropped once it has been one for a horizon, a month by default: by then every replica has
+// erased its copy, and a copy that comes back from a node away for longer than that can only
+// be kept (its claim is live there), never lost. Tombstones are found by a scan of the claimed
+// blocks once per horizon; one seen at two scans goes, so each lasts one to two horizons, and
+// memory holds one id per tombstone between scans. Repair does not bring a dropped one back
+// (KeyTransfer). Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +40,7 @@ class BlockRelease {
     uint64_t released = 0;  // blocks erased
     size_t waiting = 0;     // released blocks held, their grace not over (reclaimable)
     uint64_t waiting_bytes = 0;
+    uint64_t tombstones_dropped = 0;
   };
 
   // `store` must outlive this.
@@ -49,6 +57,12 @@ class BlockRelease {
   // only if every sweep since its grace began was told so.
   void sweep(int64_t now_ms, bool lone = false);
   const Stats& stats() const { return *stats_; }
+  // Tombstones are dropped after `horizon_ms` (`lone_horizon_ms` on a lone node, where no
+  // other replica can bring a copy back); never if negative (the default).
+  void set_tombstone_horizon(int64_t horizon_ms, int64_t lone_horizon_ms) {
+    horizon_ms_ = horizon_ms;
+    lone_horizon_ms_ = lone_horizon_ms;
+  }
 
  private:
   ReplicaStore& store_;
@@ -62,6 +76,12 @@ class BlockRelease {
   };
   std::unordered_map<Id256, Waiting, Id256Hash> waiting_;
   std::vector<Id256> erasing_;  // handed to the last sweep's erases: looked at again
+  // Once a horizon: drops the tombstones the last scan found that are tombstones still.
+  void scan_tombstones(int64_t now_ms, bool lone);
+  int64_t horizon_ms_ = -1, lone_horizon_ms_ = -1;
+  int64_t scanned_at_ = 0;
+  bool scanned_ = false;
+  std::vector<Id256> tombstones_;  // found by the last scan, sorted
   // Shared with the erase's completion, which may come after this is gone.
   std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
 };

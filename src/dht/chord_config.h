@@ -27,6 +27,10 @@ struct ChordConfig {
   // gets the space of what it deleted back within a minute.
   int64_t lone_release_grace_ms = 20000;
   int64_t lone_release_ms = 5000;
+  // The claims of an erased block (a tombstone) are dropped after this, an hour on a lone
+  // node; negative: kept (BlockRelease).
+  int64_t tombstone_ms = 30LL * 24 * 3600 * 1000;
+  int64_t lone_tombstone_ms = 3600 * 1000;
   // Timeouts.
   int64_t rpc_timeout_ms = 2000;
   int64_t hop_timeout_ms = 1000;        // one lookup hop

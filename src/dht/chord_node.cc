@@ -32,6 +32,7 @@ ChordNode::ChordNode(Transport& transport, Clock& clock, LocalStore& store, Disk
             });
           },
           [this] { return copies_possible(); }) {
+  release_.set_tombstone_horizon(cfg_.tombstone_ms, cfg_.lone_tombstone_ms);
   handoff_cursor_ = id;
   rpc_.set_handler([this](const std::string& from, Message m) { on_request(from, std::move(m)); });
   rpc_.set_observer([this](const std::string& from, const NodeRef& sender, bool response) {

@@ -81,7 +81,10 @@ void RangeSync::compare(const std::vector<KeyEntry>& theirs, const std::vector<K
   for (auto& e : mine) {
     auto it = t.find(key_of(e));
     if (it == t.end()) {
-      transfer(e, 1);
+      // Claims the peer lacks, for a block it holds: sent even as a tombstone, which lets the
+      // block go there (KeyTransfer::push sends no tombstone).
+      bool block_there = e.kind == KeyKind::claims && t.count({e.key, KeyKind::block});
+      transfer(e, block_there ? 3 : 1);
       continue;
     }
     if (it->second->fp != e.fp) transfer(e, 2);
@@ -100,7 +103,7 @@ void RangeSync::transfer(const KeyEntry& e, int how) {
         if (st.code() == Errc::no_space) ++self->stats_.refused_full;
         if (how != 0) self->stats_.unplaced.push_back(e);
       } else {
-        ++(how == 0 ? self->stats_.pulled : how == 1 ? self->stats_.pushed : self->stats_.merged);
+        ++(how == 0 ? self->stats_.pulled : how == 2 ? self->stats_.merged : self->stats_.pushed);
       }
       finished();
       self->end();
@@ -109,8 +112,10 @@ void RangeSync::transfer(const KeyEntry& e, int how) {
       KeyTransfer::pull(self->rpc_, self->store_, self->cfg_, self->peer_, e, done);
     else if (how == 1)
       KeyTransfer::push(self->rpc_, self->store_, self->cfg_, self->peer_, e, done);
-    else
+    else if (how == 2)
       KeyTransfer::exchange_records(self->rpc_, self->store_, self->cfg_, self->peer_, e, done);
+    else
+      KeyTransfer::send_records(self->rpc_, self->store_, self->cfg_, self->peer_, e, done);
   });
 }
 

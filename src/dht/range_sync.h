@@ -47,7 +47,8 @@ class RangeSync : public std::enable_shared_from_this<RangeSync> {
   void summarize(const Id256& lo, const Id256& hi, unsigned depth);
   void list(const Id256& lo, const Id256& hi);
   void compare(const std::vector<KeyEntry>& theirs, const std::vector<KeyEntry>& mine);
-  void transfer(const KeyEntry& e, int how);  // 0 pull, 1 push, 2 exchange heads
+  // 0 pull, 1 push, 2 exchange records, 3 send records as they are (KeyTransfer::send_records)
+  void transfer(const KeyEntry& e, int how);
   void begin() { ++outstanding_; }
   void end();
 

@@ -60,7 +60,7 @@ Id256 row_key(KeyKind kind, const Id256& owner) {
 
 std::vector<Bytes> row_value(const RecordSet& set) {
   auto items = set.encoded();
-  if (set.kind() == KeyKind::heads) return items;
+  if (set.kind() == KeyKind::heads || items.empty()) return items;  // none: the row is deleted
   Bytes marker(kMarkerSize);
   marker[0] = uint8_t(set.kind());
   std::copy(set.owner().b.begin(), set.owner().b.end(), marker.begin() + 1);
@@ -356,6 +356,25 @@ void ReplicaStore::forget_blocks(const std::vector<Id256>& ids,
         if (!contains(KeyKind::block, id)) gone.push_back(id);
     done(std::move(gone));
   });
+  write_pending();
+}
+
+void ReplicaStore::forget_records(KeyKind kind, const std::vector<Id256>& owners,
+                                  std::function<void(std::vector<Id256>)> done) {
+  std::vector<Id256> dropped;
+  for (auto& owner : owners) {
+    RecordKey rk{kind, owner};
+    if (!is_record_kind(kind) || mem_records_.count(rk)) continue;  // a change on its way stays
+    if (!contains(kind, RecordSet::key_for(kind, owner))) continue;
+    unindex(kind, RecordSet::key_for(kind, owner));
+    mem_records_.insert_or_assign(rk, MemRecords{RecordSet(kind, owner), pending_.seq});
+    pending_.records.push_back(rk);
+    dropped.push_back(owner);
+  }
+  if (dropped.empty()) return post([done = std::move(done)] { done({}); });
+  // A failed batch indexed them again (committed(): back to what the disk holds).
+  pending_.waiters.push_back(
+      [done = std::move(done), dropped](Status st) { done(st ? dropped : std::vector<Id256>{}); });
   write_pending();
 }
 

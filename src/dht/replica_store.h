@@ -28,8 +28,9 @@ namespace peerstore {
 // Records live in the LocalStore's heads table: a head set under its volume's key, as before
 // inboxes existed; an inbox under its DHT key (a hash, which no volume key can equal), a block's
 // claims under a hash of "claims" and the block id; each list but a head set's led by a marker
-// item: the kind byte followed by the owner's key. Nothing is deleted: copies a node no longer
-// owns stay (Carbonite keeps copies that come back).
+// item: the kind byte followed by the owner's key. Copies a node no longer owns stay (Carbonite
+// keeps copies that come back); only BlockRelease deletes, through forget_blocks and
+// forget_records.
 //
 // An accepted key is indexed and served from memory at once and reaches the disk in group
 // commits: one batch being written, the next accumulating. Its `done` runs once the batch holding
@@ -80,6 +81,11 @@ class ReplicaStore {
   // erase committed.
   void forget_blocks(const std::vector<Id256>& ids, std::shared_ptr<const WriteMark> guard,
                      std::function<void(std::vector<Id256>)> done);
+  // Deletes the record sets of `kind` of `owners` (BlockRelease's old tombstones): un-indexed
+  // now, deleted in the next batch. A set with a change on its way to the disk stays. `done`
+  // gets the owners dropped, once the batch committed (none if it failed: they are back).
+  void forget_records(KeyKind kind, const std::vector<Id256>& owners,
+                      std::function<void(std::vector<Id256>)> done);
   // A mark of the store's write history now, for forget_blocks (none from a store that no
   // other writer shares).
   std::shared_ptr<const WriteMark> write_mark() { return store_.write_mark(); }
@@ -97,6 +103,13 @@ class ReplicaStore {
   // (docs/lifecycle.md, Ring collection). Repair and handoff do not move such a block (a copy
   // moved back would outlive the others), and BlockRelease erases it after a grace period.
   bool released(const Id256& block) const;
+  // A tombstone: the block's claims are all cancelled and this node holds no copy of it (it
+  // erased its copy, or never had one). Repair neither pushes one to a peer that lacks the
+  // key nor takes one in that it lacks (KeyTransfer), so tombstones that BlockRelease dropped
+  // do not come back.
+  bool tombstone(const Id256& block) const {
+    return !contains(KeyKind::block, block) && claimed_.count(block) && released(block);
+  }
   // The claimed blocks put (or adopted) since the last call, held or not: a writer that wrote
   // a released block anew is about to claim it, so BlockRelease starts its grace again. With
   // more than kMaxPuts of them, `all` says to start every grace again instead.

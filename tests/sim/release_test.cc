@@ -4,7 +4,8 @@
 // claim, and a block without claims, stay on all of theirs; a released block written again
 // starts its grace again, so its writer's claim, on its way, is never too late; a lone node
 // (a single computer's ring) releases after the short grace, and never again once another node
-// came, even after it left.
+// came, even after it left; the tombstones of released blocks go after their horizon, and
+// repair does not bring them back.
 #include <doctest/doctest.h>
 
 #include "scenario.h"
@@ -29,6 +30,17 @@ Bytes cancel_of(uint64_t n) {
   return ClaimSet::encode_claim(Claim{claim_tag(secret_of(n)), 1, secret_of(n), 0});
 }
 
+// While `blocking`, the node `to` gets none of the claims of `block` (put_records).
+void drop_claims_to(SimCluster& c, size_t to, const Id256& block, const bool& blocking) {
+  c.net().set_tamper([&blocking, block, addr = c.peer(to).addr](const std::string&,
+                                                                const std::string& dest, Bytes& m) {
+    if (!blocking || dest != addr) return true;
+    auto d = Message::decode(m);
+    auto* put = d ? std::get_if<msg::PutRecords>(&d->body) : nullptr;
+    return !(put && put->kind == KeyKind::claims && put->owner == block);
+  });
+}
+
 TEST_CASE("sim: a block no claimant needs leaves every replica after its grace, and stays gone") {
   uint64_t seed = seed_or(31);
   for (uint64_t round = 0; round < 3; ++round) {
@@ -49,13 +61,7 @@ TEST_CASE("sim: a block no claimant needs leaves every replica after its grace, 
     // One replica misses the cancels at first (the writer's retries or repair bring them).
     size_t missing = c.true_successors(released.id, 3)[2];
     bool blocking = true;
-    c.net().set_tamper(
-        [&, to = c.peer(missing).addr](const std::string&, const std::string& dest, Bytes& m) {
-          if (!blocking || dest != to) return true;
-          auto d = Message::decode(m);
-          auto* put = d ? std::get_if<msg::PutRecords>(&d->body) : nullptr;
-          return !(put && put->kind == KeyKind::claims && put->owner == released.id);
-        });
+    drop_claims_to(c, missing, released.id, blocking);
     REQUIRE(
         c.put_records(c.random_live(), KeyKind::claims, released.id, {cancel_of(1), cancel_of(2)})
             .ok());
@@ -74,6 +80,56 @@ TEST_CASE("sim: a block no claimant needs leaves every replica after its grace, 
     size_t erased = 0;
     for (size_t i = 0; i < c.size(); ++i) erased += c.node(i).release_stats().released;
     CHECK(erased >= 3);
+  }
+}
+
+TEST_CASE(
+    "sim: tombstones leave every replica after their horizon, and repair never brings them back") {
+  uint64_t seed = seed_or(43);
+  for (uint64_t round = 0; round < 3; ++round) {
+    INFO("seed " << seed + round << " (set PEERSTORE_SIM_SEED to replay round 0)");
+    ChordConfig cfg = release_config();
+    cfg.tombstone_ms = 60000;
+    SimCluster c(seed + round, cfg);
+    std::string why;
+    REQUIRE(c.grow(12, 100));
+    REQUIRE(settle(c, 60000, &why) >= 0);
+    auto released = random_block(c.rng()), claimed = random_block(c.rng());
+    for (auto* b : {&released, &claimed})
+      REQUIRE(c.put_block(c.random_live(), b->id, b->data).ok());
+    // One replica misses the claims and the cancels, and holds the block: repair must still
+    // send it the tombstone, or it keeps the block for good.
+    size_t missing = c.true_successors(released.id, 3)[2];
+    bool blocking = true;
+    drop_claims_to(c, missing, released.id, blocking);
+    REQUIRE(c.put_records(c.random_live(), KeyKind::claims, released.id, {claim_of(1)}).ok());
+    REQUIRE(c.put_records(c.random_live(), KeyKind::claims, released.id, {cancel_of(1)}).ok());
+    REQUIRE(c.put_records(c.random_live(), KeyKind::claims, claimed.id, {claim_of(2)}).ok());
+    CHECK(c.node(missing).storage().contains(KeyKind::block, released.id));
+    CHECK_FALSE(c.node(missing).storage().contains(KeyKind::claims, released.id));
+    // It hears of them only once the others have erased their copies.
+    c.run_for(cfg.release_grace_ms + 4 * cfg.repair_ms + 2 * cfg.release_ms);
+    CHECK(c.holders(KeyKind::block, released.id) == 1);
+    CHECK_FALSE(c.node(missing).storage().contains(KeyKind::claims, released.id));
+    blocking = false;
+
+    c.run_for(cfg.release_grace_ms + 4 * cfg.repair_ms + 2 * cfg.release_ms);
+    CHECK(c.holders(KeyKind::block, released.id) == 0);
+    CHECK(c.holders(KeyKind::claims, released.id) >= 3);  // the tombstones
+    c.run_for(2 * cfg.tombstone_ms + 2 * cfg.release_ms);
+    CHECK(c.holders(KeyKind::claims, released.id) == 0);
+    // Repair and handoff rounds later, no replica has brought one back, and the claimed block
+    // and its claims are where they were.
+    for (int i = 0; i < 10; ++i) {
+      c.run_for(std::max(cfg.repair_ms, cfg.handoff_ms));
+      CHECK(c.holders(KeyKind::claims, released.id) == 0);
+      CHECK(c.holders(KeyKind::block, released.id) == 0);
+    }
+    CHECK(c.holders(KeyKind::block, claimed.id) == 3);
+    CHECK(c.holders(KeyKind::claims, claimed.id) == 3);
+    uint64_t dropped = 0;
+    for (size_t i = 0; i < c.size(); ++i) dropped += c.node(i).release_stats().tombstones_dropped;
+    CHECK(dropped >= 3);
   }
 }
 

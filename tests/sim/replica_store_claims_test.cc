@@ -260,5 +260,66 @@ TEST_CASE(
   CHECK_FALSE(rs.contains(KeyKind::block, rewritten.id));
 }
 
+TEST_CASE(
+    "block release: a tombstone goes after one to two horizons, from the disk too, and nothing "
+    "else does") {
+  // Before, the cancelled claims of every erased block stayed for good, on disk and in the
+  // index, so a store's size and memory grew with all it had ever released.
+  test::TempDir dir;
+  auto lmdb = LmdbStore::open(dir.file("db"));
+  REQUIRE(lmdb.ok());
+  LmdbStore& store = **lmdb;
+  SteppedDiskQueue disk(store);
+  std::mt19937_64 rng(21);
+  auto erased = sim::random_block(rng), live = sim::random_block(rng),
+       reclaimed = sim::random_block(rng), held = sim::random_block(rng);
+  auto never_held = sim::random_block(rng);  // a cancel that came before (and without) its block
+  {
+    ReplicaStore rs(store, disk);
+    for (auto* b : {&erased, &live, &reclaimed, &held}) REQUIRE(put_now(rs, disk, *b).ok());
+    for (auto* b : {&erased, &reclaimed})
+      REQUIRE(put_records_now(rs, disk, KeyKind::claims, b->id, {claim_of(1), cancel_of(1)}));
+    REQUIRE(put_records_now(rs, disk, KeyKind::claims, live.id, {claim_of(2)}));
+    REQUIRE(put_records_now(rs, disk, KeyKind::claims, held.id, {cancel_of(3)}));
+    REQUIRE(put_records_now(rs, disk, KeyKind::claims, never_held.id, {cancel_of(4)}));
+    const int64_t grace = 1000, horizon = 100000;
+    BlockRelease release(rs, grace);
+    release.set_tombstone_horizon(horizon, 10);
+    release.sweep(0);  // graces begin; the first scan finds the tombstone of a cancel alone
+    REQUIRE(rs.tombstone(never_held.id));
+    release.sweep(grace);
+    disk.settle();
+    CHECK(release.stats().released == 3);  // erased, reclaimed, held: each a tombstone now
+    for (auto* b : {&erased, &reclaimed, &held}) CHECK(rs.tombstone(b->id));
+    CHECK_FALSE(rs.tombstone(live.id));
+    // `held` is written again (a writer's new put), `reclaimed` claimed again: neither is a
+    // tombstone any more.
+    REQUIRE(put_now(rs, disk, held).ok());
+    REQUIRE(put_records_now(rs, disk, KeyKind::claims, reclaimed.id, {claim_of(5)}));
+    release.sweep(horizon - 1);  // not yet a horizon since the first scan
+    disk.settle();
+    CHECK(rs.contains(KeyKind::claims, never_held.id));
+    release.sweep(horizon);  // the tombstones of the first scan go; those found since wait
+    disk.settle();
+    CHECK(release.stats().tombstones_dropped == 1);
+    CHECK_FALSE(rs.contains(KeyKind::claims, never_held.id));
+    CHECK(rs.contains(KeyKind::claims, erased.id));
+    release.sweep(2 * horizon);
+    disk.settle();
+    CHECK(release.stats().tombstones_dropped == 2);
+    CHECK_FALSE(rs.contains(KeyKind::claims, erased.id));
+    CHECK(rs.get_records(KeyKind::claims, erased.id)->empty());
+    // `held`, put again while released, was erased again a grace later: its tombstone is young.
+    for (auto* b : {&live, &reclaimed, &held}) CHECK(rs.contains(KeyKind::claims, b->id));
+    CHECK(rs.contains(KeyKind::block, live.id));
+  }
+  // Gone from the disk: a restart does not find them.
+  ReplicaStore again(store, disk);
+  CHECK(again.claimed_blocks() == 3);
+  CHECK_FALSE(again.contains(KeyKind::claims, erased.id));
+  CHECK_FALSE(again.contains(KeyKind::claims, never_held.id));
+  CHECK(again.contains(KeyKind::claims, live.id));
+}
+
 }  // namespace
 }  // namespace peerstore
