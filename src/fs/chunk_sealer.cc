@@ -24,11 +24,19 @@ ChunkSealer::~ChunkSealer() {
 }
 
 void ChunkSealer::submit(std::shared_ptr<const Bytes> data, size_t len, Done done) {
+  enqueue(Job{std::move(data), nullptr, len, std::move(done), 0});
+}
+
+void ChunkSealer::submit(Prepare prepare, size_t len, Done done) {
+  enqueue(Job{nullptr, std::move(prepare), len, std::move(done), 0});
+}
+
+void ChunkSealer::enqueue(Job job) {
   std::unique_lock lock(mu_);
   has_room_.wait(lock, [this] { return queue_.size() < max_queued_ || stop_; });
-  uint64_t seq = next_seq_++;
-  outstanding_.insert(seq);
-  queue_.push_back(Job{std::move(data), len, std::move(done), seq});
+  job.seq = next_seq_++;
+  outstanding_.insert(job.seq);
+  queue_.push_back(std::move(job));
   has_work_.notify_one();
 }
 
@@ -47,7 +55,14 @@ void ChunkSealer::run() {
     queue_.pop_front();
     has_room_.notify_one();
     lock.unlock();
-    job.done(io_.write(ByteView(job.data->data(), job.len)));
+    if (job.prepare) {
+      auto made = job.prepare();
+      if (made)
+        job.data = std::move(*made);
+      else
+        job.done(made.error());
+    }
+    if (job.data) job.done(io_.write(ByteView(job.data->data(), job.len)));
     lock.lock();
     outstanding_.erase(outstanding_.find(job.seq));
     finished_.notify_all();

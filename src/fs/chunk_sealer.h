@@ -19,6 +19,8 @@ namespace peerstore {
 class ChunkSealer {
  public:
   using Done = std::function<void(Result<BlockPtr>)>;
+  // Makes the bytes to seal on the sealer thread (a patched chunk read and merged in full).
+  using Prepare = std::function<Result<std::shared_ptr<const Bytes>>()>;
 
   ChunkSealer(BlockIo& io, int threads, size_t max_queued);
   ~ChunkSealer();  // finishes queued work, then joins
@@ -28,6 +30,8 @@ class ChunkSealer {
   // Seals data[0, len) and calls done(pointer) on a sealer thread. Never call with a lock that
   // `done` takes.
   void submit(std::shared_ptr<const Bytes> data, size_t len, Done done);
+  // The same for bytes `prepare` makes first; its error goes to `done`.
+  void submit(Prepare prepare, size_t len, Done done);
   // Waits until every chunk submitted before the call is sealed and its `done` has run. A
   // commit calls it first (with no lock that `done` takes): a chunk still being sealed when
   // the commit seals the tree would otherwise be sealed there too, and then written, claimed
@@ -36,12 +40,14 @@ class ChunkSealer {
 
  private:
   struct Job {
-    std::shared_ptr<const Bytes> data;
+    std::shared_ptr<const Bytes> data;  // or, made by `prepare`
+    Prepare prepare;
     size_t len;
     Done done;
     uint64_t seq;
   };
   void run();
+  void enqueue(Job job);
 
   BlockIo& io_;
   size_t max_queued_;

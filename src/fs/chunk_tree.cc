@@ -142,11 +142,15 @@ Result<std::optional<BlockPtr>> ChunkTree::build(int level, uint64_t index) {
 Result<std::pair<std::optional<BlockPtr>, uint32_t>> ChunkTree::flush(uint64_t file_size) {
   using Out = std::pair<std::optional<BlockPtr>, uint32_t>;
   for (auto& [idx, s] : slots_) {
-    if (!s.buf) continue;
+    if (!s.dirty()) continue;
     uint64_t start = idx * kChunkSize;
     size_t len = start >= file_size ? 0 : size_t(std::min<uint64_t>(kChunkSize, file_size - start));
+    if (s.patch) {
+      PS_ASSIGN(s.buf, s.patch->materialize(io_, s.ptr, len));
+    }
     PS_ASSIGN(s.ptr, io_.write(ByteView(s.buf->data(), len)));
     s.buf.reset();
+    s.patch.reset();
   }
   if (slots_.empty()) {
     clean_.clear();

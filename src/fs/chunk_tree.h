@@ -14,21 +14,26 @@
 #include <optional>
 
 #include "fs/block_io.h"
+#include "fs/chunk_patch.h"
 
 namespace peerstore {
 
 class ChunkTree {
  public:
   static constexpr size_t kChunkSize = 64 << 10;
+  static_assert(ChunkPatch::kChunk == kChunkSize);
   static constexpr int kFanoutBits = 10;
   static constexpr uint32_t kMaxDepth = 5;
 
-  // A chunk: its sealed block, and while changed since, a full-size plaintext buffer. Bytes
-  // past end of file in a buffer are always zero. Buffers are shared with sealers running
-  // outside the owner's lock: modify one only when use_count() == 1, else copy it first.
+  // A chunk: its sealed block, and while changed since, either a full-size plaintext buffer or
+  // the segments written over the sealed block (a patch; never both). Bytes past end of file
+  // in a buffer or a patch are always zero. Both are shared with sealers running outside the
+  // owner's lock: modify one only when use_count() == 1, else copy it first.
   struct Slot {
     std::optional<BlockPtr> ptr;
     std::shared_ptr<Bytes> buf;
+    std::shared_ptr<ChunkPatch> patch;
+    bool dirty() const { return buf || patch; }
   };
 
   explicit ChunkTree(BlockIo& io) : io_(io) {}
@@ -50,7 +55,7 @@ class ChunkTree {
   const std::map<uint64_t, Slot>& slots() const { return slots_; }
   size_t chunk_count() const { return slots_.size(); }
 
-  // Seals every buffered chunk (trimmed to `file_size`) and the dirty nodes.
+  // Seals every changed chunk (trimmed to `file_size`) and the dirty nodes.
   // Returns the new root (nullopt when the file has no chunks) and depth.
   Result<std::pair<std::optional<BlockPtr>, uint32_t>> flush(uint64_t file_size);
 

@@ -47,6 +47,11 @@ class FileSystem {
   static constexpr size_t kMaxXattrValue = 64 << 10;
   static constexpr size_t kMaxXattrTotal = 256 << 10;
   static constexpr size_t kDirtyChunkLimit = 1024;  // 64 MiB of unsealed chunks triggers a commit
+  // The memory of dirty chunks (buffers and patches) that triggers a commit.
+  static constexpr uint64_t kDirtyBytesLimit = kDirtyChunkLimit * ChunkTree::kChunkSize;
+  // A commit finding this many dirty chunks seals them on the sealer threads first, outside
+  // the tree lock (preseal).
+  static constexpr size_t kPresealAt = 32;
   // What the file system keeps free in a store of `total` bytes once file data no longer fits:
   // the metadata reserve (SpaceBudget::reserve_for) and one write batch of slack.
   static uint64_t space_reserve(uint64_t total);
@@ -262,6 +267,8 @@ class FileSystem {
   Status zero_range(Node& n, uint64_t off, uint64_t len);
   Result<std::shared_ptr<Bytes>> chunk_buffer(Node& n, uint64_t idx, size_t keep_from,
                                               size_t keep_to);
+  // Under mu_: writes `data` at `lo` of chunk `idx` as a patch over its sealed block.
+  Status patch_chunk(Node& n, uint64_t idx, size_t lo, ByteView data);
   Status flush_content(Node& n);
   // The peerstore.* attributes (file_system_health.cc). Take mu_ themselves.
   static bool is_health_xattr(std::string_view name);
@@ -275,8 +282,16 @@ class FileSystem {
   Result<uint64_t> conflicts_under(uint64_t ino);
   // Under mu_: whether a path of the tree names something.
   Result<bool> path_exists(std::string_view path);
-  void install_sealed(uint64_t ino, uint64_t idx, const std::shared_ptr<Bytes>& buf,
+  // Seals a chunk's buffer (or, with `patch`, the patched chunk) on a sealer thread, and
+  // installs the block if the slot still holds what was sealed. Call without mu_.
+  void seal_async(uint64_t ino, uint64_t idx, std::shared_ptr<Bytes> buf,
+                  std::shared_ptr<ChunkPatch> patch, std::optional<BlockPtr> old, size_t len);
+  // `version`: the buffer or patch sealed; the slot keeps its own if it changed since.
+  void install_sealed(uint64_t ino, uint64_t idx, const void* version,
                       const Result<BlockPtr>& sealed);
+  // A commit's first step, with no lock held: with kPresealAt dirty chunks or more, seals them
+  // all on the sealer threads and waits, so the tree lock is held only for what changed since.
+  void preseal();
   void committer_loop();
   void syncer_loop(int poll_ms);
   int commit_locked();  // commit() under commit_serial_
@@ -308,6 +323,7 @@ class FileSystem {
   std::mutex mu_;
   NodeTable table_;
   size_t dirty_chunks_ = 0;
+  uint64_t dirty_bytes_ = 0;  // memory of the dirty chunks' buffers and patches
   // Store cost of chunks a sealer has queued in BlockIo and not yet installed (still dirty).
   std::atomic<uint64_t> sealed_not_installed_{0};
   bool changed_ = false;

@@ -15,6 +15,7 @@ Result<std::optional<BlockPtr>> FileSystem::seal_locked() {
   PS_ASSIGN(auto root, table_.flush([this](Node& n) { return flush_content(n); }));
   changed_ = false;
   dirty_chunks_ = 0;
+  dirty_bytes_ = 0;
   table_.sweep();
   return root;
 }
@@ -29,6 +30,7 @@ int FileSystem::commit_locked() {
   // syncs it, so file operations go on during the disk flush.
   Result<std::optional<BlockPtr>> root = std::optional<BlockPtr>();
   uint64_t sealed_seq;
+  preseal();
   sealer_->drain();  // chunks being sealed are installed, not sealed again below
   {
     std::lock_guard lock(mu_);

@@ -14,6 +14,7 @@ namespace peerstore {
 namespace {
 
 constexpr size_t kChunk = ChunkTree::kChunkSize;
+constexpr size_t kSegment = ChunkPatch::kSegment;
 // What a dirty chunk will cost the store once sealed.
 constexpr uint64_t kChunkCost = LocalStore::cost_of_block(max_sealed_size(kChunk));
 
@@ -28,6 +29,7 @@ Status FileSystem::ensure_chunks(Node& n) {
     std::memcpy(buf->data(), n.rec.inline_data.data(), n.rec.inline_data.size());
     n.chunks->at(0).buf = std::move(buf);
     ++dirty_chunks_;
+    dirty_bytes_ += kChunk;
     n.rec.inline_data.clear();
   }
   return {};
@@ -42,6 +44,13 @@ Result<std::shared_ptr<Bytes>> FileSystem::chunk_buffer(Node& n, uint64_t idx, s
   }
   uint64_t start = idx * kChunk;
   size_t valid = start >= n.rec.size ? 0 : size_t(std::min<uint64_t>(kChunk, n.rec.size - start));
+  if (s.patch) {
+    // The whole chunk from here on (a truncation, a hole punched, a write over a buffer).
+    PS_ASSIGN(s.buf, s.patch->materialize(volume_->io(), s.ptr, valid));
+    dirty_bytes_ += kChunk - std::min<uint64_t>(kChunk, s.patch->segments() * kSegment);
+    s.patch.reset();
+    return s.buf;
+  }
   auto buf = std::make_shared<Bytes>(kChunk, 0);
   if (s.ptr && !(lo == 0 && hi >= valid)) {
     PS_ASSIGN(Bytes old, volume_->io().read(*s.ptr));
@@ -49,7 +58,27 @@ Result<std::shared_ptr<Bytes>> FileSystem::chunk_buffer(Node& n, uint64_t idx, s
   }
   s.buf = buf;
   ++dirty_chunks_;
+  dirty_bytes_ += kChunk;
   return buf;
+}
+
+Status FileSystem::patch_chunk(Node& n, uint64_t idx, size_t lo, ByteView data) {
+  ChunkTree::Slot& s = n.chunks->at(idx);
+  uint64_t start = idx * kChunk;
+  size_t valid = start >= n.rec.size ? 0 : size_t(std::min<uint64_t>(kChunk, n.rec.size - start));
+  if (!s.patch) {
+    s.patch = std::make_shared<ChunkPatch>();
+    ++dirty_chunks_;
+  } else if (s.patch.use_count() > 1) {
+    s.patch = std::make_shared<ChunkPatch>(*s.patch);  // a sealer holds it
+  }
+  PS_ASSIGN(size_t added, s.patch->write(volume_->io(), s.ptr, valid, lo, data));
+  dirty_bytes_ += added * kSegment;
+  if (s.patch->full()) {  // written all over: a buffer, which needs no read to seal
+    s.buf = s.patch->take_whole();
+    s.patch.reset();
+  }
+  return {};
 }
 
 int FileSystem::open(uint64_t ino, int flags) {
@@ -167,10 +196,15 @@ int FileSystem::read(uint64_t ino, uint64_t off, size_t size, Bytes* out) {
       size_t lo = size_t(std::max(off, start) - start);
       size_t hi = size_t(std::min(end, start + kChunk) - start);
       size_t at = size_t(start + lo - off);
-      if (s->buf)
+      if (s->buf) {
         std::memcpy(out->data() + at, s->buf->data() + lo, hi - lo);
-      else if (s->ptr)
+      } else if (s->patch) {
+        // What the patch holds now; the rest from the sealed block below (zeros if none).
+        for (auto [a, b] : s->patch->copy_held(lo, hi, out->data() + at))
+          if (s->ptr) fetches.push_back({*s->ptr, a, b, at + (a - lo)});
+      } else if (s->ptr) {
         fetches.push_back({*s->ptr, lo, hi, at});
+      }
     }
   }
   for (auto& f : fetches) {
@@ -207,7 +241,7 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
       uint64_t fresh = 0;
       for (uint64_t idx = off / kChunk; idx * kChunk < end; ++idx) {
         const ChunkTree::Slot* s = n.chunks->find(idx);
-        if (!s || !s->buf) ++fresh;
+        if (!s || !s->dirty()) ++fresh;
       }
       if (fresh && !room_for(fresh * kChunkCost)) return -ENOSPC;
       for (uint64_t idx = off / kChunk; idx * kChunk < end; ++idx) {
@@ -218,9 +252,22 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
         ChunkTree::Slot* whole = lo == 0 && hi == kChunk ? &n.chunks->at(idx) : nullptr;
         if (whole && (!whole->buf || whole->buf.use_count() > 1)) {
           // Overwritten whole: build the buffer from the data, no zero fill, no old content.
-          if (!whole->buf) ++dirty_chunks_;
+          if (!whole->dirty()) ++dirty_chunks_;
+          if (whole->patch)
+            dirty_bytes_ -= std::min(dirty_bytes_, whole->patch->segments() * kSegment);
+          if (!whole->buf) dirty_bytes_ += kChunk;
+          whole->patch.reset();
           whole->buf = std::make_shared<Bytes>(src, src + kChunk);
           to_seal.emplace_back(idx, whole->buf);
+          continue;
+        }
+        const ChunkTree::Slot* cur = whole ? whole : n.chunks->find(idx);
+        if (!whole && cur && !cur->buf && (cur->patch || cur->ptr)) {
+          // Part of a sealed chunk (a random writer): the segments written, over the block.
+          if (auto st = patch_chunk(n, idx, lo, ByteView(src, hi - lo)); !st)
+            return -err(st.error(), "write");
+          // Written all over by now, up to its end: sealed now, as a sequential writer's is.
+          if (hi == kChunk && cur->buf) to_seal.emplace_back(idx, cur->buf);
           continue;
         }
         auto buf = chunk_buffer(n, idx, lo, hi);
@@ -236,27 +283,39 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
     n.last_write = ++write_seq_;
     table_.mark_dirty(n);
     changed_ = true;
-    over_limit = dirty_chunks_ > kDirtyChunkLimit;
+    over_limit = dirty_bytes_ > kDirtyBytesLimit;
   }
   if (over_limit) {
     std::lock_guard lock(commit_mu_);
     commit_requested_ = true;
     wake_.notify_all();
   }
-  for (auto& [idx, buf] : to_seal) {
-    uint64_t i = idx;
-    auto b = buf;
-    sealer_->submit(buf, kChunk, [this, ino, i, b](Result<BlockPtr> sealed) {
-      // From here until install_sealed takes the lock, the chunk is queued in BlockIo and
-      // still dirty: the space budget's look must not count it twice.
-      if (sealed) sealed_not_installed_ += kChunkCost;
-      install_sealed(ino, i, b, sealed);
-    });
-  }
+  for (auto& [idx, buf] : to_seal) seal_async(ino, idx, buf, nullptr, std::nullopt, kChunk);
   return ssize_t(data.size());
 }
 
-void FileSystem::install_sealed(uint64_t ino, uint64_t idx, const std::shared_ptr<Bytes>& buf,
+void FileSystem::seal_async(uint64_t ino, uint64_t idx, std::shared_ptr<Bytes> buf,
+                            std::shared_ptr<ChunkPatch> patch, std::optional<BlockPtr> old,
+                            size_t len) {
+  const void* version = buf ? static_cast<const void*>(buf.get()) : patch.get();
+  // The callback keeps what it sealed alive, so `version` names it until the install.
+  auto done = [this, ino, idx, version, buf, patch](Result<BlockPtr> sealed) {
+    // From here until install_sealed takes the lock, the chunk is queued in BlockIo and still
+    // dirty: the space budget's look must not count it twice.
+    if (sealed) sealed_not_installed_ += kChunkCost;
+    install_sealed(ino, idx, version, sealed);
+  };
+  if (buf) return sealer_->submit(buf, len, std::move(done));
+  BlockIo& io = volume_->io();
+  sealer_->submit(
+      [&io, patch, old, len]() -> Result<std::shared_ptr<const Bytes>> {
+        PS_ASSIGN(auto whole, patch->materialize(io, old, len));
+        return std::shared_ptr<const Bytes>(std::move(whole));
+      },
+      len, std::move(done));
+}
+
+void FileSystem::install_sealed(uint64_t ino, uint64_t idx, const void* version,
                                 const Result<BlockPtr>& sealed) {
   if (!sealed) return;  // the chunk stays dirty; the next commit seals it and reports errors
   std::lock_guard lock(mu_);
@@ -264,11 +323,44 @@ void FileSystem::install_sealed(uint64_t ino, uint64_t idx, const std::shared_pt
   Node* n = table_.find_loaded(ino);
   if (!n || !n->chunks) return;
   const ChunkTree::Slot* s = n->chunks->find(idx);
-  if (!s || s->buf != buf) return;  // changed or truncated meanwhile: stays as it is
+  // Changed or truncated meanwhile: stays as it is.
+  if (!s || (s->buf ? static_cast<const void*>(s->buf.get()) : s->patch.get()) != version) return;
   ChunkTree::Slot& slot = n->chunks->at(idx);
+  uint64_t held = slot.buf ? kChunk : slot.patch->segments() * kSegment;
+  dirty_bytes_ -= std::min(dirty_bytes_, held);
   slot.ptr = *sealed;
   slot.buf.reset();
+  slot.patch.reset();
   if (dirty_chunks_ > 0) --dirty_chunks_;
+}
+
+void FileSystem::preseal() {
+  struct Job {
+    uint64_t ino, idx;
+    std::shared_ptr<Bytes> buf;
+    std::shared_ptr<ChunkPatch> patch;
+    std::optional<BlockPtr> old;
+    size_t len;
+  };
+  std::vector<Job> jobs;
+  {
+    std::lock_guard lock(mu_);
+    if (dirty_chunks_ < kPresealAt) return;
+    jobs.reserve(dirty_chunks_);
+    table_.for_each_loaded([&](const Node& n) {
+      if (!n.rec.is_file() || !n.chunks) return;
+      for (auto& [idx, s] : n.chunks->slots()) {
+        if (!s.dirty()) continue;
+        uint64_t start = idx * kChunk;
+        size_t len =
+            start >= n.rec.size ? 0 : size_t(std::min<uint64_t>(kChunk, n.rec.size - start));
+        jobs.push_back(Job{n.ino(), idx, s.buf, s.patch, s.ptr, len});
+      }
+    });
+  }
+  for (auto& j : jobs)
+    seal_async(j.ino, j.idx, std::move(j.buf), std::move(j.patch), std::move(j.old), j.len);
+  sealer_->drain();
 }
 
 Status FileSystem::truncate(Node& n, uint64_t size) {
