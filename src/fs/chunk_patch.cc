@@ -5,14 +5,6 @@
 
 namespace peerstore {
 
-ChunkPatch::ChunkPatch(const ChunkPatch& other) : count_(other.count_) {
-  for (size_t i = 0; i < kSegments; ++i) {
-    if (!other.seg_[i]) continue;
-    seg_[i] = std::make_unique_for_overwrite<uint8_t[]>(kSegment);
-    std::memcpy(seg_[i].get(), other.seg_[i].get(), kSegment);
-  }
-}
-
 Result<size_t> ChunkPatch::write(BlockIo& io, const std::optional<BlockPtr>& old, size_t valid,
                                  size_t lo, ByteView data) {
   size_t hi = lo + data.size();
@@ -22,21 +14,23 @@ Result<size_t> ChunkPatch::write(BlockIo& io, const std::optional<BlockPtr>& old
     size_t seg_lo = s * kSegment, seg_hi = seg_lo + kSegment;
     size_t w_lo = std::max(lo, seg_lo), w_hi = std::min(hi, seg_hi);
     if (!seg_[s]) {
-      auto fresh = std::make_unique_for_overwrite<uint8_t[]>(kSegment);
+      auto fresh = std::make_shared_for_overwrite<Segment>();
       if (w_lo > seg_lo || w_hi < seg_hi) {
         // Written in part: the rest of the segment is what the chunk held (one segment read).
-        std::memset(fresh.get(), 0, kSegment);
+        fresh->fill(0);
         size_t end = std::min(seg_hi, valid);
         if (old && seg_lo < end) {
           size_t copied = 0;
-          PS_TRY(io.read_range(*old, seg_lo, end, fresh.get(), &copied));
+          PS_TRY(io.read_range(*old, seg_lo, end, fresh->data(), &copied));
         }
       }
       seg_[s] = std::move(fresh);
       ++count_;
       ++added;
+    } else if (seg_[s].use_count() > 1) {
+      seg_[s] = std::make_shared<Segment>(*seg_[s]);  // another copy of the patch reads it
     }
-    std::memcpy(seg_[s].get() + (w_lo - seg_lo), data.data() + (w_lo - lo), w_hi - w_lo);
+    std::memcpy(seg_[s]->data() + (w_lo - seg_lo), data.data() + (w_lo - lo), w_hi - w_lo);
   }
   return added;
 }
@@ -47,7 +41,7 @@ std::vector<std::pair<size_t, size_t>> ChunkPatch::copy_held(size_t lo, size_t h
   for (size_t s = lo / kSegment; s * kSegment < hi && s < kSegments; ++s) {
     size_t a = std::max(lo, s * kSegment), b = std::min(hi, (s + 1) * kSegment);
     if (seg_[s]) {
-      std::memcpy(out + (a - lo), seg_[s].get() + (a - s * kSegment), b - a);
+      std::memcpy(out + (a - lo), seg_[s]->data() + (a - s * kSegment), b - a);
     } else if (!missing.empty() && missing.back().second == a) {
       missing.back().second = b;
     } else {
@@ -61,19 +55,16 @@ Result<std::shared_ptr<Bytes>> ChunkPatch::materialize(BlockIo& io,
                                                        const std::optional<BlockPtr>& old,
                                                        size_t valid) const {
   auto buf = std::make_shared<Bytes>(kChunk, 0);
-  if (old && valid > 0 && !full()) {
-    PS_ASSIGN(Bytes bytes, io.read(*old));
-    std::memcpy(buf->data(), bytes.data(), std::min({bytes.size(), valid, kChunk}));
+  for (auto [a, b] : copy_held(0, kChunk, buf->data())) {
+    size_t end = std::min(b, valid), copied = 0;
+    if (old && a < end) PS_TRY(io.read_range(*old, a, end, buf->data() + a, &copied));
   }
-  for (size_t s = 0; s < kSegments; ++s)
-    if (seg_[s]) std::memcpy(buf->data() + s * kSegment, seg_[s].get(), kSegment);
   return buf;
 }
 
 std::shared_ptr<Bytes> ChunkPatch::take_whole() const {
   auto buf = std::make_shared<Bytes>(kChunk);
-  for (size_t s = 0; s < kSegments; ++s)
-    if (seg_[s]) std::memcpy(buf->data() + s * kSegment, seg_[s].get(), kSegment);
+  copy_held(0, kChunk, buf->data());
   return buf;
 }
 

@@ -26,7 +26,8 @@ class ChunkPatch {
   static constexpr size_t kSegments = kChunk / kSegment;
 
   ChunkPatch() = default;
-  ChunkPatch(const ChunkPatch& other);
+  // Shares the segments: one is copied only when written (a sealer may be reading it).
+  ChunkPatch(const ChunkPatch& other) = default;
   ChunkPatch& operator=(const ChunkPatch&) = delete;
 
   // Writes `data` at [lo, lo + size) of the chunk (lo + size <= kChunk). A segment written for
@@ -37,8 +38,8 @@ class ChunkPatch {
   // Copies [lo, hi) of the segments it holds to `out`, leaves the rest of `out` alone, and
   // returns the sub-ranges it did not hold, in order (what a reader fetches from the block).
   std::vector<std::pair<size_t, size_t>> copy_held(size_t lo, size_t hi, uint8_t* out) const;
-  // The whole chunk as plaintext (kChunk bytes, zeros past `valid`): `old` read in full with
-  // the segments over it.
+  // The whole chunk as plaintext (kChunk bytes, zeros past `valid`): the segments it holds
+  // and the others read from `old` (copied out of the store, not mapped).
   Result<std::shared_ptr<Bytes>> materialize(BlockIo& io, const std::optional<BlockPtr>& old,
                                              size_t valid) const;
   // The chunk from the segments alone, once it holds every one (full()).
@@ -49,7 +50,9 @@ class ChunkPatch {
   bool holds(size_t segment) const { return seg_[segment] != nullptr; }
 
  private:
-  std::array<std::unique_ptr<uint8_t[]>, kSegments> seg_;
+  using Segment = std::array<uint8_t, kSegment>;
+  // Shared between copies of a patch; never changed while shared.
+  std::array<std::shared_ptr<Segment>, kSegments> seg_;
   size_t count_ = 0;
 };
 
