@@ -52,6 +52,7 @@ class FileSystem {
   // A commit finding this many dirty chunks seals them on the sealer threads first, outside
   // the tree lock (preseal).
   static constexpr size_t kPresealAt = 32;
+  static constexpr int kPresealRounds = 4;  // at most, each for what the one before left
   // What the file system keeps free in a store of `total` bytes once file data no longer fits:
   // the metadata reserve (SpaceBudget::reserve_for) and one write batch of slack.
   static uint64_t space_reserve(uint64_t total);
@@ -291,7 +292,8 @@ class FileSystem {
                       const Result<BlockPtr>& sealed);
   // A commit's first step, with no lock held: with kPresealAt dirty chunks or more, seals them
   // all on the sealer threads and waits, so the tree lock is held only for what changed since.
-  void preseal();
+  // Whether it sealed any.
+  bool preseal();
   void committer_loop();
   void syncer_loop(int poll_ms);
   int commit_locked();  // commit() under commit_serial_
@@ -323,7 +325,8 @@ class FileSystem {
   std::mutex mu_;
   NodeTable table_;
   size_t dirty_chunks_ = 0;
-  uint64_t dirty_bytes_ = 0;  // memory of the dirty chunks' buffers and patches
+  uint64_t dirty_bytes_ = 0;               // memory of the dirty chunks' buffers and patches
+  std::condition_variable dirty_drained_;  // dirty_bytes_ fell to the limit (with mu_)
   // Store cost of chunks a sealer has queued in BlockIo and not yet installed (still dirty).
   std::atomic<uint64_t> sealed_not_installed_{0};
   bool changed_ = false;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/process_memory.h"
 #include "common/thread_name.h"
 #include "fs/file_system.h"
 #include "fs/record_merge.h"
@@ -16,6 +17,7 @@ Result<std::optional<BlockPtr>> FileSystem::seal_locked() {
   changed_ = false;
   dirty_chunks_ = 0;
   dirty_bytes_ = 0;
+  dirty_drained_.notify_all();
   table_.sweep();
   return root;
 }
@@ -30,8 +32,12 @@ int FileSystem::commit_locked() {
   // syncs it, so file operations go on during the disk flush.
   Result<std::optional<BlockPtr>> root = std::optional<BlockPtr>();
   uint64_t sealed_seq;
-  preseal();
-  sealer_->drain();  // chunks being sealed are installed, not sealed again below
+  // Writes go on while the sealers work and dirty more chunks: a few rounds leave the tree
+  // lock below only what the last round missed.
+  bool sealed = false;
+  for (int round = 0; round < kPresealRounds && preseal(); ++round) sealed = true;
+  if (sealed) give_back_free_memory();  // what the sealed chunks held
+  sealer_->drain();                     // chunks being sealed are installed, not sealed again below
   {
     std::lock_guard lock(mu_);
     if (!changed_) return 0;

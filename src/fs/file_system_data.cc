@@ -5,6 +5,7 @@
 #include <sys/xattr.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "common/log.h"
@@ -222,7 +223,12 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
   std::vector<std::pair<uint64_t, std::shared_ptr<Bytes>>> to_seal;
   bool over_limit = false;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    // Back-pressure: past twice the dirty limit (writes going on while a commit seals), a
+    // writer waits for the commit that the limit started (if a committer runs; without one
+    // the caller commits); memory stays bounded.
+    while (dirty_bytes_ > 2 * kDirtyBytesLimit && !commit_errno_ && committer_.joinable())
+      dirty_drained_.wait_for(lock, std::chrono::milliseconds(20));
     auto np = node(ino);
     if (!np) return -err(np.error(), "write");
     Node& n = **np;
@@ -332,9 +338,10 @@ void FileSystem::install_sealed(uint64_t ino, uint64_t idx, const void* version,
   slot.buf.reset();
   slot.patch.reset();
   if (dirty_chunks_ > 0) --dirty_chunks_;
+  if (dirty_bytes_ <= kDirtyBytesLimit) dirty_drained_.notify_all();
 }
 
-void FileSystem::preseal() {
+bool FileSystem::preseal() {
   struct Job {
     uint64_t ino, idx;
     std::shared_ptr<Bytes> buf;
@@ -345,7 +352,7 @@ void FileSystem::preseal() {
   std::vector<Job> jobs;
   {
     std::lock_guard lock(mu_);
-    if (dirty_chunks_ < kPresealAt) return;
+    if (dirty_chunks_ < kPresealAt) return false;
     jobs.reserve(dirty_chunks_);
     table_.for_each_loaded([&](const Node& n) {
       if (!n.rec.is_file() || !n.chunks) return;
@@ -361,6 +368,7 @@ void FileSystem::preseal() {
   for (auto& j : jobs)
     seal_async(j.ino, j.idx, std::move(j.buf), std::move(j.patch), std::move(j.old), j.len);
   sealer_->drain();
+  return true;
 }
 
 Status FileSystem::truncate(Node& n, uint64_t size) {
