@@ -4,7 +4,9 @@
 # random data (conv=fsync) and, after dropping the page cache, reads it back; sorts the samples
 # into the data path's stages by symbol and prints, for each direction, the CPU time of each
 # stage in ns per byte of file data beside the stage's physical limit on this machine
-# (build/bench/stage_bench, one thread). The machine should be otherwise idle: every sample
+# (build/bench/stage_bench, one thread), and last each direction's busy CPU against the sum of
+# the floors its stages must cost (docs/performance.md, issue 17 item 2). The machine should be
+# otherwise idle: every sample
 # counts. Needs root (perf -a, drop_caches) and perf; builds nothing (run scripts/build.sh).
 # Env: BENCH_TMP (where the mount lives; default /tmp), FSBENCH_DATA (where the 1 GiB of
 # random data is kept; default /dev/shm/fsbench), FREQ (samples per second per CPU; 1999),
@@ -19,6 +21,7 @@ for f in "$BIN" "$STAGE_BENCH"; do
   [ -x "$f" ] || { echo "stage_profile.sh: $f is missing: run scripts/build.sh" >&2; exit 2; }
 done
 command -v perf >/dev/null || { echo "stage_profile.sh: perf is missing: apt-get install linux-perf" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "stage_profile.sh: /usr/bin/time is missing: apt-get install time" >&2; exit 2; }
 FREQ=${FREQ:-1999}
 DATA=${FSBENCH_DATA:-/dev/shm/fsbench}
 RAND=$DATA/rand1g
@@ -95,6 +98,18 @@ table() {
     }'
 }
 
+# LMDB's floor at the size the mount writes, measured just before it, so that both write into
+# pages in the same state (on this VM a page the guest has not touched lately costs several
+# times a memcpy to write into, which dominates the kernel's share of both).
+FLOOR_DIR=$(mktemp -d "${BENCH_TMP:-/tmp}/stage-floor.XXXXXX")
+"$STAGE_BENCH" --lmdb-only --lmdb-mib 1024 --dir "$FLOOR_DIR/lmdb" > "$FLOOR_DIR/lmdb.md"
+# The read's disk floor: that LMDB file read cold, sequentially (CPU of dd, user and kernel).
+sync
+echo 3 > /proc/sys/vm/drop_caches
+COLD=$( { /usr/bin/time -f "%U %S" dd if="$FLOOR_DIR/lmdb/data.mdb" of=/dev/null bs=1M \
+  status=none; } 2>&1 | awk -v b="$BYTES" '{ printf "%.3f", ($1 + $2) * 1e9 / b }')
+rm -rf "$FLOOR_DIR/lmdb"
+
 mount_fresh
 WALL_W=$(profile write dd if="$RAND" of="$MNT/x" bs=1M count=1024 conv=fsync status=none)
 sync
@@ -112,4 +127,32 @@ echo
 unmount_run
 echo "## Physical limits on this machine (build/bench/stage_bench)"
 echo
-"$STAGE_BENCH" --mib 256 --dir "$RUN/stage_bench"
+"$STAGE_BENCH" --mib 256 --dir "$RUN/stage_bench" | tee "$FLOOR_DIR/stages.md"
+echo
+echo "LMDB again at the size written, measured just before the mount wrote it:"
+echo
+cat "$FLOOR_DIR/lmdb.md"
+
+# floor NAME: column 3 (ns/byte) of stage_bench's row NAME.
+floor() { awk -F'|' -v n="$1" '{ r = $2; gsub(/^ +| +$/, "", r) } r == n { print $3 + 0; exit }' "$FLOOR_DIR/stages.md"; }
+# busy NAME / dd NAME: all busy CPU, and dd's own stages (the same on any FUSE file system), in
+# ns per byte of the profile NAME.
+busy() { stages "$1" | awk -F'|' -v f="$FREQ" -v b="$BYTES" '$1 != "idle" { n += $2 } END { printf "%.3f", n * 1e9 / f / b }'; }
+dd_cost() { stages "$1" | awk -F'|' -v f="$FREQ" -v b="$BYTES" '$1 ~ /^dd / { n += $2 } END { printf "%.3f", n * 1e9 / f / b }'; }
+SEAL=$(floor "seal_block, suite 2")
+OPEN=$(floor "open_block (whole chunk), suite 2")
+COPY=$(floor "memcpy (64 MiB working set)")
+LMDB=$(awk -F'|' '/batched puts/ { printf "%.3f", $4 + $5; exit }' "$FLOOR_DIR/lmdb.md")
+rm -rf "$FLOOR_DIR"
+echo
+echo "## Against the floors (ns/byte of CPU)"
+echo
+echo "| direction | floors | their sum | measured | measured / sum |"
+echo "|---|---|---|---|---|"
+awk -v seal="$SEAL" -v lmdb="$LMDB" -v copy="$COPY" -v dd="$(dd_cost write)" -v m="$(busy write)" 'BEGIN {
+  sum = seal + lmdb + copy + dd
+  printf "| write | seal %.2f + LMDB puts (CPU, 1 GiB) %.2f + one copy %.2f + dd %.2f | %.2f | %.2f | %.2f |\n", seal, lmdb, copy, dd, sum, m, m / sum }'
+awk -v open="$OPEN" -v cold="$COLD" -v copy="$COPY" -v dd="$(dd_cost read)" -v m="$(busy read)" 'BEGIN {
+  sum = open + cold + copy + dd
+  printf "| read | open %.2f + the store file read cold (dd, CPU) %.2f + one copy %.2f + dd %.2f | %.2f | %.2f | %.2f |\n", open, cold, copy, dd, sum, m, m / sum }'
+
