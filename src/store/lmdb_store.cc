@@ -6,14 +6,20 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
+#include "common/log.h"
 #include "store/head_list_codec.h"
 #include "store/lmdb_table.h"
 #include "store/lmdb_util.h"
+#include "store/unsynced_marker.h"
 
 namespace peerstore {
 namespace {
@@ -45,9 +51,27 @@ struct LmdbStore::Env {
   std::string dir;
   std::atomic<uint64_t> capacity{0};
 
+  // Background sync (LmdbOptions::background_sync_ms > 0). `marker_mu` is held across every
+  // unsynced commit and across removing the marker, so no commit is ever unsynced without it.
+  int64_t sync_every_ms = 0;
+  std::string boot_id;
+  std::mutex marker_mu;
+  bool marked = false;                // guarded by marker_mu
+  std::atomic<bool> unsynced{false};  // an unsynced commit since the syncer last looked
+  std::atomic<uint64_t> background_syncs{0};
+  std::mutex sync_mu;
+  std::condition_variable sync_cv;
+  bool sync_stop = false;  // guarded by sync_mu
+  std::thread syncer;
+
   ~Env() {
+    stop_syncing();
     if (env) mdb_env_close(env);
   }
+  void sync_loop();
+  void stop_syncing();
+  // Before an unsynced commit, with marker_mu held.
+  Status mark_unsynced();
   void release_mapped_pages();
   void find_map(const std::string& dir);
   // What the environment can still take. Without `exact`, LMDB's free list (pages that later
@@ -59,7 +83,7 @@ struct LmdbStore::Env {
 Result<MDB_dbi> LmdbStore::open_db(MDB_env* env, const std::string& name) {
   Txn txn;
   MDB_dbi dbi = 0;
-  int rc = mdb_txn_begin(env, nullptr, 0, &txn.t);
+  int rc = lmdb::begin_write(env, lmdb::CommitSync::full, txn);
   if (rc) return lmdb_error(rc, "store txn");
   if ((rc = mdb_dbi_open(txn.t, name.c_str(), MDB_CREATE, &dbi)))
     return lmdb_error(rc, name + " db");
@@ -67,9 +91,16 @@ Result<MDB_dbi> LmdbStore::open_db(MDB_env* env, const std::string& name) {
   return dbi;
 }
 
-Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir) {
+Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir,
+                                                   const LmdbOptions& options) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return fail(Errc::io, "cannot create store directory " + dir + ": " + std::strerror(errno));
+  std::string boot = options.boot_id.empty() ? unsynced_marker::current_boot_id() : options.boot_id;
+  PS_TRY(unsynced_marker::check(dir, boot));
+  if (options.background_sync_ms > 0 && boot.empty())
+    return fail(Errc::invalid,
+                "acknowledging before the disk sync needs the kernel's boot id "
+                "(/proc/sys/kernel/random/boot_id), to tell a power cut from a crash");
   auto env = std::make_shared<Env>();
   int rc = mdb_env_create(&env->env);
   if (rc) return lmdb_error(rc, "lmdb env");
@@ -83,6 +114,15 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir) {
   env->find_map(dir);
   if (mdb_env_get_fd(env->env, &env->fd) != 0) env->fd = -1;
   env->dir = dir;
+  if (options.background_sync_ms > 0) {
+    if (env->fd < 0) return fail(Errc::io, "cannot sync the store in " + dir + ": no file");
+    env->sync_every_ms = options.background_sync_ms;
+    env->boot_id = boot;
+    // A marker of this boot (a crash of the process) stays until a sync has covered its commits.
+    env->marked = ::access((dir + "/" + unsynced_marker::kFileName).c_str(), F_OK) == 0;
+    env->unsynced = env->marked;
+    env->syncer = std::thread([e = env.get()] { e->sync_loop(); });
+  }
   return std::unique_ptr<LmdbStore>(new LmdbStore(std::move(env), heads));
 }
 
@@ -248,10 +288,21 @@ Status LmdbStore::write(const WriteBatch& batch) {
 
 Status LmdbStore::write_txn(const WriteBatch& batch) {
   Txn txn;
-  // MDB_NOMETASYNC still syncs the data pages before the meta page is written, so a crash
-  // cannot corrupt the store; it only may forget this transaction. The next durable commit's
-  // meta page supersedes it anyway.
-  int rc = mdb_txn_begin(env_->env, nullptr, batch.durable ? 0 : MDB_NOMETASYNC, &txn.t);
+  // A commit that is not durable syncs its data pages but not its meta page: a crash cannot
+  // corrupt the store, it only may forget this transaction (the next commit's sync covers it).
+  // With a background sync it syncs nothing, under the unsynced marker.
+  const bool unsynced = !batch.durable && env_->sync_every_ms > 0;
+  std::unique_lock<std::mutex> marker;
+  if (unsynced) {
+    marker = std::unique_lock(env_->marker_mu);
+    PS_TRY(env_->mark_unsynced());
+  }
+  using lmdb::CommitSync;
+  int rc = lmdb::begin_write(env_->env,
+                             batch.durable ? CommitSync::full
+                             : unsynced    ? CommitSync::none
+                                           : CommitSync::data,
+                             txn);
   if (rc) return lmdb_error(rc, "write txn");
   for (auto& id : batch.erase) {
     MDB_val k = val(id.view());
@@ -277,8 +328,65 @@ Status LmdbStore::write_txn(const WriteBatch& batch) {
     if ((rc = mdb_put(txn.t, heads_, &k, &v, 0))) return lmdb_error(rc, "write heads");
   }
   if ((rc = txn.commit())) return lmdb_error(rc, "commit");
+  if (unsynced) env_->unsynced = true;
   env_->release_mapped_pages();
   return {};
+}
+
+Status LmdbStore::Env::mark_unsynced() {
+  if (marked) return {};
+  PS_TRY(unsynced_marker::set(dir, boot_id));
+  marked = true;
+  return {};
+}
+
+void LmdbStore::Env::sync_loop() {
+  std::unique_lock lock(sync_mu);
+  int idle = 0;  // rounds in a row with nothing to sync
+  while (!sync_cv.wait_for(lock, std::chrono::milliseconds(sync_every_ms),
+                           [this] { return sync_stop; })) {
+    lock.unlock();
+    if (unsynced.exchange(false)) {
+      idle = 0;
+      // fdatasync of the data file rather than mdb_env_sync, which reads the environment's
+      // flags that writers set (lmdb::begin_write). Meta pages of unsynced commits went through
+      // the same file descriptor, so this covers them too.
+      if (::fdatasync(fd) != 0) {
+        unsynced = true;  // the next round tries again; the marker stays meanwhile
+        log::error("syncing the store in " + dir + ": " + std::strerror(errno));
+      } else {
+        ++background_syncs;
+      }
+    } else if (++idle >= 2) {
+      // Every unsynced commit so far was followed by a sync, and none can start while the lock
+      // is held: the marker may go, and a power cut from now on costs nothing.
+      std::lock_guard m(marker_mu);
+      if (marked && !unsynced) {
+        if (Status st = unsynced_marker::clear(dir); st)
+          marked = false;
+        else
+          log::error(st.error().message());
+      }
+    }
+    lock.lock();
+  }
+}
+
+void LmdbStore::Env::stop_syncing() {
+  if (!syncer.joinable()) return;
+  {
+    std::lock_guard lock(sync_mu);
+    sync_stop = true;
+  }
+  sync_cv.notify_all();
+  syncer.join();
+  std::lock_guard m(marker_mu);
+  if (!marked) return;
+  if (::fdatasync(fd) != 0) {
+    log::error("syncing the store in " + dir + " on close: " + std::strerror(errno));
+    return;  // the marker stays: a power cut before the page cache is written is detected
+  }
+  if (Status st = unsynced_marker::clear(dir); !st) log::error(st.error().message());
 }
 
 void LmdbStore::Env::release_mapped_pages() {
@@ -372,6 +480,15 @@ Result<StoreSpace> LmdbStore::space() {
 
 void LmdbStore::set_capacity(uint64_t bytes) {
   env_->capacity = bytes;
+}
+
+uint64_t LmdbStore::background_syncs() const {
+  return env_->background_syncs.load();
+}
+
+bool LmdbStore::marked_unsynced() const {
+  std::lock_guard m(env_->marker_mu);
+  return env_->marked;
 }
 
 Result<StoreStats> LmdbStore::stats() {

@@ -18,11 +18,26 @@
 
 namespace peerstore {
 
+struct LmdbOptions {
+  // 0: every commit syncs: a durable one fully, any other its data pages (MDB_NOMETASYNC), so a
+  // power cut may forget the last commits but never corrupts the store. Above 0 (a storage-only
+  // node's --replica-ack=written): commits that are not durable are not synced at all, a thread
+  // syncs the environment this often, and an unsynced marker (store/unsynced_marker.h) is on
+  // disk while commits may be unsynced. Durable commits sync as always.
+  int64_t background_sync_ms = 0;
+  // The boot this process runs in (tests); empty: the kernel's.
+  std::string boot_id;
+};
+
 class LmdbStore final : public LocalStore {
  public:
   // Creates the directory's database if needed. Errc::busy if another process holds it
   // exclusively is the caller's job (see DataDirLock); LMDB itself allows shared use.
-  static Result<std::unique_ptr<LmdbStore>> open(const std::string& dir);
+  // Errc::corrupt if the directory holds another boot's unsynced marker (the machine went down
+  // with unsynced commits): the caller decides what becomes of it (host::Node moves a storage
+  // node's store aside).
+  static Result<std::unique_ptr<LmdbStore>> open(const std::string& dir,
+                                                 const LmdbOptions& options = {});
   // A store on the same environment and blocks with the heads database `name` (created if
   // needed). Call it before other threads use the environment (LMDB opens databases unlocked).
   Result<std::unique_ptr<LmdbStore>> with_heads_db(const std::string& name);
@@ -49,6 +64,10 @@ class LmdbStore final : public LocalStore {
   Result<StoreSpace> space() override;
   // Stores at most `bytes` in the environment (every store on it); 0: as much as the disk holds.
   void set_capacity(uint64_t bytes);
+  // Syncs the background thread has made (LmdbOptions::background_sync_ms), and whether the
+  // unsynced marker is on disk now: for tests and status.
+  uint64_t background_syncs() const;
+  bool marked_unsynced() const;
 
  private:
   struct Env;  // the environment and its blocks, shared by every store on it

@@ -27,7 +27,7 @@ Status LmdbTable::write(const std::vector<Change>& changes) {
   PS_TRY(check(changes));
   if (changes.empty()) return {};
   Txn txn;
-  int rc = mdb_txn_begin(env_, nullptr, 0, &txn.t);
+  int rc = lmdb::begin_write(env_, lmdb::CommitSync::full, txn);
   if (rc) return lmdb::error(rc, "write txn");
   for (auto& [key, value] : changes) {
     MDB_val k = val(key);

@@ -45,4 +45,23 @@ struct Txn {
   }
 };
 
+// How a write transaction's commit reaches the disk: `full` syncs the data pages, then writes
+// the meta page synchronously; `data` syncs the data pages only (MDB_NOMETASYNC: a power cut
+// may forget the commit, the next commit's sync covers its meta page); `none` syncs nothing
+// (MDB_NOSYNC: only as safe as the page cache, see store/unsynced_marker.h).
+enum class CommitSync { full, data, none };
+
+// Begins a write transaction whose commit syncs as `sync` says. LMDB 0.9 ignores sync flags
+// given to mdb_txn_begin and reads them from the environment at commit, so they are set on the
+// environment here, once this thread holds LMDB's write lock: no other write commits between
+// this begin and this transaction's commit, and every writer sets them this way.
+inline int begin_write(MDB_env* env, CommitSync sync, Txn& txn) {
+  int rc = mdb_txn_begin(env, nullptr, 0, &txn.t);
+  if (rc) return rc;
+  mdb_env_set_flags(env, MDB_NOSYNC | MDB_NOMETASYNC, 0);
+  if (sync == CommitSync::data) mdb_env_set_flags(env, MDB_NOMETASYNC, 1);
+  if (sync == CommitSync::none) mdb_env_set_flags(env, MDB_NOSYNC, 1);
+  return 0;
+}
+
 }  // namespace peerstore::lmdb

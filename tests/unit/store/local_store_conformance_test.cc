@@ -22,7 +22,7 @@ using test::volume_id;
 
 #define STORE_MAKERS                                                         \
   test::MemoryStoreMaker, test::LmdbStoreMaker, test::LmdbSiblingStoreMaker, \
-      test::TieredStoreMaker, test::CollectingStoreMaker
+      test::LmdbBackgroundSyncStoreMaker, test::TieredStoreMaker, test::CollectingStoreMaker
 
 // The heads a store returns for `v` when `last` was the set last written: exactly `last`, in its
 // order; or, for a store with the network behind it, `last` together with heads written before

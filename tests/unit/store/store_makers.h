@@ -60,21 +60,27 @@ struct CollectingStoreMaker {
   void set_capacity(uint64_t bytes) { inner->set_capacity(bytes); }
 };
 
-struct LmdbStoreMaker {
+// With BackgroundSyncMs above 0, a store that commits what is not durable without a sync and
+// syncs in the background (a storage node's --replica-ack=written): the same LocalStore, only
+// the disk sees it later.
+template <int64_t BackgroundSyncMs>
+struct LmdbStoreMakerWith {
   static constexpr bool kNetworkBehind = false;
   TempDir dir;
   std::unique_ptr<LmdbStore> store;
-  LmdbStoreMaker() { reopen(); }
+  LmdbStoreMakerWith() { reopen(); }
   LocalStore& get() { return *store; }
   void settle() {}
   void set_capacity(uint64_t bytes) { store->set_capacity(bytes); }
   void reopen() {
     store.reset();  // close first: one environment per directory per process
-    auto s = LmdbStore::open(dir.file("db"));
+    auto s = LmdbStore::open(dir.file("db"), {.background_sync_ms = BackgroundSyncMs});
     REQUIRE_MESSAGE(s.ok(), (s.ok() ? std::string() : s.error().message()));
     store = std::move(*s);
   }
 };
+using LmdbStoreMaker = LmdbStoreMakerWith<0>;
+using LmdbBackgroundSyncStoreMaker = LmdbStoreMakerWith<10>;
 
 // A store that shares an environment and its blocks with another but has its own heads
 // database: it must behave as a LocalStore of its own.
