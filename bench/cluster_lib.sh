@@ -30,11 +30,14 @@ stop_pids() {
 
 # start_peerstore_node NAME [JOIN]: a node in $RUN/NAME on a port of its choosing; returns once
 # it wrote its address to $RUN/NAME/node.addr (the caller reads it there). JOIN is an invite
-# token (see invite_token) or HOST:PORT once $RUN/NAME holds the network secret.
+# token (see invite_token) or HOST:PORT once $RUN/NAME holds the network secret. NODE_ARGS, if
+# set, is added to every node's command line (e.g. NODE_ARGS="--replica-ack written").
 start_peerstore_node() {
   local d=$RUN/$1
   mkdir -p "$d"
-  "$B/tools/peerstore-node" --listen 127.0.0.1:0 --data "$d" ${2:+--join "$2"} > "$d.log" 2>&1 &
+  # shellcheck disable=SC2086 # NODE_ARGS is a list of words
+  "$B/tools/peerstore-node" --listen 127.0.0.1:0 --data "$d" ${2:+--join "$2"} ${NODE_ARGS:-} \
+    > "$d.log" 2>&1 &
   PIDS+=($!)
   local i
   for i in $(seq 150); do

@@ -16,7 +16,8 @@
 # NODES (10), SETTLE (seconds the bench waits after joining; 5), NETWORK (OpenDHT network id;
 # 4242), ONLY=peerstore|opendht runs one side, BENCH_TMP (where the nodes' data directories
 # go; default /tmp: a tmpfs such as /dev/shm takes the disk out of PeerStore's figures),
-# KEEP=1 keeps the nodes' directories and logs (printed at the end).
+# KEEP=1 keeps the nodes' directories and logs (printed at the end), NODE_ARGS is added to every
+# peerstore-node's command line (NODE_ARGS="--replica-ack written": acknowledge before the sync).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || dirname "$HERE")

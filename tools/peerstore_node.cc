@@ -38,7 +38,7 @@ Result<int> run(host::NodeOptions options, const std::string& http) {
 
 int main(int argc, char** argv) {
   host::SignalBlock block_stop_signals;  // before any thread: they all inherit the mask
-  std::string listen, join, data, capacity, http;
+  std::string listen, join, data, capacity, http, replica_ack = "synced";
   CLI::App app{"peerstore-node: a storage-only PeerStore node"};
   app.add_option("--listen", listen, "ADDR:PORT to listen on, reachable by the other nodes")
       ->required();
@@ -49,6 +49,13 @@ int main(int argc, char** argv) {
                  "Data directory (default $XDG_DATA_HOME/peerstore or ~/.local/share/peerstore)");
   app.add_option("--capacity", capacity,
                  "The most this node stores, e.g. 500G (default: as much as the disk holds)");
+  app.add_option("--replica-ack", replica_ack,
+                 "When this node acknowledges a copy it stores: 'synced' once its disk has it "
+                 "(default), or 'written' once the OS has it, synced every 200 ms: puts wait "
+                 "for no disk sync and survive a crash of this process, but a power cut may "
+                 "lose the last 200 ms, and the node then starts empty and is refilled by the "
+                 "ring (docs/dht.md)")
+      ->check(CLI::IsMember({"synced", "written"}));
   app.add_option("--http", http,
                  "ADDR:PORT to serve the dashboard, /api/status and /metrics on (default: none)");
   try {
@@ -60,6 +67,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   host::NodeOptions o{.layout = host::DataDirLayout(data), .listen = listen, .join = join};
+  if (replica_ack == "written") o.background_sync_ms = host::kBackgroundSyncMs;
   if (!capacity.empty()) {
     auto bytes = parse_size(capacity);
     if (!bytes || *bytes == 0) {

@@ -45,6 +45,10 @@ std::string DataDirLayout::store() const {
   return data_ + "/store";
 }
 
+std::string DataDirLayout::store_set_aside(const std::string& stamp) const {
+  return data_ + "/store.after-power-cut-" + stamp;
+}
+
 DataDirLayout DataDirLayout::client() const {
   return DataDirLayout(data_ + "/client", config_);
 }

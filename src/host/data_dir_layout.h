@@ -23,7 +23,10 @@ class DataDirLayout {
   const std::string& data() const { return data_; }
   const std::string& config() const { return config_; }
 
-  std::string store() const;         // DATA/store: the LMDB environment (blocks, heads)
+  std::string store() const;  // DATA/store: the LMDB environment (blocks, heads)
+  // DATA/store.after-power-cut-STAMP: where a storage node moves a store that a power cut may
+  // have corrupted (store/unsynced_marker.h), so that it starts empty and nothing is deleted.
+  std::string store_set_aside(const std::string& stamp) const;
   std::string node_address() const;  // DATA/node.addr: the running node's address
   std::string conflicts() const;     // DATA/conflicts: the conflict log of live sync
   std::string brakes() const;        // DATA/brakes: the mass deletions the brake caught

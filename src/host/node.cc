@@ -1,5 +1,10 @@
 #include "host/node.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
 #include "common/dirs.h"
 #include "common/log.h"
 #include "common/process_memory.h"
@@ -7,8 +12,31 @@
 #include "host/admission.h"
 #include "host/node_address.h"
 #include "keys/identity.h"
+#include "store/unsynced_marker.h"
 
 namespace peerstore::host {
+namespace {
+
+// A storage node's store that a power cut may have corrupted (it held unsynced commits) goes
+// aside, not away: the node starts empty and the ring refills it; the old one can be looked at.
+Status set_aside_if_unsafe(const DataDirLayout& layout) {
+  Status st = unsynced_marker::check(layout.store(), unsynced_marker::current_boot_id());
+  if (st) return {};
+  char stamp[32];
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  std::string aside = layout.store_set_aside(stamp);
+  if (::rename(layout.store().c_str(), aside.c_str()) != 0)
+    return fail(Errc::io, st.error().context + "; moving it to " + aside +
+                              " failed: " + std::strerror(errno));
+  log::warn(st.error().context + "; moved it to " + aside +
+            " and starting with an empty store: the ring copies this node's share back");
+  return {};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   ignore_sigpipe();
@@ -25,7 +53,13 @@ Result<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   std::unique_ptr<Node> node(new Node(std::move(options), std::move(lock)));
   node->join_ = std::move(admission.join);
   node->credentials_ = make_credentials(std::move(*device), std::move(admission.network_secret));
-  PS_ASSIGN(node->store_, LmdbStore::open(node->layout().store()));
+  const NodeOptions& o = node->options_;
+  if (o.background_sync_ms > 0 && o.shared_store)
+    return fail(Errc::invalid, "a mount's store is always synced before a replica acknowledges");
+  // Only a storage node's store is the ring's to refill; a mount's is refused by open() below.
+  if (!o.shared_store) PS_TRY(set_aside_if_unsafe(node->layout()));
+  PS_ASSIGN(node->store_,
+            LmdbStore::open(node->layout().store(), {.background_sync_ms = o.background_sync_ms}));
   node->store_->set_capacity(node->options_.capacity);
   PS_ASSIGN(node->ring_store_, node->store_->with_heads_db(DataDirLayout::kRingHeadsDb));
   PS_ASSIGN(node->claims_table_, node->store_->table(DataDirLayout::kClaimsDb));

@@ -32,7 +32,17 @@ struct NodeOptions {
   // through a CollectingStore, so that the node's erases skip what that writer stores anew
   // (docs/lifecycle.md). A storage-only node is its store's one writer and keeps no history.
   bool shared_store = false;
+  // Storage-only nodes (peerstore-node --replica-ack=written): above 0, a replica acknowledges
+  // a put once its commit is in the page cache, and the store is synced this often in the
+  // background (LmdbOptions, docs/dht.md "Acknowledging before the disk sync"). A store that a
+  // power cut may have corrupted meanwhile is moved aside at the next start (store_set_aside),
+  // and the node starts empty for the ring to refill. Refused with shared_store.
+  int64_t background_sync_ms = 0;
 };
+
+// How often a node that acknowledges before the sync syncs its store: the most a power cut can
+// take from it (a process crash takes nothing).
+inline constexpr int64_t kBackgroundSyncMs = 200;
 
 // open(): directories, the data directory's lock, admission (--join), the device key, LMDB at
 // DATA/store and its ring heads db. start(): the DhtClient (its loop thread) creates or joins the
