@@ -5,11 +5,14 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "../common/must.h"
 #include "../common/temp_dir.h"
 #include "dht/node_ref.h"
 #include "host/node_address.h"
 #include "keys/network_secret.h"
+#include "store/unsynced_marker.h"
 
 namespace peerstore::host {
 namespace {
@@ -68,6 +71,47 @@ TEST_CASE("node: --join HOST:PORT without a network secret fails before anything
   auto r = Node::start(std::move(o));
   CHECK(r.code() == Errc::not_found);
   CHECK(r.error().context.find("peerstore invite") != std::string::npos);
+}
+
+TEST_CASE("node: a storage node's store that a power cut may have corrupted goes aside") {
+  test::TempDir dir;
+  auto storage_node = [&] {
+    NodeOptions o = options_for(dir.path());
+    o.background_sync_ms = kBackgroundSyncMs;
+    return o;
+  };
+  DataDirLayout l = storage_node().layout;
+  must(Node::open(storage_node())).reset();
+  // What the store looks like after the machine went down with unsynced commits.
+  REQUIRE(unsynced_marker::set(l.store(), "an-earlier-boot").ok());
+
+  SUBCASE("a storage node moves it aside, keeps it, and starts with an empty store") {
+    auto node = must(Node::open(storage_node()));
+    CHECK(unsynced_marker::check(l.store(), unsynced_marker::current_boot_id()).ok());
+    std::vector<std::string> aside;
+    for (auto& e : std::filesystem::directory_iterator(l.data()))
+      if (e.path().filename().string().starts_with("store.after-power-cut-"))
+        aside.push_back(e.path().string());
+    REQUIRE(aside.size() == 1);
+    CHECK(std::filesystem::exists(aside[0] + "/data.mdb"));
+    CHECK(unsynced_marker::check(aside[0], unsynced_marker::current_boot_id()).code() ==
+          Errc::corrupt);
+  }
+  SUBCASE("a mount's node refuses it: the mount's own data is not the ring's to refill") {
+    NodeOptions m = options_for(dir.path());
+    m.shared_store = true;
+    auto r = Node::open(std::move(m));
+    CHECK(r.code() == Errc::corrupt);
+    CHECK(std::filesystem::exists(l.store() + "/data.mdb"));
+  }
+}
+
+TEST_CASE("node: a mount's node never acknowledges before the sync") {
+  test::TempDir dir;
+  NodeOptions o = options_for(dir.path());
+  o.shared_store = true;
+  o.background_sync_ms = kBackgroundSyncMs;
+  CHECK(Node::open(std::move(o)).code() == Errc::invalid);
 }
 
 }  // namespace
