@@ -52,7 +52,7 @@ profile() {
 }
 
 # stages NAME: the samples of $RUN/NAME.data sorted into stages, "STAGE|SAMPLES" lines. Threads
-# are told apart by name (ps-seal, ps-store, ps-upload, ps-commit, dht; FUSE workers keep the
+# are told apart by name (ps-seal, ps-store, ps-upload, ps-commit, ps-claims, dht, ps-disk; FUSE workers keep the
 # process name); OpenSSL's and LMDB's symbols are stripped, so their libraries are one stage
 # each (build/bench/stage_bench splits the crypto into key, cipher and id).
 stages() {
@@ -68,7 +68,7 @@ stages() {
       else if (dso ~ /libcrypto|libsodium/) s = "crypto (key, cipher, id hash)"
       else if (dso ~ /liblmdb/) s = "LMDB (user)"
       else if (comm == "ps-store" && kernel) s = "store writes (kernel: page cache, ext4, sync)"
-      else if (comm ~ /^(ps-upload|dht)/) s = "upload to the node (read back, hand over)"
+      else if (comm ~ /^(ps-upload|ps-disk|ps-claims|dht)/) s = "upload to the node (hand over, claims, its writes)"
       else if (comm == "dd" && !kernel) s = "dd (user)"
       else if (comm == "dd") s = "dd (kernel: syscalls, FUSE requests, page cache)"
       else if (kernel && sym ~ /fuse/) s = "FUSE (kernel, daemon side)"

@@ -1,9 +1,14 @@
 #include "dht/thread_disk_queue.h"
 
+#include "common/thread_name.h"
+
 namespace peerstore {
 
 ThreadDiskQueue::ThreadDiskQueue(LocalStore& store, Post post_to_loop)
-    : store_(store), post_(std::move(post_to_loop)), worker_([this] { run(); }) {}
+    : store_(store), post_(std::move(post_to_loop)), worker_([this] {
+        name_this_thread("ps-disk");  // the node's writes, apart from the loop in profiles
+        run();
+      }) {}
 
 ThreadDiskQueue::~ThreadDiskQueue() {
   {
