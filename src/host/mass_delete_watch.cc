@@ -53,8 +53,11 @@ MassDeleteWatch::~MassDeleteWatch() {
 void MassDeleteWatch::removed(int64_t time_ns, uint64_t where) {
   if (!config_.on) return;
   std::lock_guard lock(mu_);
+  // A busy thread, or one with removals queued, looks at the queue again before it waits: only
+  // an idle one needs waking (this runs under the file system's lock, once per file removed).
+  bool wake = !busy_ && queued_.empty();
   queued_.emplace_back(time_ns, where);
-  wake_.notify_all();
+  if (wake) wake_.notify_all();
 }
 
 void MassDeleteWatch::settle() {
@@ -62,14 +65,24 @@ void MassDeleteWatch::settle() {
   idle_.wait(lock, [&] { return stop_ || (queued_.empty() && !busy_); });
 }
 
+uint64_t MassDeleteWatch::passes() const {
+  std::lock_guard lock(mu_);
+  return passes_;
+}
+
 void MassDeleteWatch::run() {
   std::unique_lock lock(mu_);
   while (true) {
     wake_.wait(lock, [&] { return stop_ || !queued_.empty(); });
     if (stop_) break;
+    // Removals come in bursts (rm -rf): gather them for a moment, so that a burst costs a few
+    // passes, not a wake-up per file. The brake counts by the times queued, not by when.
+    busy_ = true;
+    wake_.wait_for(lock, kGather, [&] { return stop_; });
+    if (stop_) break;
     std::vector<std::pair<int64_t, uint64_t>> batch;
     batch.swap(queued_);
-    busy_ = true;
+    ++passes_;
     lock.unlock();
     for (auto [t, where] : batch) brake_.removed(t, where);
     weigh();

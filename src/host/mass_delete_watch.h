@@ -8,6 +8,7 @@
 // matter. Thread-safe: removed() from any thread (under the file system's lock: it only queues).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -41,6 +42,9 @@ class MassDeleteWatch {
   void removed(int64_t time_ns, uint64_t where);
   // Waits until every removal queued so far is weighed (tests).
   void settle();
+  // How many passes the thread has made over queued removals: a burst of removals takes a
+  // few, not one each (tests).
+  uint64_t passes() const;
 
  private:
   void run();
@@ -60,10 +64,12 @@ class MassDeleteWatch {
   // mostly start at its first removal, so the history is walked and counted once a burst).
   std::optional<std::pair<int64_t, std::pair<Head, uint64_t>>> last_before_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_, idle_;
+  uint64_t passes_ = 0;  // guarded by mu_
   std::vector<std::pair<int64_t, uint64_t>> queued_;
-  bool busy_ = false;
+  bool busy_ = false;  // the thread gathers or weighs removals; it looks at queued_ after
+  static constexpr std::chrono::milliseconds kGather{20};
   bool stop_ = false;
   std::thread thread_;  // last: started once the rest exists
 };

@@ -28,10 +28,15 @@ MountCollector::~MountCollector() {
 void MountCollector::removed() {
   std::lock_guard lock(mu_);
   auto now = Clock::now();
+  // Only the first removal of a burst can bring the next run closer (a later one moves it
+  // later, which the thread sees when it wakes at the earlier time anyway), and so only it
+  // wakes the thread: rm -rf called this under the file system's lock once per file, and a
+  // wake-up per file cost more than the unlink.
+  bool wake = !first_removal_ || idle_under_pressure_;
   if (!first_removal_) first_removal_ = now;
   last_removal_ = now;
   idle_under_pressure_ = false;
-  wake_.notify_all();
+  if (wake) wake_.notify_all();
 }
 
 Result<CollectionReport> MountCollector::run_now() {
@@ -68,6 +73,7 @@ void MountCollector::run() {
     }
     if (asked_ == finished_ && Clock::now() < due) {
       wake_.wait_until(lock, sources_.under_pressure ? std::min(due, next_pressure_check_) : due);
+      ++stats_.wakeups;
       continue;
     }
     uint64_t ticket = asked_;

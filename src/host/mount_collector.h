@@ -34,6 +34,7 @@ class MountCollector {
   };
   struct Stats {
     uint64_t runs = 0, failures = 0;
+    uint64_t wakeups = 0;   // times the thread woke to look at the time (removals, runs asked)
     CollectionReport last;  // of the last run that succeeded
     int64_t last_ns = 0;    // when it ended (wall clock); 0: none yet
   };

@@ -400,6 +400,26 @@ TEST_CASE("mount collector: removals start a run after the delay") {
   CHECK(gc.stats().runs == 2);
 }
 
+TEST_CASE("mount collector: a burst of removals wakes its thread once, not once per file") {
+  Home h;
+  MountCollector::Options o;
+  o.delay = std::chrono::milliseconds(500);
+  o.max_delay = std::chrono::seconds(5);
+  MountCollector gc(h.sources(), o);
+  auto woke = gc.stats().wakeups;
+  for (int i = 0; i < 300; ++i) {  // rm -rf: one unlink after another, under the FS's lock
+    gc.removed();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  // The first removal brings the run closer and wakes the thread; the others only move it
+  // later, which the thread sees when it wakes for the first one's time.
+  CHECK(gc.stats().wakeups - woke <= 2);
+  CHECK(gc.stats().runs == 0);
+  for (int i = 0; i < 500 && gc.stats().runs == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(gc.stats().runs == 1);
+}
+
 TEST_CASE("collection: a linked volume's deleted file goes, and its claims are its own") {
   Home h;
   Linked shared(h);

@@ -92,6 +92,16 @@ TEST_CASE("brake: most files removed pins the version before, once") {
   CHECK(read_pins(*t.fs).size() == 1);
 }
 
+TEST_CASE("brake: a burst of removals is weighed in a few passes, not one per file") {
+  Tree t;
+  t.make_files(300);
+  t.remove_files(0, 300);  // as rm -rf does: one unlink after another
+  // Each removal woke the thread (under the file system's lock) and it weighed about every
+  // one on its own; now it gathers a burst for a moment first.
+  CHECK(t.watch->passes() <= 10);
+  CHECK(read_pins(*t.fs).size() == 1);  // and it still trips
+}
+
 TEST_CASE("brake: one file saved over and over (write a copy, rename it over) pins nothing") {
   Tree t;
   t.make_files(60);
