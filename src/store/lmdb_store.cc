@@ -45,14 +45,6 @@ struct LmdbStore::Env {
   // one madvise and a TLB shootdown, about 64 per GiB read at this size.
   static constexpr size_t kReleaseEvery = 16 << 20;
   std::atomic<size_t> mapped_since_release{0};
-  // The same for commits, which touch their B-tree path (and the values written, see
-  // release_mapped_pages) through the map. A commit weighs its bytes, and at least
-  // kCommitWeight: a big commit (a mount's 8 MiB batch) releases at once, as before, and small
-  // ones (a replica's group commit of a few puts) once in 256. A release per small commit cost
-  // more than the commit itself (one madvise over the map, a TLB shootdown on every core).
-  static constexpr size_t kWrittenReleaseEvery = 4 << 20;
-  static constexpr size_t kCommitWeight = 16 << 10;
-  std::atomic<size_t> written_since_release{0};
   void* map_addr = nullptr;
   size_t map_len = 0;
   int fd = -1;  // the data file, for read_part
@@ -337,13 +329,7 @@ Status LmdbStore::write_txn(const WriteBatch& batch) {
   }
   if ((rc = txn.commit())) return lmdb_error(rc, "commit");
   if (unsynced) env_->unsynced = true;
-  size_t weight = Env::kCommitWeight;
-  for (auto& b : batch.blocks) weight += b.data.size();
-  if (env_->written_since_release.fetch_add(weight, std::memory_order_relaxed) + weight >=
-      Env::kWrittenReleaseEvery) {
-    env_->written_since_release = 0;
-    env_->release_mapped_pages();
-  }
+  env_->release_mapped_pages();
   return {};
 }
 
