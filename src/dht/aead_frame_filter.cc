@@ -2,57 +2,68 @@
 
 #include <sodium.h>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <string_view>
 
 namespace peerstore {
 namespace {
 
-using Nonce = std::array<uint8_t, crypto_aead_chacha20poly1305_IETF_NPUBBYTES>;
+constexpr std::string_view kRekeyLabel = "peerstore/3 record rekey";
 
-Nonce nonce_for(uint64_t counter) {
-  Nonce n{};
+Aead::Nonce nonce_for(uint64_t counter) {
+  Aead::Nonce n{};
   for (int i = 0; i < 8; ++i) n[size_t(i)] = uint8_t(counter >> (8 * i));
   return n;
 }
 
 }  // namespace
 
-AeadFrameFilter::AeadFrameFilter(Secret send_key, Secret receive_key)
-    : send_key_(std::move(send_key)), receive_key_(std::move(receive_key)) {
-  static_assert(kKeySize == crypto_aead_chacha20poly1305_IETF_KEYBYTES);
-  static_assert(kTagSize == crypto_aead_chacha20poly1305_IETF_ABYTES);
+AeadFrameFilter::AeadFrameFilter(AeadSuite suite, Secret send_key, Secret receive_key,
+                                 uint64_t rekey_bytes)
+    : suite_(suite), rekey_bytes_(rekey_bytes == 0 ? kRekeyBytes : rekey_bytes) {
   static_assert(kTagSize <= kMaxOverhead);
+  send_.aead = Aead::make(suite, send_key);
+  send_.key = std::move(send_key);
+  receive_.aead = Aead::make(suite, receive_key);
+  receive_.key = std::move(receive_key);
+}
+
+void AeadFrameFilter::advance(Direction& d, size_t len) {
+  ++d.frames;
+  d.bytes += len;
+  if (d.bytes < rekey_bytes_) return;
+  // next key = BLAKE2b-256 keyed with the current key, over a fixed label: one-way, so the
+  // old key cannot be computed back from the new one.
+  Secret next(kKeySize);
+  crypto_generichash(next.data(), next.size(), reinterpret_cast<const uint8_t*>(kRekeyLabel.data()),
+                     kRekeyLabel.size(), d.key.data(), d.key.size());
+  d.aead = Aead::make(suite_, next);
+  d.key = std::move(next);
+  d.bytes = 0;
 }
 
 Bytes AeadFrameFilter::seal(Bytes payload) {
   // 2^64 frames is out of reach; wrapping would reuse a nonce, so it stops the process instead.
-  if (sent_ == UINT64_MAX) {
+  if (send_.frames == UINT64_MAX) {
     std::fprintf(stderr, "AeadFrameFilter: frame counter exhausted\n");
     std::abort();
   }
-  Nonce n = nonce_for(sent_++);
   size_t len = payload.size();
   payload.resize(len + kTagSize);
-  crypto_aead_chacha20poly1305_ietf_encrypt_detached(payload.data(), payload.data() + len, nullptr,
-                                                     payload.data(), len, nullptr, 0, nullptr,
-                                                     n.data(), send_key_.data());
+  send_.aead->seal(payload.data(), len, nonce_for(send_.frames), payload.data() + len);
+  advance(send_, len);
   return payload;
 }
 
 Result<Bytes> AeadFrameFilter::open(Bytes payload) {
   if (payload.size() < kTagSize) return fail(Errc::corrupt, "encrypted frame shorter than its tag");
-  if (received_ == UINT64_MAX) return fail(Errc::corrupt, "frame counter exhausted");
-  Nonce n = nonce_for(received_);
+  if (receive_.frames == UINT64_MAX) return fail(Errc::corrupt, "frame counter exhausted");
   size_t len = payload.size() - kTagSize;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(payload.data(), nullptr, payload.data(),
-                                                         len, payload.data() + len, nullptr, 0,
-                                                         n.data(), receive_key_.data()) != 0)
-    return fail(Errc::corrupt, "frame " + std::to_string(received_) +
+  if (!receive_.aead->open(payload.data(), len, nonce_for(receive_.frames), payload.data() + len))
+    return fail(Errc::corrupt, "frame " + std::to_string(receive_.frames) +
                                    " failed authentication (altered, replayed or out of order)");
-  ++received_;
+  advance(receive_, len);
   payload.resize(len);
   return payload;
 }

@@ -13,8 +13,10 @@ namespace peerstore {
 namespace {
 
 constexpr std::string_view kMagic = "peerstore-hello";
-constexpr std::string_view kTranscriptLabel = "peerstore/2 handshake";
-constexpr std::string_view kSignatureLabel = "peerstore/2 auth";
+constexpr std::string_view kTranscriptLabel = "peerstore/3 handshake";
+constexpr std::string_view kSignatureLabel = "peerstore/3 auth";
+// A hello: magic, version, ephemeral key, offer, and up to this many elements more.
+constexpr uint32_t kHelloCore = 4, kHelloMax = 8;
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "pshandsh";
 // crypto_kdf subkey ids.
 constexpr uint64_t kAuthFromDialer = 1, kAuthFromAcceptor = 2;
@@ -50,12 +52,24 @@ Bytes signed_part(bool by_dialer, const Id256& transcript, const std::string& li
 // Nonce 0 is safe: each auth key seals exactly one message.
 constexpr std::array<uint8_t, crypto_aead_chacha20poly1305_IETF_NPUBBYTES> kAuthNonce{};
 
+std::array<uint8_t, 8> le64(uint64_t v) {
+  std::array<uint8_t, 8> b;
+  for (size_t i = 0; i < 8; ++i) b[i] = uint8_t(v >> (8 * i));
+  return b;
+}
+
 }  // namespace
 
-Handshake::Handshake(PeerCredentialsPtr credentials, std::string own_listen, bool dialer)
+uint64_t Handshake::local_offer() {
+  return kOfferChaCha20Poly1305 | (aes_gcm_in_hardware() ? kOfferAes256Gcm : 0);
+}
+
+Handshake::Handshake(PeerCredentialsPtr credentials, std::string own_listen, bool dialer,
+                     uint64_t offer)
     : credentials_(std::move(credentials)),
       own_listen_(std::move(own_listen)),
       dialer_(dialer),
+      offer_(offer),
       ephemeral_sk_(crypto_scalarmult_SCALARBYTES) {
   crypto_box_keypair(ephemeral_pk_.b.data(), ephemeral_sk_.data());
 }
@@ -65,10 +79,11 @@ Handshake::~Handshake() = default;  // Secret wipes the ephemeral and master key
 Bytes Handshake::first_frame() const {
   mp::Buffer buf;
   mp::Packer p(buf);
-  p.pack_array(3);
+  p.pack_array(kHelloCore);
   p.pack(kMagic);
   p.pack(kVersion);
   mp::pack_bin(p, ephemeral_pk_.view());
+  p.pack(offer_);
   return mp::to_bytes(buf);
 }
 
@@ -86,13 +101,13 @@ Result<Handshake::Step> Handshake::receive(ByteView frame) {
 
 Result<Handshake::Step> Handshake::on_hello(ByteView frame) {
   mp::Limits limits;
-  limits.array = 3;
+  limits.array = kHelloMax;
   limits.map = 0;
   limits.str = kMagic.size();
   limits.bin = 32;
   limits.depth = 2;
   PS_ASSIGN(auto oh, mp::unpack(frame, limits));
-  PS_ASSIGN(auto a, mp::get_array(oh.get(), 3, 3));
+  PS_ASSIGN(auto a, mp::get_array(oh.get(), 3, kHelloMax));
   if (a[0].type != msgpack::type::STR || a[0].as<std::string_view>() != kMagic)
     return fail(Errc::corrupt, "not a peerstore hello");
   PS_ASSIGN(uint64_t version, mp::get_u64(a[1]));
@@ -100,6 +115,15 @@ Result<Handshake::Step> Handshake::on_hello(ByteView frame) {
     return fail(Errc::corrupt, "the peer speaks protocol version " + std::to_string(version) +
                                    ", we speak " + std::to_string(kVersion) +
                                    "; run the same PeerStore release on every node");
+  if (a.size() < kHelloCore) return fail(Errc::corrupt, "hello without a cipher offer");
+  PS_ASSIGN(uint64_t peer_offer, mp::get_u64(a[3]));
+  uint64_t common = offer_ & peer_offer;
+  if (common & kOfferAes256Gcm)
+    record_suite_ = AeadSuite::aes256_gcm;
+  else if (common & kOfferChaCha20Poly1305)
+    record_suite_ = AeadSuite::chacha20_poly1305;
+  else
+    return fail(Errc::corrupt, "the peer offers no record cipher this node runs");
   PS_ASSIGN(ByteView peer_bytes, mp::get_bin(a[2]));
   PS_ASSIGN(Id256 peer_eph, Id256::from(peer_bytes));
   if (!credentials_ || credentials_->network_secret.size() != PeerCredentials::kNetworkSecretSize)
@@ -112,6 +136,10 @@ Result<Handshake::Step> Handshake::on_hello(ByteView frame) {
   crypto_generichash_update(&h, sv_bytes(kTranscriptLabel).data(), kTranscriptLabel.size());
   crypto_generichash_update(&h, dialer_eph.b.data(), dialer_eph.b.size());
   crypto_generichash_update(&h, acceptor_eph.b.data(), acceptor_eph.b.size());
+  auto dialer_offer = le64(dialer_ ? offer_ : peer_offer);
+  auto acceptor_offer = le64(dialer_ ? peer_offer : offer_);
+  crypto_generichash_update(&h, dialer_offer.data(), dialer_offer.size());
+  crypto_generichash_update(&h, acceptor_offer.data(), acceptor_offer.size());
   crypto_generichash_final(&h, transcript_.b.data(), transcript_.b.size());
 
   Secret shared(crypto_scalarmult_BYTES);
@@ -195,8 +223,9 @@ Result<Handshake::Step> Handshake::on_auth(ByteView frame) {
   master_ = Secret();
   state_ = State::done;
   Step step;
-  step.done = Outcome{std::move(listen), device, node_id_for(device),
-                      std::make_unique<AeadFrameFilter>(std::move(to_peer), std::move(from_peer))};
+  step.done = Outcome{
+      std::move(listen), device, node_id_for(device), record_suite_,
+      std::make_unique<AeadFrameFilter>(record_suite_, std::move(to_peer), std::move(from_peer))};
   return step;
 }
 

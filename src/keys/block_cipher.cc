@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "keys/aead.h"
 #include "keys/block_suite_aes.h"
 
 namespace peerstore {
@@ -40,15 +41,7 @@ Status open1(ByteView ciphertext, const BlockKey& key, uint8_t* out) {
 }  // namespace
 
 BlockSuite default_write_suite() {
-#if defined(__x86_64__)
-  static const bool hw = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
-  }();
-  return hw ? BlockSuite::aes_gcm_sha256 : BlockSuite::xchacha_blake2b;
-#else
-  return BlockSuite::aes_gcm_sha256;  // OpenSSL picks the ARMv8 crypto extensions where present
-#endif
+  return aes_gcm_in_hardware() ? BlockSuite::aes_gcm_sha256 : BlockSuite::xchacha_blake2b;
 }
 
 void BlockPtr::encode_to(uint8_t* out) const {

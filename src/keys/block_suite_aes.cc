@@ -10,30 +10,13 @@
 #include <cstring>
 
 #include "keys/block_cipher.h"
+#include "keys/openssl_algorithms.h"
 
 namespace peerstore::suite2 {
 namespace {
 
-// OpenSSL fails here only when it cannot allocate or its install is broken: nothing a caller
-// could handle, and going on would write unsealed data.
-void require(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "peerstore: OpenSSL failed in %s\n", what);
-  std::abort();
-}
-
-// Fetched once: OpenSSL 3 looks an algorithm up by name on every init given the old
-// EVP_aes_256_gcm()-style handles, which costs more than sealing a small block.
-struct Algorithms {
-  EVP_CIPHER* gcm = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
-  EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  Algorithms() { require(gcm && sha256 && hmac, "fetching AES-256-GCM, SHA-256 and HMAC"); }
-};
-const Algorithms& algorithms() {
-  static const Algorithms a;
-  return a;
-}
+using ossl::algorithms;
+using ossl::require;
 
 // One set of contexts per thread (sealer threads, FUSE threads); freed when the thread ends.
 struct Contexts {

@@ -5,7 +5,8 @@
 //         32-byte key, a 64-byte signature and an address that is empty or HOST:PORT;
 //   3:    a mask XORed over a real auth frame of a member of the same network: the handshake
 //         completes only if the mask changed nothing;
-//   4:    frames to open after a real handshake: each fails unless it is the peer's own frame.
+//   4, 5: frames to open after a real handshake on AES-256-GCM (4) or ChaCha20-Poly1305 (5):
+//         each fails unless it is the peer's own frame.
 // Modes 3 and 4 draw fresh ephemeral keys, so they check invariants, not exact coverage.
 #include "common/msgpack_codec.h"
 #include "dht/handshake.h"
@@ -22,12 +23,16 @@ PeerCredentialsPtr member(uint8_t device) {
                                            fuzz::fixed_secret(secret_fill));
 }
 
+constexpr uint64_t kBoth = Handshake::kOfferAes256Gcm | Handshake::kOfferChaCha20Poly1305;
+
 struct Pair {
-  Handshake dialer{member(1), "127.0.0.1:1", true};
-  Handshake acceptor{member(2), "127.0.0.1:2", false};
+  Handshake dialer;
+  Handshake acceptor;
   Bytes dialer_auth, acceptor_auth;
 
-  Pair() {
+  explicit Pair(uint64_t offer = kBoth)
+      : dialer(member(1), "127.0.0.1:1", true, offer),
+        acceptor(member(2), "127.0.0.1:2", false, offer) {
     auto d = dialer.receive(acceptor.first_frame());
     auto a = acceptor.receive(dialer.first_frame());
     fuzz::check(d.ok() && a.ok() && d->reply.size() == 1 && a->reply.size() == 1,
@@ -64,16 +69,20 @@ void make_seeds(Seeds& seeds) {
   auto done = pair.acceptor.receive(pair.dialer_auth);
   check(done.ok() && done->done.has_value(), "a member's auth was refused");
   seeds.add("sealed-frames", with_mode(4, done->done->filter->seal(to_bytes("frame"))));
+  Pair chacha(Handshake::kOfferChaCha20Poly1305);
+  auto done2 = chacha.acceptor.receive(chacha.dialer_auth);
+  check(done2.ok() && done2->done.has_value(), "a member's auth was refused");
+  seeds.add("sealed-frames-chacha", with_mode(5, done2->done->filter->seal(to_bytes("frame"))));
 }
 }  // namespace peerstore::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   ByteView in(data + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0:
     case 1: {
-      Handshake h(member(3), "127.0.0.1:3", data[0] % 5 == 1);
+      Handshake h(member(3), "127.0.0.1:3", data[0] % 6 == 1);
       auto r = h.receive(in);
       if (r) fuzz::check(r->reply.size() == 1 && !r->done, "a hello completed a handshake");
       break;
@@ -105,8 +114,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                              : "a member's auth frame was refused");
       break;
     }
-    case 4: {
-      Pair pair;
+    case 4:
+    case 5: {
+      Pair pair(data[0] % 6 == 4 ? kBoth : Handshake::kOfferChaCha20Poly1305);
       auto done = pair.acceptor.receive(pair.dialer_auth);
       fuzz::check(done.ok() && done->done.has_value(), "a member's auth was refused");
       auto r = done->done->filter->open(Bytes(in.begin(), in.end()));

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 
 #include "common/msgpack_codec.h"
 #include "dht/host_port.h"
@@ -18,13 +19,20 @@
 namespace peerstore {
 namespace {
 
-Bytes pack_hello(std::string_view magic, uint64_t version, ByteView key) {
+constexpr uint64_t kBoth = Handshake::kOfferChaCha20Poly1305 | Handshake::kOfferAes256Gcm;
+
+// A hello with `extra` elements after the offer (none: no offer either).
+Bytes pack_hello(std::string_view magic, uint64_t version, ByteView key,
+                 std::optional<uint64_t> offer = kBoth, uint32_t extra = 0) {
   mp::Buffer buf;
   mp::Packer p(buf);
-  p.pack_array(3);
+  p.pack_array(3 + (offer ? 1 + extra : 0));
   p.pack(magic);
   p.pack(version);
   mp::pack_bin(p, key);
+  if (offer) p.pack(*offer);
+  if (offer)
+    for (uint32_t i = 0; i < extra; ++i) p.pack(std::string("later"));
   return mp::to_bytes(buf);
 }
 
@@ -61,18 +69,83 @@ bool contains(ByteView hay, ByteView needle) {
   return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
 }
 
-TEST_CASE("handshake: hello layout: magic, version 2, a fresh 32-byte ephemeral key") {
+TEST_CASE("handshake: hello layout: magic, version 3, a fresh 32-byte ephemeral key, the offer") {
   auto creds = test::test_credentials();
-  Bytes h1 = Handshake(creds, "127.0.0.1:3000", true).first_frame();
-  Bytes h2 = Handshake(creds, "127.0.0.1:3000", true).first_frame();
+  Bytes h1 = Handshake(creds, "127.0.0.1:3000", true, kBoth).first_frame();
+  Bytes h2 = Handshake(creds, "127.0.0.1:3000", true, kBoth).first_frame();
   std::string hex = to_hex(h1);
   CHECK(
-      hex.starts_with("93"                                // array of 3
+      hex.starts_with("94"                                // array of 4
                       "af7065657273746f72652d68656c6c6f"  // str 15 "peerstore-hello"
-                      "02"                                // version 2
+                      "03"                                // version 3
                       "c420"));                           // bin 32
-  CHECK(h1.size() == 1 + 16 + 1 + 2 + 32);
+  CHECK(hex.ends_with("03"));                             // offer: both ciphers
+  CHECK(h1.size() == 1 + 16 + 1 + 2 + 32 + 1);
   CHECK(h1 != h2);
+  // This computer offers ChaCha20-Poly1305 always, and AES-256-GCM where it has it in hardware.
+  CHECK(Handshake::local_offer() ==
+        (aes_gcm_in_hardware() ? kBoth : Handshake::kOfferChaCha20Poly1305));
+}
+
+TEST_CASE(
+    "handshake: the record cipher is AES-256-GCM when both offer it, else ChaCha20-Poly1305") {
+  struct Case {
+    uint64_t dialer, acceptor;
+    AeadSuite want;
+  };
+  const uint64_t chacha = Handshake::kOfferChaCha20Poly1305;
+  for (Case c : {Case{kBoth, kBoth, AeadSuite::aes256_gcm},
+                 Case{kBoth, chacha, AeadSuite::chacha20_poly1305},
+                 Case{chacha, kBoth, AeadSuite::chacha20_poly1305},
+                 Case{chacha, chacha, AeadSuite::chacha20_poly1305},
+                 Case{Handshake::kOfferAes256Gcm, kBoth, AeadSuite::aes256_gcm},
+                 Case{kBoth | 0x100, kBoth, AeadSuite::aes256_gcm}}) {  // unknown bits ignored
+    CAPTURE(c.dialer);
+    CAPTURE(c.acceptor);
+    Handshake d(test::test_credentials(), "", true, c.dialer),
+        a(test::test_credentials(), "", false, c.acceptor);
+    auto out = run(d, a);
+    REQUIRE(out.dialer.ok());
+    REQUIRE(out.acceptor.ok());
+    CHECK(out.dialer->done->record_suite == c.want);
+    CHECK(out.acceptor->done->record_suite == c.want);
+    Bytes m = to_bytes("both sides chose the same cipher");
+    auto opened = out.acceptor->done->filter->open(out.dialer->done->filter->seal(m));
+    REQUIRE(opened.ok());
+    CHECK(*opened == m);
+  }
+  SUBCASE("nothing in common is refused on both sides") {
+    Handshake d(test::test_credentials(), "", true, Handshake::kOfferAes256Gcm),
+        a(test::test_credentials(), "", false, Handshake::kOfferChaCha20Poly1305);
+    auto out = run(d, a);
+    CHECK(out.dialer.code() == Errc::corrupt);
+    CHECK(out.acceptor.code() == Errc::corrupt);
+  }
+  SUBCASE("a man in the middle who strips AES-256-GCM from an offer fails the auth") {
+    Handshake d(test::test_credentials(), "", true, kBoth),
+        a(test::test_credentials(), "", false, kBoth);
+    auto out = run(d, a, [&](bool from_dialer, int i, Bytes& f) {
+      if (from_dialer && i == 0) {
+        REQUIRE(f.back() == 0x03);
+        f.back() = 0x01;
+      }
+    });
+    CHECK(out.dialer.code() == Errc::permission);
+    CHECK(out.acceptor.code() == Errc::permission);
+  }
+}
+
+TEST_CASE("handshake: a hello with elements this version does not know is accepted") {
+  Bytes hello = Handshake(test::test_credentials(), "", true).first_frame();
+  // The same hello with up to four more elements after the offer.
+  for (uint32_t extra : {1u, 4u}) {
+    Handshake fresh(test::test_credentials(), "127.0.0.1:1", false);
+    Bytes key(hello.end() - 33, hello.end() - 1);
+    CHECK(fresh.receive(pack_hello("peerstore-hello", 3, key, kBoth, extra)).ok());
+  }
+  Handshake fresh(test::test_credentials(), "127.0.0.1:1", false);
+  Bytes key(hello.end() - 33, hello.end() - 1);
+  CHECK(fresh.receive(pack_hello("peerstore-hello", 3, key, kBoth, 5)).code() == Errc::corrupt);
 }
 
 TEST_CASE("handshake: members of one network: both sides learn who the other is") {
@@ -194,18 +267,26 @@ TEST_CASE("handshake: bad hellos are corrupt") {
   Handshake us(test::test_credentials(), "127.0.0.1:1", false);
   Bytes key(32, 9);
   std::vector<Bytes> bad = {
-      pack_hello("peerstore-hellO", 2, key),
+      pack_hello("peerstore-hellO", 3, key),
       pack_hello("peerstore-hello", 1, key),
-      pack_hello("peerstore-hello", 3, key),
-      pack_hello("peerstore-hello", 2, Bytes(31, 9)),
-      pack_hello("peerstore-hello", 2, Bytes(33, 9)),
-      pack_hello("peerstore-hello", 2, Bytes(32, 0)),  // a low-order point
+      pack_hello("peerstore-hello", 2, key),      // the previous version, with an offer
+      pack_hello("peerstore-hello", 2, key, {}),  // the previous version as it was
+      pack_hello("peerstore-hello", 4, key),
+      pack_hello("peerstore-hello", 3, key, {}),  // no offer
+      pack_hello("peerstore-hello", 3, key, 0),   // an empty offer
+      pack_hello("peerstore-hello", 3, Bytes(31, 9)),
+      pack_hello("peerstore-hello", 3, Bytes(33, 9)),
+      pack_hello("peerstore-hello", 3, Bytes(32, 0)),  // a low-order point
       Bytes{0x92, 0xa1, 'x', 0x01},
       Bytes{0x93, 0x01, 0x01, 0x01},
       Bytes{0xc1},
       Bytes{0xdd, 0xff, 0xff, 0xff, 0xff},  // array of 4 billion
   };
-  Bytes trailing = pack_hello("peerstore-hello", 2, key);
+  Bytes bad_offer = pack_hello("peerstore-hello", 3, key);
+  bad_offer.back() = 0xa1;  // a string where the offer goes
+  bad_offer.push_back('x');
+  bad.push_back(bad_offer);
+  Bytes trailing = pack_hello("peerstore-hello", 3, key);
   trailing.push_back(0);
   bad.push_back(trailing);
   for (auto& b : bad) {
@@ -215,6 +296,10 @@ TEST_CASE("handshake: bad hellos are corrupt") {
     REQUIRE_FALSE(r.ok());
     CHECK(r.code() == Errc::corrupt);
   }
+  // A node of the previous release is told what to do.
+  Handshake fresh(test::test_credentials(), "127.0.0.1:1", false);
+  auto old = fresh.receive(pack_hello("peerstore-hello", 2, key, {}));
+  CHECK(old.error().context.find("same PeerStore release") != std::string::npos);
   // An auth frame of absurd size is refused before any work.
   Handshake d(test::test_credentials(), "", true);
   REQUIRE(us.receive(d.first_frame()).ok());
