@@ -7,7 +7,38 @@
 namespace peerstore {
 namespace {
 
-using mp::Packer;
+// Packs straight into the message's bytes: a block's bytes are copied once per message, and
+// reserved room (Message::kEncodeSlack) lets the record layer append its tag in place.
+struct FrameStream {
+  Bytes& out;
+  void write(const char* p, size_t n) {
+    auto* b = reinterpret_cast<const uint8_t*>(p);
+    out.insert(out.end(), b, b + n);
+  }
+};
+using Packer = msgpack::packer<FrameStream>;
+
+void pack_bin(Packer& pk, ByteView b) {
+  pk.pack_bin(uint32_t(b.size()));
+  pk.pack_bin_body(reinterpret_cast<const char*>(b.data()), uint32_t(b.size()));
+}
+
+size_t sum_sizes(const std::vector<Bytes>& v) {
+  size_t n = 0;
+  for (auto& b : v) n += b.size();
+  return n;
+}
+
+// The bytes a body carries in bins: most of a large message, so its encoding is sized once.
+size_t bin_bytes(const Body& body) {
+  if (auto* p = std::get_if<msg::PutBlock>(&body)) return p->data.size();
+  if (auto* b = std::get_if<msg::Block>(&body)) return b->data ? b->data->size() : 0;
+  if (auto* h = std::get_if<msg::PutHeads>(&body)) return sum_sizes(h->heads);
+  if (auto* h = std::get_if<msg::Heads>(&body)) return sum_sizes(h->heads);
+  if (auto* r = std::get_if<msg::PutRecords>(&body)) return sum_sizes(r->records);
+  if (auto* r = std::get_if<msg::Records>(&body)) return sum_sizes(r->records);
+  return 0;
+}
 
 constexpr const char* kTypeNames[] = {"ping",        "pong",          "get_neighbors", "neighbors",
                                       "notify",      "find",          "found",         "get_block",
@@ -22,7 +53,7 @@ static_assert(std::size(kTypeNames) == std::variant_size_v<Body>);
 // ---- encoding ----
 
 void pack_id(Packer& pk, const Id256& id) {
-  mp::pack_bin(pk, id.view());
+  pack_bin(pk, id.view());
 }
 
 void pack_str(Packer& pk, const std::string& s) {
@@ -49,7 +80,7 @@ void pack_nodes(Packer& pk, const std::vector<NodeRef>& v) {
 }
 
 void pack_fp(Packer& pk, const Fingerprint& fp) {
-  mp::pack_bin(pk, ByteView(fp.data(), fp.size()));
+  pack_bin(pk, ByteView(fp.data(), fp.size()));
 }
 
 void pack_entries(Packer& pk, const std::vector<KeyEntry>& v) {
@@ -68,7 +99,7 @@ void pack_entries(Packer& pk, const std::vector<KeyEntry>& v) {
 
 void pack_bins(Packer& pk, const std::vector<Bytes>& v) {
   pk.pack_array(uint32_t(v.size()));
-  for (auto& b : v) mp::pack_bin(pk, b);
+  for (auto& b : v) pack_bin(pk, b);
 }
 
 struct BodyPacker {
@@ -91,13 +122,13 @@ struct BodyPacker {
   void operator()(const msg::GetBlock& m) { pack_id(pk, m.id); }
   void operator()(const msg::Block& m) {
     if (m.data)
-      mp::pack_bin(pk, *m.data);
+      pack_bin(pk, *m.data);
     else
       pk.pack_nil();
   }
   void operator()(const msg::PutBlock& m) {
     pack_id(pk, m.id);
-    mp::pack_bin(pk, m.data);
+    pack_bin(pk, m.data);
   }
   void operator()(const msg::GetHeads& m) { pack_id(pk, m.volume); }
   void operator()(const msg::Heads& m) { pack_bins(pk, m.heads); }
@@ -521,15 +552,21 @@ const char* message_type_name(size_t index) {
 }
 
 Bytes Message::encode() const {
-  mp::Buffer buf;
-  Packer pk(buf);
+  return encode(request_id, sender, body);
+}
+
+Bytes Message::encode(uint64_t request_id, const NodeRef& sender, const Body& body) {
+  Bytes out;
+  out.reserve(kEncodeSlack + 2 * kMaxAddressSize + bin_bytes(body) + kEncodeSlack);
+  FrameStream stream{out};
+  Packer pk(stream);
   pk.pack_array(uint32_t(kHeader + kFieldCount[body.index()]));
   pk.pack(kProtocolVersion);
-  pk.pack(type());
+  pk.pack(uint32_t(body.index()) + 1);
   pk.pack(request_id);
   pack_node(pk, sender);
   std::visit(BodyPacker{pk}, body);
-  return mp::to_bytes(buf);
+  return out;
 }
 
 Result<Message> Message::decode(ByteView bytes) {

@@ -2,10 +2,10 @@
 //   [protocol_version = 1, type, request_id, [sender_id(bin32), sender_addr(str)], fields...]
 // A response carries the request_id of its request. The fields of each type:
 //   1 ping            -                       2 pong        -
-//   3 get_neighbors   -                       4 neighbors   pred|nil, [succ...], [pred...], store_full
-//   5 notify          - (the sender is the candidate predecessor)
-//   6 find            key(bin32)              7 found       done(bool), [node...]
-//   8 get_block       id(bin32)               9 block       bytes(bin)|nil
+//   3 get_neighbors   -                       4 neighbors   pred|nil, [succ...], [pred...],
+//   store_full 5 notify          - (the sender is the candidate predecessor) 6 find key(bin32) 7
+//   found       done(bool), [node...] 8 get_block       id(bin32)               9 block
+//   bytes(bin)|nil
 //  10 put_block       id(bin32), bytes(bin)
 //  11 get_heads       volume(bin32)          12 heads       [head(bin)...]
 //  13 put_heads       volume(bin32), [head(bin)...]
@@ -227,7 +227,13 @@ struct Message {
   bool is_response() const;
   const char* type_name() const;
 
+  // An encoding is sized for its bins plus slack, so the record layer's tag (at most
+  // kEncodeSlack bytes) fits after it without a copy; a message of many small parts may still
+  // grow on the way.
+  static constexpr size_t kEncodeSlack = 64;
   Bytes encode() const;
+  // The same without a Message to hold the body: a body sent to several peers stays shared.
+  static Bytes encode(uint64_t request_id, const NodeRef& sender, const Body& body);
   static Result<Message> decode(ByteView bytes);
 };
 

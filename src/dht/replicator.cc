@@ -9,8 +9,8 @@ namespace peerstore {
 struct Replicator::Write {
   uint64_t id = 0;
   Id256 key;
-  Body request;
-  std::function<void(Status)> done;  // until reported
+  std::shared_ptr<const Body> request;  // shared by the calls to every replica
+  std::function<void(Status)> done;     // until reported
   bool reported = false;
   size_t need = 0;         // acknowledgements for the caller's success
   int64_t quorum_ms = -1;  // when it reached quorum
@@ -60,8 +60,8 @@ void Replicator::write(const Id256& key, Body request, const std::vector<NodeRef
   auto w = std::make_shared<Write>();
   w->id = next_id_++;
   w->key = key;
-  w->request = std::move(request);
-  w->bytes = payload_bytes(w->request);
+  w->request = std::make_shared<const Body>(std::move(request));
+  w->bytes = payload_bytes(*w->request);
   w->done = std::move(done);
   std::vector<NodeRef> set;
   for (auto& n : replicas)
@@ -123,7 +123,7 @@ void Replicator::send_round(const std::shared_ptr<Write>& w, const std::vector<N
             w->last = fail(r.error().code, n.str() + ": " + r.error().context);
           // Only a block goes to a stand-in: a full node still takes records from its reserve.
           if (!r && r.error().code == Errc::no_space &&
-              std::holds_alternative<msg::PutBlock>(w->request))
+              std::holds_alternative<msg::PutBlock>(*w->request))
             w->full.insert(n.id);
           if (!w->reported && w->acked_in_target() >= w->need &&
               (short_bytes_ < kMaxShortBytes || w->acked_in_target() == w->target.size()))

@@ -66,23 +66,28 @@ void Rpc::send(const std::string& to, Message m) {
 
 void Rpc::call(const std::string& to, Body request, int64_t timeout_ms, Reply cb,
                unsigned attempts) {
-  if (attempts <= 1) return call_once(to, std::move(request), timeout_ms, std::move(cb));
-  Body again = request;
-  call_once(to, std::move(request), timeout_ms,
-            [this, to, again = std::move(again), timeout_ms, cb = std::move(cb),
-             attempts](Result<Message> r) mutable {
-              if (r.code() == Errc::timeout) {
-                ++stats_.retries;
-                return call(to, std::move(again), timeout_ms, std::move(cb), attempts - 1);
-              }
-              cb(std::move(r));
-            });
+  call(to, std::make_shared<const Body>(std::move(request)), timeout_ms, std::move(cb), attempts);
 }
 
-void Rpc::call_once(const std::string& to, Body request, int64_t timeout_ms, Reply cb) {
+void Rpc::call(const std::string& to, std::shared_ptr<const Body> request, int64_t timeout_ms,
+               Reply cb, unsigned attempts) {
+  if (attempts <= 1) return call_once(to, request, timeout_ms, std::move(cb));
+  call_once(
+      to, request, timeout_ms,
+      [this, to, request, timeout_ms, cb = std::move(cb), attempts](Result<Message> r) mutable {
+        if (r.code() == Errc::timeout) {
+          ++stats_.retries;
+          return call(to, std::move(request), timeout_ms, std::move(cb), attempts - 1);
+        }
+        cb(std::move(r));
+      });
+}
+
+void Rpc::call_once(const std::string& to, const std::shared_ptr<const Body>& request,
+                    int64_t timeout_ms, Reply cb) {
   uint64_t id = next_id_++;
   ++stats_.calls;
-  ++called_[request.index()];
+  ++called_[request->index()];
   Pending p;
   p.to = to;
   p.cb = std::move(cb);
@@ -97,7 +102,11 @@ void Rpc::call_once(const std::string& to, Body request, int64_t timeout_ms, Rep
     cb(fail(Errc::timeout, "no answer from " + to));
   });
   pending_.emplace(id, std::move(p));
-  send(to, Message{id, self_, std::move(request)});
+  // To this node itself the message goes as an object, so it needs its own copy of the body.
+  if (to == self_.addr) return send(to, Message{id, self_, *request});
+  Bytes bytes = Message::encode(id, self_, *request);
+  bytes_out_ += bytes.size();
+  transport_.send(to, std::move(bytes));
 }
 
 void Rpc::respond(const std::string& to, uint64_t request_id, Body response) {

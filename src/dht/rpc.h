@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -45,6 +46,9 @@ class Rpc {
   // each attempt has the full timeout.
   void call(const std::string& to, Body request, int64_t timeout_ms, Reply cb,
             unsigned attempts = 1);
+  // The same for a request sent to several peers or sent again: its body is never copied.
+  void call(const std::string& to, std::shared_ptr<const Body> request, int64_t timeout_ms,
+            Reply cb, unsigned attempts = 1);
   void respond(const std::string& to, uint64_t request_id, Body response);
   // Runs fn from a zero-delay timer (never synchronously); dropped with the Rpc, so helpers
   // that must not answer synchronously can use it without outliving their node.
@@ -66,7 +70,8 @@ class Rpc {
   void on_bytes(const std::string& from, const std::optional<Id256>& proven_id, ByteView bytes);
   void on_message(const std::string& from, Message m);
   void send(const std::string& to, Message m);
-  void call_once(const std::string& to, Body request, int64_t timeout_ms, Reply cb);
+  void call_once(const std::string& to, const std::shared_ptr<const Body>& request,
+                 int64_t timeout_ms, Reply cb);
   void fail_calls_to(const std::string& to, const Error& why);
 
   Transport& transport_;

@@ -6,8 +6,12 @@
 
 #include "common/log.h"
 #include "dht/host_port.h"
+#include "dht/message.h"
 
 namespace peerstore {
+
+// Rpc's encodings leave room for the tag, so sealing a frame copies nothing.
+static_assert(FrameFilter::kMaxOverhead <= Message::kEncodeSlack);
 namespace {
 
 std::string numeric_peer(uv_tcp_t* tcp) {
