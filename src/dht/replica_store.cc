@@ -247,9 +247,13 @@ void ReplicaStore::adopt_stored_block(const Id256& id, Done done) {
   if (mem_blocks_.count(id) || contains(KeyKind::block, id)) return answer({});
   if (erasing_.count(id))
     return answer(fail(Errc::unavailable, "block " + id.short_hex() + " is being dropped"));
-  auto size = store_.size_of(id);
-  if (!size) return answer(size.error());
-  index_stored_block(id, *size);
+  size_t size = 0;
+  Status st = store_.view(id, [&](ByteView b) {
+    size = b.size();
+    return Status();
+  });
+  if (!st) return answer(st);
+  index_stored_block(id, size);
   answer({});
 }
 

@@ -45,13 +45,6 @@ class BlockStore {
       return Status();
     });
   }
-  // The block's size, reading none of its bytes (a read_part of nothing: LMDB maps no value
-  // page, and the lookup counts toward no release of its map). Errc::not_found if absent.
-  Result<size_t> size_of(const BlockId& id) {
-    size_t size = 0;
-    PS_TRY(read_part(id, 0, 0, nullptr, &size));
-    return size;
-  }
   // Stores all blocks or none, durably. Storing a block that exists is a no-op.
   virtual Status put(std::span<const BlockRecord> blocks) = 0;
   // What identifies the blocks this store holds: stores that share them (views of one LMDB

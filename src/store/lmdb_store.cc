@@ -53,7 +53,6 @@ struct LmdbStore::Env {
   // them fault their B-tree paths in again (fio: about 10k against 13k IOPS).
   static constexpr size_t kLookupWeight = 512 << 10;
   std::atomic<size_t> mapped_since_release{0};
-  std::atomic<uint64_t> map_releases{0};
   void note_mapped(size_t bytes) {
     size_t w = std::max(bytes, kLookupWeight);
     if (mapped_since_release.fetch_add(w, std::memory_order_relaxed) + w > kReleaseEvery) {
@@ -404,7 +403,6 @@ void LmdbStore::Env::release_mapped_pages() {
   // holds it. Dropping the mappings is safe for a read-only shared map: the next access faults
   // the page back in from the cache.
   if (map_addr) madvise(map_addr, map_len, MADV_DONTNEED);
-  ++map_releases;
 }
 
 void LmdbStore::Env::find_map(const std::string& dir) {
@@ -490,10 +488,6 @@ Result<StoreSpace> LmdbStore::space() {
 
 void LmdbStore::set_capacity(uint64_t bytes) {
   env_->capacity = bytes;
-}
-
-uint64_t LmdbStore::map_releases() const {
-  return env_->map_releases.load();
 }
 
 uint64_t LmdbStore::background_syncs() const {

@@ -68,8 +68,6 @@ class LmdbStore final : public LocalStore {
   // unsynced marker is on disk now: for tests and status.
   uint64_t background_syncs() const;
   bool marked_unsynced() const;
-  // Times the map's pages were released (Env::kReleaseEvery): for tests.
-  uint64_t map_releases() const;
 
  private:
   struct Env;  // the environment and its blocks, shared by every store on it

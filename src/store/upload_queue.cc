@@ -217,16 +217,18 @@ void UploadQueue::start(Item item, std::unique_lock<std::mutex>& lk) {
                       });
   } else if (remote_.shares_store_with(local_)) {
     // The node behind `remote_` stores in `local_`: it reads the bytes only for copies it sends
-    // elsewhere (none on a one-node network), so read only the size here, touching none of
-    // them.
-    auto size = local_.size_of(item.id);
-    if (!size) {
+    // elsewhere (none on a one-node network), so read only the size here.
+    size_t size = 0;
+    Status st = local_.view(item.id, [&](ByteView b) {
+      size = b.size();
+      return Status();
+    });
+    if (!st) {
       // not_found: released by the bounded cache once the network held it (as below).
-      finish(core, std::move(item), size.code() == Errc::not_found ? Status() : size.error(),
-             retry);
+      finish(core, std::move(item), st.code() == Errc::not_found ? Status() : st, retry);
     } else {
       BlockId id = item.id;
-      item.bytes = *size;
+      item.bytes = size;
       remote_.put_stored_block(id, [core, item = std::move(item), retry](Status st) mutable {
         finish(core, std::move(item), st, retry);
       });

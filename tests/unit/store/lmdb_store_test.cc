@@ -1,6 +1,5 @@
 // LmdbStore specifics: what a commit wrote survives closing and reopening the store (the
-// durability the commit protocol promises), the directory is created private, and a size query
-// does not release the map's pages (views do).
+// durability the commit protocol promises), and the directory is created private.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
@@ -83,25 +82,6 @@ TEST_CASE("LmdbStore: a path that cannot be a directory is an error, not a crash
   auto s = LmdbStore::open(dir.file("missing/parent/db"));
   CHECK_FALSE(s.ok());
   CHECK(s.code() == Errc::io);
-}
-
-TEST_CASE("LmdbStore: a size query releases none of the map's pages, views do") {
-  // The upload of a block its own node stores asks only its size, twice per block written;
-  // counted as views, that released the map (and faulted its B-tree back in) every 1 MiB.
-  test::LmdbStoreMaker m;
-  auto& store = *m.store;
-  std::vector<TestBlock> blocks;
-  for (uint8_t i = 0; i < 40; ++i) blocks.push_back(make_block(i, 65536));
-  for (auto& b : blocks) {
-    BlockRecord r = b.record();
-    REQUIRE(store.put({&r, 1}).ok());
-  }
-  uint64_t before = store.map_releases();
-  for (int round = 0; round < 3; ++round)
-    for (auto& b : blocks) CHECK(must(store.size_of(b.id)) == 65536);
-  CHECK(store.map_releases() == before);
-  for (auto& b : blocks) REQUIRE(store.view(b.id, [](ByteView) { return Status(); }).ok());
-  CHECK(store.map_releases() > before);
 }
 
 }  // namespace

@@ -95,8 +95,8 @@ TEST_CASE_TEMPLATE("store: put then get, contains and view", Maker, STORE_MAKERS
         Errc::corrupt);
 }
 
-TEST_CASE_TEMPLATE("store: read_part copies any part of a block, clipped at its end; size_of",
-                   Maker, STORE_MAKERS) {
+TEST_CASE_TEMPLATE("store: read_part copies any part of a block, clipped at its end", Maker,
+                   STORE_MAKERS) {
   Maker m;
   LocalStore& s = m.get();
   TestBlock small = make_block(1, 100), big = make_block(2, 70000), empty = make_block(3, 0);
@@ -126,9 +126,6 @@ TEST_CASE_TEMPLATE("store: read_part copies any part of a block, clipped at its 
   size_t size = 0;
   uint8_t byte;
   CHECK(s.read_part(make_block(9).id, 0, 1, &byte, &size).code() == Errc::not_found);
-  // size_of: a read of nothing, which needs no buffer.
-  for (const TestBlock* t : {&small, &big, &empty}) CHECK(must(s.size_of(t->id)) == t->data.size());
-  CHECK(s.size_of(make_block(9).id).code() == Errc::not_found);
 }
 
 TEST_CASE_TEMPLATE("store: erase removes blocks, before the batch's puts", Maker, STORE_MAKERS) {
