@@ -42,8 +42,10 @@ struct LmdbStore::Env {
   MDB_dbi blocks = 0;
   // Bytes read through the map between two releases of its pages: what file-backed RSS reads
   // may add (issue 17: peerstorefs stays under 200 MiB while reading 1 GiB). A release costs
-  // one madvise and a TLB shootdown, about 64 per GiB read at this size.
-  static constexpr size_t kReleaseEvery = 16 << 20;
+  // one madvise and a TLB shootdown, about 128 per GiB read at this size. At 16 MiB, a 1 GiB
+  // write with the page cache full (fault-around then maps 16 cached pages per fault) peaked
+  // at 193-200 MiB; at 8 MiB, 163-165, with random reads and writes unchanged (fio_ab.sh).
+  static constexpr size_t kReleaseEvery = 8 << 20;
   // A lookup through view() weighs at least this, found or not: it faults in its B-tree path,
   // and with each page the kernel maps its neighbours in the page cache (fault-around) and
   // reads ahead of it on a miss. Uncounted, the sealers' lookups of the blocks they seal
