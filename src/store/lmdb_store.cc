@@ -1,17 +1,14 @@
 #include "store/lmdb_store.h"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <climits>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -19,6 +16,7 @@
 #include "store/head_list_codec.h"
 #include "store/lmdb_table.h"
 #include "store/lmdb_util.h"
+#include "store/map_budget.h"
 #include "store/unsynced_marker.h"
 
 namespace peerstore {
@@ -40,31 +38,8 @@ Error lmdb_error(int rc, const std::string& what) {
 struct LmdbStore::Env {
   MDB_env* env = nullptr;
   MDB_dbi blocks = 0;
-  // Bytes read through the map between two releases of its pages: what file-backed RSS reads
-  // may add (issue 17: peerstorefs stays under 200 MiB while reading 1 GiB). A release costs
-  // one madvise and a TLB shootdown, about 128 per GiB read at this size. At 16 MiB, a 1 GiB
-  // write with the page cache full (fault-around then maps 16 cached pages per fault) peaked
-  // at 193-200 MiB; at 8 MiB, 163-165, with random reads and writes unchanged (fio_ab.sh).
-  static constexpr size_t kReleaseEvery = 8 << 20;
-  // A lookup through view() weighs at least this, found or not: it faults in its B-tree path,
-  // and with each page the kernel maps its neighbours in the page cache (fault-around) and
-  // reads ahead of it on a miss. Uncounted, the sealers' lookups of the blocks they seal
-  // (mostly new ones, not found) kept up to 145 MiB of the map resident in a 1 GiB write (after
-  // drop_caches) until a commit released it; counted, a release comes every 32 lookups at most.
-  // read_part's lookups are not counted: releasing that often during 4 KiB random reads made
-  // them fault their B-tree paths in again (fio: about 10k against 13k IOPS).
-  static constexpr size_t kLookupWeight = 512 << 10;
-  std::atomic<size_t> mapped_since_release{0};
-  void note_mapped(size_t bytes) {
-    size_t w = std::max(bytes, kLookupWeight);
-    if (mapped_since_release.fetch_add(w, std::memory_order_relaxed) + w > kReleaseEvery) {
-      mapped_since_release = 0;
-      release_mapped_pages();
-    }
-  }
-  void* map_addr = nullptr;
-  size_t map_len = 0;
-  int fd = -1;  // the data file, for read_part
+  MapBudget map;  // what reads through the map may keep of it in this process's RSS
+  int fd = -1;    // the data file, for read_part
   std::string dir;
   std::atomic<uint64_t> capacity{0};
 
@@ -89,8 +64,6 @@ struct LmdbStore::Env {
   void stop_syncing();
   // Before an unsynced commit, with marker_mu held.
   Status mark_unsynced();
-  void release_mapped_pages();
-  void find_map(const std::string& dir);
   // What the environment can still take. Without `exact`, LMDB's free list (pages that later
   // writes reuse) is not counted: scanning it takes time, and it only matters when space is low.
   Result<StoreSpace> space(bool exact);
@@ -128,7 +101,7 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& dir,
   if (rc) return lmdb_error(rc, "cannot open store in " + dir);
   PS_ASSIGN(env->blocks, open_db(env->env, "blocks"));
   PS_ASSIGN(MDB_dbi heads, open_db(env->env, "heads"));
-  env->find_map(dir);
+  env->map.attach(dir + "/data.mdb");
   if (mdb_env_get_fd(env->env, &env->fd) != 0) env->fd = -1;
   env->dir = dir;
   if (options.background_sync_ms > 0) {
@@ -150,7 +123,7 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::with_heads_db(const std::string& n
 
 Result<std::unique_ptr<KvTable>> LmdbStore::table(const std::string& name) {
   PS_ASSIGN(MDB_dbi dbi, open_db(env_->env, name));
-  return std::unique_ptr<KvTable>(new LmdbTable(env_, env_->env, dbi));
+  return std::unique_ptr<KvTable>(new LmdbTable(env_, env_->env, dbi, env_->map));
 }
 
 LmdbStore::~LmdbStore() = default;
@@ -160,8 +133,8 @@ Status LmdbStore::view(const BlockId& id, const std::function<Status(ByteView)>&
   int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn.t);
   if (rc) return lmdb_error(rc, "read txn");
   MDB_val k = val(id.view()), v;
+  MapBudget::Scope faults(env_->map);  // the lookup's pages, and what `fn` reads of the value
   rc = mdb_get(txn.t, env_->blocks, &k, &v);
-  env_->note_mapped(rc == 0 ? v.mv_size : 0);
   if (rc == MDB_NOTFOUND) return fail(Errc::not_found, "block " + id.short_hex());
   if (rc) return lmdb_error(rc, "read block " + id.short_hex());
   return fn(bytes_of(v));  // the map stays valid while the read transaction lives
@@ -178,14 +151,13 @@ Status LmdbStore::read_part(const BlockId& id, size_t off, size_t len, uint8_t* 
   *size = v.mv_size;
   if (off >= v.mv_size) return {};
   size_t n = std::min(len, v.mv_size - off);
-  auto* base = static_cast<const uint8_t*>(env_->map_addr);
   auto* at = static_cast<const uint8_t*>(v.mv_data) + off;
-  if (env_->fd < 0 || !base || at < base || at + n > base + env_->map_len) {
+  if (env_->fd < 0 || !env_->map.holds(at, n)) {
     std::memcpy(out, at, n);  // no file offset to read at: through the map
     return {};
   }
   // The read transaction keeps these pages from reuse until it ends.
-  off_t file_off = off_t(at - base);
+  off_t file_off = off_t(at - env_->map.addr());
   while (n > 0) {
     ssize_t r = ::pread(env_->fd, out, n, file_off);
     if (r < 0 && errno == EINTR) continue;
@@ -220,8 +192,11 @@ Status LmdbStore::for_each_id(const std::function<bool(const BlockId&, size_t)>&
   if ((rc = mdb_cursor_open(txn.t, env_->blocks, &cur))) return lmdb_error(rc, "cursor");
   MDB_val k, v;
   Status st;
+  MapBudget::Scope faults(env_->map);  // a scan of every leaf: charged as it goes
+  size_t n = 0;
   for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (++n % 64 == 0) faults.checkpoint();
     auto id = Id256::from(bytes_of(k));
     if (!id) {
       st = fail(Errc::corrupt, "store holds a key of " + std::to_string(k.mv_size) + " bytes");
@@ -241,6 +216,7 @@ Status LmdbStore::for_each_volume(const std::function<bool(const VolumeId&)>& fn
     if (rc) return lmdb_error(rc, "read txn");
     MDB_cursor* cur;
     if ((rc = mdb_cursor_open(txn.t, heads_, &cur))) return lmdb_error(rc, "cursor");
+    MapBudget::Scope faults(env_->map);
     MDB_val k, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -264,6 +240,7 @@ Result<std::vector<Bytes>> LmdbStore::heads(const VolumeId& volume) {
   int rc = mdb_txn_begin(env_->env, nullptr, MDB_RDONLY, &txn.t);
   if (rc) return lmdb_error(rc, "read txn");
   MDB_val k = val(volume.view()), v;
+  MapBudget::Scope faults(env_->map);
   rc = mdb_get(txn.t, heads_, &k, &v);
   if (rc == MDB_NOTFOUND) return std::vector<Bytes>{};
   if (rc) return lmdb_error(rc, "read heads");
@@ -314,12 +291,18 @@ Status LmdbStore::write_txn(const WriteBatch& batch) {
                                            : CommitSync::data,
                              txn);
   if (rc) return lmdb_error(rc, "write txn");
+  // A batch inserts and erases at random places in the B-tree: each may fault in a leaf (and
+  // with it a 2 MiB folio). Charged as it goes, not at the end, so one batch cannot map 100 MiB.
+  MapBudget::Scope faults(env_->map);
+  size_t n = 0;
   for (auto& id : batch.erase) {
+    if (++n % 16 == 0) faults.checkpoint();
     MDB_val k = val(id.view());
     rc = mdb_del(txn.t, env_->blocks, &k, nullptr);
     if (rc && rc != MDB_NOTFOUND) return lmdb_error(rc, "erase block " + id.short_hex());
   }
   for (auto& b : batch.blocks) {
+    if (++n % 16 == 0) faults.checkpoint();
     if (b.data.size() > kMaxBlockSize) return fail(Errc::too_big, "block " + b.id.short_hex());
     MDB_val k = val(b.id.view()), v = val(b.data);
     rc = mdb_put(txn.t, env_->blocks, &k, &v, MDB_NOOVERWRITE);
@@ -339,7 +322,6 @@ Status LmdbStore::write_txn(const WriteBatch& batch) {
   }
   if ((rc = txn.commit())) return lmdb_error(rc, "commit");
   if (unsynced) env_->unsynced = true;
-  env_->release_mapped_pages();
   return {};
 }
 
@@ -399,32 +381,6 @@ void LmdbStore::Env::stop_syncing() {
   if (Status st = unsynced_marker::clear(dir); !st) log::error(st.error().message());
 }
 
-void LmdbStore::Env::release_mapped_pages() {
-  // LMDB touches the pages it writes through its read-only map, which would leave every byte
-  // written resident in this process (and counted in its RSS) although the page cache already
-  // holds it. Dropping the mappings is safe for a read-only shared map: the next access faults
-  // the page back in from the cache.
-  if (map_addr) madvise(map_addr, map_len, MADV_DONTNEED);
-}
-
-void LmdbStore::Env::find_map(const std::string& dir) {
-  // mdb_env_info reports the map address only for MDB_FIXEDMAP, so look it up.
-  char real[PATH_MAX];
-  if (!::realpath((dir + "/data.mdb").c_str(), real)) return;
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    size_t slash = line.find('/');
-    if (slash == std::string::npos || line.compare(slash, std::string::npos, real) != 0) continue;
-    uintptr_t lo = 0, hi = 0;
-    if (std::sscanf(line.c_str(), "%lx-%lx", &lo, &hi) == 2 && hi > lo) {
-      map_addr = reinterpret_cast<void*>(lo);
-      map_len = hi - lo;
-      return;
-    }
-  }
-}
-
 Result<uint64_t> LmdbStore::Env::free_list_pages() {
   // Database 0 is LMDB's free list: transaction id -> array of page numbers, the first
   // element being their count (mdb_stat -f reads it the same way).
@@ -435,6 +391,7 @@ Result<uint64_t> LmdbStore::Env::free_list_pages() {
   if ((rc = mdb_cursor_open(txn.t, 0, &cur))) return lmdb_error(rc, "free list cursor");
   uint64_t pages = 0;
   MDB_val k, v;
+  MapBudget::Scope faults(map);
   for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     if (v.mv_size < sizeof(size_t)) continue;

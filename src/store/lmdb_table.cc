@@ -16,6 +16,7 @@ Result<std::optional<Bytes>> LmdbTable::get(ByteView key) {
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t);
   if (rc) return lmdb::error(rc, "read txn");
   MDB_val k = val(key), v;
+  MapBudget::Scope faults(map_);
   rc = mdb_get(txn.t, dbi_, &k, &v);
   if (rc == MDB_NOTFOUND) return std::optional<Bytes>();
   if (rc) return lmdb::error(rc, "read table");
@@ -29,7 +30,10 @@ Status LmdbTable::write(const std::vector<Change>& changes) {
   Txn txn;
   int rc = lmdb::begin_write(env_, lmdb::CommitSync::full, txn);
   if (rc) return lmdb::error(rc, "write txn");
+  MapBudget::Scope faults(map_);  // charged as it goes: a write may change thousands of records
+  size_t n = 0;
   for (auto& [key, value] : changes) {
+    if (++n % 16 == 0) faults.checkpoint();
     MDB_val k = val(key);
     if (value) {
       MDB_val v = val(*value);
@@ -49,10 +53,13 @@ Status LmdbTable::scan(ByteView prefix,
   if (rc) return lmdb::error(rc, "read txn");
   MDB_cursor* cur;
   if ((rc = mdb_cursor_open(txn.t, dbi_, &cur))) return lmdb::error(rc, "cursor");
+  MapBudget::Scope faults(map_);
   MDB_val k = val(prefix), v;
   // MDB_SET_RANGE needs a key; an empty prefix starts at the first record.
   rc = mdb_cursor_get(cur, &k, &v, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  size_t n = 0;
   for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (++n % 64 == 0) faults.checkpoint();
     ByteView key = bytes_of(k);
     if (key.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), key.begin())) break;
     if (!fn(key, bytes_of(v))) break;

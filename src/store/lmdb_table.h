@@ -8,14 +8,15 @@
 #include <memory>
 
 #include "store/kv_table.h"
+#include "store/map_budget.h"
 
 namespace peerstore {
 
 class LmdbTable final : public KvTable {
  public:
-  // `keep` holds the environment open while the table lives.
-  LmdbTable(std::shared_ptr<void> keep, MDB_env* env, MDB_dbi dbi)
-      : keep_(std::move(keep)), env_(env), dbi_(dbi) {}
+  // `keep` holds the environment (and `map`, its map's budget) open while the table lives.
+  LmdbTable(std::shared_ptr<void> keep, MDB_env* env, MDB_dbi dbi, MapBudget& map)
+      : keep_(std::move(keep)), env_(env), dbi_(dbi), map_(map) {}
 
   Result<std::optional<Bytes>> get(ByteView key) override;
   Status write(const std::vector<Change>& changes) override;
@@ -26,6 +27,7 @@ class LmdbTable final : public KvTable {
   std::shared_ptr<void> keep_;
   MDB_env* env_;
   MDB_dbi dbi_;
+  MapBudget& map_;
 };
 
 }  // namespace peerstore

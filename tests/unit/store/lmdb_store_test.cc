@@ -3,7 +3,12 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <random>
+#include <string>
+
+#include "../common/mapped.h"
 #include "../common/must.h"
+#include "store/map_budget.h"
 #include "store_makers.h"
 
 namespace peerstore {
@@ -68,6 +73,37 @@ TEST_CASE("LmdbStore: stores on one environment share blocks but not heads") {
   auto again = must(m.store->with_heads_db("ring_heads"));
   CHECK(must(again->heads(volume_id(1))) == std::vector<Bytes>{to_bytes("ring")});
   CHECK(must(m.get().heads(volume_id(1))) == std::vector<Bytes>{to_bytes("mine")});
+}
+
+TEST_CASE("LmdbStore: lookups and batches keep a bounded part of the map resident") {
+  // A fault on the map may map a whole page-cache folio (up to 2 MiB on recent kernels): the
+  // budget counts faults, so random lookups over a store much larger than it stay within it.
+  test::LmdbStoreMaker m;
+  std::vector<BlockId> ids;
+  uint32_t seed = 100;
+  // Many small batches of small blocks, so the B-tree's leaves end up spread over the file (in
+  // a 1 GiB write, 128 inserts per batch touch most leaves of 16k keys).
+  auto write_batch = [&] {
+    WriteBatch batch;
+    for (int i = 0; i < 128; ++i) {
+      TestBlock b = make_block(seed++, 4 << 10);
+      ids.push_back(b.id);
+      batch.blocks.push_back(b.record());
+    }
+    REQUIRE(m.get().write(batch).ok());
+  };
+  for (int i = 0; i < 160; ++i) write_batch();  // 20k blocks, 80 MiB
+  const std::string file = m.dir.file("db") + "/data.mdb";
+  const size_t limit_kib = (MapBudget::kBudget + 4 * MapBudget::kMaxMappedPerFault) >> 10;
+  std::mt19937 rng(7);
+  size_t worst = 0;
+  for (int i = 0; i < 600; ++i) {
+    if (i % 200 == 199) write_batch();
+    CHECK(must(m.get().contains(ids[rng() % ids.size()])));
+    worst = std::max(worst, test::mapped_kib(file));
+  }
+  CHECK(worst <= limit_kib);
+  MESSAGE("most of the map resident after a lookup: " << worst << " KiB");
 }
 
 TEST_CASE("LmdbStore: the store directory is created with mode 0700") {
