@@ -31,11 +31,31 @@ void ChunkSealer::submit(Prepare prepare, size_t len, Done done) {
   enqueue(Job{nullptr, std::move(prepare), len, std::move(done), 0});
 }
 
+void ChunkSealer::seal_here(std::shared_ptr<const Bytes> data, size_t len, Done done) {
+  Job job{std::move(data), nullptr, len, std::move(done), 0};
+  std::unique_lock lock(mu_);
+  uint64_t seq = start(job);
+  lock.unlock();
+  seal(job);
+  lock.lock();
+  finish(seq);
+}
+
+uint64_t ChunkSealer::start(Job& job) {
+  job.seq = next_seq_++;
+  outstanding_.insert(job.seq);
+  return job.seq;
+}
+
+void ChunkSealer::finish(uint64_t seq) {
+  outstanding_.erase(outstanding_.find(seq));
+  finished_.notify_all();
+}
+
 void ChunkSealer::enqueue(Job job) {
   std::unique_lock lock(mu_);
   has_room_.wait(lock, [this] { return queue_.size() < max_queued_ || stop_; });
-  job.seq = next_seq_++;
-  outstanding_.insert(job.seq);
+  start(job);
   queue_.push_back(std::move(job));
   has_work_.notify_one();
 }
@@ -55,18 +75,19 @@ void ChunkSealer::run() {
     queue_.pop_front();
     has_room_.notify_one();
     lock.unlock();
-    if (job.prepare) {
-      auto made = job.prepare();
-      if (made)
-        job.data = std::move(*made);
-      else
-        job.done(made.error());
-    }
-    if (job.data) job.done(io_.write(ByteView(job.data->data(), job.len)));
+    seal(job);
     lock.lock();
-    outstanding_.erase(outstanding_.find(job.seq));
-    finished_.notify_all();
+    finish(job.seq);
   }
+}
+
+void ChunkSealer::seal(Job& job) {
+  if (job.prepare) {
+    auto made = job.prepare();
+    if (!made) return job.done(made.error());
+    job.data = std::move(*made);
+  }
+  job.done(io_.write(ByteView(job.data->data(), job.len)));
 }
 
 }  // namespace peerstore

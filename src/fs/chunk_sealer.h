@@ -1,6 +1,8 @@
-// ChunkSealer: a small pool of threads that seal file chunks off the FUSE request path, so a
-// single sequential writer keeps every core busy. The queue is bounded: submit() blocks while
-// it is full, which is the back-pressure that keeps memory flat. Thread-safe.
+// ChunkSealer: seals file chunks, either on the caller's thread (seal_here: a FUSE write that
+// fills a chunk) or on a small pool of threads (submit: a commit's many patched chunks, which
+// one thread would seal one after the other). Either way drain() sees it. The pool's queue is
+// bounded: submit() blocks while it is full, which is the back-pressure that keeps memory
+// flat. Thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -32,6 +34,11 @@ class ChunkSealer {
   void submit(std::shared_ptr<const Bytes> data, size_t len, Done done);
   // The same for bytes `prepare` makes first; its error goes to `done`.
   void submit(Prepare prepare, size_t len, Done done);
+  // Seals data[0, len) on this thread and calls done(pointer) before it returns. With the
+  // kernel's writeback cache, writes reach the file system on several FUSE threads at once, so
+  // a sequential writer keeps the cores busy without a hand-over: the chunk is sealed on the
+  // core that just copied it in, and no thread is woken for it (docs/performance.md).
+  void seal_here(std::shared_ptr<const Bytes> data, size_t len, Done done);
   // Waits until every chunk submitted before the call is sealed and its `done` has run. A
   // commit calls it first (with no lock that `done` takes): a chunk still being sealed when
   // the commit seals the tree would otherwise be sealed there too, and then written, claimed
@@ -47,6 +54,9 @@ class ChunkSealer {
     uint64_t seq;
   };
   void run();
+  void seal(Job& job);        // without mu_
+  uint64_t start(Job& job);   // with mu_: numbers the job and counts it outstanding
+  void finish(uint64_t seq);  // with mu_
   void enqueue(Job job);
 
   BlockIo& io_;

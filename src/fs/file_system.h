@@ -283,8 +283,12 @@ class FileSystem {
   Result<uint64_t> conflicts_under(uint64_t ino);
   // Under mu_: whether a path of the tree names something.
   Result<bool> path_exists(std::string_view path);
+  // What to do once a chunk's buffer (or, with `patch`, the patched chunk) is sealed: install
+  // the block if the slot still holds what was sealed.
+  ChunkSealer::Done on_sealed(uint64_t ino, uint64_t idx, std::shared_ptr<Bytes> buf,
+                              std::shared_ptr<ChunkPatch> patch);
   // Seals a chunk's buffer (or, with `patch`, the patched chunk) on a sealer thread, and
-  // installs the block if the slot still holds what was sealed. Call without mu_.
+  // installs it (on_sealed). Call without mu_.
   void seal_async(uint64_t ino, uint64_t idx, std::shared_ptr<Bytes> buf,
                   std::shared_ptr<ChunkPatch> patch, std::optional<BlockPtr> old, size_t len);
   // `version`: the buffer or patch sealed; the slot keeps its own if it changed since.

@@ -296,21 +296,27 @@ ssize_t FileSystem::write(uint64_t ino, uint64_t off, ByteView data) {
     commit_requested_ = true;
     wake_.notify_all();
   }
-  for (auto& [idx, buf] : to_seal) seal_async(ino, idx, buf, nullptr, std::nullopt, kChunk);
+  for (auto& [idx, buf] : to_seal)
+    sealer_->seal_here(buf, kChunk, on_sealed(ino, idx, buf, nullptr));
   return ssize_t(data.size());
 }
 
-void FileSystem::seal_async(uint64_t ino, uint64_t idx, std::shared_ptr<Bytes> buf,
-                            std::shared_ptr<ChunkPatch> patch, std::optional<BlockPtr> old,
-                            size_t len) {
+ChunkSealer::Done FileSystem::on_sealed(uint64_t ino, uint64_t idx, std::shared_ptr<Bytes> buf,
+                                        std::shared_ptr<ChunkPatch> patch) {
   const void* version = buf ? static_cast<const void*>(buf.get()) : patch.get();
   // The callback keeps what it sealed alive, so `version` names it until the install.
-  auto done = [this, ino, idx, version, buf, patch](Result<BlockPtr> sealed) {
+  return [this, ino, idx, version, buf, patch](Result<BlockPtr> sealed) {
     // From here until install_sealed takes the lock, the chunk is queued in BlockIo and still
     // dirty: the space budget's look must not count it twice.
     if (sealed) sealed_not_installed_ += kChunkCost;
     install_sealed(ino, idx, version, sealed);
   };
+}
+
+void FileSystem::seal_async(uint64_t ino, uint64_t idx, std::shared_ptr<Bytes> buf,
+                            std::shared_ptr<ChunkPatch> patch, std::optional<BlockPtr> old,
+                            size_t len) {
+  auto done = on_sealed(ino, idx, buf, patch);
   if (buf) return sealer_->submit(buf, len, std::move(done));
   BlockIo& io = volume_->io();
   sealer_->submit(
