@@ -242,14 +242,16 @@ Status TieredStore::write(const WriteBatch& batch) {
   uint64_t ticket = 0;
   if (!batch.blocks.empty()) {
     std::vector<BlockId> ids;
+    std::vector<size_t> sizes;
     ids.reserve(batch.blocks.size());
-    for (auto& b : batch.blocks) ids.push_back(b.id);
+    sizes.reserve(batch.blocks.size());
+    for (auto& b : batch.blocks) ids.push_back(b.id), sizes.push_back(b.data.size());
     {
       // Uploading again: not evictable until the network confirms it.
       std::lock_guard lk(m_);
       for (auto& id : ids) forget_cached(id);
     }
-    ticket = uploads_.add_blocks(ids);
+    ticket = uploads_.add_blocks(ids, sizes);
   }
   for (auto& [volume, ids] : batch.claims)
     if (uint64_t t = uploads_.add_claims(volume, ids)) ticket = t;
@@ -261,15 +263,18 @@ Status TieredStore::write(const WriteBatch& batch) {
 
 Status TieredStore::upload_all() {
   std::vector<BlockId> ids;
-  PS_TRY(local_.for_each_id([&](const BlockId& id, size_t) {
+  std::vector<size_t> sizes;
+  PS_TRY(local_.for_each_id([&](const BlockId& id, size_t size) {
     ids.push_back(id);
+    sizes.push_back(size);
     if (ids.size() >= 4096) {
-      uploads_.add_blocks(ids);
+      uploads_.add_blocks(ids, sizes);
       ids.clear();
+      sizes.clear();
     }
     return true;
   }));
-  if (!ids.empty()) uploads_.add_blocks(ids);
+  if (!ids.empty()) uploads_.add_blocks(ids, sizes);
   std::vector<VolumeId> volumes;
   PS_TRY(local_.for_each_volume([&](const VolumeId& v) {
     volumes.push_back(v);

@@ -40,12 +40,15 @@ UploadQueue::~UploadQueue() {
   worker_.join();
 }
 
-uint64_t UploadQueue::add_blocks(const std::vector<BlockId>& ids) {
+uint64_t UploadQueue::add_blocks(const std::vector<BlockId>& ids,
+                                 const std::vector<size_t>& sizes) {
   std::lock_guard lk(core_->m);
-  for (auto& id : ids) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const BlockId& id = ids[i];
     Item it;
     it.seq = next_seq_++;
     it.id = id;
+    if (i < sizes.size()) it.bytes = sizes[i];
     core_->outstanding.insert(it.seq);
     ++core_->waiting[id];
     core_->blocks.push_back(std::move(it));
@@ -217,19 +220,22 @@ void UploadQueue::start(Item item, std::unique_lock<std::mutex>& lk) {
                       });
   } else if (remote_.shares_store_with(local_)) {
     // The node behind `remote_` stores in `local_`: it reads the bytes only for copies it sends
-    // elsewhere (none on a one-node network), so read only the size here.
-    size_t size = 0;
-    Status st = local_.view(item.id, [&](ByteView b) {
-      size = b.size();
-      return Status();
-    });
+    // elsewhere (none on a one-node network), so only the size is needed here, known if the
+    // block was queued with it (a lookup through the store's map costs page faults: MapBudget).
+    // not_found: released by the bounded cache once the network held it (as below); it holds
+    // none of its bytes here any more.
+    Status st;
+    if (item.bytes == 0)
+      st = local_.view(item.id, [&](ByteView b) {
+        item.bytes = b.size();
+        return Status();
+      });
     if (!st) {
-      // not_found: released by the bounded cache once the network held it (as below).
       finish(core, std::move(item), st.code() == Errc::not_found ? Status() : st, retry);
     } else {
       BlockId id = item.id;
-      item.bytes = size;
       remote_.put_stored_block(id, [core, item = std::move(item), retry](Status st) mutable {
+        if (st.code() == Errc::not_found) item.bytes = 0, st = Status();
         finish(core, std::move(item), st, retry);
       });
     }

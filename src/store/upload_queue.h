@@ -58,8 +58,10 @@ class UploadQueue {
   UploadQueue(const UploadQueue&) = delete;
   UploadQueue& operator=(const UploadQueue&) = delete;
 
-  // Queues uploads; returns a ticket that wait() accepts.
-  uint64_t add_blocks(const std::vector<BlockId>& ids);
+  // Queues uploads; returns a ticket that wait() accepts. sizes[i], where given, is the size
+  // of ids[i] in the local store (0: not known), which spares a lookup when the remote stores
+  // in the same store (RemoteStore::shares_store_with).
+  uint64_t add_blocks(const std::vector<BlockId>& ids, const std::vector<size_t>& sizes = {});
   uint64_t add_heads(const VolumeId& volume, std::vector<Bytes> heads);
   // Queues claims on `blocks` for `volume` (UploadQueueOptions::claim) ahead of the heads queued
   // after them. Returns 0 and queues nothing when there is nothing to claim or no claim hook.
@@ -94,7 +96,7 @@ class UploadQueue {
     std::vector<uint64_t> merged;
     int64_t due_ms = 0;  // retry time
     int64_t backoff_ms = 0;
-    size_t bytes = 0;  // of a block, once read
+    size_t bytes = 0;  // of a block, once known (0: not yet)
   };
   // State shared with in-flight callbacks, which may outlive the queue object.
   struct Core {
