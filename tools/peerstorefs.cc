@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
   app.add_option("-o", options,
                  "Mount options: allow_other, ro, fsname=..., durability=local|replicated, "
                  "cache_size=SIZE, data=DIR, config=DIR, listen=ADDR:PORT, join=TOKEN, "
-                 "http=ADDR:PORT, ...")
+                 "http=ADDR:PORT, fuse_spin=MICROSECONDS (how long the reader stays awake after "
+                 "each of a run of small reads, default 100; 0: never), ...")
       ->allow_extra_args(false);
   try {
     app.parse(argc, argv);

@@ -6,6 +6,17 @@
 namespace peerstore {
 namespace {
 
+constexpr uint64_t kMaxFuseSpinUs = 10'000;
+
+// A whole number, the option's whole value; nothing when absent or malformed.
+std::optional<uint64_t> whole_number(std::optional<std::string_view> value) {
+  uint64_t n = 0;
+  if (!value) return std::nullopt;
+  auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+  if (ec != std::errc() || end != value->data() + value->size()) return std::nullopt;
+  return n;
+}
+
 // libfuse's mount options that take no value, and those that take one.
 const std::set<std::string, std::less<>> kFlags = {
     "allow_other", "allow_root", "default_permissions",
@@ -58,18 +69,24 @@ Status apply(std::string_view opt, MountOptions& out) {
     return {};
   }
   if (key == "brake_percent" || key == "brake_files") {
-    uint64_t n = 0;
-    auto [end, ec] = value ? std::from_chars(value->data(), value->data() + value->size(), n)
-                           : std::from_chars_result{nullptr, std::errc::invalid_argument};
+    auto n = whole_number(value);
     bool percent = key == "brake_percent";
-    if (ec != std::errc() || end != value->data() + value->size() || n == 0 || (percent && n > 100))
+    if (!n || *n == 0 || (percent && *n > 100))
       return fail(Errc::invalid, percent
                                      ? "-o brake_percent takes a whole number from 1 to 100"
                                      : "-o brake_files takes a whole number of files, 1 or more");
     if (percent)
-      out.brake.percent = unsigned(n);
+      out.brake.percent = unsigned(*n);
     else
-      out.brake.files = n;
+      out.brake.files = *n;
+    return {};
+  }
+  if (key == "fuse_spin") {
+    auto n = whole_number(value);
+    if (!n || *n > kMaxFuseSpinUs)
+      return fail(Errc::invalid,
+                  "-o fuse_spin takes microseconds from 0 (no spinning) to 10000 (10 ms)");
+    out.fuse_spin_us = uint32_t(*n);
     return {};
   }
   for (auto [name, field] : {std::pair{"data", &out.data}, std::pair{"config", &out.config},

@@ -1,20 +1,20 @@
 #include "fs/mount_session.h"
 
 #include "common/log.h"
+#include "fs/fuse_loop.h"
 #include "fs/mount_tree.h"
 
 namespace peerstore {
 
-Result<std::unique_ptr<MountSession>> MountSession::mount(MountTree& tree,
-                                                          const std::string& mountpoint,
-                                                          const std::vector<std::string>& options,
-                                                          bool debug, FuseMetrics* metrics) {
-  std::unique_ptr<MountSession> m(new MountSession(tree));
+Result<std::unique_ptr<MountSession>> MountSession::mount(MountTree& tree, Config config,
+                                                          FuseMetrics* metrics) {
+  const std::string& mountpoint = config.mountpoint;
+  std::unique_ptr<MountSession> m(new MountSession(tree, config.spin));
   m->ctx_.metrics = metrics;
   std::string opts = "fsname=peerstore,subtype=peerstorefs,default_permissions";
-  for (auto& o : options) opts += "," + o;
+  for (auto& o : config.options) opts += "," + o;
   std::vector<std::string> argv_s = {"peerstorefs", "-o", opts};
-  if (debug) argv_s.push_back("-d");
+  if (config.debug) argv_s.push_back("-d");
   std::vector<char*> argv;
   for (auto& s : argv_s) argv.push_back(s.data());
   fuse_args args = FUSE_ARGS_INIT(int(argv.size()), argv.data());
@@ -56,11 +56,7 @@ MountSession::~MountSession() {
 }
 
 Status MountSession::run() {
-  fuse_loop_config* cfg = fuse_loop_cfg_create();
-  fuse_loop_cfg_set_max_threads(cfg, 16);
-  fuse_loop_cfg_set_idle_threads(cfg, 8);
-  int rc = fuse_session_loop_mt(se_, cfg);
-  fuse_loop_cfg_destroy(cfg);
+  int rc = FuseLoop(se_, {.max_threads = 16, .spin = spin_}).run();
   ctx_.tree.set_notifier(nullptr);
   int e = ctx_.tree.commit();  // after SIGTERM the kernel never sent destroy
   fuse_session_unmount(se_);

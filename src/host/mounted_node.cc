@@ -190,7 +190,9 @@ Result<std::unique_ptr<MountedNode>> MountedNode::start(MountConfig config, Iden
       });
   m->volumes_->set_removal_sink([gc = m->collector_.get()] { gc->removed(); });
   m->show_collector(m->collector_.get());
-  PS_ASSIGN(m->session_, MountSession::mount(*m->tree_, c.mountpoint, c.options.fuse, c.debug,
+  PS_ASSIGN(m->session_, MountSession::mount(*m->tree_,
+                                             {c.mountpoint, c.options.fuse, c.debug,
+                                              std::chrono::microseconds(c.options.fuse_spin_us)},
                                              &m->fuse_metrics_));
   if (!c.http.empty()) {
     MountedNode* self = m.get();

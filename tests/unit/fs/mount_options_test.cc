@@ -118,6 +118,23 @@ TEST_CASE("mount options: the brake on mass deletion") {
   }
 }
 
+TEST_CASE("mount options: fuse_spin in microseconds, 0 to 10000") {
+  CHECK(must(MountOptions::parse({})).fuse_spin_us == 100);
+  CHECK(must(MountOptions::parse({"fuse_spin=0"})).fuse_spin_us == 0);
+  CHECK(must(MountOptions::parse({"fuse_spin=250"})).fuse_spin_us == 250);
+  CHECK(must(MountOptions::parse({"fuse_spin=10000"})).fuse_spin_us == 10000);
+  CHECK(must(MountOptions::parse({"fuse_spin=5,fuse_spin=7"})).fuse_spin_us == 7);
+  CHECK(must(MountOptions::parse({"fuse_spin=0"})).fuse.empty());  // not libfuse's
+  for (const char* bad : {"fuse_spin", "fuse_spin=", "fuse_spin=10001", "fuse_spin=-1",
+                          "fuse_spin=100us", "fuse_spin=1e3"}) {
+    CAPTURE(bad);
+    auto r = MountOptions::parse({bad});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find(
+              "-o fuse_spin takes microseconds from 0 (no spinning) to 10000 (10 ms)") == 0);
+  }
+}
+
 TEST_CASE("parse_size") {
   CHECK(parse_size("1") == 1u);
   CHECK(parse_size("1K") == kKiB);
