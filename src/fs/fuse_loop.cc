@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -28,6 +31,60 @@ void cpu_relax() {
   asm volatile("yield");
 #endif
 }
+
+// The running loop's eventfd, for the signal handler; -1 when none runs.
+std::atomic<int> g_wake_fd{-1};
+constexpr int kExitSignals[] = {SIGINT, SIGTERM, SIGHUP};
+struct sigaction g_previous[std::size(kExitSignals)];
+
+// Runs the handler that was there before (libfuse's ends the session), then wakes the leader.
+void on_exit_signal(int sig, siginfo_t* info, void* context) {
+  const int saved = errno;
+  for (size_t i = 0; i < std::size(kExitSignals); i++) {
+    if (kExitSignals[i] != sig) continue;
+    const struct sigaction& prev = g_previous[i];
+    if (prev.sa_flags & SA_SIGINFO)
+      prev.sa_sigaction(sig, info, context);
+    else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN)
+      prev.sa_handler(sig);
+  }
+  if (int fd = g_wake_fd.load(); fd >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(fd, &one, sizeof one);
+  }
+  errno = saved;
+}
+
+// Chains on_exit_signal in front of the handlers of kExitSignals for its lifetime. A signal
+// whose disposition is the default (no session handler) is left alone: it ends the process.
+class SignalWake {
+ public:
+  explicit SignalWake(int fd) {
+    g_wake_fd.store(fd);
+    for (size_t i = 0; i < std::size(kExitSignals); i++) {
+      struct sigaction now {};
+      sigaction(kExitSignals[i], nullptr, &now);
+      if (!(now.sa_flags & SA_SIGINFO) && (now.sa_handler == SIG_DFL || now.sa_handler == SIG_IGN))
+        continue;
+      g_previous[i] = now;
+      struct sigaction sa {};
+      sa.sa_sigaction = on_exit_signal;
+      sa.sa_flags = SA_SIGINFO;
+      sigemptyset(&sa.sa_mask);
+      if (sigaction(kExitSignals[i], &sa, nullptr) == 0) chained_[i] = true;
+    }
+  }
+  ~SignalWake() {
+    for (size_t i = 0; i < std::size(kExitSignals); i++)
+      if (chained_[i]) sigaction(kExitSignals[i], &g_previous[i], nullptr);
+    g_wake_fd.store(-1);
+  }
+  SignalWake(const SignalWake&) = delete;
+  SignalWake& operator=(const SignalWake&) = delete;
+
+ private:
+  bool chained_[std::size(kExitSignals)] = {};
+};
 
 }  // namespace
 
@@ -87,6 +144,7 @@ FuseLoop::Kind FuseLoop::classify(const fuse_buf& buf) {
 }
 
 FuseLoop::~FuseLoop() {
+  if (wake_fd_ >= 0) close(wake_fd_);
   {
     std::lock_guard lk(mu_);
     stop_ = true;
@@ -100,6 +158,9 @@ int FuseLoop::run() {
   const int fd = fuse_session_fd(se_);
   const int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -errno;
+  if (wake_fd_ < 0) wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return -errno;
+  SignalWake signals(wake_fd_);
   {
     std::lock_guard lk(mu_);
     threads_.emplace_back([this] { worker(); });
@@ -179,10 +240,14 @@ int FuseLoop::read_request(fuse_buf& buf, Clock::time_point spin_until) {
       cpu_relax();
       continue;
     }
-    // Nothing queued: sleep until a request comes. The timeout bounds how late an exit asked by
-    // a signal that interrupted another thread is seen.
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 1000) < 0 && errno != EINTR) return -errno;
+    // Nothing queued: sleep until a request comes, or a signal asks to exit (the wake fd). The
+    // timeout only bounds how late an exit asked without a signal is seen.
+    pollfd p[2] = {{fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (poll(p, 2, 1000) < 0 && errno != EINTR) return -errno;
+    if (p[1].revents & POLLIN) {
+      uint64_t n;
+      [[maybe_unused]] ssize_t r = read(wake_fd_, &n, sizeof n);
+    }
     // POLLERR/POLLHUP (the connection went away): the next read reports it.
   }
 }

@@ -21,6 +21,7 @@
 //
 // Thread contract: construct and run() on one thread; run() returns once the session has ended
 // (unmount, fuse_session_exit from a signal) and every worker has finished its request.
+// run() chains a handler for SIGINT, SIGTERM and SIGHUP for as long as it runs.
 #pragma once
 
 #include <fuse_lowlevel.h>
@@ -47,7 +48,10 @@ class FuseLoop {
   FuseLoop(const FuseLoop&) = delete;
   FuseLoop& operator=(const FuseLoop&) = delete;
 
-  // Serves requests until the session ends; 0, or -errno of a failed read of the device.
+  // Serves requests until the session ends; 0, or -errno of a failed read of the device. While
+  // it runs, SIGINT, SIGTERM and SIGHUP still go to the handlers installed before (libfuse's
+  // end the session), and then wake the leader, so that the exit is seen at once: one running
+  // loop per process.
   int run();
 
   // What the leader does with a request in `buf` (a fuse_in_header and its arguments): a quick
@@ -80,6 +84,7 @@ class FuseLoop {
   // thread that led in an older term goes back to idle once it has served its request.
   std::atomic<uint64_t> serving_{0}, taken_{0}, term_{0};
   std::atomic<bool> armed_{false};  // the watchdog ticks
+  int wake_fd_ = -1;                // an eventfd the leader polls beside the device
 };
 
 }  // namespace peerstore

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,7 +120,8 @@ fuse_lowlevel_ops make_ops() {
 // A mount of TestFs served by a FuseLoop on its own thread; unmounted whatever the test did.
 class LoopMount {
  public:
-  LoopMount() {
+  // `signals`: libfuse's handlers for SIGINT, SIGTERM and SIGHUP, as peerstorefs has.
+  explicit LoopMount(bool signals = false) {
     int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
       if (getenv("CI"))
@@ -140,6 +142,8 @@ class LoopMount {
     se_ = fuse_session_new(&args, &ops, sizeof ops, &fs_);
     REQUIRE(se_ != nullptr);
     REQUIRE(fuse_session_mount(se_, dir_.c_str()) == 0);
+    if (signals) REQUIRE(fuse_set_signal_handlers(se_) == 0);
+    signals_ = signals;
     ran_ = std::async(std::launch::async, [this] {
       FuseLoop loop(se_, {.max_threads = 4, .spin = 100us, .rescue = 1000us});
       return loop.run();
@@ -148,6 +152,7 @@ class LoopMount {
   ~LoopMount() {
     if (se_) umount2(dir_.c_str(), MNT_DETACH);  // ends run() if still running
     if (ran_.valid()) ran_.wait();
+    if (signals_) fuse_remove_signal_handlers(se_);
     if (se_) fuse_session_unmount(se_);
     if (se_) fuse_session_destroy(se_);
     if (!dir_.empty()) rmdir(dir_.c_str());
@@ -171,6 +176,7 @@ class LoopMount {
   TestFs fs_;
   std::string dir_;
   fuse_session* se_ = nullptr;
+  bool signals_ = false;
   std::future<int> ran_;
 };
 
@@ -245,6 +251,20 @@ TEST_CASE("FuseLoop: a request that blocks while the leader serves it does not h
   auto rc = m.unmount();
   REQUIRE(rc.has_value());
   CHECK(*rc == 0);
+}
+
+TEST_CASE("FuseLoop: a signal that ends the session wakes the leader at once") {
+  LoopMount m(/*signals=*/true);
+  if (!m.usable()) return;
+  struct stat st;
+  REQUIRE(stat(m.path("data").c_str(), &st) == 0);
+  std::this_thread::sleep_for(50ms);  // the leader is asleep in poll(), its timeout 1 s
+  auto sent = std::chrono::steady_clock::now();
+  REQUIRE(kill(getpid(), SIGHUP) == 0);  // to whichever thread: libfuse's handler, then ours
+  auto rc = m.finished(5s);
+  REQUIRE(rc.has_value());
+  CHECK(*rc == 0);
+  CHECK(std::chrono::steady_clock::now() - sent < 500ms);
 }
 
 TEST_CASE("FuseLoop: fuse_session_exit ends run() while idle") {
