@@ -60,7 +60,11 @@ void on_exit_signal(int sig, siginfo_t* info, void* context) {
 class SignalWake {
  public:
   explicit SignalWake(int fd) {
-    g_wake_fd.store(fd);
+    // One loop per process is woken; a second one, running at the same time, is not chained
+    // (its leader sees an exit at poll's timeout instead).
+    int none = -1;
+    if (!g_wake_fd.compare_exchange_strong(none, fd)) return;
+    fd_ = fd;
     for (size_t i = 0; i < std::size(kExitSignals); i++) {
       struct sigaction now {};
       sigaction(kExitSignals[i], nullptr, &now);
@@ -75,6 +79,7 @@ class SignalWake {
     }
   }
   ~SignalWake() {
+    if (fd_ < 0) return;
     for (size_t i = 0; i < std::size(kExitSignals); i++)
       if (chained_[i]) sigaction(kExitSignals[i], &g_previous[i], nullptr);
     g_wake_fd.store(-1);
@@ -83,6 +88,7 @@ class SignalWake {
   SignalWake& operator=(const SignalWake&) = delete;
 
  private:
+  int fd_ = -1;  // ours, if chained
   bool chained_[std::size(kExitSignals)] = {};
 };
 
@@ -144,7 +150,6 @@ FuseLoop::Kind FuseLoop::classify(const fuse_buf& buf) {
 }
 
 FuseLoop::~FuseLoop() {
-  if (wake_fd_ >= 0) close(wake_fd_);
   {
     std::lock_guard lk(mu_);
     stop_ = true;
@@ -152,6 +157,7 @@ FuseLoop::~FuseLoop() {
   cv_.notify_all();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+  if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 int FuseLoop::run() {

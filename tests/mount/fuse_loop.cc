@@ -267,6 +267,25 @@ TEST_CASE("FuseLoop: a signal that ends the session wakes the leader at once") {
   CHECK(std::chrono::steady_clock::now() - sent < 500ms);
 }
 
+TEST_CASE("FuseLoop: two loops in one process serve and end on their own") {
+  LoopMount a(/*signals=*/false), b(/*signals=*/false);
+  if (!a.usable() || !b.usable()) return;
+  for (LoopMount* m : {&a, &b}) {
+    int fd = open(m->path("data").c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    for (int i = 0; i < 20; i++) CHECK(check_read(fd, uint64_t(i) * 12345, 4096) == "");
+    close(fd);
+  }
+  auto ra = a.unmount();
+  REQUIRE(ra.has_value());
+  CHECK(*ra == 0);
+  struct stat st;
+  CHECK(stat(b.path("data").c_str(), &st) == 0);  // b still serves
+  auto rb = b.unmount();
+  REQUIRE(rb.has_value());
+  CHECK(*rb == 0);
+}
+
 TEST_CASE("FuseLoop: fuse_session_exit ends run() while idle") {
   LoopMount m;
   if (!m.usable()) return;
