@@ -87,8 +87,6 @@ Result<BlockPtr> BlockIo::write(ByteView plaintext) {
   size_t n = sealed_size(suite_, plaintext.size());
   auto blob = std::make_shared<Blob>(Blob{std::make_shared_for_overwrite<uint8_t[]>(n), n});
   BlockPtr ptr = seal_block_into(plaintext, convergence_, blob->data.get(), suite_);
-  auto had = store_.contains(ptr.id);
-  blob->stored = had.ok() && *had;
   uint64_t cost = blob->cost();
   std::unique_lock lock(mu_);
   auto [it, inserted] = pending_.try_emplace(ptr.id, std::move(blob));
@@ -204,12 +202,32 @@ uint64_t BlockIo::unstored_cost_locked() const {
   return cost;
 }
 
+void BlockIo::look_up_queued_locked() {
+  auto look = [this](const Shared& blob, const BlockId& id) {
+    if (blob->looked_up) return;
+    blob->looked_up = true;
+    auto had = store_.contains(id);
+    blob->stored = had.ok() && *had;
+  };
+  for (auto& [id, blob] : pending_) {
+    if (blob->looked_up) continue;
+    uint64_t before = blob->cost();
+    look(blob, id);
+    pending_cost_ -= before - blob->cost();
+  }
+  for (const Batch& b : in_flight_)
+    for (auto& [id, blob] : b) look(blob, id);
+}
+
 Result<BlockIo::Room> BlockIo::room(bool settled) {
   std::unique_lock lock(mu_);
   // Between the store's commit of a batch and its removal from in_flight_ below, the batch
   // counts both as used in the store and as unstored here. While mu_ is held and no batch is
   // being written, none can start or finish: the two numbers agree.
-  if (settled) changed_.wait(lock, [this] { return !writing_ && !committing_; });
+  if (settled) {
+    changed_.wait(lock, [this] { return !writing_ && !committing_; });
+    look_up_queued_locked();
+  }
   PS_ASSIGN(StoreSpace space, store_.space());
   return Room{space, unstored_cost_locked()};
 }

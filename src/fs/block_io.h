@@ -57,8 +57,8 @@ class BlockIo {
   // What the store can still take beside what the queued blocks will cost it, looked at
   // together. A look while a batch is being written may count that batch twice (once the
   // store has it and before it leaves the queue), never not at all; a `settled` look first
-  // waits until no batch is being written, and is exact. For deciding on ENOSPC, where the
-  // quick look refused.
+  // waits until no batch is being written, asks the store which queued blocks it has already,
+  // and is exact. For deciding on ENOSPC, where the quick look refused.
   struct Room {
     StoreSpace space;
     uint64_t unstored = 0;
@@ -70,9 +70,14 @@ class BlockIo {
   struct Blob {
     std::shared_ptr<uint8_t[]> data;
     size_t size;
-    // The store had the block when it was queued (the same chunk sealed twice, by a sealer and
-    // a commit): writing it again costs nothing, so it is not counted as unstored.
-    bool stored = false;
+    // The store has the block already (the same chunk sealed twice, by a sealer and a commit,
+    // or the same content written again): writing it again costs nothing, so it is not counted
+    // as unstored. Not looked up when the block is queued: a lookup through the store's map
+    // faults in its pages, which then have to be released (MapBudget), and most new blocks are
+    // new. Until a settled look asks (room), a block counts as unstored: an over-count, which
+    // only makes the quick look ask for a settled one sooner. Guarded by mu_.
+    mutable bool stored = false;
+    mutable bool looked_up = false;
     ByteView view() const { return {data.get(), size}; }
     uint64_t cost() const { return stored ? 0 : LocalStore::cost_of_block(size); }
   };
@@ -81,6 +86,8 @@ class BlockIo {
 
   Shared queued(const BlockId& id) const;
   uint64_t unstored_cost_locked() const;
+  // Asks the store whether it has each queued block not yet asked about (Blob::stored).
+  void look_up_queued_locked();
   Status view(const BlockId& id, const std::function<Status(ByteView)>& fn);
   Status write_batch(const Batch& blocks, const VolumeId* volume, const std::vector<Bytes>* heads,
                      std::vector<BlockId> claims = {});
