@@ -74,7 +74,8 @@ class ChordNode {
   // put_own_block for a block the hosting process already wrote to this node's store: when this
   // node is the block's only replica (a one-node network) it is indexed, no bytes read;
   // otherwise its bytes are read from the store for the copies sent to other nodes.
-  void put_stored_block(const Id256& id, std::function<void(Status)> done);
+  // `size`: as RemoteStore::put_stored_block.
+  void put_stored_block(const Id256& id, size_t size, std::function<void(Status)> done);
   // Reads the first copy that hashes to its id, trying the replicas in order; a read that met
   // unreachable nodes (churn) asks again after 1 and 2 stabilize periods.
   void get_block(const Id256& id, std::function<void(Result<Bytes>)> done);

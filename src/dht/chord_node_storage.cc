@@ -86,12 +86,12 @@ void ChordNode::put_own_block(const Id256& id, Bytes data, std::function<void(St
   quorum_write(id, msg::PutBlock{id, std::move(data)}, std::move(done));
 }
 
-void ChordNode::put_stored_block(const Id256& id, std::function<void(Status)> done) {
-  lookup(id, [this, id, done = std::move(done)](Result<Lookup::Outcome> r) mutable {
+void ChordNode::put_stored_block(const Id256& id, size_t size, std::function<void(Status)> done) {
+  lookup(id, [this, id, size, done = std::move(done)](Result<Lookup::Outcome> r) mutable {
     if (!r) return done(r.error());
     auto replicas = replicas_of(r->successors);
     if (replicas.size() == 1 && replicas[0].id == self_.id)
-      return store_.adopt_stored_block(id, std::move(done));
+      return store_.adopt_stored_block(id, size, std::move(done));
     auto bytes = store_.get_block(id);
     if (!bytes) return done(bytes.error());
     if (bytes->size() > kMaxBlockSize) return done(fail(Errc::too_big, "block " + id.short_hex()));

@@ -139,9 +139,9 @@ void DhtClient::put_block(const BlockId& id, Bytes data, std::function<void(Stat
   });
 }
 
-void DhtClient::put_stored_block(const BlockId& id, std::function<void(Status)> done) {
-  loop_->post([this, id, done = std::move(done)]() mutable {
-    node_->put_stored_block(id, std::move(done));
+void DhtClient::put_stored_block(const BlockId& id, size_t size, std::function<void(Status)> done) {
+  loop_->post([this, id, size, done = std::move(done)]() mutable {
+    node_->put_stored_block(id, size, std::move(done));
   });
 }
 

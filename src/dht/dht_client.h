@@ -72,7 +72,7 @@ class DhtClient final : public RemoteStore {
   bool shares_store_with(const BlockStore& local) const override {
     return local.blocks_identity() == store_->blocks_identity();
   }
-  void put_stored_block(const BlockId& id, std::function<void(Status)> done) override;
+  void put_stored_block(const BlockId& id, size_t size, std::function<void(Status)> done) override;
   void get_heads(const VolumeId& volume,
                  std::function<void(Result<std::vector<Bytes>>)> done) override;
   void put_heads(const VolumeId& volume, std::vector<Bytes> heads,

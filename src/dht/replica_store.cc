@@ -99,10 +99,13 @@ ReplicaStore::ReplicaStore(LocalStore& store, DiskQueue& disk)
   });
   if (!st) log::warn("dht: cannot index the blocks of the local store: " + st.error().message());
   st = store_.for_each_volume([this](const Id256& row) {
-    index_row(row);
+    rows_indexed_ = index_row(row) && rows_indexed_;
     return true;
   });
-  if (!st) log::warn("dht: cannot index the heads of the local store: " + st.error().message());
+  if (!st) {
+    rows_indexed_ = false;
+    log::warn("dht: cannot index the heads of the local store: " + st.error().message());
+  }
 }
 
 void ReplicaStore::index_block(const Id256& id) {
@@ -117,6 +120,13 @@ void ReplicaStore::index_records(const RecordSet& set) {
   if (index_.insert_or_assign({key, set.kind()}, e).second) ++counts_[size_t(set.kind())];
   if (set.kind() != KeyKind::claims) return;
   claimed_.insert(key);
+  ClaimSet claims;
+  claims.add_trusted(set.encoded());
+  // The times in a stored set are 0: "every claim cancelled" is all released() asks.
+  if (claims.releasable(0, 0))
+    released_.insert(key);
+  else
+    released_.erase(key);
   if (claims_changed_.all) return;
   if (claims_changed_.ids.size() >= kMaxPuts) {
     claims_changed_ = PutsOfClaimed{{}, true};
@@ -127,7 +137,7 @@ void ReplicaStore::index_records(const RecordSet& set) {
 
 void ReplicaStore::unindex(KeyKind kind, const Id256& key) {
   if (index_.erase({key, kind})) --counts_[size_t(kind)];
-  if (kind == KeyKind::claims) claimed_.erase(key);
+  if (kind == KeyKind::claims) claimed_.erase(key), released_.erase(key);
 }
 
 Result<RecordSet> ReplicaStore::stored_records(KeyKind kind, const Id256& owner) const {
@@ -138,16 +148,20 @@ Result<RecordSet> ReplicaStore::stored_records(KeyKind kind, const Id256& owner)
   return std::move(*set);
 }
 
-void ReplicaStore::index_row(const Id256& row) {
+bool ReplicaStore::index_row(const Id256& row) {
   auto items = store_.heads(row);
   if (!items) {
     log::warn("dht: cannot read the records of " + row.short_hex() + ": " +
               items.error().message());
-    return;
+    return false;
   }
   auto set = parse_row(row, std::move(*items));
-  if (!set) return log::warn("dht: the records under " + row.short_hex() + " name another key");
+  if (!set) {
+    log::warn("dht: the records under " + row.short_hex() + " name another key");
+    return true;  // a row no set of ours is stored under
+  }
   index_records(*set);
+  return true;
 }
 
 void ReplicaStore::reindex_stored(const RecordKey& rk) {
@@ -239,7 +253,7 @@ Status ReplicaStore::room_for_block(size_t bytes) {
                                   " KiB are kept for records (claims, cancels, heads)");
 }
 
-void ReplicaStore::adopt_stored_block(const Id256& id, Done done) {
+void ReplicaStore::adopt_stored_block(const Id256& id, size_t size, Done done) {
   auto answer = [this, &done](Status st) {
     post([done = std::move(done), st = std::move(st)] { done(st); });
   };
@@ -247,12 +261,13 @@ void ReplicaStore::adopt_stored_block(const Id256& id, Done done) {
   if (mem_blocks_.count(id) || contains(KeyKind::block, id)) return answer({});
   if (erasing_.count(id))
     return answer(fail(Errc::unavailable, "block " + id.short_hex() + " is being dropped"));
-  size_t size = 0;
-  Status st = store_.view(id, [&](ByteView b) {
-    size = b.size();
-    return Status();
-  });
-  if (!st) return answer(st);
+  if (size == 0) {
+    Status st = store_.view(id, [&](ByteView b) {
+      size = b.size();
+      return Status();
+    });
+    if (!st) return answer(st);
+  }
   index_stored_block(id, size);
   answer({});
 }
@@ -273,6 +288,9 @@ void ReplicaStore::put_records(KeyKind kind, const Id256& owner, const std::vect
   std::optional<RecordSet> held;
   if (mem != mem_records_.end()) {
     held = mem->second.set;
+  } else if (kind == KeyKind::claims && rows_indexed_ &&
+             !claimed_.count(RecordSet::key_for(kind, owner))) {
+    held = RecordSet(kind, owner);  // the first claims of a block: no row holds any
   } else {
     auto stored = stored_records(kind, owner);
     if (!stored) return answer(stored.error());
@@ -470,9 +488,7 @@ Result<ClaimSet> ReplicaStore::claims_of(const Id256& block) const {
 }
 
 bool ReplicaStore::released(const Id256& block) const {
-  auto set = claims_of(block);
-  // The times in a stored set are 0: "every claim cancelled" is all this asks.
-  return set && set->releasable(0, 0);
+  return released_.count(block) > 0;
 }
 
 void ReplicaStore::note_put(const Id256& id) {

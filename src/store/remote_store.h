@@ -40,8 +40,11 @@ class RemoteStore {
   }
   // put_block for a block the shared local store holds: the bytes are read from there, and only
   // for copies sent to other nodes; a network of this one node only indexes it. Only where
-  // shares_store_with(local) is true (the default aborts).
-  virtual void put_stored_block(const BlockId& id, std::function<void(Status)> done);
+  // shares_store_with(local) is true (the default aborts). `size` is the block's size if the
+  // caller knows it holds the block (it wrote it, and nothing erases a block waiting for
+  // upload): a node that only indexes it then reads nothing. With 0 the store is asked, and a
+  // block it lacks is Errc::not_found.
+  virtual void put_stored_block(const BlockId& id, size_t size, std::function<void(Status)> done);
   // Offers this computer's local copies of blocks that are on the network (uploaded or fetched)
   // for deletion, to bound the local cache. The network side shares the local store: it
   // deletes those its own node need not keep and reports them.
@@ -49,7 +52,7 @@ class RemoteStore {
                        std::function<void(std::vector<BlockId>)> done) = 0;
 };
 
-inline void RemoteStore::put_stored_block(const BlockId&, std::function<void(Status)>) {
+inline void RemoteStore::put_stored_block(const BlockId&, size_t, std::function<void(Status)>) {
   std::abort();  // a caller that did not ask shares_store_with
 }
 

@@ -222,8 +222,9 @@ void UploadQueue::start(Item item, std::unique_lock<std::mutex>& lk) {
     // The node behind `remote_` stores in `local_`: it reads the bytes only for copies it sends
     // elsewhere (none on a one-node network), so only the size is needed here, known if the
     // block was queued with it (a lookup through the store's map costs page faults: MapBudget).
-    // not_found: released by the bounded cache once the network held it (as below); it holds
-    // none of its bytes here any more.
+    // Passed on, so the node need not look it up either: a block waiting for upload is never
+    // erased. not_found: released by the bounded cache once the network held it (as below); it
+    // holds none of its bytes here any more.
     Status st;
     if (item.bytes == 0)
       st = local_.view(item.id, [&](ByteView b) {
@@ -234,7 +235,8 @@ void UploadQueue::start(Item item, std::unique_lock<std::mutex>& lk) {
       finish(core, std::move(item), st.code() == Errc::not_found ? Status() : st, retry);
     } else {
       BlockId id = item.id;
-      remote_.put_stored_block(id, [core, item = std::move(item), retry](Status st) mutable {
+      size_t size = item.bytes;
+      remote_.put_stored_block(id, size, [core, item = std::move(item), retry](Status st) mutable {
         if (st.code() == Errc::not_found) item.bytes = 0, st = Status();
         finish(core, std::move(item), st, retry);
       });

@@ -127,7 +127,7 @@ TEST_CASE("chord on tcp: three nodes form a ring and store a block") {
   REQUIRE(peers[2]->client->shares_store_with(peers[2]->store));
   CHECK_FALSE(peers[2]->client->shares_store_with(peers[0]->store));
   Status sput =
-      await<Status>([&](auto done) { peers[2]->client->put_stored_block(local_id, done); });
+      await<Status>([&](auto done) { peers[2]->client->put_stored_block(local_id, 0, done); });
   INFO((sput.ok() ? "" : sput.error().message()));
   REQUIRE(sput.ok());
   auto sgot = await<Result<Bytes>>([&](auto done) { peers[0]->client->get_block(local_id, done); });

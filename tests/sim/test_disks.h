@@ -1,8 +1,8 @@
 // Disks for the storage tests: FlakyStore, a MemoryStore whose writes can be made to fail (all,
-// or those holding one block) or slow, and that notes the thread each write ran on and the order
-// blocks were written in; and SteppedDiskQueue, a DiskQueue the test steps by
-// hand (batches wait for commit(), posted answers for run_posted()). FlakyStore is thread-safe;
-// SteppedDiskQueue is single-threaded.
+// or those holding one block) or slow, whose reads of head rows can be counted or made to fail,
+// and that notes the thread each write ran on and the order blocks were written in; and
+// SteppedDiskQueue, a DiskQueue the test steps by hand (batches wait for commit(), posted answers
+// for run_posted()). FlakyStore is thread-safe; SteppedDiskQueue is single-threaded.
 #pragma once
 
 #include <atomic>
@@ -21,14 +21,20 @@ class FlakyStore final : public LocalStore {
  public:
   std::atomic<bool> fail_writes{false};
   std::atomic<int> delay_ms{0};
-  std::optional<BlockId> poison;  // a batch holding it fails; set before writes start
+  std::optional<BlockId> poison;   // a batch holding it fails; set before writes start
+  std::atomic<int> head_reads{0};  // heads() calls
+  std::atomic<bool> fail_head_reads{false};
 
   Result<Bytes> get(const BlockId& id) override { return mem_.get(id); }
   Result<bool> contains(const BlockId& id) override { return mem_.contains(id); }
   Status for_each_id(const std::function<bool(const BlockId&, size_t)>& fn) override {
     return mem_.for_each_id(fn);
   }
-  Result<std::vector<Bytes>> heads(const VolumeId& volume) override { return mem_.heads(volume); }
+  Result<std::vector<Bytes>> heads(const VolumeId& volume) override {
+    ++head_reads;
+    if (fail_head_reads) return fail(Errc::io, "the test's disk refuses reads");
+    return mem_.heads(volume);
+  }
   Status for_each_volume(const std::function<bool(const VolumeId&)>& fn) override {
     return mem_.for_each_volume(fn);
   }

@@ -87,7 +87,7 @@ class FakeRemoteStore final : public RemoteStore {
     return local && l.blocks_identity() == local->blocks_identity();
   }
   std::atomic<int> stored_block_puts{0};
-  void put_stored_block(const BlockId& id, std::function<void(Status)> done) override {
+  void put_stored_block(const BlockId& id, size_t, std::function<void(Status)> done) override {
     ++block_puts;
     ++stored_block_puts;
     later([this, id, done = std::move(done)] {
